@@ -1,0 +1,34 @@
+//! The PostgreSQL pool: create the database when missing, connect, and apply the embedded migrations.
+
+use anyhow::Context;
+use sqlx::{PgPool, Postgres, migrate::MigrateDatabase, postgres::PgPoolOptions};
+
+/// The migrations in `migrations/`, embedded in the binary.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
+
+/// Connects to `url`, creating the database first if it does not exist.
+pub async fn connect(url: &str) -> anyhow::Result<PgPool> {
+    if !Postgres::database_exists(url)
+        .await
+        .context("reach PostgreSQL")?
+    {
+        Postgres::create_database(url)
+            .await
+            .context("create the database")?;
+        tracing::info!("created the database");
+    }
+    PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(std::time::Duration::from_secs(5))
+        .connect(url)
+        .await
+        .context("connect to the database")
+}
+
+/// Applies pending migrations.
+pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
+    MIGRATOR
+        .run(pool)
+        .await
+        .context("apply database migrations")
+}

@@ -1,0 +1,189 @@
+//! Meta apps: each has the secret that signs its webhooks and the token for Meta's handshake. Both
+//! are sealed at rest; an app belongs to one tenant, so one tenant's secret never vouches for another.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, PoisonError, RwLock},
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, bail};
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::{PgConnection, PgPool};
+
+use crate::crypto::Cipher;
+
+/// An app with its secrets opened, for verifying webhooks.
+pub struct AppCredentials {
+    pub id: i64,
+    pub tenant_id: i64,
+    pub app_secret: SecretString,
+    pub verify_token: SecretString,
+}
+
+/// The secrets an operator supplies for an app.
+pub struct AppSecrets {
+    pub app_secret: SecretString,
+    pub verify_token: SecretString,
+}
+
+/// Loads the app registered under Meta's App ID, with its secrets opened.
+pub async fn find_credentials(
+    conn: &mut PgConnection,
+    cipher: &Cipher,
+    meta_app_id: &str,
+) -> anyhow::Result<Option<AppCredentials>> {
+    let row = sqlx::query!(
+        "select id, tenant_id, app_secret_encrypted, verify_token_encrypted
+         from meta_apps where meta_app_id = $1",
+        meta_app_id
+    )
+    .fetch_optional(conn)
+    .await
+    .context("look up Meta app")?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(Some(AppCredentials {
+        id: row.id,
+        tenant_id: row.tenant_id,
+        app_secret: cipher.open_string(&row.app_secret_encrypted, &secret_context(meta_app_id))?,
+        verify_token: cipher
+            .open_string(&row.verify_token_encrypted, &token_context(meta_app_id))?,
+    }))
+}
+
+/// Returns the tenant's app with this Meta App ID, creating it on first use. Secrets given for an
+/// existing app replace the stored ones (rotation); a new app needs both.
+pub async fn ensure(
+    conn: &mut PgConnection,
+    cipher: &Cipher,
+    tenant_id: i64,
+    meta_app_id: &str,
+    secrets: Option<AppSecrets>,
+) -> anyhow::Result<i64> {
+    let existing = sqlx::query!(
+        "select id, tenant_id from meta_apps where meta_app_id = $1",
+        meta_app_id
+    )
+    .fetch_optional(&mut *conn)
+    .await
+    .context("look up Meta app")?;
+    match (existing, secrets) {
+        (Some(app), _) if app.tenant_id != tenant_id => {
+            bail!("Meta app {meta_app_id} is registered to another tenant")
+        }
+        (Some(app), None) => Ok(app.id),
+        (Some(app), Some(secrets)) => {
+            let (secret, token) = seal(cipher, meta_app_id, &secrets);
+            sqlx::query!(
+                "update meta_apps set app_secret_encrypted = $2, verify_token_encrypted = $3,
+                 updated_at = now() where id = $1",
+                app.id,
+                secret,
+                token
+            )
+            .execute(conn)
+            .await
+            .context("update Meta app secrets")?;
+            Ok(app.id)
+        }
+        (None, None) => {
+            bail!(
+                "Meta app {meta_app_id} is new: META_APP_SECRET and META_VERIFY_TOKEN are required"
+            )
+        }
+        (None, Some(secrets)) => {
+            let (secret, token) = seal(cipher, meta_app_id, &secrets);
+            sqlx::query_scalar!(
+                "insert into meta_apps (tenant_id, meta_app_id, app_secret_encrypted, verify_token_encrypted)
+                 values ($1, $2, $3, $4) returning id",
+                tenant_id,
+                meta_app_id,
+                secret,
+                token
+            )
+            .fetch_one(conn)
+            .await
+            .context("create Meta app")
+        }
+    }
+}
+
+fn seal(cipher: &Cipher, meta_app_id: &str, secrets: &AppSecrets) -> (Vec<u8>, Vec<u8>) {
+    (
+        cipher.seal(
+            secrets.app_secret.expose_secret().as_bytes(),
+            &secret_context(meta_app_id),
+        ),
+        cipher.seal(
+            secrets.verify_token.expose_secret().as_bytes(),
+            &token_context(meta_app_id),
+        ),
+    )
+}
+
+fn secret_context(meta_app_id: &str) -> String {
+    format!("meta_apps.app_secret:{meta_app_id}")
+}
+
+fn token_context(meta_app_id: &str) -> String {
+    format!("meta_apps.verify_token:{meta_app_id}")
+}
+
+/// How long a looked-up app is trusted before it is read again (so secret rotation reaches every
+/// instance within this time without any shared in-memory state).
+const DIRECTORY_TTL: Duration = Duration::from_secs(30);
+
+/// A small read-through cache of app credentials for the webhook hot path.
+#[derive(Clone)]
+pub struct AppDirectory {
+    db: PgPool,
+    cipher: Cipher,
+    cache: Arc<RwLock<HashMap<String, CachedApp>>>,
+}
+
+struct CachedApp {
+    loaded: Instant,
+    app: Arc<AppCredentials>,
+}
+
+impl AppDirectory {
+    pub fn new(db: PgPool, cipher: Cipher) -> Self {
+        Self {
+            db,
+            cipher,
+            cache: Default::default(),
+        }
+    }
+
+    /// The app with this Meta App ID, from the cache while fresh. Unknown ids are not cached.
+    pub async fn credentials(
+        &self,
+        meta_app_id: &str,
+    ) -> anyhow::Result<Option<Arc<AppCredentials>>> {
+        if let Some(cached) = self.read_cache(meta_app_id) {
+            return Ok(Some(cached));
+        }
+        let mut conn = self.db.acquire().await.context("acquire connection")?;
+        let Some(app) = find_credentials(&mut conn, &self.cipher, meta_app_id).await? else {
+            return Ok(None);
+        };
+        let app = Arc::new(app);
+        let entry = CachedApp {
+            loaded: Instant::now(),
+            app: app.clone(),
+        };
+        self.cache
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(meta_app_id.to_owned(), entry);
+        Ok(Some(app))
+    }
+
+    fn read_cache(&self, meta_app_id: &str) -> Option<Arc<AppCredentials>> {
+        let cache = self.cache.read().unwrap_or_else(PoisonError::into_inner);
+        cache
+            .get(meta_app_id)
+            .filter(|cached| cached.loaded.elapsed() < DIRECTORY_TTL)
+            .map(|cached| cached.app.clone())
+    }
+}

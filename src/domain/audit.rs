@@ -1,0 +1,26 @@
+//! The audit trail: who changed what, for admins to review.
+
+use anyhow::Context;
+use serde_json::Value;
+use sqlx::PgConnection;
+
+/// Records `action` (e.g. `number.add`) by `user_id` (`None` for the operator CLI or the system).
+pub async fn record(
+    conn: &mut PgConnection,
+    tenant_id: i64,
+    user_id: Option<i64>,
+    action: &str,
+    details: Value,
+) -> anyhow::Result<()> {
+    sqlx::query!(
+        "insert into audit_log (tenant_id, user_id, action, details) values ($1, $2, $3, $4)",
+        tenant_id,
+        user_id,
+        action,
+        details
+    )
+    .execute(conn)
+    .await
+    .with_context(|| format!("record audit entry {action}"))?;
+    Ok(())
+}

@@ -1,0 +1,7 @@
+//! The records the whole service shares, with the queries that more than one feature needs.
+
+pub mod apps;
+pub mod audit;
+pub mod numbers;
+pub mod tenants;
+pub mod users;

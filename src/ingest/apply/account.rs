@@ -1,0 +1,157 @@
+//! Account-level changes: template status, quality and category updates, and phone number quality
+//! and display-name updates. They name a WABA (`entry.id`), which must belong to the signing app.
+
+use anyhow::Context;
+use sqlx::PgConnection;
+
+use super::EntryInfo;
+use crate::{
+    domain::numbers,
+    whatsapp::payload::{PhoneNumberEvent, TemplateEvent},
+};
+
+/// Applies a template event; `Err(waba_id)` when the WABA is not the signing app's.
+pub async fn apply_template(
+    conn: &mut PgConnection,
+    app_id: i64,
+    entry: &EntryInfo,
+    event: TemplateEvent,
+) -> anyhow::Result<Result<(), String>> {
+    let Some(tenant_id) = numbers::tenant_for_waba(conn, app_id, &entry.waba_id).await? else {
+        return Ok(Err(entry.waba_id.clone()));
+    };
+    // Meta's own examples mix `en-US` and `en_US`; the API's language codes use underscores.
+    let language = event.message_template_language.replace('-', "_");
+    let name = event.message_template_name.as_str();
+    let template_id = event.message_template_id.as_deref();
+    match entry.field.as_str() {
+        "message_template_status_update" => {
+            let status = event.event.as_deref().unwrap_or("UNKNOWN");
+            let reason = event
+                .rejection_info
+                .as_ref()
+                .and_then(|info| info.get("reason"))
+                .and_then(|r| r.as_str())
+                .or(event.reason.as_deref())
+                .filter(|r| !r.eq_ignore_ascii_case("NONE"));
+            sqlx::query!(
+                "insert into message_templates (tenant_id, waba_id, meta_template_id, name, language,
+                     category, status, status_reason, status_updated_at)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                 on conflict (tenant_id, waba_id, name, language) do update set
+                     meta_template_id = coalesce(excluded.meta_template_id, message_templates.meta_template_id),
+                     category = coalesce(excluded.category, message_templates.category),
+                     status = excluded.status,
+                     status_reason = excluded.status_reason,
+                     status_updated_at = excluded.status_updated_at,
+                     updated_at = now()
+                 where message_templates.status_updated_at is null
+                    or excluded.status_updated_at is null
+                    or excluded.status_updated_at >= message_templates.status_updated_at",
+                tenant_id,
+                entry.waba_id,
+                template_id,
+                name,
+                language,
+                event.message_template_category,
+                status,
+                reason,
+                entry.time
+            )
+            .execute(conn)
+            .await
+            .context("apply template status")?;
+        }
+        "message_template_quality_update" => {
+            sqlx::query!(
+                "update message_templates set quality_score = $6, updated_at = now()
+                 where tenant_id = $1 and waba_id = $2
+                   and (meta_template_id = $3 or (name = $4 and language = $5))",
+                tenant_id,
+                entry.waba_id,
+                template_id,
+                name,
+                language,
+                event.new_quality_score
+            )
+            .execute(conn)
+            .await
+            .context("apply template quality")?;
+        }
+        _ => {
+            sqlx::query!(
+                "update message_templates set category = coalesce($6, category), updated_at = now()
+                 where tenant_id = $1 and waba_id = $2
+                   and (meta_template_id = $3 or (name = $4 and language = $5))",
+                tenant_id,
+                entry.waba_id,
+                template_id,
+                name,
+                language,
+                event.new_category
+            )
+            .execute(conn)
+            .await
+            .context("apply template category")?;
+        }
+    }
+    Ok(Ok(()))
+}
+
+/// Applies a phone number quality or name event to the WABA's number with that display number.
+pub async fn apply_number(
+    conn: &mut PgConnection,
+    app_id: i64,
+    entry: &EntryInfo,
+    event: PhoneNumberEvent,
+) -> anyhow::Result<Result<(), String>> {
+    if numbers::tenant_for_waba(conn, app_id, &entry.waba_id)
+        .await?
+        .is_none()
+    {
+        return Ok(Err(entry.waba_id.clone()));
+    }
+    let digits: String = event
+        .display_phone_number
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    let (quality, tier, verified_name) = if entry.field == "phone_number_quality_update" {
+        (event.event.as_deref(), event.current_limit.as_deref(), None)
+    } else {
+        let approved = event.decision.as_deref() == Some("APPROVED");
+        (
+            None,
+            None,
+            event
+                .requested_verified_name
+                .as_deref()
+                .filter(|_| approved),
+        )
+    };
+    let updated = sqlx::query!(
+        r"update phone_numbers set
+             quality_rating = coalesce($4, quality_rating),
+             messaging_tier = coalesce($5, messaging_tier),
+             verified_name = coalesce($6, verified_name),
+             updated_at = now()
+         where app_id = $1 and waba_id = $2
+           and regexp_replace(coalesce(display_phone_number, ''), '\D', '', 'g') = $3",
+        app_id,
+        entry.waba_id,
+        digits,
+        quality,
+        tier,
+        verified_name
+    )
+    .execute(conn)
+    .await
+    .context("apply phone number update")?;
+    if updated.rows_affected() == 0 {
+        tracing::warn!(
+            field = entry.field,
+            "no registered number has this display number; update kept in the event log"
+        );
+    }
+    Ok(Ok(()))
+}

@@ -1,0 +1,314 @@
+//! `messages` changes: inbound messages (contacts, conversations, the 24-hour window), reactions,
+//! delivery statuses and value-level errors for one business number.
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::Value;
+use sqlx::PgConnection;
+
+use super::statuses;
+use crate::{
+    domain::numbers::Route,
+    whatsapp::{
+        payload::{Contact, InboundMessage, MessagesValue, Status},
+        summary::summarize,
+    },
+};
+
+/// A parsed `messages` change; each message and status keeps its raw JSON.
+pub struct MessagesChange {
+    pub phone_number_id: String,
+    contacts: Vec<Contact>,
+    messages: Vec<(InboundMessage, Value)>,
+    statuses: Vec<(Status, Value)>,
+    errors: Vec<Value>,
+}
+
+/// Parses a `messages` change value; every message must name its sender.
+pub fn parse(value: Value) -> Result<MessagesChange, String> {
+    let value: MessagesValue =
+        serde_json::from_value(value).map_err(|e| format!("malformed `messages` change: {e}"))?;
+    let messages = value
+        .messages
+        .into_iter()
+        .map(|raw| {
+            let message =
+                InboundMessage::deserialize(&raw).map_err(|e| format!("malformed message: {e}"))?;
+            Ok((message, raw))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let statuses = value
+        .statuses
+        .into_iter()
+        .map(|raw| {
+            let status = Status::deserialize(&raw).map_err(|e| format!("malformed status: {e}"))?;
+            Ok((status, raw))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let change = MessagesChange {
+        phone_number_id: value.metadata.phone_number_id,
+        contacts: value.contacts,
+        messages,
+        statuses,
+        errors: value.errors,
+    };
+    if let Some((message, _)) = change
+        .messages
+        .iter()
+        .find(|(m, _)| change.sender(m).is_none())
+    {
+        return Err(format!(
+            "message {} has no sender (`from`, `from_user_id` or a contact)",
+            message.id
+        ));
+    }
+    Ok(change)
+}
+
+/// Who sent a message, as far as Meta told us.
+struct Sender<'a> {
+    wa_id: Option<&'a str>,
+    user_id: Option<&'a str>,
+    profile_name: Option<&'a str>,
+}
+
+impl MessagesChange {
+    /// The sender of `message`: its `from`/`from_user_id`, completed by the matching contact. A
+    /// system notice of a changed id may name only the new id; the customer is known by it.
+    fn sender<'a>(&'a self, message: &'a InboundMessage) -> Option<Sender<'a>> {
+        let contact = self
+            .contacts
+            .iter()
+            .find(|c| {
+                (message.from.is_some() && c.wa_id == message.from)
+                    || (message.from_user_id.is_some() && c.user_id == message.from_user_id)
+            })
+            .or_else(|| (self.contacts.len() == 1).then(|| &self.contacts[0]));
+        let wa_id = message
+            .from
+            .as_deref()
+            .or_else(|| contact.and_then(|c| c.wa_id.as_deref()));
+        let user_id = message
+            .from_user_id
+            .as_deref()
+            .or_else(|| contact.and_then(|c| c.user_id.as_deref()));
+        let system = message.system.as_ref();
+        let (wa_id, user_id) = match (wa_id, user_id) {
+            (None, None) => (
+                system.and_then(|s| s.wa_id.as_deref()),
+                system.and_then(|s| s.user_id.as_deref()),
+            ),
+            known => known,
+        };
+        let profile_name = contact
+            .and_then(|c| c.profile.as_ref())
+            .and_then(|p| p.name.as_deref());
+        (wa_id.is_some() || user_id.is_some()).then_some(Sender {
+            wa_id,
+            user_id,
+            profile_name,
+        })
+    }
+}
+
+/// Applies every message, status and error of the change to the number's tenant.
+pub async fn apply(
+    conn: &mut PgConnection,
+    route: Route,
+    change: MessagesChange,
+) -> anyhow::Result<()> {
+    for (message, raw) in &change.messages {
+        let sender = change.sender(message).context("message without a sender")?;
+        apply_inbound(conn, route, &sender, message, raw).await?;
+    }
+    for (status, raw) in &change.statuses {
+        statuses::apply(conn, route, status, raw).await?;
+    }
+    for error in &change.errors {
+        let (code, title) = (error.get("code"), error.get("title"));
+        tracing::warn!(
+            tenant_id = route.tenant_id,
+            ?code,
+            ?title,
+            "Meta reported an error for a number"
+        );
+    }
+    Ok(())
+}
+
+async fn apply_inbound(
+    conn: &mut PgConnection,
+    route: Route,
+    sender: &Sender<'_>,
+    message: &InboundMessage,
+    raw: &Value,
+) -> anyhow::Result<()> {
+    let contact_id = upsert_contact(conn, route.tenant_id, sender).await?;
+    // A system notice (e.g. "changed their number") is not the customer writing to us.
+    let from_customer = message.kind != "system";
+    let conversation_id = upsert_conversation(
+        conn,
+        route,
+        contact_id,
+        from_customer.then_some(message.timestamp),
+        message.timestamp,
+    )
+    .await?;
+    if let Some(reaction) = &message.reaction {
+        let emoji = reaction.emoji.as_deref().filter(|e| !e.is_empty());
+        return upsert_reaction(conn, route, &reaction.message_id, emoji, message, raw).await;
+    }
+    let error = message.errors.first();
+    let inserted = sqlx::query_scalar!(
+        "insert into messages (tenant_id, conversation_id, phone_number_id, direction, wamid, type,
+             body, content, meta_timestamp, context_wamid, status,
+             error_code, error_title, error_message, error_details)
+         values ($1, $2, $3, 'inbound', $4, $5, $6, $7, $8, $9, 'received', $10, $11, $12, $13)
+         on conflict (phone_number_id, wamid) do nothing
+         returning id",
+        route.tenant_id,
+        conversation_id,
+        route.number_id,
+        message.id,
+        message.kind,
+        summarize(raw),
+        raw,
+        message.timestamp,
+        message.context.as_ref().and_then(|c| c.id.as_deref()),
+        error.and_then(|e| i32::try_from(e.code).ok()),
+        error.and_then(|e| e.title.as_deref()),
+        error.and_then(|e| e.message.as_deref()),
+        error.and_then(|e| e.details()),
+    )
+    .fetch_optional(&mut *conn)
+    .await
+    .context("store inbound message")?;
+    if inserted.is_some() && from_customer {
+        sqlx::query!(
+            "update conversations
+             set unread_count = unread_count + 1,
+                 status = case when status = 'resolved' then 'open' else status end,
+                 updated_at = now()
+             where id = $1",
+            conversation_id
+        )
+        .execute(conn)
+        .await
+        .context("count unread message")?;
+    }
+    Ok(())
+}
+
+async fn upsert_contact(
+    conn: &mut PgConnection,
+    tenant_id: i64,
+    sender: &Sender<'_>,
+) -> anyhow::Result<i64> {
+    if let Some(wa_id) = sender.wa_id {
+        return sqlx::query_scalar!(
+            "insert into contacts (tenant_id, wa_id, user_id, profile_name) values ($1, $2, $3, $4)
+             on conflict (tenant_id, wa_id) where wa_id is not null do update set
+                 user_id = coalesce(excluded.user_id, contacts.user_id),
+                 profile_name = coalesce(excluded.profile_name, contacts.profile_name),
+                 updated_at = now()
+             returning id",
+            tenant_id,
+            wa_id,
+            sender.user_id,
+            sender.profile_name
+        )
+        .fetch_one(conn)
+        .await
+        .context("upsert contact by wa_id");
+    }
+    // Only a business-scoped user id: prefer the contact that already has it (with a phone, if any).
+    let user_id = sender.user_id.context("sender without wa_id or user_id")?;
+    let known = sqlx::query_scalar!(
+        "update contacts set profile_name = coalesce($3, profile_name), updated_at = now()
+         where id = (select id from contacts where tenant_id = $1 and user_id = $2
+                     order by wa_id is null, id limit 1)
+         returning id",
+        tenant_id,
+        user_id,
+        sender.profile_name
+    )
+    .fetch_optional(&mut *conn)
+    .await
+    .context("update contact by user_id")?;
+    if let Some(id) = known {
+        return Ok(id);
+    }
+    sqlx::query_scalar!(
+        "insert into contacts (tenant_id, user_id, profile_name) values ($1, $2, $3)
+         on conflict (tenant_id, user_id) where wa_id is null do update set
+             profile_name = coalesce(excluded.profile_name, contacts.profile_name)
+         returning id",
+        tenant_id,
+        user_id,
+        sender.profile_name
+    )
+    .fetch_one(conn)
+    .await
+    .context("create contact by user_id")
+}
+
+/// Finds or creates the conversation and moves its clocks forward, never back: Meta's timestamps
+/// decide, so a late delivery cannot reopen or shorten the 24-hour window.
+async fn upsert_conversation(
+    conn: &mut PgConnection,
+    route: Route,
+    contact_id: i64,
+    customer_message_at: Option<DateTime<Utc>>,
+    message_at: DateTime<Utc>,
+) -> anyhow::Result<i64> {
+    sqlx::query_scalar!(
+        "insert into conversations
+             (tenant_id, phone_number_id, contact_id, last_customer_message_at, last_message_at)
+         values ($1, $2, $3, $4, $5)
+         on conflict (phone_number_id, contact_id) do update set
+             last_customer_message_at = greatest(conversations.last_customer_message_at,
+                                                 excluded.last_customer_message_at),
+             last_message_at = greatest(conversations.last_message_at, excluded.last_message_at)
+         returning id",
+        route.tenant_id,
+        route.number_id,
+        contact_id,
+        customer_message_at,
+        message_at
+    )
+    .fetch_one(conn)
+    .await
+    .context("upsert conversation")
+}
+
+/// A reaction attaches to the message it reacts to; the newest one (by Meta's time) wins.
+async fn upsert_reaction(
+    conn: &mut PgConnection,
+    route: Route,
+    target_wamid: &str,
+    emoji: Option<&str>,
+    message: &InboundMessage,
+    raw: &Value,
+) -> anyhow::Result<()> {
+    sqlx::query!(
+        "insert into message_reactions
+             (tenant_id, phone_number_id, target_wamid, direction, emoji, reaction_wamid, meta_timestamp, raw)
+         values ($1, $2, $3, 'inbound', $4, $5, $6, $7)
+         on conflict (phone_number_id, target_wamid, direction) do update set
+             emoji = excluded.emoji, reaction_wamid = excluded.reaction_wamid,
+             meta_timestamp = excluded.meta_timestamp, raw = excluded.raw
+         where excluded.meta_timestamp >= message_reactions.meta_timestamp",
+        route.tenant_id,
+        route.number_id,
+        target_wamid,
+        emoji,
+        message.id,
+        message.timestamp,
+        raw
+    )
+    .execute(conn)
+    .await
+    .context("store reaction")?;
+    Ok(())
+}

@@ -1,0 +1,240 @@
+//! Applying stored webhook events to the inbox. Every entry, change, message and status of an event
+//! is applied in one transaction; parsing happens first, so a malformed event changes nothing and is
+//! marked failed with the reason. Everything is idempotent (unique keys, `greatest()`, status ranks),
+//! so a duplicate delivery or a replay leaves the data as one application would.
+
+mod account;
+mod messages;
+mod statuses;
+
+use anyhow::Context;
+use serde::Deserialize;
+use sqlx::{PgConnection, PgPool};
+
+use crate::{
+    domain::numbers,
+    whatsapp::payload::{Change, Entry, Notification, PhoneNumberEvent, TemplateEvent},
+};
+
+pub use statuses::sync_message_status;
+
+/// A stored webhook event, as the applier reads it.
+pub struct StoredEvent {
+    pub id: i64,
+    pub app_id: i64,
+    pub body: Vec<u8>,
+}
+
+/// What applying an event came to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Applied; `unroutable` lists ids in it that are not registered under the signing app.
+    Applied { unroutable: Vec<String> },
+    /// Nothing in it belongs to a number or WABA of the signing app.
+    Unroutable(Vec<String>),
+    /// Not a notification we can read; nothing was applied.
+    Failed(String),
+}
+
+/// Applies up to `limit` pending events, oldest first, in one transaction; returns how many it took.
+/// If that transaction fails, each event is retried on its own so that one cannot hold back others.
+pub async fn apply_pending(pool: &PgPool, limit: i64) -> anyhow::Result<usize> {
+    let mut tx = pool.begin().await.context("begin applying events")?;
+    let events = sqlx::query_as!(
+        StoredEvent,
+        "select id, app_id, body from webhook_events where state = 'pending'
+         order by id limit $1 for update skip locked",
+        limit
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .context("claim pending events")?;
+    if events.is_empty() {
+        return Ok(0);
+    }
+    match apply_all(&mut tx, &events).await {
+        Ok(()) => tx.commit().await.context("commit applied events")?,
+        Err(error) => {
+            tracing::warn!(error = ?error, "batch failed; applying its events one by one");
+            tx.rollback().await.context("roll back failed batch")?;
+            for event in &events {
+                apply_alone(pool, event.id).await?;
+            }
+        }
+    }
+    Ok(events.len())
+}
+
+async fn apply_all(conn: &mut PgConnection, events: &[StoredEvent]) -> anyhow::Result<()> {
+    for event in events {
+        let outcome = apply_event(conn, event).await?;
+        record_outcome(conn, event.id, &outcome).await?;
+    }
+    Ok(())
+}
+
+/// Applies one event in its own transaction; an error that is not the database going away marks
+/// the event failed (replayable), so it is not retried forever.
+async fn apply_alone(pool: &PgPool, id: i64) -> anyhow::Result<()> {
+    let mut tx = pool.begin().await.context("begin applying event")?;
+    let event = sqlx::query_as!(
+        StoredEvent,
+        "select id, app_id, body from webhook_events where id = $1 and state = 'pending'
+         for update skip locked",
+        id
+    )
+    .fetch_optional(&mut *tx)
+    .await
+    .context("claim event")?;
+    let Some(event) = event else { return Ok(()) };
+    match apply_event(&mut tx, &event).await {
+        Ok(outcome) => {
+            record_outcome(&mut tx, id, &outcome).await?;
+            tx.commit().await.context("commit applied event")?;
+        }
+        Err(error) => {
+            tx.rollback().await.context("roll back failed event")?;
+            tracing::error!(event_id = id, error = ?error, "webhook event could not be applied");
+            let mut conn = pool.acquire().await.context("record failed event")?;
+            record_outcome(&mut conn, id, &Outcome::Failed(format!("{error:#}"))).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Applies one event's changes within the caller's transaction.
+pub async fn apply_event(conn: &mut PgConnection, event: &StoredEvent) -> anyhow::Result<Outcome> {
+    let work = match plan(&event.body) {
+        Ok(work) => work,
+        Err(reason) => return Ok(Outcome::Failed(reason)),
+    };
+    let mut unroutable = Vec::new();
+    let mut routed = work.is_empty();
+    for item in work {
+        let target = match item {
+            Work::Messages(change) => {
+                match numbers::route_for_app(conn, event.app_id, &change.phone_number_id).await? {
+                    Some(route) => messages::apply(conn, route, change).await.map(Ok)?,
+                    None => Err(change.phone_number_id),
+                }
+            }
+            Work::Template {
+                entry,
+                event: template,
+            } => account::apply_template(conn, event.app_id, &entry, template).await?,
+            Work::Number {
+                entry,
+                event: number,
+            } => account::apply_number(conn, event.app_id, &entry, number).await?,
+            Work::Other { field } => {
+                tracing::info!(
+                    event_id = event.id,
+                    field,
+                    "stored a webhook field that has no handler"
+                );
+                Ok(())
+            }
+        };
+        match target {
+            Ok(()) => routed = true,
+            Err(id) => {
+                tracing::warn!(
+                    event_id = event.id,
+                    id,
+                    "webhook for a number or WABA not registered under this app"
+                );
+                unroutable.push(id);
+            }
+        }
+    }
+    Ok(if routed {
+        Outcome::Applied { unroutable }
+    } else {
+        Outcome::Unroutable(unroutable)
+    })
+}
+
+/// The entry a change came in, as account-level events need it.
+pub struct EntryInfo {
+    pub waba_id: String,
+    pub time: Option<chrono::DateTime<chrono::Utc>>,
+    pub field: String,
+}
+
+enum Work {
+    Messages(messages::MessagesChange),
+    Template {
+        entry: EntryInfo,
+        event: TemplateEvent,
+    },
+    Number {
+        entry: EntryInfo,
+        event: PhoneNumberEvent,
+    },
+    Other {
+        field: String,
+    },
+}
+
+/// Parses the whole event before anything is written, so that a malformed part rejects it whole.
+fn plan(body: &[u8]) -> Result<Vec<Work>, String> {
+    let notification: Notification = serde_json::from_slice(body)
+        .map_err(|e| format!("not a WhatsApp webhook notification: {e}"))?;
+    let mut work = Vec::new();
+    for Entry { id, time, changes } in notification.entry {
+        for Change { field, value } in changes {
+            let entry = EntryInfo {
+                waba_id: id.clone(),
+                time,
+                field: field.clone(),
+            };
+            let malformed =
+                |e: serde_json::Error| format!("malformed `{field}` change in entry {id}: {e}");
+            work.push(match field.as_str() {
+                "messages" => {
+                    Work::Messages(messages::parse(value).map_err(|e| format!("entry {id}: {e}"))?)
+                }
+                "message_template_status_update"
+                | "message_template_quality_update"
+                | "template_category_update" => Work::Template {
+                    event: TemplateEvent::deserialize(&value).map_err(malformed)?,
+                    entry,
+                },
+                "phone_number_quality_update" | "phone_number_name_update" => Work::Number {
+                    event: PhoneNumberEvent::deserialize(&value).map_err(malformed)?,
+                    entry,
+                },
+                _ => Work::Other { field },
+            });
+        }
+    }
+    Ok(work)
+}
+
+async fn record_outcome(conn: &mut PgConnection, id: i64, outcome: &Outcome) -> anyhow::Result<()> {
+    let (state, error, unroutable) = match outcome {
+        Outcome::Applied { unroutable } => ("applied", None, unroutable.as_slice()),
+        Outcome::Unroutable(ids) => ("unroutable", None, ids.as_slice()),
+        Outcome::Failed(reason) => ("failed", Some(reason.as_str()), [].as_slice()),
+    };
+    if let Outcome::Failed(reason) = outcome {
+        tracing::warn!(
+            event_id = id,
+            reason,
+            "webhook event failed; stored for replay"
+        );
+    }
+    sqlx::query!(
+        "update webhook_events
+         set state = $2, error = $3, unroutable = $4, attempts = attempts + 1, applied_at = now()
+         where id = $1",
+        id,
+        state,
+        error,
+        unroutable
+    )
+    .execute(conn)
+    .await
+    .context("record event outcome")?;
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! Re-applying stored events on an operator's request (`switchboard webhooks replay`). Applying is
+//! idempotent, so replaying an event that was applied before changes nothing it already did.
+
+use std::collections::BTreeMap;
+
+use anyhow::Context;
+use sqlx::PgPool;
+
+use super::apply;
+
+/// Marks events pending again (all, or only the failed ones) and applies them; returns how many
+/// were replayed and how many ended in each state.
+pub async fn replay(
+    pool: &PgPool,
+    failed_only: bool,
+) -> anyhow::Result<(usize, BTreeMap<String, i64>)> {
+    let ids = sqlx::query_scalar!(
+        "update webhook_events set state = 'pending', error = null, applied_at = null
+         where state = 'failed' or not $1
+         returning id",
+        failed_only
+    )
+    .fetch_all(pool)
+    .await
+    .context("mark events for replay")?;
+    while apply::apply_pending(pool, 200).await? > 0 {}
+    let states = sqlx::query!(
+        r#"select state, count(*) as "count!" from webhook_events where id = any($1) group by state"#,
+        &ids
+    )
+    .fetch_all(pool)
+    .await
+    .context("count replayed events")?;
+    Ok((
+        ids.len(),
+        states
+            .into_iter()
+            .map(|row| (row.state, row.count))
+            .collect(),
+    ))
+}
+
+/// A stored event as `webhooks list` prints it.
+pub struct EventSummary {
+    pub id: i64,
+    pub received_at: chrono::DateTime<chrono::Utc>,
+    pub state: String,
+    pub error: Option<String>,
+    pub unroutable: Vec<String>,
+}
+
+impl std::fmt::Display for EventSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}\t{}\t{}",
+            self.id,
+            self.received_at.to_rfc3339(),
+            self.state
+        )?;
+        if !self.unroutable.is_empty() {
+            write!(f, "\tunroutable: {}", self.unroutable.join(", "))?;
+        }
+        if let Some(error) = &self.error {
+            write!(f, "\t{error}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The newest `limit` events, or the newest failed ones.
+pub async fn list(
+    pool: &PgPool,
+    failed_only: bool,
+    limit: i64,
+) -> anyhow::Result<Vec<EventSummary>> {
+    sqlx::query_as!(
+        EventSummary,
+        "select id, received_at, state, error, unroutable from webhook_events
+         where state = 'failed' or not $1
+         order by id desc limit $2",
+        failed_only,
+        limit
+    )
+    .fetch_all(pool)
+    .await
+    .context("list webhook events")
+}

@@ -1,0 +1,24 @@
+//! Switchboard: a multi-tenant shared inbox for the WhatsApp Business Cloud API.
+
+/// The operator command line.
+pub mod cli;
+/// Configuration from the environment.
+pub mod config;
+/// Sealing secrets at rest.
+pub mod crypto;
+/// Connecting to PostgreSQL and migrating it.
+pub mod db;
+/// Shared records: tenants, apps, numbers, users, the audit log.
+pub mod domain;
+/// Errors and how they become HTTP responses.
+pub mod error;
+/// The HTTP router and its handlers.
+pub mod http;
+/// Storing and applying Meta's webhooks.
+pub mod ingest;
+/// Running the service.
+pub mod server;
+/// Tracing setup.
+pub mod telemetry;
+/// Meta's WhatsApp Cloud API: signatures, payloads, summaries.
+pub mod whatsapp;

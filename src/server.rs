@@ -1,0 +1,87 @@
+//! `switchboard serve`: connect and migrate, start the event log writer and the appliers, serve HTTP,
+//! and on SIGTERM or Ctrl-C stop accepting, finish in-flight requests, then stop the workers between
+//! jobs.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    config::Config,
+    db,
+    http::{AppState, app},
+    ingest::{event_log::EventLog, worker},
+};
+
+/// Applier tasks per process; each applies a batch per transaction.
+const APPLIERS: usize = 2;
+
+/// Runs the service until a shutdown signal.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let pool = db::connect(&config.database_url).await?;
+    db::migrate(&pool).await?;
+
+    let shutdown = CancellationToken::new();
+    let appended = Arc::new(Notify::new());
+    let (events, writer) = EventLog::start(pool.clone(), appended.clone());
+    let appliers: Vec<_> = (0..APPLIERS)
+        .map(|_| {
+            tokio::spawn(worker::run(
+                pool.clone(),
+                appended.clone(),
+                shutdown.clone(),
+            ))
+        })
+        .collect();
+
+    let listener = tokio::net::TcpListener::bind(config.bind_addr)
+        .await
+        .with_context(|| format!("listen on {}", config.bind_addr))?;
+    tracing::info!(addr = %config.bind_addr, public_url = %config.public_url, "switchboard is listening");
+    let router = app(AppState::new(pool.clone(), config, events));
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serve HTTP")?;
+
+    // The router (and with it every EventLog handle) is gone: the writer commits what is queued
+    // and ends; the appliers finish their batch.
+    shutdown.cancel();
+    writer.await.context("event log writer")?;
+    for applier in appliers {
+        applier.await.context("applier")?;
+    }
+    pool.close().await;
+    tracing::info!("switchboard stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = ?error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(error = ?error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

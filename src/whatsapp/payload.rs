@@ -1,0 +1,351 @@
+//! Webhook payload types. Meta's payloads drift between API versions and senders, so these types
+//! hold only what routing and storage need, accept both string and integer timestamps and ids, and
+//! leave everything else in the raw JSON that is stored whole.
+//! <https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/components>
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, de::Error as _};
+use serde_json::Value;
+
+/// A webhook POST body: `{"object": "whatsapp_business_account", "entry": [...]}`.
+#[derive(Debug, Deserialize)]
+pub struct Notification {
+    pub entry: Vec<Entry>,
+}
+
+/// One WhatsApp Business Account's share of a notification.
+#[derive(Debug, Deserialize)]
+pub struct Entry {
+    /// The WABA id.
+    #[serde(deserialize_with = "string_or_number")]
+    pub id: String,
+    /// When Meta emitted the account-level events (templates, numbers); absent on `messages`.
+    #[serde(default, deserialize_with = "optional_timestamp")]
+    pub time: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub changes: Vec<Change>,
+}
+
+/// One change: `field` names its kind, `value` its content.
+#[derive(Debug, Deserialize)]
+pub struct Change {
+    pub field: String,
+    #[serde(default)]
+    pub value: Value,
+}
+
+/// The `value` of a `messages` change: inbound messages and delivery statuses for one number.
+#[derive(Debug, Deserialize)]
+pub struct MessagesValue {
+    pub metadata: Metadata,
+    #[serde(default)]
+    pub contacts: Vec<Contact>,
+    #[serde(default)]
+    pub messages: Vec<Value>,
+    #[serde(default)]
+    pub statuses: Vec<Value>,
+    /// Errors not tied to one message (e.g. 130429 throughput).
+    #[serde(default)]
+    pub errors: Vec<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Metadata {
+    #[serde(deserialize_with = "string_or_number")]
+    pub phone_number_id: String,
+}
+
+/// A customer's identity: a phone-based `wa_id`, a business-scoped `user_id`, or both.
+#[derive(Debug, Deserialize)]
+pub struct Contact {
+    #[serde(default)]
+    pub wa_id: Option<String>,
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub profile: Option<Profile>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Profile {
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// What storage needs of an inbound message; its whole JSON is kept beside it.
+#[derive(Debug, Deserialize)]
+pub struct InboundMessage {
+    pub id: String,
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub from_user_id: Option<String>,
+    #[serde(deserialize_with = "timestamp")]
+    pub timestamp: DateTime<Utc>,
+    #[serde(rename = "type", default = "unknown_type")]
+    pub kind: String,
+    #[serde(default)]
+    pub context: Option<MessageContext>,
+    #[serde(default)]
+    pub reaction: Option<Reaction>,
+    #[serde(default)]
+    pub system: Option<SystemNotice>,
+    #[serde(default)]
+    pub errors: Vec<WebhookError>,
+}
+
+/// A `system` message: the customer's number or business-scoped id changed (the new one is here).
+#[derive(Debug, Deserialize)]
+pub struct SystemNotice {
+    #[serde(default)]
+    pub wa_id: Option<String>,
+    #[serde(default)]
+    pub user_id: Option<String>,
+}
+
+fn unknown_type() -> String {
+    "unknown".into()
+}
+
+/// The message an inbound message replies to (or the product it asks about).
+#[derive(Debug, Deserialize)]
+pub struct MessageContext {
+    #[serde(default)]
+    pub id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Reaction {
+    pub message_id: String,
+    /// Absent or empty when the customer removed the reaction.
+    #[serde(default)]
+    pub emoji: Option<String>,
+}
+
+/// A delivery status for a message the business sent.
+#[derive(Debug, Deserialize)]
+pub struct Status {
+    pub id: String,
+    pub status: String,
+    #[serde(deserialize_with = "timestamp")]
+    pub timestamp: DateTime<Utc>,
+    #[serde(default)]
+    pub recipient_id: Option<String>,
+    #[serde(default)]
+    pub errors: Vec<WebhookError>,
+    #[serde(default)]
+    pub pricing: Option<Value>,
+    #[serde(default)]
+    pub conversation: Option<Value>,
+}
+
+/// Meta's error object as webhooks carry it (older payloads put `details` at the top level).
+#[derive(Debug, Deserialize)]
+pub struct WebhookError {
+    #[serde(deserialize_with = "integer")]
+    pub code: i64,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub error_data: Option<ErrorData>,
+    #[serde(default)]
+    pub details: Option<String>,
+}
+
+impl WebhookError {
+    /// `error_data.details`, or the legacy top-level `details`.
+    pub fn details(&self) -> Option<&str> {
+        self.error_data
+            .as_ref()
+            .and_then(|data| data.details.as_deref())
+            .or(self.details.as_deref())
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ErrorData {
+    #[serde(default)]
+    pub details: Option<String>,
+}
+
+/// `message_template_status_update`, `message_template_quality_update`,
+/// `template_category_update` and `message_template_components_update` share these fields.
+#[derive(Debug, Deserialize)]
+pub struct TemplateEvent {
+    #[serde(default, deserialize_with = "optional_string_or_number")]
+    pub message_template_id: Option<String>,
+    pub message_template_name: String,
+    pub message_template_language: String,
+    /// Status updates: APPROVED, REJECTED, PAUSED, DISABLED, FLAGGED, …
+    #[serde(default)]
+    pub event: Option<String>,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub message_template_category: Option<String>,
+    #[serde(default)]
+    pub rejection_info: Option<Value>,
+    #[serde(default)]
+    pub new_quality_score: Option<String>,
+    #[serde(default)]
+    pub new_category: Option<String>,
+}
+
+/// `phone_number_quality_update` and `phone_number_name_update`.
+#[derive(Debug, Deserialize)]
+pub struct PhoneNumberEvent {
+    #[serde(deserialize_with = "string_or_number")]
+    pub display_phone_number: String,
+    /// Quality updates: FLAGGED, UNFLAGGED, THROUGHPUT_UPGRADE, …
+    #[serde(default)]
+    pub event: Option<String>,
+    #[serde(default)]
+    pub current_limit: Option<String>,
+    /// Name updates: APPROVED, REJECTED, …
+    #[serde(default)]
+    pub decision: Option<String>,
+    #[serde(default)]
+    pub requested_verified_name: Option<String>,
+}
+
+/// Meta sends Unix seconds as strings in messages and statuses, as integers elsewhere.
+fn timestamp<'de, D: Deserializer<'de>>(deserializer: D) -> Result<DateTime<Utc>, D::Error> {
+    let seconds = integer(deserializer).map_err(|e| D::Error::custom(format!("timestamp: {e}")))?;
+    DateTime::from_timestamp(seconds, 0).ok_or_else(|| D::Error::custom("timestamp out of range"))
+}
+
+fn optional_timestamp<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<DateTime<Utc>>, D::Error> {
+    timestamp(deserializer).map(Some)
+}
+
+fn integer<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    match Value::deserialize(deserializer)? {
+        Value::Number(n) => n
+            .as_i64()
+            .ok_or_else(|| D::Error::custom("expected an integer")),
+        Value::String(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| D::Error::custom(format!("expected an integer, found {s:?}"))),
+        other => Err(D::Error::custom(format!(
+            "expected an integer, found {other}"
+        ))),
+    }
+}
+
+fn string_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    match Value::deserialize(deserializer)? {
+        Value::String(s) => Ok(s),
+        Value::Number(n) => Ok(n.to_string()),
+        other => Err(D::Error::custom(format!(
+            "expected a string or number, found {other}"
+        ))),
+    }
+}
+
+fn optional_string_or_number<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    match Value::deserialize(deserializer)? {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s)),
+        Value::Number(n) => Ok(Some(n.to_string())),
+        other => Err(D::Error::custom(format!(
+            "expected a string or number, found {other}"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WEBHOOKS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/webhooks");
+
+    fn corpus() -> Vec<(String, Vec<u8>)> {
+        let dir = std::fs::read_dir(WEBHOOKS)
+            .unwrap_or_else(|e| panic!("read {WEBHOOKS} (is ../shared beside the repo?): {e}"));
+        let mut files: Vec<_> = dir
+            .map(|entry| {
+                let path = entry.unwrap().path();
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                (name, std::fs::read(&path).unwrap())
+            })
+            .collect();
+        files.sort();
+        assert!(files.len() > 200, "the webhook corpus looks incomplete");
+        files
+    }
+
+    /// Meta's documentation pages use placeholders such as `"timestamp": "TIMESTAMP"`.
+    fn has_placeholder_timestamp(item: &Value) -> bool {
+        item["timestamp"]
+            .as_str()
+            .is_some_and(|t| t.parse::<i64>().is_err())
+    }
+
+    #[test]
+    fn every_corpus_webhook_parses_down_to_its_messages_and_statuses() {
+        let (mut messages, mut statuses) = (0, 0);
+        for (name, body) in corpus() {
+            let notification: Notification =
+                serde_json::from_slice(&body).unwrap_or_else(|e| panic!("{name}: {e}"));
+            for change in notification.entry.iter().flat_map(|e| &e.changes) {
+                if change.field != "messages" {
+                    continue;
+                }
+                let value = MessagesValue::deserialize(&change.value)
+                    .unwrap_or_else(|e| panic!("{name}: messages value: {e}"));
+                for message in &value.messages {
+                    let parsed = InboundMessage::deserialize(message);
+                    if has_placeholder_timestamp(message) {
+                        let error = parsed.expect_err(&name).to_string();
+                        assert!(
+                            error.contains("timestamp: expected an integer"),
+                            "{name}: {error}"
+                        );
+                        continue;
+                    }
+                    parsed.unwrap_or_else(|e| panic!("{name}: {e}"));
+                    messages += 1;
+                }
+                for status in &value.statuses {
+                    if !has_placeholder_timestamp(status) {
+                        Status::deserialize(status).unwrap_or_else(|e| panic!("{name}: {e}"));
+                        statuses += 1;
+                    }
+                }
+            }
+        }
+        assert!(
+            messages > 100 && statuses > 30,
+            "{messages} messages, {statuses} statuses"
+        );
+    }
+
+    #[test]
+    fn string_and_integer_timestamps_mean_the_same_instant() {
+        let a: Status =
+            serde_json::from_str(r#"{"id":"w","status":"sent","timestamp":"1697043223"}"#).unwrap();
+        let b: Status =
+            serde_json::from_str(r#"{"id":"w","status":"sent","timestamp":1697043223}"#).unwrap();
+        assert_eq!(a.timestamp, b.timestamp);
+        assert_eq!(a.timestamp.timestamp(), 1_697_043_223);
+    }
+
+    #[test]
+    fn legacy_error_details_are_read_from_the_top_level() {
+        let error: WebhookError = serde_json::from_str(
+            r#"{"code":131051,"details":"Message type is not currently supported"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            error.details(),
+            Some("Message type is not currently supported")
+        );
+    }
+}

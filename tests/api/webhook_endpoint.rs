@@ -1,0 +1,160 @@
+//! The webhook endpoint's contract: handshake, signatures, unknown apps, limits, durability.
+
+use axum::{
+    body::Body,
+    http::{Request, StatusCode},
+};
+use sqlx::PgPool;
+use switchboard::whatsapp::signature;
+
+use crate::helpers::*;
+
+fn handshake(app: &str, mode: &str, token: &str) -> Request<Body> {
+    Request::get(format!(
+        "/webhooks/whatsapp/{app}?hub.mode={mode}&hub.verify_token={token}&hub.challenge=1158201444"
+    ))
+    .body(Body::empty())
+    .unwrap()
+}
+
+#[sqlx::test]
+async fn handshake_with_the_apps_verify_token_echoes_the_challenge(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (status, body) = app
+        .request(handshake(META_APP_ID, "subscribe", VERIFY_TOKEN))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, "1158201444");
+}
+
+#[sqlx::test]
+async fn handshake_with_a_wrong_token_mode_or_app_is_forbidden(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    for request in [
+        handshake(META_APP_ID, "subscribe", "wrong-token"),
+        handshake(META_APP_ID, "unsubscribe", VERIFY_TOKEN),
+        handshake("999", "subscribe", VERIFY_TOKEN),
+        Request::get(format!("/webhooks/whatsapp/{META_APP_ID}"))
+            .body(Body::empty())
+            .unwrap(),
+    ] {
+        assert_eq!(app.request(request).await.0, StatusCode::FORBIDDEN);
+    }
+}
+
+#[sqlx::test]
+async fn a_missing_or_wrong_signature_is_rejected_and_nothing_is_stored(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let body = messages_webhook(vec![text("wamid.1", 1_700_000_000, "injected")], vec![]);
+    let wrong_secret = signature::sign(b"another-apps-secret", body.as_bytes());
+    let other_body = signature::sign(APP_SECRET.as_bytes(), b"{}");
+    for signature in [
+        None,
+        Some(wrong_secret),
+        Some(other_body),
+        Some("sha256=nothex".into()),
+    ] {
+        assert_eq!(
+            app.post_webhook(META_APP_ID, body.clone(), signature).await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    app.apply().await;
+    assert_eq!(
+        app.scalar::<i64>("select count(*) from webhook_events")
+            .await,
+        0
+    );
+    assert_eq!(app.scalar::<i64>("select count(*) from messages").await, 0);
+}
+
+#[sqlx::test]
+async fn an_unknown_app_is_not_found(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let body = messages_webhook(vec![text("wamid.1", 1_700_000_000, "hi")], vec![]);
+    let signature = signature::sign(APP_SECRET.as_bytes(), body.as_bytes());
+    assert_eq!(
+        app.post_webhook("42", body, Some(signature)).await,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[sqlx::test]
+async fn a_body_over_three_megabytes_is_refused(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let body = format!("{{\"pad\":\"{}\"}}", "x".repeat(3_000_001));
+    assert_eq!(app.post_signed(body).await, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[sqlx::test]
+async fn an_accepted_event_is_stored_byte_for_byte_before_it_is_answered(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    // Meta escapes non-ASCII as \uXXXX; whatever the bytes, they are kept exactly.
+    let body = messages_webhook(
+        vec![text("wamid.1", 1_700_000_000, "Ol\u{e1} \u{1f44b}")],
+        vec![],
+    )
+    .replace("Ol\u{e1}", "Ol\\u00e1")
+    .into_bytes();
+    assert_eq!(app.post_signed(body.clone()).await, StatusCode::OK);
+    let stored: Vec<u8> = app.scalar("select body from webhook_events").await;
+    assert_eq!(stored, body);
+    assert_eq!(
+        app.scalar::<String>("select state from webhook_events")
+            .await,
+        "pending"
+    );
+}
+
+#[sqlx::test]
+async fn when_the_database_cannot_store_the_event_meta_is_told_to_retry(pool: PgPool) {
+    let app = TestApp::new(pool.clone()).await;
+    let body = messages_webhook(vec![text("wamid.1", 1_700_000_000, "hi")], vec![]);
+    // Warm the app cache, then take the database away.
+    app.deliver(body.clone()).await;
+    pool.close().await;
+    assert_eq!(app.post_signed(body).await, StatusCode::SERVICE_UNAVAILABLE);
+}
+
+#[sqlx::test]
+async fn malformed_json_with_a_valid_signature_is_kept_as_failed_and_answered_200(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    for body in [
+        "{not json",
+        r#"{"object":"whatsapp_business_account","entry":"nope"}"#,
+    ] {
+        app.deliver(body).await;
+        let (state, error, _) = app.last_event().await;
+        assert_eq!(state, "failed");
+        assert!(
+            error
+                .unwrap()
+                .contains("not a WhatsApp webhook notification")
+        );
+    }
+    let missing_id = messages_webhook(
+        vec![serde_json::json!({"from": CUSTOMER, "timestamp": "1", "type": "text"})],
+        vec![],
+    );
+    app.deliver(missing_id).await;
+    let (state, error, _) = app.last_event().await;
+    assert_eq!(state, "failed");
+    assert!(
+        error.unwrap().contains("malformed message"),
+        "names what is wrong"
+    );
+}
+
+#[sqlx::test]
+async fn health_and_readiness_answer(pool: PgPool) {
+    let app = TestApp::new(pool.clone()).await;
+    let get = |path: &str| Request::get(path).body(Body::empty()).unwrap();
+    assert_eq!(app.request(get("/healthz")).await.0, StatusCode::OK);
+    assert_eq!(app.request(get("/readyz")).await.0, StatusCode::OK);
+    pool.close().await;
+    assert_eq!(
+        app.request(get("/readyz")).await.0,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(app.request(get("/healthz")).await.0, StatusCode::OK);
+}
