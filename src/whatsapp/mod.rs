@@ -1,6 +1,11 @@
-//! Everything that speaks Meta's WhatsApp Cloud API: webhook signatures, payload types and how
+//! Everything that speaks Meta's WhatsApp Cloud API: webhook signatures and payloads, the Graph API
+//! client and the messages it sends, template parameter checks, the error-code table, and how
 //! messages read to a person.
 
+pub mod errors;
+pub mod graph;
+pub mod outbound;
 pub mod payload;
 pub mod signature;
 pub mod summary;
+pub mod template_check;

@@ -2,6 +2,7 @@
 
 mod cli;
 mod corpus;
+mod graph_client;
 mod helpers;
 mod inbound;
 mod statuses;
