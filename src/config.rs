@@ -68,6 +68,23 @@ impl Config {
     }
 }
 
+impl Config {
+    /// This server as other processes on the same machine reach it (the CLI, the embedded sandbox):
+    /// `BIND_ADDR`, with an unspecified address (0.0.0.0, ::) replaced by loopback.
+    pub fn internal_url(&self) -> String {
+        let mut addr = self.bind_addr;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        format!("http://{addr}")
+    }
+
+    /// The embedded fake Graph API that sandbox numbers talk to.
+    pub fn sandbox_graph_url(&self) -> String {
+        format!("{}/sandbox/graph", self.internal_url())
+    }
+}
+
 /// A non-empty environment variable.
 fn var(name: &str) -> Option<String> {
     std::env::var(name)

@@ -16,9 +16,15 @@ pub mod error;
 pub mod http;
 /// Storing and applying Meta's webhooks.
 pub mod ingest;
+/// Sending: the send service and the delivery pipeline.
+pub mod outbox;
+/// Meta without Meta: the fake Graph API behind sandbox numbers and tests.
+pub mod sandbox;
 /// Running the service.
 pub mod server;
 /// Tracing setup.
 pub mod telemetry;
-/// Meta's WhatsApp Cloud API: signatures, payloads, summaries.
+/// Meta's WhatsApp Cloud API: signatures, payloads, the Graph client, errors.
 pub mod whatsapp;
+/// The 24-hour customer service window.
+pub mod window;

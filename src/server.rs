@@ -1,6 +1,6 @@
-//! `switchboard serve`: connect and migrate, start the event log writer and the appliers, serve HTTP,
-//! and on SIGTERM or Ctrl-C stop accepting, finish in-flight requests, then stop the workers between
-//! jobs.
+//! `switchboard serve`: connect and migrate, start the event log writer, the appliers and the
+//! delivery worker, and serve HTTP. On SIGTERM or Ctrl-C: stop accepting, finish in-flight requests,
+//! then stop the workers between jobs.
 
 use std::sync::Arc;
 
@@ -13,6 +13,8 @@ use crate::{
     db,
     http::{AppState, app},
     ingest::{event_log::EventLog, worker},
+    outbox::worker::{Outbox, OutboxConfig},
+    whatsapp::graph::GraphClient,
 };
 
 /// Applier tasks per process; each applies a batch per transaction.
@@ -36,6 +38,14 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         })
         .collect();
 
+    let outbox = Outbox::new(
+        pool.clone(),
+        config.secret_key.cipher(),
+        GraphClient::new(&config.meta_api_version)?,
+        OutboxConfig::new(&config.meta_graph_url, &config.sandbox_graph_url()),
+    );
+    let sender = tokio::spawn(outbox.run(shutdown.clone()));
+
     let listener = tokio::net::TcpListener::bind(config.bind_addr)
         .await
         .with_context(|| format!("listen on {}", config.bind_addr))?;
@@ -47,9 +57,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .context("serve HTTP")?;
 
     // The router (and with it every EventLog handle) is gone: the writer commits what is queued
-    // and ends; the appliers finish their batch.
+    // and ends; the appliers finish their batch; the sender lets in-flight sends finish.
     shutdown.cancel();
     writer.await.context("event log writer")?;
+    sender.await.context("delivery worker")?;
     for applier in appliers {
         applier.await.context("applier")?;
     }

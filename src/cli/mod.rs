@@ -1,26 +1,18 @@
 //! The operator command line. Secrets never come as arguments: they are read from environment
 //! variables, or asked for (without echo) when a terminal is attached.
 
+mod admin;
+mod sandbox;
+mod send;
+mod webhooks;
+
 use std::io::IsTerminal;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Parser, Subcommand};
-use secrecy::{ExposeSecret, SecretString};
-use serde_json::json;
+use secrecy::SecretString;
 
-use crate::{
-    config::Config,
-    db,
-    domain::{
-        apps::{self, AppSecrets},
-        audit,
-        numbers::{self, NewNumber},
-        tenants,
-        users::{self, Role},
-    },
-    ingest::replay,
-    server,
-};
+use crate::{config::Config, db, server};
 
 #[derive(Parser)]
 #[command(
@@ -41,75 +33,24 @@ enum Command {
     Migrate,
     /// Manage tenants.
     #[command(subcommand)]
-    Tenant(TenantCommand),
+    Tenant(admin::TenantCommand),
     /// Manage WhatsApp business phone numbers.
     #[command(subcommand)]
-    Number(NumberCommand),
+    Number(admin::NumberCommand),
     /// Manage users.
     #[command(subcommand)]
-    User(UserCommand),
+    User(admin::UserCommand),
+    /// Manage message templates.
+    #[command(subcommand)]
+    Templates(admin::TemplatesCommand),
     /// Inspect and replay stored webhook events.
     #[command(subcommand)]
-    Webhooks(WebhooksCommand),
-}
-
-#[derive(Subcommand)]
-enum TenantCommand {
-    /// Create a tenant and print its slug.
-    Create {
-        #[arg(long)]
-        name: String,
-    },
-}
-
-#[derive(Subcommand)]
-enum NumberCommand {
-    /// Register a phone number (META_ACCESS_TOKEN; META_APP_SECRET and META_VERIFY_TOKEN for a new app).
-    Add {
-        #[arg(long)]
-        tenant: String,
-        /// Meta App ID; the app is created on first use and reused after.
-        #[arg(long)]
-        app_id: String,
-        #[arg(long)]
-        phone_number_id: String,
-        #[arg(long)]
-        waba_id: String,
-        /// The number as people see it, e.g. "+1 555 078 3881".
-        #[arg(long)]
-        display_phone: Option<String>,
-    },
-}
-
-#[derive(Subcommand)]
-enum UserCommand {
-    /// Create a user (password from SWITCHBOARD_PASSWORD, or asked for).
-    Create {
-        #[arg(long)]
-        tenant: String,
-        #[arg(long)]
-        email: String,
-        #[arg(long, value_enum)]
-        role: Role,
-    },
-}
-
-#[derive(Subcommand)]
-enum WebhooksCommand {
-    /// Re-apply stored events (idempotently).
-    Replay {
-        /// Only the events that failed.
-        #[arg(long)]
-        failed: bool,
-    },
-    /// List the newest stored events with their state.
-    List {
-        /// Only the events that failed.
-        #[arg(long)]
-        failed: bool,
-        #[arg(long, default_value_t = 20)]
-        limit: i64,
-    },
+    Webhooks(webhooks::WebhooksCommand),
+    /// Try Switchboard without Meta: sandbox numbers and their pretend customers.
+    #[command(subcommand)]
+    Sandbox(sandbox::SandboxCommand),
+    /// Send a message through the send path, as an agent would (needs `switchboard serve` running).
+    Send(send::SendArgs),
 }
 
 impl Cli {
@@ -121,100 +62,16 @@ impl Cli {
         }
         let pool = db::connect(&config.database_url).await?;
         db::migrate(&pool).await?;
-        let cipher = config.secret_key.cipher();
-        let mut tx = pool.begin().await.context("begin")?;
         match command {
-            Command::Serve | Command::Migrate => {}
-            Command::Tenant(TenantCommand::Create { name }) => {
-                let tenant = tenants::create(&mut tx, &name).await?;
-                audit::record(
-                    &mut tx,
-                    tenant.id,
-                    None,
-                    "tenant.create",
-                    json!({ "name": tenant.name }),
-                )
-                .await?;
-                println!("{}", tenant.slug);
-            }
-            Command::Number(NumberCommand::Add {
-                tenant,
-                app_id,
-                phone_number_id,
-                waba_id,
-                display_phone,
-            }) => {
-                let tenant = tenants::get_by_slug(&mut tx, &tenant).await?;
-                let access_token = secret("META_ACCESS_TOKEN", "Access token: ")?
-                    .context("META_ACCESS_TOKEN is not set")?;
-                let app_secret = secret("META_APP_SECRET", "App secret: ")?;
-                let verify_token = secret("META_VERIFY_TOKEN", "Webhook verify token: ")?;
-                let secrets = match (app_secret, verify_token.clone()) {
-                    (Some(app_secret), Some(verify_token)) => Some(AppSecrets {
-                        app_secret,
-                        verify_token,
-                    }),
-                    (None, None) => None,
-                    _ => bail!(
-                        "set both META_APP_SECRET and META_VERIFY_TOKEN (or neither, to reuse the app's)"
-                    ),
-                };
-                let app = apps::ensure(&mut tx, &cipher, tenant.id, &app_id, secrets).await?;
-                let number = NewNumber {
-                    tenant_id: tenant.id,
-                    app_id: app,
-                    phone_number_id: &phone_number_id,
-                    waba_id: &waba_id,
-                    display_phone_number: display_phone.as_deref(),
-                    access_token,
-                };
-                numbers::add(&mut tx, &cipher, number).await?;
-                let details = json!({ "phone_number_id": phone_number_id, "waba_id": waba_id, "app_id": app_id });
-                audit::record(&mut tx, tenant.id, None, "number.add", details).await?;
-                println!(
-                    "Registered phone number {phone_number_id} for {}.",
-                    tenant.slug
-                );
-                println!(
-                    "Webhook callback URL: {}/webhooks/whatsapp/{app_id}",
-                    config.public_url
-                );
-                match verify_token {
-                    Some(token) => println!("Verify token: {}", token.expose_secret()),
-                    None => println!(
-                        "Verify token: unchanged (the one given when app {app_id} was added)"
-                    ),
-                }
-            }
-            Command::User(UserCommand::Create {
-                tenant,
-                email,
-                role,
-            }) => {
-                let tenant = tenants::get_by_slug(&mut tx, &tenant).await?;
-                let password = secret("SWITCHBOARD_PASSWORD", "Password: ")?
-                    .context("SWITCHBOARD_PASSWORD is not set")?;
-                let user_id = users::create(&mut tx, tenant.id, &email, role, &password).await?;
-                let details = json!({ "user_id": user_id, "email": email, "role": role.as_str() });
-                audit::record(&mut tx, tenant.id, None, "user.create", details).await?;
-                println!("Created {} {email} in {}.", role.as_str(), tenant.slug);
-            }
-            Command::Webhooks(WebhooksCommand::Replay { failed }) => {
-                let (count, states) = replay::replay(&pool, failed).await?;
-                let summary: Vec<String> = states
-                    .iter()
-                    .map(|(state, n)| format!("{n} {state}"))
-                    .collect();
-                println!("Replayed {count} event(s): {}", summary.join(", "));
-            }
-            Command::Webhooks(WebhooksCommand::List { failed, limit }) => {
-                for event in replay::list(&pool, failed, limit).await? {
-                    println!("{event}");
-                }
-            }
+            Command::Serve | Command::Migrate => Ok(()),
+            Command::Tenant(command) => command.run(&pool).await,
+            Command::Number(command) => command.run(&pool, &config).await,
+            Command::User(command) => command.run(&pool).await,
+            Command::Templates(command) => command.run(&pool, &config).await,
+            Command::Webhooks(command) => command.run(&pool).await,
+            Command::Sandbox(command) => command.run(&pool, &config).await,
+            Command::Send(args) => args.run(&pool).await,
         }
-        tx.commit().await.context("commit")?;
-        Ok(())
     }
 }
 

@@ -2,6 +2,8 @@
 
 pub mod apps;
 pub mod audit;
+pub mod conversations;
 pub mod numbers;
+pub mod templates;
 pub mod tenants;
 pub mod users;

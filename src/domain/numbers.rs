@@ -22,6 +22,8 @@ pub struct NewNumber<'a> {
     pub waba_id: &'a str,
     pub display_phone_number: Option<&'a str>,
     pub access_token: SecretString,
+    /// A sandbox number talks to Switchboard's fake Graph API, never to Meta.
+    pub sandbox: bool,
 }
 
 /// Registers a number; a `phone_number_id` can be registered once across all tenants.
@@ -36,8 +38,8 @@ pub async fn add(
     );
     let id = sqlx::query_scalar!(
         "insert into phone_numbers
-            (tenant_id, app_id, phone_number_id, waba_id, display_phone_number, access_token_encrypted)
-         values ($1, $2, $3, $4, $5, $6)
+            (tenant_id, app_id, phone_number_id, waba_id, display_phone_number, access_token_encrypted, sandbox)
+         values ($1, $2, $3, $4, $5, $6, $7)
          on conflict (phone_number_id) do nothing
          returning id",
         number.tenant_id,
@@ -45,7 +47,8 @@ pub async fn add(
         number.phone_number_id,
         number.waba_id,
         number.display_phone_number,
-        token
+        token,
+        number.sandbox
     )
     .fetch_optional(conn)
     .await
@@ -94,4 +97,85 @@ pub async fn tenant_for_waba(
 
 fn token_context(phone_number_id: &str) -> String {
     format!("phone_numbers.access_token:{phone_number_id}")
+}
+
+/// What sending from a number needs: its ids, its sealed token opened, its limits.
+pub struct NumberCredentials {
+    pub id: i64,
+    pub tenant_id: i64,
+    pub phone_number_id: String,
+    pub waba_id: String,
+    /// Meta's App ID of the app the number belongs to.
+    pub meta_app_id: String,
+    pub access_token: SecretString,
+    pub sandbox: bool,
+    pub max_messages_per_second: i32,
+}
+
+/// Loads a number's credentials by its row id.
+pub async fn credentials(
+    conn: &mut PgConnection,
+    cipher: &Cipher,
+    id: i64,
+) -> anyhow::Result<NumberCredentials> {
+    let row = sqlx::query!(
+        "select n.id, n.tenant_id, n.phone_number_id, n.waba_id, a.meta_app_id, n.access_token_encrypted,
+                n.sandbox, n.max_messages_per_second
+         from phone_numbers n join meta_apps a on a.id = n.app_id
+         where n.id = $1",
+        id
+    )
+    .fetch_one(conn)
+    .await
+    .context("load phone number credentials")?;
+    Ok(NumberCredentials {
+        access_token: cipher.open_string(
+            &row.access_token_encrypted,
+            &token_context(&row.phone_number_id),
+        )?,
+        id: row.id,
+        tenant_id: row.tenant_id,
+        phone_number_id: row.phone_number_id,
+        waba_id: row.waba_id,
+        meta_app_id: row.meta_app_id,
+        sandbox: row.sandbox,
+        max_messages_per_second: row.max_messages_per_second,
+    })
+}
+
+/// The row id of the number with Meta's `phone_number_id`.
+pub async fn id_by_phone_number_id(
+    conn: &mut PgConnection,
+    phone_number_id: &str,
+) -> anyhow::Result<Option<i64>> {
+    sqlx::query_scalar!(
+        "select id from phone_numbers where phone_number_id = $1",
+        phone_number_id
+    )
+    .fetch_optional(conn)
+    .await
+    .context("look up phone number")
+}
+
+/// One number of each of the tenant's WABAs (calls on a WABA need a token of one of its numbers).
+pub async fn one_per_waba(conn: &mut PgConnection, tenant_id: i64) -> anyhow::Result<Vec<i64>> {
+    sqlx::query_scalar!(
+        r#"select min(id) as "id!" from phone_numbers where tenant_id = $1 group by waba_id order by 1"#,
+        tenant_id
+    )
+    .fetch_all(conn)
+    .await
+    .context("list the tenant's WABAs")
+}
+
+/// The tenant and WABA a number belongs to.
+pub async fn owner(conn: &mut PgConnection, id: i64) -> anyhow::Result<(i64, String)> {
+    let row = sqlx::query!(
+        "select tenant_id, waba_id from phone_numbers where id = $1",
+        id
+    )
+    .fetch_one(conn)
+    .await
+    .context("look up the number's tenant")?;
+    Ok((row.tenant_id, row.waba_id))
 }

@@ -51,6 +51,25 @@ pub async fn get_by_slug(conn: &mut PgConnection, slug: &str) -> anyhow::Result<
         .with_context(|| format!("unknown tenant {slug:?}"))
 }
 
+/// Sets the keywords that opt a customer out of marketing messages, or back in (upper case).
+pub async fn set_keywords(
+    conn: &mut PgConnection,
+    tenant_id: i64,
+    opt_out: &[String],
+    opt_in: &[String],
+) -> anyhow::Result<()> {
+    sqlx::query!(
+        "update tenants set opt_out_keywords = $2, opt_in_keywords = $3 where id = $1",
+        tenant_id,
+        opt_out,
+        opt_in
+    )
+    .execute(conn)
+    .await
+    .context("set opt-out keywords")?;
+    Ok(())
+}
+
 /// Lower-case ASCII letters and digits, words joined by single dashes.
 pub fn slugify(name: &str) -> String {
     name.split(|c: char| !c.is_ascii_alphanumeric())

@@ -15,8 +15,16 @@ use sqlx::PgPool;
 use tower_http::{catch_panic::CatchPanicLayer, timeout::TimeoutLayer, trace::TraceLayer};
 
 use crate::{
-    config::Config, crypto::Cipher, domain::apps::AppDirectory, ingest::event_log::EventLog,
+    config::Config,
+    crypto::Cipher,
+    domain::apps::AppDirectory,
+    ingest::event_log::EventLog,
+    sandbox::{FakeGraph, FakeGraphConfig},
 };
+
+/// When the sandbox reports `sent`, `delivered` and `read` after a send, in milliseconds: paced so
+/// that a person watching sees each tick arrive.
+const SANDBOX_STATUS_DELAYS: [u64; 3] = [300, 1_000, 3_000];
 
 /// What every handler can reach; cheap to clone.
 #[derive(Clone)]
@@ -26,27 +34,42 @@ pub struct AppState {
     pub cipher: Cipher,
     pub apps: AppDirectory,
     pub events: EventLog,
+    /// The fake Graph API behind sandbox numbers, served under `/sandbox/graph`.
+    pub sandbox: FakeGraph,
 }
 
 impl AppState {
     pub fn new(db: PgPool, config: Config, events: EventLog) -> Self {
         let cipher = config.secret_key.cipher();
         let apps = AppDirectory::new(db.clone(), cipher.clone());
+        let sandbox = FakeGraph::new(
+            db.clone(),
+            cipher.clone(),
+            FakeGraphConfig {
+                switchboard_url: config.internal_url(),
+                status_delays: Some(SANDBOX_STATUS_DELAYS.map(Duration::from_millis)),
+                public_url: config.sandbox_graph_url(),
+                sandbox_only: true,
+            },
+        );
         Self {
             db,
             config: Arc::new(config),
             cipher,
             apps,
             events,
+            sandbox,
         }
     }
 }
 
 /// The application's router with its layers.
 pub fn app(state: AppState) -> Router {
+    let sandbox = state.sandbox.router();
     Router::new()
         .merge(health::router())
         .merge(webhook::router())
+        .nest_service("/sandbox/graph", sandbox)
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
                 let route = request

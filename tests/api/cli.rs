@@ -1,11 +1,14 @@
 //! The operator CLI, run as the real binary against the test's database.
 
-use std::process::{Command, Output};
+use std::process::Output;
+
+use tokio::process::Command;
 
 use sqlx::PgPool;
 
 use crate::helpers::*;
 
+#[derive(Clone)]
 struct Cli {
     database_url: String,
     dir: std::path::PathBuf,
@@ -25,7 +28,8 @@ impl Cli {
         }
     }
 
-    fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+    /// Runs the binary (asynchronously: the test's server must keep answering meanwhile).
+    async fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
         command
             .args(args)
@@ -41,7 +45,7 @@ impl Cli {
         for (key, value) in env {
             command.env(key, value);
         }
-        command.output().unwrap()
+        command.output().await.unwrap()
     }
 }
 
@@ -62,10 +66,14 @@ const SECRETS: [(&str, &str); 3] = [
 #[sqlx::test]
 async fn tenant_create_prints_the_slug_alone(pool: PgPool) {
     let cli = Cli::new(&pool);
-    let output = cli.run(&["tenant", "create", "--name", "Acme Support"], &[]);
+    let output = cli
+        .run(&["tenant", "create", "--name", "Acme Support"], &[])
+        .await;
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(stdout(&output), "acme-support\n");
-    let again = cli.run(&["tenant", "create", "--name", "Acme Support"], &[]);
+    let again = cli
+        .run(&["tenant", "create", "--name", "Acme Support"], &[])
+        .await;
     assert!(!again.status.success());
     assert!(stderr(&again).contains("already exists"));
 }
@@ -73,8 +81,9 @@ async fn tenant_create_prints_the_slug_alone(pool: PgPool) {
 #[sqlx::test]
 async fn number_add_creates_the_app_once_and_prints_what_meta_needs(pool: PgPool) {
     let cli = Cli::new(&pool);
-    cli.run(&["tenant", "create", "--name", "Acme Support"], &[]);
-    let add = |pnid: &str, env: &[(&str, &str)]| {
+    cli.run(&["tenant", "create", "--name", "Acme Support"], &[])
+        .await;
+    let add = async |pnid: &str, env: &[(&str, &str)]| {
         cli.run(
             &[
                 "number",
@@ -92,8 +101,9 @@ async fn number_add_creates_the_app_once_and_prints_what_meta_needs(pool: PgPool
             ],
             env,
         )
+        .await
     };
-    let output = add("106540352242922", &SECRETS);
+    let output = add("106540352242922", &SECRETS).await;
     assert!(output.status.success(), "{}", stderr(&output));
     let out = stdout(&output);
     assert!(
@@ -102,7 +112,7 @@ async fn number_add_creates_the_app_once_and_prints_what_meta_needs(pool: PgPool
     );
     assert!(out.contains("verify-me"), "{out}");
 
-    let second = add("106540352242923", &[("META_ACCESS_TOKEN", "EAAG-other")]);
+    let second = add("106540352242923", &[("META_ACCESS_TOKEN", "EAAG-other")]).await;
     assert!(
         second.status.success(),
         "the app is reused: {}",
@@ -114,7 +124,7 @@ async fn number_add_creates_the_app_once_and_prints_what_meta_needs(pool: PgPool
         .unwrap();
     assert_eq!(apps, 1);
 
-    let duplicate = add("106540352242922", &SECRETS);
+    let duplicate = add("106540352242922", &SECRETS).await;
     assert!(!duplicate.status.success());
     assert_eq!(
         stderr(&duplicate).trim().lines().count(),
@@ -144,57 +154,63 @@ async fn number_add_creates_the_app_once_and_prints_what_meta_needs(pool: PgPool
 #[sqlx::test]
 async fn cli_errors_are_one_clear_line_and_a_failing_exit(pool: PgPool) {
     let cli = Cli::new(&pool);
-    let unknown = cli.run(
-        &[
-            "number",
-            "add",
-            "--tenant",
-            "nope",
-            "--app-id",
-            "1",
-            "--phone-number-id",
-            "2",
-            "--waba-id",
-            "3",
-        ],
-        &SECRETS,
-    );
+    let unknown = cli
+        .run(
+            &[
+                "number",
+                "add",
+                "--tenant",
+                "nope",
+                "--app-id",
+                "1",
+                "--phone-number-id",
+                "2",
+                "--waba-id",
+                "3",
+            ],
+            &SECRETS,
+        )
+        .await;
     assert!(!unknown.status.success());
     assert_eq!(stderr(&unknown).trim(), "error: unknown tenant \"nope\"");
 
-    cli.run(&["tenant", "create", "--name", "Acme"], &[]);
-    let no_token = cli.run(
-        &[
-            "number",
-            "add",
-            "--tenant",
-            "acme",
-            "--app-id",
-            "1",
-            "--phone-number-id",
-            "2",
-            "--waba-id",
-            "3",
-        ],
-        &[],
-    );
+    cli.run(&["tenant", "create", "--name", "Acme"], &[]).await;
+    let no_token = cli
+        .run(
+            &[
+                "number",
+                "add",
+                "--tenant",
+                "acme",
+                "--app-id",
+                "1",
+                "--phone-number-id",
+                "2",
+                "--waba-id",
+                "3",
+            ],
+            &[],
+        )
+        .await;
     assert!(!no_token.status.success());
     assert!(stderr(&no_token).contains("META_ACCESS_TOKEN is not set"));
-    let no_secret = cli.run(
-        &[
-            "number",
-            "add",
-            "--tenant",
-            "acme",
-            "--app-id",
-            "1",
-            "--phone-number-id",
-            "2",
-            "--waba-id",
-            "3",
-        ],
-        &[("META_ACCESS_TOKEN", "t")],
-    );
+    let no_secret = cli
+        .run(
+            &[
+                "number",
+                "add",
+                "--tenant",
+                "acme",
+                "--app-id",
+                "1",
+                "--phone-number-id",
+                "2",
+                "--waba-id",
+                "3",
+            ],
+            &[("META_ACCESS_TOKEN", "t")],
+        )
+        .await;
     assert!(!no_secret.status.success());
     assert!(stderr(&no_secret).contains("META_APP_SECRET"));
 }
@@ -202,20 +218,22 @@ async fn cli_errors_are_one_clear_line_and_a_failing_exit(pool: PgPool) {
 #[sqlx::test]
 async fn user_create_stores_an_argon2_hash_of_the_password(pool: PgPool) {
     let cli = Cli::new(&pool);
-    cli.run(&["tenant", "create", "--name", "Acme"], &[]);
-    let output = cli.run(
-        &[
-            "user",
-            "create",
-            "--tenant",
-            "acme",
-            "--email",
-            "ana@acme.test",
-            "--role",
-            "admin",
-        ],
-        &[("SWITCHBOARD_PASSWORD", "correct horse battery")],
-    );
+    cli.run(&["tenant", "create", "--name", "Acme"], &[]).await;
+    let output = cli
+        .run(
+            &[
+                "user",
+                "create",
+                "--tenant",
+                "acme",
+                "--email",
+                "ana@acme.test",
+                "--role",
+                "admin",
+            ],
+            &[("SWITCHBOARD_PASSWORD", "correct horse battery")],
+        )
+        .await;
     assert!(output.status.success(), "{}", stderr(&output));
     let (role, hash): (String, String) = sqlx::query_as("select role, password_hash from users")
         .fetch_one(&pool)
@@ -223,19 +241,21 @@ async fn user_create_stores_an_argon2_hash_of_the_password(pool: PgPool) {
         .unwrap();
     assert_eq!(role, "admin");
     assert!(hash.starts_with("$argon2id$") && !hash.contains("correct horse"));
-    let without = cli.run(
-        &[
-            "user",
-            "create",
-            "--tenant",
-            "acme",
-            "--email",
-            "bo@acme.test",
-            "--role",
-            "agent",
-        ],
-        &[],
-    );
+    let without = cli
+        .run(
+            &[
+                "user",
+                "create",
+                "--tenant",
+                "acme",
+                "--email",
+                "bo@acme.test",
+                "--role",
+                "agent",
+            ],
+            &[],
+        )
+        .await;
     assert!(!without.status.success());
     assert!(stderr(&without).contains("SWITCHBOARD_PASSWORD"));
 }
@@ -250,10 +270,10 @@ async fn webhooks_replay_reports_what_it_replayed(pool: PgPool) {
     .await;
     app.deliver("{broken").await;
     let cli = Cli::new(&pool);
-    let output = cli.run(&["webhooks", "replay", "--failed"], &[]);
+    let output = cli.run(&["webhooks", "replay", "--failed"], &[]).await;
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(stdout(&output).trim(), "Replayed 1 event(s): 1 failed");
-    let listed = cli.run(&["webhooks", "list", "--failed"], &[]);
+    let listed = cli.run(&["webhooks", "list", "--failed"], &[]).await;
     assert!(stdout(&listed).contains("not a WhatsApp webhook notification"));
 }
 
@@ -268,7 +288,147 @@ async fn production_refuses_to_start_without_a_secret_key(pool: PgPool) {
         .env("DATABASE_URL", &cli.database_url)
         .env("SWITCHBOARD_ENV", "production")
         .output()
+        .await
         .unwrap();
     assert!(!output.status.success());
     assert!(stderr(&output).contains("SECRET_KEY must be set"));
+}
+
+/// The README's sandbox loop, through the real binary: the customer writes, the agent answers, the
+/// window closes, a template goes out.
+#[sqlx::test]
+async fn the_sandbox_loop_works_from_the_command_line(pool: PgPool) {
+    let app = TestApp::new(pool.clone()).await;
+    app.start_appliers();
+    let graph = switchboard::whatsapp::graph::GraphClient::new("v23.0").unwrap();
+    let outbox_config = switchboard::outbox::worker::OutboxConfig::new(
+        "http://127.0.0.1:9",
+        &app.config.sandbox_graph_url(),
+    );
+    let outbox = switchboard::outbox::worker::Outbox::new(
+        pool.clone(),
+        app.config.secret_key.cipher(),
+        graph,
+        outbox_config,
+    );
+    tokio::spawn(outbox.run(app.shutdown()));
+    let cli = Cli::new(&pool);
+    let bind = app.config.bind_addr.to_string();
+    let env = [
+        ("SECRET_KEY", "test secret key, thirty-two chars at least"),
+        ("BIND_ADDR", bind.as_str()),
+    ];
+    let run = async |args: Vec<&str>| cli.run(&args, &env).await;
+
+    let created = run(vec!["sandbox", "create", "--tenant", "acme"]).await;
+    assert!(created.status.success(), "{}", stderr(&created));
+    let number = stdout(&created)
+        .split_whitespace()
+        .nth(2)
+        .unwrap()
+        .to_owned();
+    assert!(number.starts_with("sandbox-"), "{}", stdout(&created));
+
+    let said = run(vec![
+        "sandbox",
+        "say",
+        "--number",
+        &number,
+        "--from",
+        "+1 555 000 1111",
+        "Where is my order?",
+    ])
+    .await;
+    assert!(said.status.success(), "{}", stderr(&said));
+    let answered = run(vec![
+        "send",
+        "--number",
+        &number,
+        "--to",
+        "+15550001111",
+        "--text",
+        "It ships today!",
+    ])
+    .await;
+    assert!(answered.status.success(), "{}", stderr(&answered));
+    let ticks: Vec<String> = stdout(&answered)
+        .lines()
+        .skip(1)
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        ticks.last().map(String::as_str),
+        Some("read"),
+        "{}",
+        stdout(&answered)
+    );
+
+    let old = run(vec![
+        "sandbox",
+        "say",
+        "--number",
+        &number,
+        "--from",
+        "+15550002222",
+        "--hours-ago",
+        "25",
+        "Hello?",
+    ])
+    .await;
+    assert!(old.status.success(), "{}", stderr(&old));
+    let refused = run(vec![
+        "send",
+        "--number",
+        &number,
+        "--to",
+        "+15550002222",
+        "--text",
+        "Sorry for the wait",
+    ])
+    .await;
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("24-hour window closed"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(
+        stderr(&refused).contains("--template order_update"),
+        "offers the templates: {}",
+        stderr(&refused)
+    );
+
+    let template = run(vec![
+        "send",
+        "--number",
+        &number,
+        "--to",
+        "+15550002222",
+        "--template",
+        "order_update",
+        "--var",
+        "Dana",
+        "--var",
+        "#1042",
+        "--url-suffix",
+        "1042",
+    ])
+    .await;
+    assert!(template.status.success(), "{}", stderr(&template));
+    assert_eq!(stdout(&template).lines().last(), Some("read"));
+}
+
+#[sqlx::test]
+async fn the_embedded_sandbox_never_acts_for_a_real_number(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let response = reqwest::Client::new()
+        .post(format!("{}/v23.0/{PHONE_NUMBER_ID}/messages", app.config.sandbox_graph_url()))
+        .bearer_auth("test-access-token")
+        .json(&serde_json::json!({ "messaging_product": "whatsapp", "to": CUSTOMER, "type": "text", "text": { "body": "x" } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], 100);
 }

@@ -1,7 +1,7 @@
 //! `TestApp`: the real router over a fresh database, with a tenant, a Meta app and a number, and
 //! helpers to post signed webhooks shaped like Meta's and to apply them.
 
-use std::sync::Arc;
+use std::{future::IntoFuture, sync::Arc};
 
 use axum::{
     Router,
@@ -17,13 +17,19 @@ use switchboard::{
     domain::{
         apps::{self, AppSecrets},
         numbers::{self, NewNumber},
+        templates::{self, TemplateRecord},
         tenants,
     },
     http::{AppState, app},
-    ingest::{apply, event_log::EventLog},
-    whatsapp::signature,
+    ingest::{apply, event_log::EventLog, worker},
+    outbox::{
+        send::{self, Queued, SendError, SendRequest},
+        worker::{Outbox, OutboxConfig},
+    },
+    whatsapp::{graph::GraphClient, outbound::Outbound, signature},
 };
 use tokio::sync::Notify;
+use tokio_util::sync::{CancellationToken, DropGuard};
 use tower::ServiceExt;
 
 pub const META_APP_ID: &str = "1234567890";
@@ -39,6 +45,12 @@ pub struct TestApp {
     pub config: Config,
     pub tenant_id: i64,
     pub app_id: i64,
+    /// Where the router is served over real HTTP (for the fake Graph API's webhooks).
+    pub url: String,
+    appended: Arc<Notify>,
+    shutdown: CancellationToken,
+    /// Stops the background tasks this app started when the test ends.
+    _stop_on_drop: DropGuard,
 }
 
 pub fn test_config() -> Config {
@@ -56,15 +68,26 @@ pub fn test_config() -> Config {
 impl TestApp {
     /// A tenant `acme` with app [`META_APP_ID`] and number [`PHONE_NUMBER_ID`] in WABA [`WABA_ID`].
     pub async fn new(pool: PgPool) -> Self {
-        let config = test_config();
-        let (events, _writer) = EventLog::start(pool.clone(), Arc::new(Notify::new()));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut config = test_config();
+        config.bind_addr = listener.local_addr().unwrap();
+        let appended = Arc::new(Notify::new());
+        let (events, _writer) = EventLog::start(pool.clone(), appended.clone());
         let router = app(AppState::new(pool.clone(), config.clone(), events));
+        let shutdown = CancellationToken::new();
+        let server = axum::serve(listener, router.clone())
+            .with_graceful_shutdown(shutdown.clone().cancelled_owned());
+        tokio::spawn(server.into_future());
         let mut test = Self {
             pool,
             router,
+            url: config.internal_url(),
             config,
             tenant_id: 0,
             app_id: 0,
+            appended,
+            _stop_on_drop: shutdown.clone().drop_guard(),
+            shutdown,
         };
         (test.tenant_id, test.app_id) = test.add_tenant("Acme", META_APP_ID, APP_SECRET).await;
         test.add_number(
@@ -109,6 +132,7 @@ impl TestApp {
             waba_id,
             display_phone_number: display,
             access_token: "test-access-token".into(),
+            sandbox: false,
         };
         numbers::add(&mut conn, &self.config.secret_key.cipher(), number)
             .await
@@ -152,9 +176,32 @@ impl TestApp {
         self.apply().await;
     }
 
-    /// Applies every pending event.
+    /// Applies stored webhooks in the background from now on, as the server does.
+    pub fn start_appliers(&self) {
+        tokio::spawn(worker::run(
+            self.pool.clone(),
+            self.appended.clone(),
+            self.shutdown.clone(),
+        ));
+    }
+
+    /// A token cancelled when the test ends, for background tasks a test starts.
+    pub fn shutdown(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Applies every pending event, and waits for those a background applier is applying.
     pub async fn apply(&self) {
-        while apply::apply_pending(&self.pool, 100).await.unwrap() > 0 {}
+        loop {
+            while apply::apply_pending(&self.pool, 100).await.unwrap() > 0 {}
+            let pending: i64 = self
+                .scalar("select count(*) from webhook_events where state = 'pending'")
+                .await;
+            if pending == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
     }
 
     /// The state and error of the newest webhook event.
@@ -239,6 +286,182 @@ impl TestApp {
         sqlx::query_scalar("select status from messages where wamid = $1")
             .bind(wamid)
             .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+}
+
+/// A clock the test moves.
+pub struct TestClock(std::sync::Mutex<chrono::DateTime<chrono::Utc>>);
+
+impl TestClock {
+    pub fn at(now: chrono::DateTime<chrono::Utc>) -> Arc<Self> {
+        Arc::new(Self(std::sync::Mutex::new(now)))
+    }
+
+    pub fn set(&self, now: chrono::DateTime<chrono::Utc>) {
+        *self.0.lock().unwrap() = now;
+    }
+}
+
+impl switchboard::window::Clock for TestClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
+/// A [`TestApp`] wired for sending: a fake Graph API on its own port standing in for Meta, the
+/// delivery worker pointed at it (fast retries), appliers for the status webhooks it sends back,
+/// and a clock the test controls for the send service.
+pub struct Sending {
+    pub app: TestApp,
+    pub fake: switchboard::sandbox::FakeGraph,
+    pub clock: Arc<TestClock>,
+    pub number_id: i64,
+}
+
+impl Sending {
+    pub async fn new(pool: PgPool) -> Self {
+        Self::with_config(pool, |_| {}).await
+    }
+
+    pub async fn with_config(pool: PgPool, adjust: impl FnOnce(&mut OutboxConfig)) -> Self {
+        let app = TestApp::new(pool).await;
+        let fake = switchboard::sandbox::FakeGraph::new(
+            app.pool.clone(),
+            app.config.secret_key.cipher(),
+            switchboard::sandbox::FakeGraphConfig {
+                switchboard_url: app.url.clone(),
+                status_delays: Some([10, 20, 30].map(std::time::Duration::from_millis)),
+                public_url: String::new(),
+                sandbox_only: false,
+            },
+        );
+        let fake_url = fake.clone().spawn().await.unwrap();
+        let mut config = OutboxConfig::new(&fake_url, &app.config.sandbox_graph_url());
+        config.backoff = std::time::Duration::from_millis(20);
+        config.poll = std::time::Duration::from_millis(20);
+        adjust(&mut config);
+        let graph = GraphClient::new("v23.0").unwrap();
+        let outbox = Outbox::new(
+            app.pool.clone(),
+            app.config.secret_key.cipher(),
+            graph,
+            config,
+        );
+        tokio::spawn(outbox.run(app.shutdown()));
+        app.start_appliers();
+        let number_id = app.scalar("select id from phone_numbers").await;
+        Self {
+            app,
+            fake,
+            clock: TestClock::at(chrono::Utc::now()),
+            number_id,
+        }
+    }
+
+    /// A conversation with [`CUSTOMER`], who last wrote `hours_ago` hours ago (by the real clock).
+    pub async fn conversation(&self, hours_ago: i64) -> i64 {
+        self.conversation_with(CUSTOMER, hours_ago).await
+    }
+
+    pub async fn conversation_with(&self, wa_id: &str, hours_ago: i64) -> i64 {
+        let ts = chrono::Utc::now().timestamp() - hours_ago * 3600;
+        let mut message = text(&format!("wamid.in.{wa_id}.{ts}"), ts, "Hello?");
+        message["from"] = json!(wa_id);
+        let mut body: Value =
+            serde_json::from_str(&messages_webhook(vec![message], vec![])).unwrap();
+        body["entry"][0]["changes"][0]["value"]["contacts"][0]["wa_id"] = json!(wa_id);
+        self.app.deliver(body.to_string()).await;
+        sqlx::query_scalar(
+            "select c.id from conversations c join contacts k on k.id = c.contact_id where k.wa_id = $1",
+        )
+        .bind(wa_id)
+        .fetch_one(&self.app.pool)
+        .await
+        .unwrap()
+    }
+
+    pub async fn send(
+        &self,
+        conversation_id: i64,
+        key: &str,
+        content: Outbound,
+    ) -> Result<Queued, SendError> {
+        let request = SendRequest {
+            conversation_id,
+            content,
+            reply_to: None,
+            idempotency_key: key.into(),
+            sent_by: None,
+        };
+        send::send(
+            &self.app.pool,
+            self.clock.as_ref(),
+            self.app.tenant_id,
+            request,
+        )
+        .await
+    }
+
+    pub async fn send_text(
+        &self,
+        conversation_id: i64,
+        key: &str,
+        body: &str,
+    ) -> Result<Queued, SendError> {
+        let content = Outbound::Text {
+            body: body.into(),
+            preview_url: false,
+        };
+        self.send(conversation_id, key, content).await
+    }
+
+    /// Waits (up to 10 s) until the message reaches `status`; returns it with its error code.
+    pub async fn wait_for(&self, message_id: i64, status: &str) -> (String, Option<i32>) {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let row: (String, Option<i32>) =
+                sqlx::query_as("select status, error_code from messages where id = $1")
+                    .bind(message_id)
+                    .fetch_one(&self.app.pool)
+                    .await
+                    .unwrap();
+            if row.0 == status || tokio::time::Instant::now() > deadline {
+                return row;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// How many sends (not read receipts) reached the fake Meta.
+    pub fn sends(&self) -> usize {
+        self.fake
+            .calls()
+            .iter()
+            .filter(|c| c.method == "POST" && c.path.ends_with("/messages"))
+            .count()
+    }
+
+    /// Stores an approved template for the test WABA.
+    pub async fn template(
+        &self,
+        name: &str,
+        language: &str,
+        category: &str,
+        components: Value,
+    ) -> i64 {
+        let mut conn = self.app.pool.acquire().await.unwrap();
+        let record = TemplateRecord {
+            meta_template_id: None,
+            name,
+            language,
+            category: Some(category),
+            status: "APPROVED",
+            components: &components,
+            parameter_format: "POSITIONAL",
+        };
+        templates::upsert(&mut conn, self.app.tenant_id, WABA_ID, &record)
             .await
             .unwrap()
     }

@@ -2,9 +2,12 @@
 
 mod cli;
 mod corpus;
+mod fake_graph;
 mod graph_client;
 mod helpers;
 mod inbound;
+mod optout;
+mod sending;
 mod statuses;
 mod templates;
 mod webhook_endpoint;

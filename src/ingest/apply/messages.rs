@@ -184,7 +184,13 @@ async fn apply_inbound(
     .fetch_optional(&mut *conn)
     .await
     .context("store inbound message")?;
-    if inserted.is_some() && from_customer {
+    if inserted.is_none() {
+        return Ok(());
+    }
+    if let Some(words) = keyword_text(raw) {
+        apply_opt_keywords(conn, contact_id, &words, message.timestamp).await?;
+    }
+    if from_customer {
         sqlx::query!(
             "update conversations
              set unread_count = unread_count + 1,
@@ -280,6 +286,41 @@ async fn upsert_conversation(
     .fetch_one(conn)
     .await
     .context("upsert conversation")
+}
+
+/// The text a STOP/START keyword is looked for in: a text message, or a quick-reply button.
+fn keyword_text(raw: &Value) -> Option<String> {
+    let text = raw
+        .pointer("/text/body")
+        .or_else(|| raw.pointer("/button/text"))?
+        .as_str()?;
+    Some(text.trim().to_uppercase())
+}
+
+/// Opts the customer out (or back in) when the message is exactly one of the tenant's keywords.
+/// Meta's timestamp orders them, so a STOP delivered after a later START does not win.
+async fn apply_opt_keywords(
+    conn: &mut PgConnection,
+    contact_id: i64,
+    words: &str,
+    at: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    sqlx::query!(
+        "update contacts c set
+             opted_out_at = case when $2 = any(t.opt_out_keywords) then coalesce(c.opted_out_at, $3) end,
+             opt_changed_at = $3
+         from tenants t
+         where c.id = $1 and t.id = c.tenant_id
+           and ($2 = any(t.opt_out_keywords) or $2 = any(t.opt_in_keywords))
+           and (c.opt_changed_at is null or c.opt_changed_at < $3)",
+        contact_id,
+        words,
+        at
+    )
+    .execute(conn)
+    .await
+    .context("apply opt-out keyword")?;
+    Ok(())
 }
 
 /// A reaction attaches to the message it reacts to; the newest one (by Meta's time) wins.

@@ -4,6 +4,7 @@
 //! is applied when the message gets its wamid.
 
 use anyhow::Context;
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgConnection;
 
@@ -38,7 +39,36 @@ pub async fn apply(
     .execute(&mut *conn)
     .await
     .context("record delivery status")?;
-    sync_message_status(conn, route.number_id, &status.id).await
+    sync_message_status(conn, route.number_id, &status.id).await?;
+    if status.errors.iter().any(|e| e.code == WINDOW_CLOSED) {
+        close_window(conn, route.number_id, &status.id, status.timestamp).await?;
+    }
+    Ok(())
+}
+
+/// Meta's "Re-engagement message": more than 24 hours since the customer last wrote.
+const WINDOW_CLOSED: i64 = 131047;
+
+/// Meta refused a message because the window had closed: record it on the conversation, so that the
+/// composer offers templates even if our clock thought the window open.
+async fn close_window(
+    conn: &mut PgConnection,
+    number_id: i64,
+    wamid: &str,
+    at: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    sqlx::query!(
+        "update conversations c set window_closed_by_meta_at = greatest(c.window_closed_by_meta_at, $3)
+         from messages m
+         where m.phone_number_id = $1 and m.wamid = $2 and c.id = m.conversation_id",
+        number_id,
+        wamid,
+        at
+    )
+    .execute(conn)
+    .await
+    .context("record window closed by Meta")?;
+    Ok(())
 }
 
 /// Raises the message with this wamid to the highest-ranked status recorded for it, copying the

@@ -1,0 +1,259 @@
+//! `switchboard tenant|number|user|templates …`: setting up a tenant.
+
+use anyhow::{Context, bail};
+use clap::Subcommand;
+use secrecy::ExposeSecret;
+use serde_json::json;
+use sqlx::PgPool;
+
+use super::secret;
+use crate::{
+    config::Config,
+    domain::{
+        apps::{self, AppSecrets},
+        audit,
+        numbers::{self, NewNumber},
+        templates::{self, TemplateRecord},
+        tenants,
+        users::{self, Role},
+    },
+    whatsapp::graph::{Auth, GraphClient},
+};
+
+#[derive(Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant and print its slug.
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+    /// Set the words that opt a customer out of (or back into) marketing messages.
+    Keywords {
+        #[arg(long)]
+        tenant: String,
+        /// Comma-separated, e.g. STOP,UNSUBSCRIBE,BAJA.
+        #[arg(long, value_delimiter = ',')]
+        opt_out: Vec<String>,
+        /// Comma-separated, e.g. START,ALTA.
+        #[arg(long, value_delimiter = ',')]
+        opt_in: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum NumberCommand {
+    /// Register a phone number (META_ACCESS_TOKEN; META_APP_SECRET and META_VERIFY_TOKEN for a new app).
+    Add {
+        #[arg(long)]
+        tenant: String,
+        /// Meta App ID; the app is created on first use and reused after.
+        #[arg(long)]
+        app_id: String,
+        #[arg(long)]
+        phone_number_id: String,
+        #[arg(long)]
+        waba_id: String,
+        /// The number as people see it, e.g. "+1 555 078 3881".
+        #[arg(long)]
+        display_phone: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create a user (password from SWITCHBOARD_PASSWORD, or asked for).
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_enum)]
+        role: Role,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TemplatesCommand {
+    /// Fetch the templates of each of the tenant's WABAs from Meta and store them.
+    Sync {
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
+impl TenantCommand {
+    pub async fn run(self, pool: &PgPool) -> anyhow::Result<()> {
+        let mut tx = pool.begin().await.context("begin")?;
+        match self {
+            Self::Create { name } => {
+                let tenant = tenants::create(&mut tx, &name).await?;
+                audit::record(
+                    &mut tx,
+                    tenant.id,
+                    None,
+                    "tenant.create",
+                    json!({ "name": tenant.name }),
+                )
+                .await?;
+                println!("{}", tenant.slug);
+            }
+            Self::Keywords {
+                tenant,
+                opt_out,
+                opt_in,
+            } => {
+                let tenant = tenants::get_by_slug(&mut tx, &tenant).await?;
+                let (opt_out, opt_in) = (normalize(opt_out), normalize(opt_in));
+                if opt_out.is_empty() || opt_in.is_empty() {
+                    bail!("give at least one --opt-out and one --opt-in keyword");
+                }
+                tenants::set_keywords(&mut tx, tenant.id, &opt_out, &opt_in).await?;
+                let details = json!({ "opt_out": opt_out, "opt_in": opt_in });
+                audit::record(&mut tx, tenant.id, None, "tenant.keywords", details).await?;
+                println!(
+                    "Opt-out: {}; opt-in: {}",
+                    opt_out.join(", "),
+                    opt_in.join(", ")
+                );
+            }
+        }
+        tx.commit().await.context("commit")
+    }
+}
+
+fn normalize(words: Vec<String>) -> Vec<String> {
+    words
+        .into_iter()
+        .map(|w| w.trim().to_uppercase())
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+impl NumberCommand {
+    pub async fn run(self, pool: &PgPool, config: &Config) -> anyhow::Result<()> {
+        let Self::Add {
+            tenant,
+            app_id,
+            phone_number_id,
+            waba_id,
+            display_phone,
+        } = self;
+        let cipher = config.secret_key.cipher();
+        let mut tx = pool.begin().await.context("begin")?;
+        let tenant = tenants::get_by_slug(&mut tx, &tenant).await?;
+        let access_token = secret("META_ACCESS_TOKEN", "Access token: ")?
+            .context("META_ACCESS_TOKEN is not set")?;
+        let app_secret = secret("META_APP_SECRET", "App secret: ")?;
+        let verify_token = secret("META_VERIFY_TOKEN", "Webhook verify token: ")?;
+        let secrets = match (app_secret, verify_token.clone()) {
+            (Some(app_secret), Some(verify_token)) => Some(AppSecrets {
+                app_secret,
+                verify_token,
+            }),
+            (None, None) => None,
+            _ => bail!(
+                "set both META_APP_SECRET and META_VERIFY_TOKEN (or neither, to reuse the app's)"
+            ),
+        };
+        let app = apps::ensure(&mut tx, &cipher, tenant.id, &app_id, secrets).await?;
+        let number = NewNumber {
+            tenant_id: tenant.id,
+            app_id: app,
+            phone_number_id: &phone_number_id,
+            waba_id: &waba_id,
+            display_phone_number: display_phone.as_deref(),
+            access_token,
+            sandbox: false,
+        };
+        numbers::add(&mut tx, &cipher, number).await?;
+        let details =
+            json!({ "phone_number_id": phone_number_id, "waba_id": waba_id, "app_id": app_id });
+        audit::record(&mut tx, tenant.id, None, "number.add", details).await?;
+        tx.commit().await.context("commit")?;
+        println!(
+            "Registered phone number {phone_number_id} for {}.",
+            tenant.slug
+        );
+        println!(
+            "Webhook callback URL: {}/webhooks/whatsapp/{app_id}",
+            config.public_url
+        );
+        match verify_token {
+            Some(token) => println!("Verify token: {}", token.expose_secret()),
+            None => println!("Verify token: unchanged (the one given when app {app_id} was added)"),
+        }
+        Ok(())
+    }
+}
+
+impl UserCommand {
+    pub async fn run(self, pool: &PgPool) -> anyhow::Result<()> {
+        let Self::Create {
+            tenant,
+            email,
+            role,
+        } = self;
+        let mut tx = pool.begin().await.context("begin")?;
+        let tenant = tenants::get_by_slug(&mut tx, &tenant).await?;
+        let password = secret("SWITCHBOARD_PASSWORD", "Password: ")?
+            .context("SWITCHBOARD_PASSWORD is not set")?;
+        let user_id = users::create(&mut tx, tenant.id, &email, role, &password).await?;
+        let details = json!({ "user_id": user_id, "email": email, "role": role.as_str() });
+        audit::record(&mut tx, tenant.id, None, "user.create", details).await?;
+        tx.commit().await.context("commit")?;
+        println!("Created {} {email} in {}.", role.as_str(), tenant.slug);
+        Ok(())
+    }
+}
+
+impl TemplatesCommand {
+    pub async fn run(self, pool: &PgPool, config: &Config) -> anyhow::Result<()> {
+        let Self::Sync { tenant } = self;
+        let cipher = config.secret_key.cipher();
+        let graph = GraphClient::new(&config.meta_api_version)?;
+        let mut conn = pool.acquire().await.context("acquire connection")?;
+        let tenant = tenants::get_by_slug(&mut conn, &tenant).await?;
+        for number_id in numbers::one_per_waba(&mut conn, tenant.id).await? {
+            let number = numbers::credentials(&mut conn, &cipher, number_id).await?;
+            let base_url = if number.sandbox {
+                config.sandbox_graph_url()
+            } else {
+                config.meta_graph_url.clone()
+            };
+            let auth = Auth {
+                base_url: &base_url,
+                token: &number.access_token,
+            };
+            let mut after = None;
+            let mut count = 0;
+            loop {
+                let page = graph
+                    .list_templates(&auth, &number.waba_id, after.as_deref())
+                    .await
+                    .with_context(|| format!("list the templates of WABA {}", number.waba_id))?;
+                for template in &page.data {
+                    let record = TemplateRecord {
+                        meta_template_id: Some(&template.id),
+                        name: &template.name,
+                        language: &template.language,
+                        category: template.category.as_deref(),
+                        status: &template.status,
+                        components: &template.components,
+                        parameter_format: template
+                            .parameter_format
+                            .as_deref()
+                            .unwrap_or("POSITIONAL"),
+                    };
+                    templates::upsert(&mut conn, tenant.id, &number.waba_id, &record).await?;
+                    count += 1;
+                }
+                match page.after {
+                    Some(cursor) if !page.data.is_empty() => after = Some(cursor),
+                    _ => break,
+                }
+            }
+            println!("WABA {}: {count} template(s)", number.waba_id);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,233 @@
+//! `switchboard send`: the send path from a terminal, as an agent would use it — refusals explained,
+//! templates offered when the window is closed, and the delivery ticks followed as they arrive.
+
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{ArgGroup, Args};
+use rand::Rng;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::{
+    domain::{conversations, numbers, templates},
+    outbox::send::{self, SendError, SendRefused, SendRequest},
+    whatsapp::outbound::Outbound,
+    window::SystemClock,
+};
+
+#[derive(Args)]
+#[command(group(ArgGroup::new("content").required(true).args(["text", "template"])))]
+pub struct SendArgs {
+    /// The sending number's phone number id.
+    #[arg(long)]
+    number: String,
+    /// The customer's phone number.
+    #[arg(long)]
+    to: String,
+    /// Free-form text (only inside the 24-hour window).
+    #[arg(long)]
+    text: Option<String>,
+    /// An approved template's name.
+    #[arg(long)]
+    template: Option<String>,
+    #[arg(long, default_value = "en_US", requires = "template")]
+    language: String,
+    /// A body variable, in order (`--var Ana --var "#1042"`), or `name=value` for named templates.
+    #[arg(long = "var", requires = "template")]
+    vars: Vec<String>,
+    /// The header's text variable.
+    #[arg(long, requires = "template")]
+    header_text: Option<String>,
+    /// The link of the header's image, video or document.
+    #[arg(long, requires = "template")]
+    header_media: Option<String>,
+    /// The variable part of the template's URL button.
+    #[arg(long, requires = "template")]
+    url_suffix: Option<String>,
+    /// Reusing a key returns the message sent with it instead of sending again.
+    #[arg(long)]
+    key: Option<String>,
+    /// How long to follow the delivery status, in seconds.
+    #[arg(long, default_value_t = 10)]
+    wait: u64,
+}
+
+impl SendArgs {
+    pub async fn run(self, pool: &PgPool) -> anyhow::Result<()> {
+        let mut conn = pool.acquire().await.context("acquire connection")?;
+        let number_id = numbers::id_by_phone_number_id(&mut conn, &self.number)
+            .await?
+            .with_context(|| format!("unknown phone number id {}", self.number))?;
+        let (tenant_id, waba_id) = numbers::owner(&mut conn, number_id).await?;
+        let wa_id: String = self.to.chars().filter(char::is_ascii_digit).collect();
+        if wa_id.is_empty() {
+            bail!("{:?} is not a phone number", self.to);
+        }
+        let conversation_id =
+            conversations::find_or_create(&mut conn, tenant_id, number_id, &wa_id).await?;
+        let content = match (&self.text, &self.template) {
+            (Some(body), _) => Outbound::Text {
+                body: body.clone(),
+                preview_url: false,
+            },
+            (None, Some(name)) => {
+                let template =
+                    templates::find(&mut conn, tenant_id, &waba_id, name, &self.language)
+                        .await?
+                        .with_context(|| {
+                            format!("no template {name:?} in {} for this number", self.language)
+                        })?;
+                let components = self.components(&template.components, &template.parameter_format);
+                Outbound::Template {
+                    name: name.clone(),
+                    language: self.language.clone(),
+                    components,
+                }
+            }
+            (None, None) => bail!("give --text or --template"),
+        };
+        drop(conn);
+        let key = self
+            .key
+            .clone()
+            .unwrap_or_else(|| format!("cli-{:016x}", rand::thread_rng().r#gen::<u64>()));
+        let request = SendRequest {
+            conversation_id,
+            content,
+            reply_to: None,
+            idempotency_key: key,
+            sent_by: None,
+        };
+        let queued = match send::send(pool, &SystemClock, tenant_id, request).await {
+            Ok(queued) => queued,
+            Err(SendError::Refused(refused)) => bail!(explain_refusal(&refused)),
+            Err(SendError::Internal(error)) => return Err(error),
+        };
+        if queued.duplicate {
+            println!(
+                "Already sent with this key as message {}.",
+                queued.message_id
+            );
+        } else {
+            println!("Queued message {}.", queued.message_id);
+        }
+        follow(pool, queued.message_id, Duration::from_secs(self.wait)).await
+    }
+
+    /// Meta's `components` for the template from the command's variables.
+    fn components(&self, definition: &Value, parameter_format: &str) -> Value {
+        let mut components = Vec::new();
+        let header_format = definition
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|c| {
+                c["type"]
+                    .as_str()
+                    .is_some_and(|t| t.eq_ignore_ascii_case("HEADER"))
+            })
+            .and_then(|h| h["format"].as_str())
+            .map(str::to_lowercase);
+        if let Some(text) = &self.header_text {
+            components.push(
+                json!({ "type": "header", "parameters": [{ "type": "text", "text": text }] }),
+            );
+        }
+        if let (Some(link), Some(kind)) = (&self.header_media, header_format) {
+            let mut parameter = serde_json::Map::new();
+            parameter.insert("type".into(), json!(kind));
+            parameter.insert(kind, json!({ "link": link }));
+            components.push(json!({ "type": "header", "parameters": [parameter] }));
+        }
+        if !self.vars.is_empty() {
+            let named = parameter_format.eq_ignore_ascii_case("NAMED");
+            let parameters: Vec<Value> = self
+                .vars
+                .iter()
+                .map(|var| match var.split_once('=') {
+                    Some((name, value)) if named => {
+                        json!({ "type": "text", "parameter_name": name, "text": value })
+                    }
+                    _ => json!({ "type": "text", "text": var }),
+                })
+                .collect();
+            components.push(json!({ "type": "body", "parameters": parameters }));
+        }
+        if let Some(suffix) = &self.url_suffix {
+            let index = definition
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c["buttons"].as_array())
+                .flatten()
+                .position(|b| {
+                    b["type"]
+                        .as_str()
+                        .is_some_and(|t| t.eq_ignore_ascii_case("URL"))
+                })
+                .unwrap_or(0);
+            components.push(json!({
+                "type": "button", "sub_type": "url", "index": index.to_string(),
+                "parameters": [{ "type": "text", "text": suffix }]
+            }));
+        }
+        Value::Array(components)
+    }
+}
+
+/// The refusal in an agent's words, with the templates to use instead.
+fn explain_refusal(refused: &SendRefused) -> String {
+    let mut text = refused.to_string();
+    let templates = refused.templates();
+    if !templates.is_empty() {
+        text.push_str("\nApproved templates you can send instead:");
+        for template in templates {
+            let variables: Vec<String> =
+                template.variables.iter().map(ToString::to_string).collect();
+            let category = template.category.as_deref().unwrap_or("uncategorized");
+            text.push_str(&format!(
+                "\n  --template {} --language {}  ({category})",
+                template.name, template.language
+            ));
+            if !variables.is_empty() {
+                text.push_str(&format!("  variables: {}", variables.join(", ")));
+            }
+        }
+    }
+    text
+}
+
+/// Prints each status the message reaches until it is read or failed, or `wait` is over.
+async fn follow(pool: &PgPool, message_id: i64, wait: Duration) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut last = String::new();
+    loop {
+        let row = sqlx::query!(
+            "select status, error_title, error_message from messages where id = $1",
+            message_id
+        )
+        .fetch_one(pool)
+        .await
+        .context("read message status")?;
+        if row.status != last {
+            println!("{}", row.status);
+            last = row.status.clone();
+        }
+        match row.status.as_str() {
+            "read" | "played" => return Ok(()),
+            "failed" | "unknown" => bail!(
+                "{}: {}",
+                row.error_title.unwrap_or_default(),
+                row.error_message.unwrap_or_default()
+            ),
+            _ if tokio::time::Instant::now() >= deadline => {
+                if last == "queued" {
+                    println!("(still queued: is `switchboard serve` running?)");
+                }
+                return Ok(());
+            }
+            _ => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+}

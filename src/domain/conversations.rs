@@ -1,0 +1,75 @@
+//! Conversations as the send path sees them: the thread between a business number and a customer,
+//! with the clocks that decide the 24-hour window.
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+
+/// What deciding and addressing a send needs to know about a conversation.
+#[derive(Debug, Clone)]
+pub struct SendContext {
+    pub conversation_id: i64,
+    pub number_id: i64,
+    pub waba_id: String,
+    pub contact_id: i64,
+    /// `wa_id`, or the business-scoped user id when that is all Meta gave us.
+    pub recipient: String,
+    pub contact_language: Option<String>,
+    pub opted_out_at: Option<DateTime<Utc>>,
+    pub last_customer_message_at: Option<DateTime<Utc>>,
+    pub window_closed_by_meta_at: Option<DateTime<Utc>>,
+}
+
+/// Loads a tenant's conversation for sending; `None` if it is not this tenant's.
+pub async fn send_context(
+    conn: &mut PgConnection,
+    tenant_id: i64,
+    conversation_id: i64,
+) -> anyhow::Result<Option<SendContext>> {
+    sqlx::query_as!(
+        SendContext,
+        r#"select c.id as conversation_id, n.id as number_id, n.waba_id, k.id as contact_id,
+                  coalesce(k.wa_id, k.user_id) as "recipient!", k.language as contact_language,
+                  k.opted_out_at, c.last_customer_message_at, c.window_closed_by_meta_at
+           from conversations c
+           join phone_numbers n on n.id = c.phone_number_id
+           join contacts k on k.id = c.contact_id
+           where c.tenant_id = $1 and c.id = $2"#,
+        tenant_id,
+        conversation_id
+    )
+    .fetch_optional(conn)
+    .await
+    .context("load conversation")
+}
+
+/// The conversation between a number and the customer with `wa_id`, created (with the contact) if
+/// the business writes first.
+pub async fn find_or_create(
+    conn: &mut PgConnection,
+    tenant_id: i64,
+    number_id: i64,
+    wa_id: &str,
+) -> anyhow::Result<i64> {
+    let contact_id = sqlx::query_scalar!(
+        "insert into contacts (tenant_id, wa_id) values ($1, $2)
+         on conflict (tenant_id, wa_id) where wa_id is not null do update set wa_id = excluded.wa_id
+         returning id",
+        tenant_id,
+        wa_id
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .context("find or create contact")?;
+    sqlx::query_scalar!(
+        "insert into conversations (tenant_id, phone_number_id, contact_id) values ($1, $2, $3)
+         on conflict (phone_number_id, contact_id) do update set updated_at = conversations.updated_at
+         returning id",
+        tenant_id,
+        number_id,
+        contact_id
+    )
+    .fetch_one(conn)
+    .await
+    .context("find or create conversation")
+}

@@ -1,0 +1,186 @@
+//! Media: `POST /{version}/{phone_number_id}/media` (multipart `file`, `type`, `messaging_product`)
+//! stores the bytes in `sandbox_media`; `GET /{version}/{media_id}` answers its download URL,
+//! type, size and SHA-256; the URL (`{public_url}/media/{id}`) serves the bytes to a caller with
+//! the number's access token, as Meta's media host does.
+//! <https://developers.facebook.com/docs/whatsapp/cloud-api/reference/media>
+
+use anyhow::Context;
+use axum::{
+    Json,
+    body::Bytes,
+    extract::{DefaultBodyLimit, Multipart, Path, State, multipart::MultipartRejection},
+    http::{HeaderMap, Method, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde_json::json;
+use sqlx::PgConnection;
+
+use crate::sandbox::{FakeGraph, errors::GraphError, numbers};
+
+/// Meta takes documents of up to 100 MB, the largest media it accepts.
+pub(super) fn body_limit() -> DefaultBodyLimit {
+    DefaultBodyLimit::max(100 * 1024 * 1024)
+}
+
+/// Stores an uploaded file; answers `{"id": …}`.
+pub(super) async fn upload_media(
+    State(fake): State<FakeGraph>,
+    Path((_, phone_number_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, GraphError> {
+    let number =
+        numbers::by_phone_number_id(&fake, &Method::POST, &phone_number_id, &headers).await?;
+    let multipart = multipart.map_err(|e| GraphError::invalid_parameter(e.body_text()))?;
+    let upload = Upload::read(multipart).await?;
+    let mut conn = fake.db().acquire().await.context("acquire connection")?;
+    let id = insert(&mut conn, number.id, &upload).await?;
+    Ok(Json(json!({ "id": id.to_string() })).into_response())
+}
+
+/// The answer to `GET /{version}/{id}` when `id` is a media object (`None` when it is not).
+pub(super) async fn show_media(
+    fake: &FakeGraph,
+    id: &str,
+    headers: &HeaderMap,
+) -> Result<Option<Response>, GraphError> {
+    let Ok(id) = id.parse::<i64>() else {
+        return Ok(None);
+    };
+    let mut conn = fake.db().acquire().await.context("acquire connection")?;
+    let Some(info) = info(&mut conn, id).await? else {
+        return Ok(None);
+    };
+    numbers::by_id(&mut conn, fake, info.phone_number_id, headers).await?;
+    Ok(Some(
+        Json(json!({
+            "messaging_product": "whatsapp",
+            "url": format!("{}/media/{id}", fake.public_url()),
+            "mime_type": info.mime_type,
+            "sha256": info.sha256,
+            "file_size": info.file_size,
+            "id": id.to_string(),
+        }))
+        .into_response(),
+    ))
+}
+
+/// `GET {public_url}/media/{id}`: the bytes with their content type, for the number's token only.
+pub(super) async fn download_media(
+    State(fake): State<FakeGraph>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, GraphError> {
+    let Ok(id) = id.parse::<i64>() else {
+        return Ok(StatusCode::NOT_FOUND.into_response());
+    };
+    let mut conn = fake.db().acquire().await.context("acquire connection")?;
+    let Some(media) = content(&mut conn, id).await? else {
+        return Ok(StatusCode::NOT_FOUND.into_response());
+    };
+    numbers::by_id(&mut conn, &fake, media.phone_number_id, &headers).await?;
+    Ok(([(header::CONTENT_TYPE, media.mime_type)], media.bytes).into_response())
+}
+
+/// A file as uploaded.
+struct Upload {
+    mime_type: String,
+    filename: Option<String>,
+    bytes: Bytes,
+}
+
+impl Upload {
+    /// Reads the form; `type` names the MIME type (else the file part's content type does).
+    async fn read(mut multipart: Multipart) -> Result<Self, GraphError> {
+        let (mut product, mut mime_type, mut file) = (None, None, None);
+        while let Some(field) = multipart.next_field().await.map_err(bad_form)? {
+            match field.name() {
+                Some("messaging_product") => product = Some(field.text().await.map_err(bad_form)?),
+                Some("type") => mime_type = Some(field.text().await.map_err(bad_form)?),
+                Some("file") => {
+                    let filename = field.file_name().map(str::to_owned);
+                    let content_type = field.content_type().map(str::to_owned);
+                    file = Some((
+                        filename,
+                        content_type,
+                        field.bytes().await.map_err(bad_form)?,
+                    ));
+                }
+                _ => {}
+            }
+        }
+        match product.as_deref() {
+            Some("whatsapp") => {}
+            Some(other) => {
+                return Err(GraphError::invalid_parameter(format!(
+                    "Param messaging_product must be one of {{WHATSAPP}} - got \"{other}\"."
+                )));
+            }
+            None => return Err(GraphError::required("messaging_product")),
+        }
+        let (filename, content_type, bytes) = file.ok_or_else(|| GraphError::required("file"))?;
+        let mime_type = mime_type
+            .or(content_type)
+            .ok_or_else(|| GraphError::required("type"))?;
+        Ok(Self {
+            mime_type,
+            filename,
+            bytes,
+        })
+    }
+}
+
+fn bad_form(error: axum::extract::multipart::MultipartError) -> GraphError {
+    GraphError::invalid_parameter(error.body_text())
+}
+
+async fn insert(conn: &mut PgConnection, number_id: i64, upload: &Upload) -> anyhow::Result<i64> {
+    sqlx::query_scalar!(
+        "insert into sandbox_media (phone_number_id, mime_type, filename, bytes)
+         values ($1, $2, $3, $4) returning id",
+        number_id,
+        upload.mime_type,
+        upload.filename,
+        upload.bytes.as_ref()
+    )
+    .fetch_one(conn)
+    .await
+    .context("store uploaded media")
+}
+
+struct MediaInfo {
+    phone_number_id: i64,
+    mime_type: String,
+    sha256: String,
+    file_size: i32,
+}
+
+async fn info(conn: &mut PgConnection, id: i64) -> anyhow::Result<Option<MediaInfo>> {
+    sqlx::query_as!(
+        MediaInfo,
+        r#"select phone_number_id, mime_type, encode(sha256(bytes), 'hex') as "sha256!",
+                  octet_length(bytes) as "file_size!"
+           from sandbox_media where id = $1"#,
+        id
+    )
+    .fetch_optional(conn)
+    .await
+    .context("look up media")
+}
+
+struct MediaContent {
+    phone_number_id: i64,
+    mime_type: String,
+    bytes: Vec<u8>,
+}
+
+async fn content(conn: &mut PgConnection, id: i64) -> anyhow::Result<Option<MediaContent>> {
+    sqlx::query_as!(
+        MediaContent,
+        "select phone_number_id, mime_type, bytes from sandbox_media where id = $1",
+        id
+    )
+    .fetch_optional(conn)
+    .await
+    .context("load media")
+}

@@ -1,0 +1,127 @@
+//! The Graph API routes the fake answers, under any version prefix (`/v23.0/…`): sending messages,
+//! media, templates and phone number details. Anything else gets Meta's "Unsupported get/post
+//! request" answer. `GET /{version}/{id}` names a media object or a phone number: media are looked
+//! up first, so their ids never shadow a number's.
+
+mod media;
+mod messages;
+mod phone_number;
+mod template_params;
+mod templates;
+
+use axum::{
+    Router,
+    extract::{FromRequestParts, Path, Query, Request, State},
+    http::{HeaderMap, Method, request::Parts},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde::{Deserialize, de::DeserializeOwned};
+
+use super::{FakeGraph, errors::GraphError};
+
+/// The fake's routes, its state still to be given.
+pub(super) fn routes() -> Router<FakeGraph> {
+    let versioned = Router::new()
+        .route("/{version}/{id}/messages", post(messages::send_message))
+        .route(
+            "/{version}/{id}/media",
+            post(media::upload_media).layer(media::body_limit()),
+        )
+        .route(
+            "/{version}/{id}/message_templates",
+            get(templates::list_templates)
+                .post(templates::create_template)
+                .delete(templates::delete_template),
+        )
+        .route("/{version}/{id}", get(show_object))
+        .route_layer(middleware::from_fn(require_version));
+    Router::new()
+        .merge(versioned)
+        .route("/media/{id}", get(media::download_media))
+        .fallback(unsupported)
+        .method_not_allowed_fallback(unsupported)
+}
+
+/// Whether a path segment is a Graph API version (`v23.0`).
+pub(super) fn is_version(segment: &str) -> bool {
+    let Some((major, minor)) = segment.strip_prefix('v').and_then(|v| v.split_once('.')) else {
+        return false;
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    digits(major) && digits(minor)
+}
+
+/// Paths without a valid version are not Graph API paths.
+async fn require_version(request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let first = path
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    if is_version(first) {
+        next.run(request).await
+    } else {
+        unsupported(request.method().clone(), request.uri().clone()).await
+    }
+}
+
+/// Meta's answer to a path or method it does not serve: 100 with subcode 33.
+async fn unsupported(method: Method, uri: axum::http::Uri) -> Response {
+    let segments: Vec<&str> = uri.path().trim_matches('/').split('/').collect();
+    let object = match segments[..] {
+        [version, object, ..] if is_version(version) => object,
+        [object, ..] => object,
+        [] => "",
+    };
+    GraphError::unsupported(&method, object).into_response()
+}
+
+#[derive(Deserialize)]
+struct ObjectQuery {
+    fields: Option<String>,
+}
+
+/// `GET /{version}/{id}`: a media object's URL and checksum, else a phone number's details.
+async fn show_object(
+    State(fake): State<FakeGraph>,
+    Path((_, id)): Path<(String, String)>,
+    GraphQuery(query): GraphQuery<ObjectQuery>,
+    headers: HeaderMap,
+) -> Result<Response, GraphError> {
+    if let Some(media) = media::show_media(&fake, &id, &headers).await? {
+        return Ok(media);
+    }
+    phone_number::show_phone_number(&fake, &id, query.fields.as_deref(), &headers).await
+}
+
+/// `Query`, rejected with Meta's error body instead of axum's text.
+pub(super) struct GraphQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for GraphQuery<T> {
+    type Rejection = GraphError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, GraphError> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(query)) => Ok(Self(query)),
+            Err(rejection) => Err(GraphError::invalid_parameter(rejection.body_text())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_v_major_dot_minor() {
+        assert!(is_version("v23.0"));
+        assert!(is_version("v9.12"));
+        assert!(!is_version("v23"));
+        assert!(!is_version("23.0"));
+        assert!(!is_version("v23.x"));
+        assert!(!is_version("media"));
+    }
+}

@@ -1,0 +1,295 @@
+//! `/{version}/{waba_id}/message_templates`: the WABA's templates as Meta lists them (from
+//! `message_templates`, paged by cursor), creating one (answered `PENDING`, then reviewed by
+//! webhook: approved, or rejected as INVALID_FORMAT when its name contains "reject"), and deleting
+//! one by name. Switchboard keeps `message_templates`; the fake only reads it.
+//! <https://developers.facebook.com/docs/graph-api/reference/whats-app-business-account/message_templates/>
+
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::{
+    Json,
+    body::Bytes,
+    extract::{Path, State},
+    http::{HeaderMap, Method},
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sqlx::PgConnection;
+
+use super::{GraphQuery, template_params::placeholder_names};
+use crate::sandbox::{FakeGraph, errors::GraphError, ids, numbers, webhooks::Review};
+
+/// How long Meta's review of a new template takes here.
+const REVIEW_DELAY: Duration = Duration::from_millis(100);
+const DEFAULT_LIMIT: i64 = 25;
+const MAX_LIMIT: i64 = 1000;
+const CATEGORIES: &[&str] = &["AUTHENTICATION", "MARKETING", "UTILITY"];
+
+#[derive(Deserialize)]
+pub(super) struct ListQuery {
+    limit: Option<i64>,
+    after: Option<String>,
+}
+
+/// A page of the WABA's templates, oldest first.
+pub(super) async fn list_templates(
+    State(fake): State<FakeGraph>,
+    Path((version, waba_id)): Path<(String, String)>,
+    GraphQuery(query): GraphQuery<ListQuery>,
+    headers: HeaderMap,
+) -> Result<Response, GraphError> {
+    let number = numbers::by_waba(&fake, &Method::GET, &waba_id, &headers).await?;
+    let limit = query.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
+    let after = query
+        .after
+        .as_deref()
+        .map(cursor_id)
+        .transpose()?
+        .unwrap_or(0);
+    let mut conn = fake.db().acquire().await.context("acquire connection")?;
+    let mut rows = page(&mut conn, number.tenant_id, &waba_id, after, limit + 1).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+        return Ok(Json(json!({ "data": [] })).into_response());
+    };
+    let mut paging = json!({ "cursors": { "before": cursor(first.id), "after": cursor(last.id) } });
+    if more {
+        let next = format!(
+            "{}/{version}/{waba_id}/message_templates?limit={limit}&after={}",
+            fake.public_url(),
+            cursor(last.id)
+        );
+        paging["next"] = json!(next);
+    }
+    let data: Vec<Value> = rows.into_iter().map(TemplateRow::into_json).collect();
+    Ok(Json(json!({ "data": data, "paging": paging })).into_response())
+}
+
+/// Submits a template for review: `{"id", "status": "PENDING", "category"}` now, the verdict by
+/// webhook shortly after.
+pub(super) async fn create_template(
+    State(fake): State<FakeGraph>,
+    Path((_, waba_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, GraphError> {
+    let number = numbers::by_waba(&fake, &Method::POST, &waba_id, &headers).await?;
+    let template = NewTemplate::parse(&body)?;
+    let id = ids::object_id();
+    let review = Review {
+        meta_app_id: number.meta_app_id,
+        waba_id,
+        template_id: id.clone(),
+        rejected: template.name.contains("reject").then_some("INVALID_FORMAT"),
+        name: template.name,
+        language: template.language,
+        category: template.category.clone(),
+    };
+    let reviewer = fake.clone();
+    tokio::spawn(async move { reviewer.webhooks().send_review(review, REVIEW_DELAY).await });
+    Ok(
+        Json(json!({ "id": id, "status": "PENDING", "category": template.category }))
+            .into_response(),
+    )
+}
+
+#[derive(Deserialize)]
+pub(super) struct DeleteQuery {
+    name: Option<String>,
+    hsm_id: Option<String>,
+}
+
+/// Deletes a template by name (every language), or one of them by `hsm_id`.
+pub(super) async fn delete_template(
+    State(fake): State<FakeGraph>,
+    Path((_, waba_id)): Path<(String, String)>,
+    GraphQuery(query): GraphQuery<DeleteQuery>,
+    headers: HeaderMap,
+) -> Result<Response, GraphError> {
+    let number = numbers::by_waba(&fake, &Method::DELETE, &waba_id, &headers).await?;
+    let name = query.name.ok_or_else(|| GraphError::required("name"))?;
+    let mut conn = fake.db().acquire().await.context("acquire connection")?;
+    let hsm_id = query.hsm_id.as_deref();
+    if !exists(&mut conn, number.tenant_id, &waba_id, &name, hsm_id).await? {
+        return Err(GraphError::template_not_found(&name));
+    }
+    Ok(Json(json!({ "success": true })).into_response())
+}
+
+/// A create request's fields.
+#[derive(Deserialize)]
+struct NewTemplate {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    language: String,
+    #[serde(default)]
+    category: String,
+}
+
+impl NewTemplate {
+    fn parse(body: &[u8]) -> Result<Self, GraphError> {
+        let mut template: Self = serde_json::from_slice(body).map_err(|e| {
+            GraphError::invalid_parameter(format!("Invalid JSON in request body: {e}"))
+        })?;
+        for (parameter, value) in [
+            ("name", &template.name),
+            ("language", &template.language),
+            ("category", &template.category),
+        ] {
+            if value.is_empty() {
+                return Err(GraphError::required(parameter));
+            }
+        }
+        if !template
+            .name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            return Err(GraphError::invalid_parameter(
+                "Template names may contain only lowercase letters, digits and underscores.",
+            ));
+        }
+        template.category = template.category.to_ascii_uppercase();
+        if !CATEGORIES.contains(&template.category.as_str()) {
+            return Err(GraphError::invalid_request(format!(
+                "Param category must be one of {{{}}} - got \"{}\".",
+                CATEGORIES.join(", "),
+                template.category
+            )));
+        }
+        Ok(template)
+    }
+}
+
+/// A cursor names the row id it stands after (opaque to clients, as Meta's are).
+fn cursor(id: i64) -> String {
+    hex::encode(id.to_string())
+}
+
+fn cursor_id(cursor: &str) -> Result<i64, GraphError> {
+    hex::decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|id| id.parse().ok())
+        .ok_or_else(|| GraphError::invalid_parameter(format!("Invalid cursor: {cursor}")))
+}
+
+struct TemplateRow {
+    id: i64,
+    meta_template_id: Option<String>,
+    name: String,
+    language: String,
+    status: String,
+    category: Option<String>,
+    components: Value,
+}
+
+impl TemplateRow {
+    fn into_json(self) -> Value {
+        let named = template_texts(&self.components)
+            .flat_map(placeholder_names)
+            .any(|name| !name.bytes().all(|b| b.is_ascii_digit()));
+        json!({
+            "name": self.name,
+            "language": self.language,
+            "status": self.status,
+            "category": self.category,
+            "components": self.components,
+            "id": self.meta_template_id.unwrap_or_else(|| self.id.to_string()),
+            "parameter_format": if named { "NAMED" } else { "POSITIONAL" },
+        })
+    }
+}
+
+/// The texts of a definition that may hold placeholders: header and body texts, button URLs.
+fn template_texts(components: &Value) -> impl Iterator<Item = &str> {
+    let components = components.as_array().into_iter().flatten();
+    let buttons = components
+        .clone()
+        .filter_map(|c| c.get("buttons")?.as_array())
+        .flatten();
+    components
+        .filter_map(|c| c.get("text")?.as_str())
+        .chain(buttons.filter_map(|b| b.get("url")?.as_str()))
+}
+
+async fn page(
+    conn: &mut PgConnection,
+    tenant_id: i64,
+    waba_id: &str,
+    after: i64,
+    limit: i64,
+) -> anyhow::Result<Vec<TemplateRow>> {
+    sqlx::query_as!(
+        TemplateRow,
+        "select id, meta_template_id, name, language, status, category, components
+         from message_templates
+         where tenant_id = $1 and waba_id = $2 and id > $3
+         order by id limit $4",
+        tenant_id,
+        waba_id,
+        after,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+    .context("list templates")
+}
+
+async fn exists(
+    conn: &mut PgConnection,
+    tenant_id: i64,
+    waba_id: &str,
+    name: &str,
+    hsm_id: Option<&str>,
+) -> anyhow::Result<bool> {
+    sqlx::query_scalar!(
+        r#"select exists (select 1 from message_templates
+                          where tenant_id = $1 and waba_id = $2 and name = $3
+                            and ($4::text is null or meta_template_id = $4)) as "exists!""#,
+        tenant_id,
+        waba_id,
+        name,
+        hsm_id
+    )
+    .fetch_one(conn)
+    .await
+    .context("look up template to delete")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_refused() {
+        assert_eq!(cursor_id(&cursor(42)).unwrap(), 42);
+        assert!(cursor_id("zz").is_err());
+    }
+
+    #[test]
+    fn named_placeholders_make_a_named_template() {
+        let row = |text: &str| TemplateRow {
+            id: 1,
+            meta_template_id: None,
+            name: "t".into(),
+            language: "en".into(),
+            status: "APPROVED".into(),
+            category: None,
+            components: json!([{ "type": "BODY", "text": text }]),
+        };
+        assert_eq!(
+            row("Hi {{first_name}}").into_json()["parameter_format"],
+            "NAMED"
+        );
+        assert_eq!(
+            row("Hi {{1}}").into_json()["parameter_format"],
+            "POSITIONAL"
+        );
+        assert_eq!(row("Hi").into_json()["id"], "1");
+    }
+}

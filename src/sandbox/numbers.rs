@@ -1,0 +1,129 @@
+//! How the fake sees Switchboard's numbers, the way Meta sees its own: found by `phone_number_id`
+//! or by WABA with the caller's access token checked (190 when it is not the number's), and the
+//! public profile Meta shows for them.
+
+use anyhow::Context;
+use axum::http::{HeaderMap, Method, header};
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::PgConnection;
+use subtle::ConstantTimeEq;
+
+use super::{FakeGraph, errors::GraphError};
+use crate::domain::numbers::{self, NumberCredentials};
+
+/// The number with Meta's `phone_number_id`, if the request carries its access token.
+pub(super) async fn by_phone_number_id(
+    fake: &FakeGraph,
+    method: &Method,
+    phone_number_id: &str,
+    headers: &HeaderMap,
+) -> Result<NumberCredentials, GraphError> {
+    let mut conn = fake.db().acquire().await.context("acquire connection")?;
+    let id = numbers::id_by_phone_number_id(&mut conn, phone_number_id)
+        .await?
+        .ok_or_else(|| GraphError::unsupported(method, phone_number_id))?;
+    let number = by_id(&mut conn, fake, id, headers).await?;
+    if fake.sandbox_only() && !number.sandbox {
+        // A real number is Meta's business: the embedded sandbox acts as if it did not exist.
+        return Err(GraphError::unsupported(method, phone_number_id));
+    }
+    Ok(number)
+}
+
+/// The number with row id `id`, if the request carries its access token.
+pub(super) async fn by_id(
+    conn: &mut PgConnection,
+    fake: &FakeGraph,
+    id: i64,
+    headers: &HeaderMap,
+) -> Result<NumberCredentials, GraphError> {
+    let number = numbers::credentials(conn, fake.cipher(), id).await?;
+    authorize(headers, &number.access_token)?;
+    Ok(number)
+}
+
+/// The number of WABA `waba_id` whose access token the request carries (any number of the WABA
+/// vouches for it, as a token with access to the WABA does at Meta).
+pub(super) async fn by_waba(
+    fake: &FakeGraph,
+    method: &Method,
+    waba_id: &str,
+    headers: &HeaderMap,
+) -> Result<NumberCredentials, GraphError> {
+    let mut conn = fake.db().acquire().await.context("acquire connection")?;
+    let ids = ids_in_waba(&mut conn, waba_id, fake.sandbox_only()).await?;
+    if ids.is_empty() {
+        return Err(GraphError::unsupported(method, waba_id));
+    }
+    let mut refused = GraphError::token_required();
+    for id in ids {
+        match by_id(&mut conn, fake, id, headers).await {
+            Ok(number) => return Ok(number),
+            Err(error) => refused = error,
+        }
+    }
+    Err(refused)
+}
+
+/// Checks `Authorization: Bearer <token>` against the number's token, in constant time.
+pub(super) fn authorize(headers: &HeaderMap, token: &SecretString) -> Result<(), GraphError> {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(GraphError::token_required)?;
+    if bool::from(given.as_bytes().ct_eq(token.expose_secret().as_bytes())) {
+        Ok(())
+    } else {
+        Err(GraphError::invalid_token())
+    }
+}
+
+/// The numbers of a WABA (only sandbox numbers when `sandbox_only`).
+async fn ids_in_waba(
+    conn: &mut PgConnection,
+    waba_id: &str,
+    sandbox_only: bool,
+) -> anyhow::Result<Vec<i64>> {
+    sqlx::query_scalar!(
+        "select id from phone_numbers where waba_id = $1 and (sandbox or not $2) order by id",
+        waba_id,
+        sandbox_only
+    )
+    .fetch_all(conn)
+    .await
+    .context("look up the numbers of a WABA")
+}
+
+/// What Meta shows of a number.
+pub(super) struct Profile {
+    /// The display name (the tenant's name until Meta reports a verified one).
+    pub verified_name: String,
+    pub display_phone_number: Option<String>,
+    pub quality_rating: Option<String>,
+    pub messaging_tier: Option<String>,
+}
+
+impl Profile {
+    /// The number as webhooks' `metadata.display_phone_number` carries it: digits only.
+    pub fn display_digits(&self) -> String {
+        let display = self.display_phone_number.as_deref().unwrap_or_default();
+        display.chars().filter(char::is_ascii_digit).collect()
+    }
+}
+
+/// The profile of the number with row id `number_id`.
+pub(super) async fn profile(conn: &mut PgConnection, number_id: i64) -> anyhow::Result<Profile> {
+    sqlx::query_as!(
+        Profile,
+        r#"select coalesce(n.verified_name, t.name) as "verified_name!", n.display_phone_number,
+                  n.quality_rating, n.messaging_tier
+           from phone_numbers n join tenants t on t.id = n.tenant_id
+           where n.id = $1"#,
+        number_id
+    )
+    .fetch_one(conn)
+    .await
+    .context("load phone number profile")
+}

@@ -1,0 +1,571 @@
+//! The send path over real HTTP against the fake Graph API: the window, templates, errors and
+//! retries, idempotency, the crash-in-`sending` rule.
+
+use chrono::{Duration, Utc};
+use serde_json::json;
+use sqlx::PgPool;
+use switchboard::{
+    outbox::send::{self, SendError, SendRefused},
+    sandbox::queue_fault,
+    whatsapp::outbound::Outbound,
+};
+
+use crate::helpers::*;
+
+fn template(name: &str, language: &str, components: serde_json::Value) -> Outbound {
+    Outbound::Template {
+        name: name.into(),
+        language: language.into(),
+        components,
+    }
+}
+
+fn refusal(result: Result<send::Queued, SendError>) -> SendRefused {
+    match result {
+        Err(SendError::Refused(refused)) => refused,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+fn order_update() -> serde_json::Value {
+    json!([
+        { "type": "BODY", "text": "Hi {{1}}, your order {{2}} has shipped." },
+        { "type": "BUTTONS", "buttons": [{ "type": "URL", "text": "Track", "url": "https://example.com/t/{{1}}" }] }
+    ])
+}
+
+fn order_update_params() -> serde_json::Value {
+    json!([
+        { "type": "body", "parameters": [{ "type": "text", "text": "Dana" }, { "type": "text", "text": "#1042" }] },
+        { "type": "button", "sub_type": "url", "index": "0", "parameters": [{ "type": "text", "text": "1042" }] }
+    ])
+}
+
+#[sqlx::test]
+async fn free_text_inside_the_window_is_sent_and_ticks_through_delivered_and_read(pool: PgPool) {
+    let s = Sending::new(pool).await;
+    let conversation = s.conversation(1).await;
+    let queued = s
+        .send_text(conversation, "k1", "Your order ships today")
+        .await
+        .unwrap();
+    assert!(!queued.duplicate);
+    let (status, _) = s.wait_for(queued.message_id, "read").await;
+    assert_eq!(status, "read");
+    let wamid: Option<String> = s
+        .app
+        .scalar(&format!(
+            "select wamid from messages where id = {}",
+            queued.message_id
+        ))
+        .await;
+    assert!(wamid.is_some_and(|w| w.starts_with("wamid.")));
+    assert_eq!(s.sends(), 1);
+}
+
+#[sqlx::test]
+async fn free_text_is_refused_when_the_window_closed_and_approved_templates_are_offered(
+    pool: PgPool,
+) {
+    let s = Sending::new(pool).await;
+    s.template("order_update", "en_US", "UTILITY", order_update())
+        .await;
+    s.template(
+        "seguimiento",
+        "es",
+        "UTILITY",
+        json!([{ "type": "BODY", "text": "Hola {{1}}" }]),
+    )
+    .await;
+    let paused = s
+        .template(
+            "paused_one",
+            "en_US",
+            "UTILITY",
+            json!([{ "type": "BODY", "text": "x" }]),
+        )
+        .await;
+    sqlx::query("update message_templates set status = 'PAUSED' where id = $1")
+        .bind(paused)
+        .execute(&s.app.pool)
+        .await
+        .unwrap();
+    let conversation = s.conversation(25).await;
+    sqlx::query("update contacts set language = 'es'")
+        .execute(&s.app.pool)
+        .await
+        .unwrap();
+
+    let refused = refusal(s.send_text(conversation, "k1", "Hello again").await);
+    let SendRefused::WindowClosed { since, templates } = &refused else {
+        panic!("{refused:?}")
+    };
+    assert!(
+        (Utc::now() - Duration::hours(1) - *since)
+            .num_seconds()
+            .abs()
+            < 60,
+        "closed an hour ago"
+    );
+    let names: Vec<&str> = templates.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["seguimiento", "order_update"],
+        "approved only, the contact's language first"
+    );
+    assert!(
+        !templates[1].variables.is_empty(),
+        "the form knows the variables"
+    );
+    assert!(refused.to_string().contains("24-hour window closed"));
+    assert_eq!(
+        s.app
+            .scalar::<i64>("select count(*) from messages where direction = 'outbound'")
+            .await,
+        0
+    );
+    assert_eq!(s.sends(), 0);
+}
+
+#[sqlx::test]
+async fn the_window_closes_at_exactly_24_hours_by_the_send_paths_clock(pool: PgPool) {
+    let s = Sending::new(pool).await;
+    let conversation = s.conversation(0).await;
+    let last: chrono::DateTime<Utc> = s
+        .app
+        .scalar("select last_customer_message_at from conversations")
+        .await;
+    s.clock
+        .set(last + Duration::hours(24) - Duration::seconds(1));
+    assert!(
+        s.send_text(conversation, "k1", "just in time")
+            .await
+            .is_ok()
+    );
+    s.clock.set(last + Duration::hours(24));
+    assert!(matches!(
+        refusal(s.send_text(conversation, "k2", "too late").await),
+        SendRefused::WindowClosed { .. }
+    ));
+}
+
+#[sqlx::test]
+async fn a_customer_who_never_wrote_gets_templates_only(pool: PgPool) {
+    let s = Sending::new(pool).await;
+    s.template("order_update", "en_US", "UTILITY", order_update())
+        .await;
+    let mut conn = s.app.pool.acquire().await.unwrap();
+    let conversation = switchboard::domain::conversations::find_or_create(
+        &mut conn,
+        s.app.tenant_id,
+        s.number_id,
+        "15550002222",
+    )
+    .await
+    .unwrap();
+    let refused = refusal(s.send_text(conversation, "k1", "Hi!").await);
+    assert!(
+        matches!(&refused, SendRefused::WindowNeverOpened { templates } if templates.len() == 1),
+        "{refused:?}"
+    );
+
+    let queued = s
+        .send(
+            conversation,
+            "k2",
+            template("order_update", "en_US", order_update_params()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.wait_for(queued.message_id, "read").await.0, "read");
+}
+
+#[sqlx::test]
+async fn template_problems_are_caught_before_calling_meta(pool: PgPool) {
+    let s = Sending::new(pool).await;
+    s.template("order_update", "en_US", "UTILITY", order_update())
+        .await;
+    let paused = s
+        .template(
+            "paused_one",
+            "en_US",
+            "UTILITY",
+            json!([{ "type": "BODY", "text": "x" }]),
+        )
+        .await;
+    sqlx::query("update message_templates set status = 'PAUSED' where id = $1")
+        .bind(paused)
+        .execute(&s.app.pool)
+        .await
+        .unwrap();
+    let conversation = s.conversation(30).await;
+
+    let missing = refusal(
+        s.send(conversation, "k1", template("nope", "en_US", json!([])))
+            .await,
+    );
+    assert!(
+        matches!(missing, SendRefused::TemplateMissing { .. }),
+        "{missing:?}"
+    );
+    let not_approved = refusal(
+        s.send(
+            conversation,
+            "k2",
+            template("paused_one", "en_US", json!([])),
+        )
+        .await,
+    );
+    assert!(
+        matches!(not_approved, SendRefused::TemplateNotApproved { ref status, .. } if status == "PAUSED")
+    );
+    let one_param = json!([{ "type": "body", "parameters": [{ "type": "text", "text": "Dana" }] }]);
+    let mismatch = refusal(
+        s.send(
+            conversation,
+            "k3",
+            template("order_update", "en_US", one_param),
+        )
+        .await,
+    );
+    let SendRefused::TemplateMismatch(problem) = &mismatch else {
+        panic!("{mismatch:?}")
+    };
+    assert_eq!(problem.code, 132000);
+    assert!(
+        mismatch.to_string().contains("body"),
+        "names the component: {mismatch}"
+    );
+    assert_eq!(s.sends(), 0);
+    assert_eq!(
+        s.app
+            .scalar::<i64>("select count(*) from messages where direction = 'outbound'")
+            .await,
+        0
+    );
+}
+
+#[sqlx::test]
+async fn when_meta_says_the_window_closed_although_our_clock_disagreed_templates_are_offered(
+    pool: PgPool,
+) {
+    let s = Sending::new(pool).await;
+    s.template("order_update", "en_US", "UTILITY", order_update())
+        .await;
+    // The customer wrote 25 hours ago by Meta's (the fake's real) clock, but our clock is 2 hours behind.
+    let conversation = s.conversation(25).await;
+    s.clock.set(Utc::now() - Duration::hours(2));
+    let queued = s
+        .send_text(conversation, "k1", "Are you still there?")
+        .await
+        .unwrap();
+    let (status, code) = s.wait_for(queued.message_id, "failed").await;
+    assert_eq!((status.as_str(), code), ("failed", Some(131047)));
+    // From now on the composer gets the template path, even with our lagging clock.
+    let refused = refusal(s.send_text(conversation, "k2", "Hello?").await);
+    assert!(
+        matches!(&refused, SendRefused::WindowClosed { templates, .. } if templates.len() == 1),
+        "{refused:?}"
+    );
+}
+
+#[sqlx::test]
+async fn a_synchronous_131047_also_closes_the_window(pool: PgPool) {
+    let s = Sending::new(pool).await;
+    let conversation = s.conversation(1).await;
+    queue_fault(
+        &mut s.app.pool.acquire().await.unwrap(),
+        s.number_id,
+        131047,
+    )
+    .await
+    .unwrap();
+    let queued = s.send_text(conversation, "k1", "Hi").await.unwrap();
+    assert_eq!(
+        s.wait_for(queued.message_id, "failed").await,
+        ("failed".into(), Some(131047))
+    );
+    let message: String = s
+        .app
+        .scalar(&format!(
+            "select error_message from messages where id = {}",
+            queued.message_id
+        ))
+        .await;
+    assert!(
+        message.to_lowercase().contains("template"),
+        "tells the agent what to do: {message}"
+    );
+    assert!(matches!(
+        refusal(s.send_text(conversation, "k2", "Hi?").await),
+        SendRefused::WindowClosed { .. }
+    ));
+}
+
+#[sqlx::test]
+async fn transient_errors_are_retried_until_the_message_goes_out(pool: PgPool) {
+    let s = Sending::new(pool).await;
+    let conversation = s.conversation(1).await;
+    for code in [131000, 130429, 80007, 131016] {
+        queue_fault(&mut s.app.pool.acquire().await.unwrap(), s.number_id, code)
+            .await
+            .unwrap();
+    }
+    let queued = s.send_text(conversation, "k1", "Hello").await.unwrap();
+    assert_eq!(s.wait_for(queued.message_id, "read").await.0, "read");
+    let attempts: i32 = s
+        .app
+        .scalar(&format!(
+            "select attempts from messages where id = {}",
+            queued.message_id
+        ))
+        .await;
+    assert_eq!(attempts, 5);
+    assert_eq!(s.sends(), 5);
+}
+
+#[sqlx::test]
+async fn transient_errors_give_up_after_the_attempt_limit(pool: PgPool) {
+    let s = Sending::with_config(pool, |c| c.max_attempts = 3).await;
+    let conversation = s.conversation(1).await;
+    for _ in 0..5 {
+        queue_fault(
+            &mut s.app.pool.acquire().await.unwrap(),
+            s.number_id,
+            131000,
+        )
+        .await
+        .unwrap();
+    }
+    let queued = s.send_text(conversation, "k1", "Hello").await.unwrap();
+    assert_eq!(
+        s.wait_for(queued.message_id, "failed").await,
+        ("failed".into(), Some(131000))
+    );
+    assert_eq!(s.sends(), 3);
+}
+
+#[sqlx::test]
+async fn permanent_errors_fail_at_once_with_an_explanation(pool: PgPool) {
+    let s = Sending::new(pool).await;
+    for (i, code) in [131026, 190, 131048, 368, 131031].into_iter().enumerate() {
+        let conversation = s.conversation_with(&format!("1555000{i:04}"), 1).await;
+        queue_fault(&mut s.app.pool.acquire().await.unwrap(), s.number_id, code)
+            .await
+            .unwrap();
+        let queued = s
+            .send_text(conversation, &format!("k{code}"), "Hello")
+            .await
+            .unwrap();
+        assert_eq!(
+            s.wait_for(queued.message_id, "failed").await,
+            ("failed".into(), Some(code as i32))
+        );
+        let (title, message): (String, String) =
+            sqlx::query_as("select error_title, error_message from messages where id = $1")
+                .bind(queued.message_id)
+                .fetch_one(&s.app.pool)
+                .await
+                .unwrap();
+        assert!(
+            !title.is_empty() && message.len() > 20,
+            "{code}: an explanation, not a bare code"
+        );
+    }
+    assert_eq!(s.sends(), 5, "no retries");
+}
+
+#[sqlx::test]
+async fn the_pair_rate_limit_backs_off_for_that_recipient_only(pool: PgPool) {
+    let s = Sending::new(pool).await;
+    let conversation = s.conversation(1).await;
+    queue_fault(
+        &mut s.app.pool.acquire().await.unwrap(),
+        s.number_id,
+        131056,
+    )
+    .await
+    .unwrap();
+    let queued = s.send_text(conversation, "k1", "one").await.unwrap();
+    assert_eq!(s.wait_for(queued.message_id, "read").await.0, "read");
+    let paused: Option<chrono::DateTime<Utc>> = s
+        .app
+        .scalar("select send_paused_until from conversations")
+        .await;
+    assert!(paused.is_some(), "the recipient was paused");
+    assert_eq!(s.sends(), 2);
+}
+
+#[sqlx::test]
+async fn a_repeated_request_returns_the_same_message_and_calls_meta_once(pool: PgPool) {
+    let s = Sending::new(pool).await;
+    let conversation = s.conversation(1).await;
+    let attempts = (0..10).map(|_| s.send_text(conversation, "double-click", "Thanks!"));
+    let results: Vec<_> = futures::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let ids: std::collections::HashSet<i64> = results.iter().map(|q| q.message_id).collect();
+    assert_eq!(ids.len(), 1);
+    assert_eq!(results.iter().filter(|q| !q.duplicate).count(), 1);
+    let id = results[0].message_id;
+    s.wait_for(id, "read").await;
+    // A client retry much later still gets the same message.
+    assert_eq!(
+        s.send_text(conversation, "double-click", "Thanks!")
+            .await
+            .unwrap()
+            .message_id,
+        id
+    );
+    assert_eq!(s.sends(), 1);
+    assert_eq!(
+        s.app
+            .scalar::<i64>("select count(*) from messages where direction = 'outbound'")
+            .await,
+        1
+    );
+}
+
+#[sqlx::test]
+async fn a_message_left_sending_by_a_crash_becomes_unknown_and_is_not_resent(pool: PgPool) {
+    let s = Sending::with_config(pool, |c| {
+        c.abandoned_after = std::time::Duration::from_millis(200)
+    })
+    .await;
+    let conversation = s.conversation(1).await;
+    // A crash between calling Meta and storing its answer leaves the row like this.
+    let id: i64 = sqlx::query_scalar(
+        "insert into messages (tenant_id, conversation_id, phone_number_id, direction, type, body, content,
+             status, attempts, sending_started_at)
+         select tenant_id, id, phone_number_id, 'outbound', 'text', 'Hi', $2, 'sending', 1, now() - interval '1 minute'
+         from conversations where id = $1 returning id",
+    )
+    .bind(conversation)
+    .bind(json!({ "messaging_product": "whatsapp", "to": CUSTOMER, "type": "text", "text": { "body": "Hi" } }))
+    .fetch_one(&s.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(s.wait_for(id, "unknown").await.0, "unknown");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(s.sends(), 0, "never resent automatically");
+
+    // The agent checked and retries: that really sends again.
+    send::retry(&s.app.pool, s.clock.as_ref(), s.app.tenant_id, id)
+        .await
+        .unwrap();
+    assert_eq!(s.wait_for(id, "read").await.0, "read");
+    assert_eq!(s.sends(), 1);
+}
+
+#[sqlx::test]
+async fn an_agent_can_retry_a_failed_message(pool: PgPool) {
+    let s = Sending::new(pool).await;
+    let conversation = s.conversation(1).await;
+    queue_fault(
+        &mut s.app.pool.acquire().await.unwrap(),
+        s.number_id,
+        131026,
+    )
+    .await
+    .unwrap();
+    let queued = s.send_text(conversation, "k1", "Hello").await.unwrap();
+    s.wait_for(queued.message_id, "failed").await;
+    send::retry(
+        &s.app.pool,
+        s.clock.as_ref(),
+        s.app.tenant_id,
+        queued.message_id,
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.wait_for(queued.message_id, "read").await.0, "read");
+    assert_eq!(s.sends(), 2);
+    let again = send::retry(
+        &s.app.pool,
+        s.clock.as_ref(),
+        s.app.tenant_id,
+        queued.message_id,
+    )
+    .await;
+    assert!(matches!(
+        again,
+        Err(SendError::Refused(SendRefused::NotRetryable))
+    ));
+}
+
+#[sqlx::test]
+async fn a_numbers_messages_per_second_limit_is_never_exceeded(pool: PgPool) {
+    let s = Sending::new(pool).await;
+    sqlx::query("update phone_numbers set max_messages_per_second = 5")
+        .execute(&s.app.pool)
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for i in 0..12 {
+        let conversation = s.conversation_with(&format!("1555100{i:04}"), 1).await;
+        ids.push(
+            s.send_text(conversation, &format!("k{i}"), "Sale!")
+                .await
+                .unwrap()
+                .message_id,
+        );
+    }
+    for id in ids {
+        s.wait_for(id, "sent").await;
+    }
+    let mut arrivals: Vec<_> = s
+        .fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.path.ends_with("/messages"))
+        .map(|c| c.at)
+        .collect();
+    arrivals.sort();
+    assert_eq!(arrivals.len(), 12);
+    for (i, start) in arrivals.iter().enumerate() {
+        let within_a_second = arrivals[i..]
+            .iter()
+            .take_while(|at| **at - *start < Duration::seconds(1))
+            .count();
+        assert!(
+            within_a_second <= 5,
+            "{within_a_second} sends within one second"
+        );
+    }
+}
+
+#[sqlx::test]
+async fn messages_to_one_customer_go_out_in_order(pool: PgPool) {
+    let s = Sending::new(pool).await;
+    let conversation = s.conversation(1).await;
+    queue_fault(
+        &mut s.app.pool.acquire().await.unwrap(),
+        s.number_id,
+        131000,
+    )
+    .await
+    .unwrap();
+    let first = s
+        .send_text(conversation, "k1", "first")
+        .await
+        .unwrap()
+        .message_id;
+    let second = s
+        .send_text(conversation, "k2", "second")
+        .await
+        .unwrap()
+        .message_id;
+    s.wait_for(second, "sent").await;
+    let sent_at: Vec<i64> =
+        sqlx::query_scalar("select id from messages where direction = 'outbound' order by sent_at")
+            .fetch_all(&s.app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        sent_at,
+        [first, second],
+        "the retried first message still goes first"
+    );
+}
