@@ -50,6 +50,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listen on {}", config.bind_addr))?;
     tracing::info!(addr = %config.bind_addr, public_url = %config.public_url, "switchboard is listening");
+    print_welcome(&config);
     let router = app(AppState::new(pool.clone(), config, events));
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
@@ -67,6 +68,22 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     pool.close().await;
     tracing::info!("switchboard stopped");
     Ok(())
+}
+
+/// Tells whoever started the server where it is and what to do next.
+fn print_welcome(config: &Config) {
+    println!("Switchboard is running at {}", config.internal_url());
+    println!(
+        "  Meta webhooks:  {}/webhooks/whatsapp/{{app_id}}",
+        config.public_url
+    );
+    println!("  Health:         {}/readyz", config.internal_url());
+    println!("Try it without Meta, from another terminal (README, \"The sandbox\"):");
+    println!("  switchboard tenant create --name \"Acme Support\"");
+    println!("  switchboard sandbox create --tenant acme-support");
+    println!(
+        "The agent inbox (web login) is not built yet; agents use `switchboard send` meanwhile."
+    );
 }
 
 async fn shutdown_signal() {
