@@ -151,66 +151,34 @@ async fn number_add_creates_the_app_once_and_prints_what_meta_needs(pool: PgPool
     }
 }
 
+async fn add_number(cli: &Cli, tenant: &str, env: &[(&str, &str)]) -> Output {
+    let args = [
+        "number",
+        "add",
+        "--tenant",
+        tenant,
+        "--app-id",
+        "1",
+        "--phone-number-id",
+        "2",
+        "--waba-id",
+        "3",
+    ];
+    cli.run(&args, env).await
+}
+
 #[sqlx::test]
 async fn cli_errors_are_one_clear_line_and_a_failing_exit(pool: PgPool) {
     let cli = Cli::new(&pool);
-    let unknown = cli
-        .run(
-            &[
-                "number",
-                "add",
-                "--tenant",
-                "nope",
-                "--app-id",
-                "1",
-                "--phone-number-id",
-                "2",
-                "--waba-id",
-                "3",
-            ],
-            &SECRETS,
-        )
-        .await;
+    let unknown = add_number(&cli, "nope", &SECRETS).await;
     assert!(!unknown.status.success());
     assert_eq!(stderr(&unknown).trim(), "error: unknown tenant \"nope\"");
 
     cli.run(&["tenant", "create", "--name", "Acme"], &[]).await;
-    let no_token = cli
-        .run(
-            &[
-                "number",
-                "add",
-                "--tenant",
-                "acme",
-                "--app-id",
-                "1",
-                "--phone-number-id",
-                "2",
-                "--waba-id",
-                "3",
-            ],
-            &[],
-        )
-        .await;
+    let no_token = add_number(&cli, "acme", &[]).await;
     assert!(!no_token.status.success());
     assert!(stderr(&no_token).contains("META_ACCESS_TOKEN is not set"));
-    let no_secret = cli
-        .run(
-            &[
-                "number",
-                "add",
-                "--tenant",
-                "acme",
-                "--app-id",
-                "1",
-                "--phone-number-id",
-                "2",
-                "--waba-id",
-                "3",
-            ],
-            &[("META_ACCESS_TOKEN", "t")],
-        )
-        .await;
+    let no_secret = add_number(&cli, "acme", &[("META_ACCESS_TOKEN", "t")]).await;
     assert!(!no_secret.status.success());
     assert!(stderr(&no_secret).contains("META_APP_SECRET"));
 }

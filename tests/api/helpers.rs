@@ -443,6 +443,23 @@ impl Sending {
             .count()
     }
 
+    /// Stores a template for the test WABA that Meta has paused.
+    pub async fn paused_template(&self, name: &str) {
+        let id = self
+            .template(
+                name,
+                "en_US",
+                "UTILITY",
+                json!([{ "type": "BODY", "text": "x" }]),
+            )
+            .await;
+        sqlx::query("update message_templates set status = 'PAUSED' where id = $1")
+            .bind(id)
+            .execute(&self.app.pool)
+            .await
+            .unwrap();
+    }
+
     /// Stores an approved template for the test WABA.
     pub async fn template(
         &self,

@@ -77,19 +77,7 @@ async fn free_text_is_refused_when_the_window_closed_and_approved_templates_are_
         json!([{ "type": "BODY", "text": "Hola {{1}}" }]),
     )
     .await;
-    let paused = s
-        .template(
-            "paused_one",
-            "en_US",
-            "UTILITY",
-            json!([{ "type": "BODY", "text": "x" }]),
-        )
-        .await;
-    sqlx::query("update message_templates set status = 'PAUSED' where id = $1")
-        .bind(paused)
-        .execute(&s.app.pool)
-        .await
-        .unwrap();
+    s.paused_template("paused_one").await;
     let conversation = s.conversation(25).await;
     sqlx::query("update contacts set language = 'es'")
         .execute(&s.app.pool)
@@ -185,19 +173,7 @@ async fn template_problems_are_caught_before_calling_meta(pool: PgPool) {
     let s = Sending::new(pool).await;
     s.template("order_update", "en_US", "UTILITY", order_update())
         .await;
-    let paused = s
-        .template(
-            "paused_one",
-            "en_US",
-            "UTILITY",
-            json!([{ "type": "BODY", "text": "x" }]),
-        )
-        .await;
-    sqlx::query("update message_templates set status = 'PAUSED' where id = $1")
-        .bind(paused)
-        .execute(&s.app.pool)
-        .await
-        .unwrap();
+    s.paused_template("paused_one").await;
     let conversation = s.conversation(30).await;
 
     let missing = refusal(

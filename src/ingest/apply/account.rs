@@ -62,25 +62,13 @@ pub async fn apply_template(
             .await
             .context("apply template status")?;
         }
-        "message_template_quality_update" => {
-            sqlx::query!(
-                "update message_templates set quality_score = $6, updated_at = now()
-                 where tenant_id = $1 and waba_id = $2
-                   and (meta_template_id = $3 or (name = $4 and language = $5))",
-                tenant_id,
-                entry.waba_id,
-                template_id,
-                name,
-                language,
-                event.new_quality_score
-            )
-            .execute(conn)
-            .await
-            .context("apply template quality")?;
-        }
+        // Quality and category updates: each carries one of the two.
         _ => {
             sqlx::query!(
-                "update message_templates set category = coalesce($6, category), updated_at = now()
+                "update message_templates set
+                     quality_score = coalesce($6, quality_score),
+                     category = coalesce($7, category),
+                     updated_at = now()
                  where tenant_id = $1 and waba_id = $2
                    and (meta_template_id = $3 or (name = $4 and language = $5))",
                 tenant_id,
@@ -88,11 +76,12 @@ pub async fn apply_template(
                 template_id,
                 name,
                 language,
+                event.new_quality_score,
                 event.new_category
             )
             .execute(conn)
             .await
-            .context("apply template category")?;
+            .context("apply template quality or category")?;
         }
     }
     Ok(Ok(()))
