@@ -43,20 +43,30 @@ pub enum TenantCommand {
 #[derive(Subcommand)]
 pub enum NumberCommand {
     /// Register a phone number (META_ACCESS_TOKEN; META_APP_SECRET and META_VERIFY_TOKEN for a new app).
-    Add {
-        #[arg(long)]
-        tenant: String,
-        /// Meta App ID; the app is created on first use and reused after.
-        #[arg(long)]
-        app_id: String,
+    Add(AddNumber),
+    /// Set how many messages per second the number may send (80 by default; more on upgraded tiers).
+    Limit {
         #[arg(long)]
         phone_number_id: String,
         #[arg(long)]
-        waba_id: String,
-        /// The number as people see it, e.g. "+1 555 078 3881".
-        #[arg(long)]
-        display_phone: Option<String>,
+        per_second: i32,
     },
+}
+
+#[derive(clap::Args)]
+pub struct AddNumber {
+    #[arg(long)]
+    tenant: String,
+    /// Meta App ID; the app is created on first use and reused after.
+    #[arg(long)]
+    app_id: String,
+    #[arg(long)]
+    phone_number_id: String,
+    #[arg(long)]
+    waba_id: String,
+    /// The number as people see it, e.g. "+1 555 078 3881".
+    #[arg(long)]
+    display_phone: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -131,7 +141,35 @@ fn normalize(words: Vec<String>) -> Vec<String> {
 
 impl NumberCommand {
     pub async fn run(self, pool: &PgPool, config: &Config) -> anyhow::Result<()> {
-        let Self::Add {
+        match self {
+            Self::Add(number) => number.run(pool, config).await,
+            Self::Limit {
+                phone_number_id,
+                per_second,
+            } => {
+                if !(1..=10_000).contains(&per_second) {
+                    bail!("--per-second must be between 1 and 10000");
+                }
+                let mut tx = pool.begin().await.context("begin")?;
+                let id = numbers::id_by_phone_number_id(&mut tx, &phone_number_id)
+                    .await?
+                    .with_context(|| format!("unknown phone number id {phone_number_id}"))?;
+                let (tenant_id, _) = numbers::owner(&mut tx, id).await?;
+                numbers::set_rate_limit(&mut tx, id, per_second).await?;
+                let details =
+                    json!({ "phone_number_id": phone_number_id, "per_second": per_second });
+                audit::record(&mut tx, tenant_id, None, "number.limit", details).await?;
+                tx.commit().await.context("commit")?;
+                println!("{phone_number_id} may now send {per_second} messages per second.");
+                Ok(())
+            }
+        }
+    }
+}
+
+impl AddNumber {
+    async fn run(self, pool: &PgPool, config: &Config) -> anyhow::Result<()> {
+        let Self {
             tenant,
             app_id,
             phone_number_id,

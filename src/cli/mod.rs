@@ -2,6 +2,7 @@
 //! variables, or asked for (without echo) when a terminal is attached.
 
 mod admin;
+mod contacts;
 mod sandbox;
 mod send;
 mod webhooks;
@@ -37,6 +38,9 @@ enum Command {
     /// Manage WhatsApp business phone numbers.
     #[command(subcommand)]
     Number(admin::NumberCommand),
+    /// Look up customers.
+    #[command(subcommand)]
+    Contact(contacts::ContactCommand),
     /// Manage users.
     #[command(subcommand)]
     User(admin::UserCommand),
@@ -66,6 +70,7 @@ impl Cli {
             Command::Serve | Command::Migrate => Ok(()),
             Command::Tenant(command) => command.run(&pool).await,
             Command::Number(command) => command.run(&pool, &config).await,
+            Command::Contact(command) => command.run(&pool).await,
             Command::User(command) => command.run(&pool).await,
             Command::Templates(command) => command.run(&pool, &config).await,
             Command::Webhooks(command) => command.run(&pool).await,

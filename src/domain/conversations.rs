@@ -73,3 +73,35 @@ pub async fn find_or_create(
     .await
     .context("find or create conversation")
 }
+
+/// A customer as an agent sees them next to the conversation.
+#[derive(Debug, Clone)]
+pub struct ContactView {
+    pub wa_id: Option<String>,
+    pub profile_name: Option<String>,
+    pub opted_out_at: Option<DateTime<Utc>>,
+    pub status: String,
+    pub unread_count: i32,
+    pub last_customer_message_at: Option<DateTime<Utc>>,
+    pub window_closed_by_meta_at: Option<DateTime<Utc>>,
+}
+
+/// The customer with `wa_id` on a number, with their conversation; `None` if they have none.
+pub async fn contact_view(
+    conn: &mut PgConnection,
+    number_id: i64,
+    wa_id: &str,
+) -> anyhow::Result<Option<ContactView>> {
+    sqlx::query_as!(
+        ContactView,
+        "select k.wa_id, k.profile_name, k.opted_out_at, c.status, c.unread_count,
+                c.last_customer_message_at, c.window_closed_by_meta_at
+         from conversations c join contacts k on k.id = c.contact_id
+         where c.phone_number_id = $1 and k.wa_id = $2",
+        number_id,
+        wa_id
+    )
+    .fetch_optional(conn)
+    .await
+    .context("load contact")
+}

@@ -179,3 +179,20 @@ pub async fn owner(conn: &mut PgConnection, id: i64) -> anyhow::Result<(i64, Str
     .context("look up the number's tenant")?;
     Ok((row.tenant_id, row.waba_id))
 }
+
+/// Sets how many messages per second the number may send.
+pub async fn set_rate_limit(
+    conn: &mut PgConnection,
+    id: i64,
+    per_second: i32,
+) -> anyhow::Result<()> {
+    sqlx::query!(
+        "update phone_numbers set max_messages_per_second = $2, updated_at = now() where id = $1",
+        id,
+        per_second
+    )
+    .execute(conn)
+    .await
+    .context("set the number's rate limit")?;
+    Ok(())
+}

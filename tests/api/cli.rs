@@ -400,3 +400,92 @@ async fn the_embedded_sandbox_never_acts_for_a_real_number(pool: PgPool) {
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], 100);
 }
+
+#[sqlx::test]
+async fn contact_show_tells_the_window_and_the_opt_out(pool: PgPool) {
+    let app = TestApp::new(pool.clone()).await;
+    let cli = Cli::new(&pool);
+    let show = async || {
+        let output = cli
+            .run(
+                &[
+                    "contact",
+                    "show",
+                    "--number",
+                    PHONE_NUMBER_ID,
+                    "--phone",
+                    "+1 555 000 1111",
+                ],
+                &[],
+            )
+            .await;
+        assert!(output.status.success(), "{}", stderr(&output));
+        stdout(&output)
+    };
+    assert!(show().await.contains("No conversation"));
+
+    let now = chrono::Utc::now().timestamp();
+    app.deliver(messages_webhook(
+        vec![text("wamid.1", now - 3600, "Hi")],
+        vec![],
+    ))
+    .await;
+    let shown = show().await;
+    assert!(
+        shown.contains("Dana") && shown.contains("Window: open until"),
+        "{shown}"
+    );
+    assert!(shown.contains("Marketing: subscribed"), "{shown}");
+
+    app.deliver(messages_webhook(
+        vec![text("wamid.2", now - 60, "STOP")],
+        vec![],
+    ))
+    .await;
+    assert!(show().await.contains("Marketing: opted out"));
+
+    sqlx::query("update conversations set last_customer_message_at = now() - interval '2 days'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert!(show().await.contains("Window: closed since"));
+}
+
+#[sqlx::test]
+async fn number_limit_sets_the_messages_per_second(pool: PgPool) {
+    let _app = TestApp::new(pool.clone()).await;
+    let cli = Cli::new(&pool);
+    let output = cli
+        .run(
+            &[
+                "number",
+                "limit",
+                "--phone-number-id",
+                PHONE_NUMBER_ID,
+                "--per-second",
+                "250",
+            ],
+            &[],
+        )
+        .await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    let limit: i32 = sqlx::query_scalar("select max_messages_per_second from phone_numbers")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(limit, 250);
+    let zero = cli
+        .run(
+            &[
+                "number",
+                "limit",
+                "--phone-number-id",
+                PHONE_NUMBER_ID,
+                "--per-second",
+                "0",
+            ],
+            &[],
+        )
+        .await;
+    assert!(!zero.status.success());
+}

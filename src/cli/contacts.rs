@@ -1,0 +1,82 @@
+//! `switchboard contact show`: a customer as an agent sees them — name, marketing opt-out, and where
+//! the 24-hour window stands.
+
+use anyhow::Context;
+use chrono::Utc;
+use clap::Subcommand;
+use sqlx::PgPool;
+
+use crate::{
+    domain::{conversations, numbers},
+    window::Window,
+};
+
+#[derive(Subcommand)]
+pub enum ContactCommand {
+    /// Show a customer of a number.
+    Show {
+        /// The business number's phone number id.
+        #[arg(long)]
+        number: String,
+        /// The customer's phone number.
+        #[arg(long)]
+        phone: String,
+    },
+}
+
+impl ContactCommand {
+    pub async fn run(self, pool: &PgPool) -> anyhow::Result<()> {
+        let Self::Show { number, phone } = self;
+        let mut conn = pool.acquire().await.context("acquire connection")?;
+        let number_id = numbers::id_by_phone_number_id(&mut conn, &number)
+            .await?
+            .with_context(|| format!("unknown phone number id {number}"))?;
+        let wa_id: String = phone.chars().filter(char::is_ascii_digit).collect();
+        let Some(contact) = conversations::contact_view(&mut conn, number_id, &wa_id).await? else {
+            println!("No conversation with {phone} on {number} yet.");
+            return Ok(());
+        };
+        let name = contact
+            .profile_name
+            .as_deref()
+            .unwrap_or("(no profile name)");
+        println!(
+            "{name}, WhatsApp {}",
+            contact.wa_id.as_deref().unwrap_or("?")
+        );
+        match contact.opted_out_at {
+            Some(at) => println!(
+                "Marketing: opted out on {} (no marketing templates)",
+                at.format("%Y-%m-%d %H:%M UTC")
+            ),
+            None => println!("Marketing: subscribed"),
+        }
+        let window = Window::at(
+            contact.last_customer_message_at,
+            contact.window_closed_by_meta_at,
+            Utc::now(),
+        );
+        match window {
+            Window::Open { closes_at } => {
+                println!(
+                    "Window: open until {} (free-form messages allowed)",
+                    closes_at.format("%Y-%m-%d %H:%M UTC")
+                );
+            }
+            Window::Closed { since } => {
+                println!(
+                    "Window: closed since {} (templates only)",
+                    since.format("%Y-%m-%d %H:%M UTC")
+                );
+            }
+            Window::NeverOpened => {
+                println!("Window: never opened, the customer has not written (templates only)")
+            }
+        }
+        println!(
+            "Conversation: {}, {} unread",
+            contact.status, contact.unread_count
+        );
+        Ok(())
+    }
+}
