@@ -31,7 +31,7 @@
 //! See `docs/benchmarks.md` ("Sending") for what the figures mean and the latest results.
 
 // The modules live in `benches/sends/`, beside this file.
-#[path = "sends/database.rs"]
+#[path = "support/database.rs"]
 mod database;
 #[path = "sends/fake.rs"]
 mod fake;

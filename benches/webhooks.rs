@@ -28,7 +28,7 @@
 // The modules live in `benches/webhooks/`, beside this file.
 #[path = "webhooks/ceiling.rs"]
 mod ceiling;
-#[path = "webhooks/database.rs"]
+#[path = "support/database.rs"]
 mod database;
 #[path = "webhooks/load.rs"]
 mod load;

@@ -1,5 +1,5 @@
-//! The local PostgreSQL server: the benchmark's own database, recreated for every run and dropped
-//! at the end unless asked to keep it, and the pools that use it.
+//! The local PostgreSQL server the benchmarks run against: their own databases, recreated for each
+//! run or phase, and the small pools they measure with. Shared by `webhooks` and `sends`.
 
 use std::str::FromStr;
 
@@ -34,13 +34,23 @@ impl Postgres {
     }
 
     /// Drops database `name` if it exists (disconnecting whoever still uses it).
+    #[allow(dead_code, reason = "used by the sends benchmark only")]
     pub async fn drop_database(&self, name: &str) -> anyhow::Result<()> {
         self.admin(&format!(r#"drop database if exists "{name}" with (force)"#))
             .await
     }
 
+    /// Drops `name` if it exists, creates it empty, and returns its URL.
+    #[allow(dead_code, reason = "used by the webhooks benchmark only")]
+    pub async fn recreate(&self, name: &str) -> anyhow::Result<String> {
+        self.admin(&format!(r#"drop database if exists "{name}" with (force)"#))
+            .await?;
+        self.admin(&format!(r#"create database "{name}""#)).await?;
+        Ok(self.url(name))
+    }
+
     /// Runs one statement on the `postgres` maintenance database. Statements name only the
-    /// benchmark's own database constant, never user input.
+    /// benchmarks' own database constants, never user input.
     async fn admin(&self, statement: &str) -> anyhow::Result<()> {
         let admin_url = self.url("postgres");
         let mut admin = PgConnection::connect(&admin_url)
@@ -54,7 +64,7 @@ impl Postgres {
     }
 }
 
-/// A pool of up to `connections` connections to `url`, for the fake Graph API and for measuring.
+/// A pool of up to `connections` connections to `url`.
 pub async fn connect(url: &str, connections: u32) -> anyhow::Result<PgPool> {
     PgPoolOptions::new()
         .max_connections(connections)
