@@ -11,9 +11,9 @@
 //!    string timestamps) over `--concurrency` connections, either as fast as they are answered or,
 //!    with `--rate`, open-loop on a fixed schedule (latency counted from each request's scheduled
 //!    time, so a stall is not hidden by coordinated omission);
-//! 3. waits until every stored event is applied, reads the apply delays, the server's peak RSS
-//!    (VmHWM) and checks the result (one message per event, nothing failed), then stops the server
-//!    with SIGTERM and checks that it exits cleanly;
+//! 3. watches the appliers during the load and until every stored event is applied, reads the apply
+//!    delays, the server's peak RSS (VmHWM) and checks the result (one message per event, nothing
+//!    failed), then stops the server with SIGTERM and checks that it exits cleanly;
 //! 4. recreates `switchboard_bench_ceiling` and runs the ceiling over the same events.
 //!
 //! Run it (the server binary is built by `cargo bench` itself; see `docs/benchmarks.md`):
@@ -25,7 +25,7 @@
 //!
 //! Only 127.0.0.1 is targeted; every wait is bounded, and the server is killed if the tool fails.
 
-// The modules live in `benches/webhooks/`, beside this file.
+// The modules live in `benches/webhooks/`, beside this file; `support/` is shared with `sends`.
 #[path = "webhooks/ceiling.rs"]
 mod ceiling;
 #[path = "support/database.rs"]
@@ -52,6 +52,7 @@ use anyhow::{Context, ensure};
 use clap::Parser;
 
 use crate::{
+    ceiling::CeilingRun,
     load::LoadPlan,
     payload::Event,
     report::{IngestRun, Report},
@@ -140,17 +141,7 @@ async fn run(args: &Args) -> anyhow::Result<()> {
     let ceiling = if args.no_ceiling {
         None
     } else {
-        let ceiling_url = postgres.recreate(CEILING_DATABASE).await?;
-        binary.provision(&ceiling_url).await?;
-        println!(
-            "Ceiling: the same SQL straight to PostgreSQL over {} connections…",
-            args.concurrency
-        );
-        let run = ceiling::run(&ceiling_url, &events, args.concurrency.into());
-        let run = tokio::time::timeout(phase_timeout, run)
-            .await
-            .context("the ceiling took longer than --phase-timeout")??;
-        Some(run)
+        Some(measure_ceiling(&postgres, &binary, &events, args, phase_timeout).await?)
     };
 
     let report = Report {
@@ -163,7 +154,7 @@ async fn run(args: &Args) -> anyhow::Result<()> {
     report.print();
     ensure!(
         report.is_correct(),
-        "the data after the run is not right (see above)"
+        "wrong data after the run, or the server did not stop cleanly (see above)"
     );
     Ok(())
 }
@@ -218,4 +209,24 @@ async fn ingest(
     };
     pool.close().await;
     Ok(run)
+}
+
+/// The ceiling phase, on a fresh database provisioned like the server's.
+async fn measure_ceiling(
+    postgres: &database::Postgres,
+    binary: &Binary,
+    events: &[Event],
+    args: &Args,
+    phase_timeout: Duration,
+) -> anyhow::Result<CeilingRun> {
+    let database_url = postgres.recreate(CEILING_DATABASE).await?;
+    binary.provision(&database_url).await?;
+    println!(
+        "Ceiling: the same SQL straight to PostgreSQL over {} connections…",
+        args.concurrency
+    );
+    let run = ceiling::run(&database_url, events, args.concurrency.into());
+    tokio::time::timeout(phase_timeout, run)
+        .await
+        .context("the ceiling took longer than --phase-timeout")?
 }
