@@ -52,6 +52,11 @@ pub async fn apply_pending(pool: &PgPool, limit: i64) -> anyhow::Result<usize> {
     if events.is_empty() {
         return Ok(0);
     }
+    let mut events = events;
+    // Every step is idempotent and order-independent, so the batch can go in any order: a fixed
+    // (number, customer) order makes concurrent appliers, in this or another instance, take the
+    // contact and conversation locks in the same order, so they cannot deadlock.
+    events.sort_by_cached_key(|event| lock_order(&event.body));
     match apply_all(&mut tx, &events).await {
         Ok(()) => tx.commit().await.context("commit applied events")?,
         Err(error) => {
@@ -63,6 +68,58 @@ pub async fn apply_pending(pool: &PgPool, limit: i64) -> anyhow::Result<usize> {
         }
     }
     Ok(events.len())
+}
+
+/// The (phone number id, customer) an event's first message or status is about; events we
+/// cannot read sort first (they change nothing).
+fn lock_order(body: &[u8]) -> (String, String) {
+    #[derive(Deserialize)]
+    struct Body {
+        #[serde(default)]
+        entry: Vec<OrderEntry>,
+    }
+    #[derive(Deserialize)]
+    struct OrderEntry {
+        #[serde(default)]
+        changes: Vec<OrderChange>,
+    }
+    #[derive(Deserialize)]
+    struct OrderChange {
+        #[serde(default)]
+        value: OrderValue,
+    }
+    #[derive(Deserialize, Default)]
+    struct OrderValue {
+        #[serde(default)]
+        metadata: Option<serde_json::Map<String, serde_json::Value>>,
+        #[serde(default)]
+        messages: Vec<serde_json::Map<String, serde_json::Value>>,
+        #[serde(default)]
+        statuses: Vec<serde_json::Map<String, serde_json::Value>>,
+    }
+    let text = |map: Option<&serde_json::Map<String, serde_json::Value>>, key: &str| {
+        map.and_then(|m| m.get(key))
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let Ok(body) = serde_json::from_slice::<Body>(body) else {
+        return Default::default();
+    };
+    let Some(value) = body
+        .entry
+        .iter()
+        .flat_map(|e| &e.changes)
+        .map(|c| &c.value)
+        .next()
+    else {
+        return Default::default();
+    };
+    let customer = match value.messages.first() {
+        Some(message) => text(Some(message), "from"),
+        None => text(value.statuses.first(), "recipient_id"),
+    };
+    (text(value.metadata.as_ref(), "phone_number_id"), customer)
 }
 
 async fn apply_all(conn: &mut PgConnection, events: &[StoredEvent]) -> anyhow::Result<()> {
@@ -237,4 +294,24 @@ async fn record_outcome(conn: &mut PgConnection, id: i64, outcome: &Outcome) -> 
     .await
     .context("record event outcome")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lock_order;
+
+    #[test]
+    fn events_order_by_number_then_customer_and_unreadable_ones_first() {
+        let message = br#"{"entry":[{"changes":[{"field":"messages","value":{
+            "metadata":{"phone_number_id":"111"},"messages":[{"from":"15550002222","id":"w"}]}}]}]}"#;
+        let status = br#"{"entry":[{"changes":[{"field":"messages","value":{
+            "metadata":{"phone_number_id":"111"},"statuses":[{"recipient_id":"15550001111"}]}}]}]}"#;
+        assert_eq!(lock_order(message), ("111".into(), "15550002222".into()));
+        assert_eq!(lock_order(status), ("111".into(), "15550001111".into()));
+        assert_eq!(lock_order(b"{not json"), Default::default());
+        assert!(
+            lock_order(b"{not json") < lock_order(status)
+                && lock_order(status) < lock_order(message)
+        );
+    }
 }
