@@ -18,9 +18,16 @@
 //! 2. **saturation**: `--limit × --saturation-seconds` messages per number queued up front with
 //!    the worker stopped, then the worker started: every number at its cap until the queue drains.
 //!
+//! Each scenario is preceded by 2 s of the same open-loop load, not measured (`--no-warmup` skips
+//! it), so that the figures are those of a server that has been up a while: pool connections open,
+//! statements prepared, credentials cached.
+//!
 //! One run recreates the database `switchboard_bench_sends` (and drops it at the end unless
 //! `--keep-database`), provisions a tenant, an app, the numbers and `--customers` open
 //! conversations per number, and starts the fake on a loopback port. Every wait is bounded.
+//! `--history N` first adds N old, read messages and runs `ANALYZE`, so that PostgreSQL plans the
+//! queue queries as it would in a database in use (where queued rows are a sliver of `messages`);
+//! `--timings FILE` writes each sent message's instants to a CSV for closer analysis.
 //!
 //! ```text
 //! cargo bench --bench sends
@@ -43,50 +50,23 @@ mod load;
 mod measure;
 #[path = "sends/report.rs"]
 mod report;
+#[path = "sends/scenarios.rs"]
+mod scenarios;
 
-use std::{
-    collections::BTreeMap, fs::File, io::Write, path::PathBuf, process::ExitCode, sync::Arc,
-    time::Duration,
-};
+use std::{path::PathBuf, process::ExitCode};
 
-use anyhow::{Context, ensure};
-use chrono::{DateTime, Utc};
+use anyhow::ensure;
 use clap::{Parser, ValueEnum};
-use sqlx::PgPool;
-use switchboard::{
-    crypto::{Cipher, SecretKey},
-    outbox::worker::{Outbox, OutboxConfig},
-    whatsapp::graph::GraphClient,
-};
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
+use switchboard::outbox::PACING_HEADROOM;
 
-use crate::{
-    database::Postgres,
-    fake::Fake,
-    fixture::Fixture,
-    load::{LoadRun, Sender},
-    report::{Offered, Report, Scenario},
-};
+use crate::{database::Postgres, report::Report, scenarios::Bench};
 
 /// The benchmark's database; dropped and recreated by every run.
 const DATABASE: &str = "switchboard_bench_sends";
-/// Seals the numbers' access tokens; any 32+ characters do for a throw-away database.
-const SECRET_KEY: &str = "switchboard send benchmark: throw-away key material";
-/// The fake Graph API stands in for Meta; its database work gets its own pool.
-const FAKE_CONNECTIONS: u32 = 8;
-/// Callers queueing the saturation backlog (the app pool has 16 connections).
-const BACKLOG_CALLERS: usize = 16;
 /// Seconds of unmeasured load before each scenario (see `Bench::warm_up`).
-const WARMUP_SECONDS: u32 = 2;
-/// Seconds left out at each end of a run when reporting its steady rate.
-const TRIM_SECONDS: usize = 2;
+pub const WARMUP_SECONDS: u32 = 2;
 /// The fake keeps its latest 100 000 calls.
 const CALL_LOG_CAPACITY: u64 = 100_000;
-/// How long the queue may take to drain beyond what the limit allows.
-const DRAIN_SLACK: Duration = Duration::from_secs(60);
-/// How long the worker may take to finish its in-flight sends when stopped.
-const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Benchmark for the send pipeline (see the module documentation).
 #[derive(Parser)]
@@ -119,6 +99,10 @@ struct Args {
     /// Leave the database behind for inspection instead of dropping it.
     #[arg(long)]
     keep_database: bool,
+    /// Old, already read messages to add before the run (and then `ANALYZE`), so that the
+    /// queue is as small a part of `messages` as in a database that has been in use.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=5_000_000))]
+    history: u32,
     /// Measure from a cold start: no warm-up before each scenario.
     #[arg(long)]
     no_warmup: bool,
@@ -160,11 +144,13 @@ impl Args {
              lower --rate, --seconds or --saturation-seconds"
         );
         let per_number = f64::from(self.rate) / f64::from(self.numbers);
-        if self.scenario != Which::Saturation && per_number > f64::from(self.limit) * 0.95 {
+        if self.scenario != Which::Saturation
+            && per_number > f64::from(self.limit) * PACING_HEADROOM
+        {
             eprintln!(
                 "warning: {per_number:.0}/s per number is not under the pacing rate \
                  ({:.0}/s); the first scenario will queue",
-                f64::from(self.limit) * 0.95
+                f64::from(self.limit) * PACING_HEADROOM
             );
         }
         Ok(())
@@ -232,203 +218,4 @@ fn load_average() -> String {
                 .join(" ")
         },
     )
-}
-
-/// The provisioned database, the fake, and the pools.
-struct Bench<'a> {
-    args: &'a Args,
-    /// The pool the send service and the worker share, as in `switchboard serve`.
-    app_db: PgPool,
-    /// For reading results; the fake has its own.
-    measure_db: PgPool,
-    cipher: Cipher,
-    fixture: Arc<Fixture>,
-    fake: Fake,
-}
-
-impl<'a> Bench<'a> {
-    async fn start(args: &'a Args, url: &str) -> anyhow::Result<Self> {
-        let app_db = switchboard::db::connect(url).await?;
-        switchboard::db::migrate(&app_db).await?;
-        let cipher = SecretKey::from_material(SECRET_KEY)?.cipher();
-        println!(
-            "Provisioning {} numbers with {} open conversations each…",
-            args.numbers, args.customers
-        );
-        let fixture =
-            fixture::provision(&app_db, &cipher, args.numbers, args.limit, args.customers).await?;
-        if let Some(path) = &args.timings {
-            let mut file =
-                File::create(path).with_context(|| format!("create {}", path.display()))?;
-            writeln!(file, "scenario,key,number_id,enqueued,claimed,called,sent")
-                .with_context(|| format!("write {}", path.display()))?;
-        }
-        let fake_db = database::connect(url, FAKE_CONNECTIONS).await?;
-        let fake = Fake::start(fake_db, cipher.clone()).await?;
-        Ok(Self {
-            args,
-            measure_db: database::connect(url, 2).await?,
-            app_db,
-            cipher,
-            fixture: Arc::new(fixture),
-            fake,
-        })
-    }
-
-    async fn close(self) {
-        self.fake.stop();
-        self.app_db.close().await;
-        self.measure_db.close().await;
-    }
-
-    async fn run_scenarios(&self) -> anyhow::Result<Vec<Scenario>> {
-        let mut scenarios = Vec::new();
-        if self.args.scenario != Which::Saturation {
-            scenarios.push(self.under_limit().await?);
-        }
-        if self.args.scenario != Which::Under {
-            scenarios.push(self.saturation().await?);
-        }
-        Ok(scenarios)
-    }
-
-    /// Open-loop at `--rate`, the worker delivering as the messages come.
-    async fn under_limit(&self) -> anyhow::Result<Scenario> {
-        let (rate, seconds) = (self.args.rate, self.args.seconds);
-        let delivery = Delivery::start(&self.app_db, &self.cipher, &self.fake.url)?;
-        let run = async {
-            self.warm_up("warmup-under-").await?;
-            println!("Under the limit: {rate} messages/s for {seconds} s, open-loop…");
-            let from = Utc::now();
-            let sender = self.sender("under-");
-            let load = load::open_loop(&sender, self.args.under_count() as usize, rate).await?;
-            measure::wait_drained(&self.measure_db, DRAIN_SLACK).await?;
-            anyhow::Ok((load, (from, Utc::now())))
-        }
-        .await;
-        delivery.stop().await?;
-        let (load, span) = run?;
-        let offered = Offered::Rate { rate, seconds };
-        self.measure("under the limit", "under-", offered, load, span)
-            .await
-    }
-
-    /// A backlog queued with the worker stopped, then delivered at the cap.
-    async fn saturation(&self) -> anyhow::Result<Scenario> {
-        if !self.args.no_warmup {
-            let delivery = Delivery::start(&self.app_db, &self.cipher, &self.fake.url)?;
-            let warmed = self.warm_up("warmup-saturation-").await;
-            delivery.stop().await?;
-            warmed?;
-        }
-        let count = self.args.backlog_count() as usize;
-        println!("Saturation: queueing {count} messages, then starting the worker…");
-        let sender = self.sender("saturation-");
-        let load = load::backlog(&sender, count, BACKLOG_CALLERS).await;
-        println!(
-            "Queued {} in {:.1} s; delivering…",
-            load.queued(),
-            load.elapsed().as_secs_f64()
-        );
-        let at_cap = f64::from(self.args.numbers * self.args.limit) * 0.95;
-        let expected = Duration::from_secs_f64(count as f64 / at_cap);
-        let delivery = Delivery::start(&self.app_db, &self.cipher, &self.fake.url)?;
-        let from = Utc::now();
-        let drained = measure::wait_drained(&self.measure_db, expected * 2 + DRAIN_SLACK).await;
-        let to = Utc::now();
-        delivery.stop().await?;
-        drained?;
-        let offered = Offered::Backlog { count };
-        self.measure("saturation", "saturation-", offered, load, (from, to))
-            .await
-    }
-
-    /// `WARMUP_SECONDS` of open-loop load at `--rate`, not measured, with the worker running: the
-    /// pool's connections open, statements prepared, credentials cached, as in a server that has
-    /// been up a while. Skipped with `--no-warmup`.
-    async fn warm_up(&self, prefix: &'static str) -> anyhow::Result<()> {
-        if self.args.no_warmup {
-            return Ok(());
-        }
-        println!("Warming up: {WARMUP_SECONDS} s at {}/s…", self.args.rate);
-        let count = (self.args.rate * WARMUP_SECONDS) as usize;
-        let load = load::open_loop(&self.sender(prefix), count, self.args.rate).await?;
-        ensure!(
-            load.queued() == count,
-            "warm-up: {} of {count} messages were not queued",
-            count - load.queued()
-        );
-        measure::wait_drained(&self.measure_db, DRAIN_SLACK).await
-    }
-
-    fn sender(&self, prefix: &'static str) -> Sender {
-        Sender {
-            db: self.app_db.clone(),
-            fixture: self.fixture.clone(),
-            prefix,
-        }
-    }
-
-    /// Reads a drained scenario's rows and the fake's logs into its figures.
-    async fn measure(
-        &self,
-        name: &'static str,
-        prefix: &str,
-        offered: Offered,
-        load: LoadRun,
-        (from, to): (DateTime<Utc>, DateTime<Utc>),
-    ) -> anyhow::Result<Scenario> {
-        let rows = measure::rows(&self.measure_db, self.fixture.tenant_id, prefix).await?;
-        let mut statuses = BTreeMap::new();
-        for row in &rows {
-            *statuses.entry(row.status.clone()).or_insert(0) += 1;
-        }
-        let arrivals = self.fake.arrivals();
-        if let Some(path) = &self.args.timings {
-            let mut file = File::options()
-                .append(true)
-                .open(path)
-                .with_context(|| format!("open {}", path.display()))?;
-            measure::write_timings(&mut file, name, &rows, &arrivals)
-                .with_context(|| format!("write {}", path.display()))?;
-        }
-        Ok(Scenario {
-            name,
-            offered,
-            load,
-            statuses,
-            throughput: measure::throughput(&rows, from, TRIM_SECONDS),
-            latency: measure::latency(&rows, &arrivals),
-            peaks: measure::peaks(&self.fake.calls(), from, to),
-        })
-    }
-}
-
-/// The delivery worker, running as `switchboard serve` runs it, until stopped.
-struct Delivery {
-    stop: CancellationToken,
-    task: JoinHandle<()>,
-}
-
-impl Delivery {
-    fn start(db: &PgPool, cipher: &Cipher, fake_url: &str) -> anyhow::Result<Self> {
-        let outbox = Outbox::new(
-            db.clone(),
-            cipher.clone(),
-            GraphClient::new("v23.0")?,
-            OutboxConfig::new(fake_url, fake_url),
-        );
-        let stop = CancellationToken::new();
-        let task = tokio::spawn(outbox.run(stop.clone()));
-        Ok(Self { stop, task })
-    }
-
-    /// Stops claiming and waits for the in-flight sends.
-    async fn stop(self) -> anyhow::Result<()> {
-        self.stop.cancel();
-        tokio::time::timeout(STOP_TIMEOUT, self.task)
-            .await
-            .context("the delivery worker did not stop in time")?
-            .context("the delivery worker panicked")
-    }
 }

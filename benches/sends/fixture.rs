@@ -91,6 +91,34 @@ pub async fn provision(
     })
 }
 
+/// Adds `count` old outbound messages, long since read, spread over the tenant's conversations, and
+/// gathers statistics on every table: the shape of a database that has been in use for a while,
+/// where the queue is a sliver of `messages` and the planner's statistics say so.
+pub async fn add_history(db: &PgPool, tenant_id: i64, count: u32) -> anyhow::Result<()> {
+    sqlx::query(
+        "with threads as (
+             select id, phone_number_id, row_number() over (order by id) - 1 as turn,
+                    count(*) over () as total
+             from conversations where tenant_id = $1
+         )
+         insert into messages (tenant_id, conversation_id, phone_number_id, direction, wamid, type,
+             body, content, status, created_at, sent_at)
+         select $1, t.id, t.phone_number_id, 'outbound', 'wamid.history.' || g, 'text', 'Earlier',
+                '{}', 'read', now() - interval '30 days', now() - interval '30 days'
+         from generate_series(0, $2 - 1) g join threads t on t.turn = g % t.total",
+    )
+    .bind(tenant_id)
+    .bind(i64::from(count))
+    .execute(db)
+    .await
+    .context("add message history")?;
+    sqlx::raw_sql("analyze")
+        .execute(db)
+        .await
+        .context("analyze the database")?;
+    Ok(())
+}
+
 async fn set_limit(db: &PgPool, tenant_id: i64, limit: u32) -> anyhow::Result<()> {
     sqlx::query("update phone_numbers set max_messages_per_second = $2 where tenant_id = $1")
         .bind(tenant_id)

@@ -1,6 +1,7 @@
 //! The figures, as a Markdown table with one column per scenario, and the goals met or missed.
 
 use std::collections::BTreeMap;
+use switchboard::outbox::PACING_HEADROOM;
 
 use crate::{
     load::LoadRun,
@@ -49,11 +50,12 @@ impl Report {
     pub fn print(&self) {
         println!();
         println!(
-            "{} numbers × {} open conversations, limit {}/s per number (slots at 95 %: {:.0}/s in all)",
+            "{} numbers × {} open conversations, limit {}/s per number (slots at {:.0} %: {:.0}/s in all)",
             self.numbers,
             self.customers,
             self.limit,
-            f64::from(self.numbers * self.limit) * 0.95
+            PACING_HEADROOM * 100.0,
+            f64::from(self.numbers * self.limit) * PACING_HEADROOM
         );
         println!(
             "load average before: {}; after: {}",

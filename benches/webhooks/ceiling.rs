@@ -11,7 +11,7 @@ use std::{
 use anyhow::{Context, ensure};
 use futures::future::try_join_all;
 use sqlx::PgPool;
-use switchboard::ingest::apply::{self, Outcome, StoredEvent};
+use switchboard::ingest::apply::{self, EarlyStatuses, Outcome, StoredEvent};
 
 use crate::{
     database,
@@ -100,7 +100,8 @@ async fn store_and_apply(pool: &PgPool, app_id: i64, body: &[u8]) -> anyhow::Res
         app_id,
         body: body.to_vec(),
     };
-    let outcome = apply::apply_event(&mut tx, &event).await?;
+    let mut early = EarlyStatuses::default();
+    let outcome = apply::apply_event(&mut tx, &event, &mut early).await?;
     ensure!(
         outcome == Outcome::Applied { unroutable: vec![] },
         "event {id} was not applied: {outcome:?}"
@@ -119,5 +120,7 @@ async fn store_and_apply(pool: &PgPool, app_id: i64, body: &[u8]) -> anyhow::Res
     .await
     .context("record event outcome")?;
     tx.commit().await.context("commit")?;
-    Ok(())
+    early
+        .sync(&mut *pool.acquire().await.context("acquire connection")?)
+        .await
 }

@@ -2,7 +2,8 @@
 //! goes out only while the window is open; templates only when approved, with parameters that fit
 //! their definition, and marketing ones never to opted-out customers. Every accepted request becomes
 //! a `queued` message row keyed by the caller's idempotency key, so a double click or a client retry
-//! returns the same message and causes one Meta call.
+//! returns the same message and causes one Meta call. The checks read committed data and the
+//! queueing is one statement, so a send needs no transaction of its own.
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -101,14 +102,14 @@ pub async fn send(
     tenant_id: i64,
     request: SendRequest,
 ) -> Result<Queued, SendError> {
-    let mut tx = db.begin().await.context("begin send")?;
-    if let Some(message_id) = find_by_key(&mut tx, tenant_id, &request.idempotency_key).await? {
+    let mut conn = db.acquire().await.context("acquire connection")?;
+    if let Some(message_id) = find_by_key(&mut conn, tenant_id, &request.idempotency_key).await? {
         return Ok(Queued {
             message_id,
             duplicate: true,
         });
     }
-    let context = conversations::send_context(&mut tx, tenant_id, request.conversation_id)
+    let context = conversations::send_context(&mut conn, tenant_id, request.conversation_id)
         .await?
         .ok_or(SendRefused::NotFound)?;
     request.content.validate().map_err(SendRefused::Invalid)?;
@@ -117,29 +118,29 @@ pub async fn send(
             name,
             language,
             components,
-        } => Some(check_template(&mut tx, tenant_id, &context, name, language, components).await?),
+        } => {
+            Some(check_template(&mut conn, tenant_id, &context, name, language, components).await?)
+        }
         _ => {
-            check_window(&mut tx, tenant_id, &context, clock.now()).await?;
+            check_window(&mut conn, tenant_id, &context, clock.now()).await?;
             None
         }
     };
-    let message_id = insert_queued(&mut tx, tenant_id, &context, &request, template_id).await?;
-    let Some(message_id) = message_id else {
-        // A concurrent request with the same key won the insert: answer with its message.
-        tx.rollback().await.context("roll back duplicate send")?;
-        let mut conn = db.acquire().await.context("acquire connection")?;
-        let existing = find_by_key(&mut conn, tenant_id, &request.idempotency_key).await?;
-        let message_id = existing.context("the message with this idempotency key vanished")?;
-        return Ok(Queued {
+    match insert_queued(&mut conn, tenant_id, &context, &request, template_id).await? {
+        Some(message_id) => Ok(Queued {
             message_id,
-            duplicate: true,
-        });
-    };
-    tx.commit().await.context("commit send")?;
-    Ok(Queued {
-        message_id,
-        duplicate: false,
-    })
+            duplicate: false,
+        }),
+        None => {
+            // A concurrent request with the same key won the insert: answer with its message.
+            let existing = find_by_key(&mut conn, tenant_id, &request.idempotency_key).await?;
+            let message_id = existing.context("the message with this idempotency key vanished")?;
+            Ok(Queued {
+                message_id,
+                duplicate: true,
+            })
+        }
+    }
 }
 
 /// Queues a failed or unconfirmed message again: an agent's explicit retry, which really sends
@@ -253,6 +254,8 @@ async fn find_by_key(
     .context("look up idempotency key")
 }
 
+/// Queues the message, brings the conversation to the top and wakes the delivery workers, in one
+/// statement; `None` when the idempotency key is taken.
 async fn insert_queued(
     conn: &mut PgConnection,
     tenant_id: i64,
@@ -263,12 +266,21 @@ async fn insert_queued(
     let content = request
         .content
         .to_request(&context.recipient, request.reply_to.as_deref());
-    let id = sqlx::query_scalar!(
-        "insert into messages (tenant_id, conversation_id, phone_number_id, direction, type, body, content,
-             context_wamid, status, idempotency_key, sent_by, template_id, next_attempt_at)
-         values ($1, $2, $3, 'outbound', $4, $5, $6, $7, 'queued', $8, $9, $10, now())
-         on conflict (tenant_id, idempotency_key) where idempotency_key is not null do nothing
-         returning id",
+    sqlx::query_scalar!(
+        r#"with queued as (
+               insert into messages (tenant_id, conversation_id, phone_number_id, direction, type, body,
+                   content, context_wamid, status, idempotency_key, sent_by, template_id,
+                   next_attempt_at)
+               values ($1, $2, $3, 'outbound', $4, $5, $6, $7, 'queued', $8, $9, $10, now())
+               on conflict (tenant_id, idempotency_key) where idempotency_key is not null do nothing
+               returning id, conversation_id
+           ),
+           touched as (
+               update conversations c
+               set last_message_at = greatest(c.last_message_at, now()), updated_at = now()
+               from queued where c.id = queued.conversation_id
+           )
+           select queued.id as "id!" from queued, pg_notify($11, '')"#,
         tenant_id,
         context.conversation_id,
         context.number_id,
@@ -278,23 +290,12 @@ async fn insert_queued(
         request.reply_to,
         request.idempotency_key,
         request.sent_by,
-        template_id
+        template_id,
+        CHANNEL
     )
-    .fetch_optional(&mut *conn)
+    .fetch_optional(conn)
     .await
-    .context("queue message")?;
-    if id.is_some() {
-        sqlx::query!(
-            "update conversations set last_message_at = greatest(last_message_at, now()), updated_at = now()
-             where id = $1",
-            context.conversation_id
-        )
-        .execute(&mut *conn)
-        .await
-        .context("touch conversation")?;
-        notify_workers(conn).await?;
-    }
-    Ok(id)
+    .context("queue message")
 }
 
 /// Wakes the delivery workers of every instance when the transaction commits.

@@ -1,29 +1,36 @@
-//! The delivery pipeline: claims queued messages (`FOR UPDATE SKIP LOCKED`, so several instances
-//! share the queue; one message per conversation at a time, so a customer receives them in order),
-//! paces them per number, calls the Graph API and records the outcome:
+//! The delivery pipeline: claims queued messages with their send slots ([`claim`]), calls the
+//! Graph API when each slot comes, and hands the answers to the [`record`]er:
 //! queued → sending → sent (wamid) → delivered → read (from webhooks), or failed with Meta's error.
 //! Transient failures are retried with exponential backoff and jitter, up to a limit. A message left
 //! in `sending` (a crash between calling Meta and storing the answer) becomes `unknown`: Meta has
 //! no idempotency key, so it is never resent automatically.
+//!
+//! [`claim`]: super::claim
+//! [`record`]: super::record
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use anyhow::Context;
-use rand::Rng;
-use serde_json::Value;
 use sqlx::{PgPool, postgres::PgListener};
-use tokio::{sync::Semaphore, task::JoinSet};
+use tokio::{
+    sync::{OwnedSemaphorePermit, Semaphore, mpsc},
+    task::JoinSet,
+};
 use tokio_util::sync::CancellationToken;
 
-use super::{CHANNEL, pacing};
+use super::{
+    CHANNEL,
+    claim::{self, Job},
+    record::{Answered, Recorder},
+};
 use crate::{
     crypto::Cipher,
     domain::numbers::{self, NumberCredentials},
-    ingest::apply::sync_message_status,
-    whatsapp::{
-        errors::{self, Retry},
-        graph::{Auth, GraphClient, GraphFailure, SentMessage},
-    },
+    whatsapp::graph::{Auth, GraphClient, GraphFailure, SentMessage},
 };
 
 /// How the pipeline behaves; tests shorten the delays.
@@ -40,7 +47,7 @@ pub struct OutboxConfig {
     pub max_backoff: Duration,
     /// A message `sending` for longer than this was abandoned by a crashed process.
     pub abandoned_after: Duration,
-    /// How often to look for due retries and abandoned messages without being woken.
+    /// How often to look for due messages (retries, freed slots) without being woken.
     pub poll: Duration,
 }
 
@@ -59,10 +66,13 @@ impl OutboxConfig {
     }
 }
 
-/// Messages in flight per process.
-const MAX_IN_FLIGHT: usize = 64;
-/// Messages claimed per query.
-const CLAIM_BATCH: usize = 32;
+/// Messages in flight (waiting for their slot, at Meta, or being recorded) per process.
+const MAX_IN_FLIGHT: usize = 256;
+/// Messages claimed per query, at most.
+const CLAIM_BATCH: usize = 128;
+/// After a claim that found less than it asked for, the next waits at least this long, so that
+/// messages arriving meanwhile are claimed together.
+const CLAIM_PAUSE: Duration = Duration::from_millis(5);
 /// How long a number's credentials are reused before they are read again.
 const CREDENTIALS_TTL: Duration = Duration::from_secs(30);
 
@@ -78,18 +88,8 @@ pub struct Outbox {
 
 /// A number's credentials and when they were read.
 struct CachedNumber {
-    loaded: std::time::Instant,
+    loaded: Instant,
     number: Arc<NumberCredentials>,
-}
-
-/// A claimed message.
-struct Job {
-    id: i64,
-    number_id: i64,
-    conversation_id: i64,
-    contact_id: i64,
-    content: Value,
-    attempts: i32,
 }
 
 impl Outbox {
@@ -103,7 +103,8 @@ impl Outbox {
         }
     }
 
-    /// Delivers queued messages until `shutdown`; then stops claiming and lets in-flight sends finish.
+    /// Delivers queued messages until `shutdown`; then stops claiming, lets in-flight sends finish
+    /// and records their answers.
     pub async fn run(self, shutdown: CancellationToken) {
         let mut listener = match self.listen().await {
             Ok(listener) => Some(listener),
@@ -112,18 +113,19 @@ impl Outbox {
                 None
             }
         };
+        let recorder = Recorder::start(self.db.clone(), (*self.config).clone(), MAX_IN_FLIGHT);
         let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
         let mut sends = JoinSet::new();
-        let mut last_sweep: Option<std::time::Instant> = None;
+        let mut last_sweep: Option<Instant> = None;
+        let mut next_claim = Instant::now();
         while !shutdown.is_cancelled() {
             if last_sweep.is_none_or(|at| at.elapsed() >= self.config.abandoned_after / 4) {
-                self.mark_abandoned()
-                    .await
-                    .unwrap_or_else(|e| tracing::error!(error = ?e, "sweep failed"));
-                last_sweep = Some(std::time::Instant::now());
+                self.sweep().await;
+                last_sweep = Some(Instant::now());
             }
+            tokio::time::sleep_until(next_claim.into()).await;
             let wanted = permits.available_permits().min(CLAIM_BATCH);
-            let jobs = match self.claim(wanted).await {
+            let jobs = match claim::claim(&self.db, wanted).await {
                 Ok(jobs) => jobs,
                 Err(error) => {
                     tracing::error!(error = ?error, "claiming queued messages failed");
@@ -132,18 +134,16 @@ impl Outbox {
             };
             let claimed = jobs.len();
             for job in jobs {
-                let Ok(permit) = permits.clone().acquire_owned().await else {
+                // Never waits: the claim asked for no more than the free permits.
+                let Ok(permit) = permits.clone().try_acquire_owned() else {
                     break;
                 };
-                let outbox = self.clone();
-                sends.spawn(async move {
-                    outbox.deliver(job).await;
-                    drop(permit);
-                });
+                sends.spawn(self.clone().deliver(job, permit, recorder.sender()));
             }
             if claimed > 0 && claimed == wanted {
                 continue;
             }
+            next_claim = Instant::now() + CLAIM_PAUSE;
             tokio::select! {
                 notification = recv(&mut listener) => if let Err(e) = notification {
                     tracing::warn!(error = ?e, "LISTEN connection lost; reconnecting");
@@ -154,6 +154,7 @@ impl Outbox {
             }
         }
         while sends.join_next().await.is_some() {}
+        recorder.finish().await;
     }
 
     async fn listen(&self) -> anyhow::Result<PgListener> {
@@ -164,91 +165,48 @@ impl Outbox {
         Ok(listener)
     }
 
-    /// Claims up to `limit` due messages: the oldest queued one of each conversation that has none
-    /// in flight and is not paused for this recipient.
-    async fn claim(&self, limit: usize) -> anyhow::Result<Vec<Job>> {
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
-        let rows = sqlx::query!(
-            "with due as (
-                 select m.id from messages m
-                 join conversations c on c.id = m.conversation_id
-                 where m.status = 'queued' and m.next_attempt_at <= now()
-                   and (c.send_paused_until is null or c.send_paused_until <= now())
-                   and not exists (select 1 from messages earlier
-                                   where earlier.conversation_id = m.conversation_id
-                                     and earlier.status in ('queued', 'sending') and earlier.id < m.id)
-                 order by m.next_attempt_at, m.id
-                 limit $1
-                 for update of m skip locked
-             )
-             update messages m
-             set status = 'sending', sending_started_at = now(), attempts = m.attempts + 1
-             from due, conversations c
-             where m.id = due.id and c.id = m.conversation_id
-             returning m.id, m.phone_number_id, m.conversation_id, c.contact_id, m.content, m.attempts",
-            limit as i64
-        )
-        .fetch_all(&self.db)
-        .await
-        .context("claim queued messages")?;
-        Ok(rows
-            .into_iter()
-            .map(|r| Job {
-                id: r.id,
-                number_id: r.phone_number_id,
-                conversation_id: r.conversation_id,
-                contact_id: r.contact_id,
-                content: r.content,
-                attempts: r.attempts,
-            })
-            .collect())
-    }
-
-    /// Marks messages abandoned in `sending` as `unknown`: they may or may not have reached Meta.
-    async fn mark_abandoned(&self) -> anyhow::Result<()> {
-        let stale = self.config.abandoned_after.as_secs_f64();
-        let ids = sqlx::query_scalar!(
-            "update messages set status = 'unknown',
-                 error_title = 'Delivery unknown',
-                 error_message = 'Switchboard stopped while sending this message, so we cannot tell whether WhatsApp received it. Check with the customer before sending it again.'
-             where status = 'sending' and sending_started_at < now() - make_interval(secs => $1)
-             returning id",
-            stale
-        )
-        .fetch_all(&self.db)
-        .await
-        .context("mark abandoned sends")?;
-        if !ids.is_empty() {
-            tracing::warn!(
-                count = ids.len(),
+    async fn sweep(&self) {
+        match claim::mark_abandoned(&self.db, self.config.abandoned_after).await {
+            Ok(0) => {}
+            Ok(count) => tracing::warn!(
+                count,
                 "messages left in `sending` marked unknown; they will not be resent"
-            );
+            ),
+            Err(error) => tracing::error!(error = ?error, "sweep failed"),
         }
-        Ok(())
     }
 
+    /// Waits for the job's slot, calls Meta, and hands the answer to the recorder; holds its
+    /// permit until then.
     #[tracing::instrument(skip_all, fields(message_id = job.id, number_id = job.number_id))]
-    async fn deliver(&self, job: Job) {
-        let outcome = match self.call_meta(&job).await {
-            Ok(outcome) => outcome,
+    async fn deliver(
+        self,
+        job: Job,
+        permit: OwnedSemaphorePermit,
+        recorder: mpsc::Sender<Answered>,
+    ) {
+        tokio::time::sleep(job.wait).await;
+        let result = match self.call_meta(&job).await {
+            Ok(result) => result,
             Err(error) => {
                 tracing::error!(error = ?error, "could not send; will retry");
                 Err(GraphFailure::Unreachable(format!("{error:#}")))
             }
         };
-        if let Err(error) = self.record(&job, outcome).await {
+        let answered = Answered {
+            job,
+            result,
+            at: chrono::Utc::now(),
+        };
+        if recorder.send(answered).await.is_err() {
             // The message stays `sending`; the sweep turns it `unknown` rather than risk a resend.
-            tracing::error!(error = ?error, "could not record the send outcome");
+            tracing::error!("the recorder stopped before this send's answer was recorded");
         }
+        drop(permit);
     }
 
     async fn call_meta(&self, job: &Job) -> anyhow::Result<Result<SentMessage, GraphFailure>> {
         let number = self.number(job.number_id).await?;
-        let wait =
-            pacing::reserve_slot(&self.db, number.id, number.max_messages_per_second).await?;
-        tokio::time::sleep(wait).await;
         let base_url = if number.sandbox {
             &self.config.sandbox_graph_url
         } else {
@@ -276,191 +234,11 @@ impl Outbox {
         cache.insert(
             id,
             CachedNumber {
-                loaded: std::time::Instant::now(),
+                loaded: Instant::now(),
                 number: number.clone(),
             },
         );
         Ok(number)
-    }
-
-    async fn record(
-        &self,
-        job: &Job,
-        outcome: Result<SentMessage, GraphFailure>,
-    ) -> anyhow::Result<()> {
-        let mut tx = self.db.begin().await.context("begin recording outcome")?;
-        match outcome {
-            Ok(sent) => {
-                sqlx::query!(
-                    "update messages set status = 'sent', wamid = $2, sent_at = now(), error_code = null,
-                         error_title = null, error_message = null, error_details = null
-                     where id = $1",
-                    job.id,
-                    sent.wamid
-                )
-                .execute(&mut *tx)
-                .await
-                .context("record sent message")?;
-                // Status webhooks may have beaten Meta's answer here.
-                sync_message_status(&mut tx, job.number_id, &sent.wamid).await?;
-            }
-            Err(failure) => self.record_failure(&mut tx, job, &failure).await?,
-        }
-        tx.commit().await.context("commit send outcome")
-    }
-
-    async fn record_failure(
-        &self,
-        conn: &mut sqlx::PgConnection,
-        job: &Job,
-        failure: &GraphFailure,
-    ) -> anyhow::Result<()> {
-        let verdict = Verdict::of(failure);
-        let retry = matches!(verdict.retry, Retry::Backoff | Retry::Recipient)
-            && job.attempts < self.config.max_attempts;
-        let delay = self.backoff(job.attempts);
-        let status = match (&verdict.retry, retry) {
-            (_, true) => "queued",
-            _ if verdict.ambiguous => "unknown",
-            _ => "failed",
-        };
-        tracing::warn!(code = ?verdict.code, status, attempts = job.attempts, "send failed");
-        sqlx::query!(
-            "update messages set status = $2, error_code = $3, error_title = $4, error_message = $5,
-                 error_details = $6, next_attempt_at = now() + make_interval(secs => $7)
-             where id = $1",
-            job.id,
-            status,
-            verdict.code.and_then(|c| i32::try_from(c).ok()),
-            verdict.title,
-            verdict.message,
-            verdict.details,
-            delay.as_secs_f64()
-        )
-        .execute(&mut *conn)
-        .await
-        .context("record failed send")?;
-        match verdict.code {
-            Some(131056) if retry => {
-                sqlx::query!(
-                    "update conversations set send_paused_until = now() + make_interval(secs => $2)
-                     where id = $1",
-                    job.conversation_id,
-                    delay.as_secs_f64()
-                )
-                .execute(&mut *conn)
-                .await
-                .context("pause sends to this recipient")?;
-            }
-            Some(131047) => close_window(conn, job.conversation_id).await?,
-            Some(131050) => {
-                sqlx::query!(
-                    "update contacts set opted_out_at = coalesce(opted_out_at, now()) where id = $1",
-                    job.contact_id
-                )
-                .execute(&mut *conn)
-                .await
-                .context("record marketing opt-out")?;
-            }
-            _ => {}
-        }
-        Ok(())
-    }
-
-    /// Exponential backoff with jitter: base × 2^(attempt-1), capped, times a random 50–100 %.
-    fn backoff(&self, attempts: i32) -> Duration {
-        let exponent = u32::try_from(attempts.saturating_sub(1))
-            .unwrap_or(0)
-            .min(16);
-        let full = self
-            .config
-            .backoff
-            .saturating_mul(2u32.pow(exponent))
-            .min(self.config.max_backoff);
-        full.mul_f64(rand::thread_rng().gen_range(0.5..=1.0))
-    }
-}
-
-/// Meta said the window is closed although our clock said open: believe Meta until the customer
-/// writes again.
-pub async fn close_window(
-    conn: &mut sqlx::PgConnection,
-    conversation_id: i64,
-) -> anyhow::Result<()> {
-    sqlx::query!(
-        "update conversations set window_closed_by_meta_at = now() where id = $1",
-        conversation_id
-    )
-    .execute(conn)
-    .await
-    .context("record window closed by Meta")?;
-    Ok(())
-}
-
-/// What a failure means for the message and the agent.
-struct Verdict {
-    code: Option<i64>,
-    title: String,
-    message: String,
-    details: Option<String>,
-    retry: Retry,
-    /// Meta may have received it: never resend automatically.
-    ambiguous: bool,
-}
-
-impl Verdict {
-    fn of(failure: &GraphFailure) -> Self {
-        match failure {
-            GraphFailure::Api(error) => {
-                let explained =
-                    errors::explain(error.code, Some(error.title()), error.details.as_deref(), error.is_transient);
-                Self {
-                    code: Some(error.code),
-                    title: explained.title,
-                    message: format!("{} {}", explained.explanation, explained.action),
-                    details: error.details.clone(),
-                    retry: explained.retry,
-                    ambiguous: false,
-                }
-            }
-            GraphFailure::Unreachable(reason) => Self {
-                code: None,
-                title: "Could not reach WhatsApp".into(),
-                message: "Switchboard could not connect to WhatsApp's servers; it will try again.".into(),
-                details: Some(reason.clone()),
-                retry: Retry::Backoff,
-                ambiguous: false,
-            },
-            GraphFailure::Ambiguous(reason) => Self {
-                code: None,
-                title: "Delivery unknown".into(),
-                message: "WhatsApp did not answer in time, so we cannot tell whether it received this \
-                          message. Check with the customer before sending it again."
-                    .into(),
-                details: Some(reason.clone()),
-                retry: Retry::Never,
-                ambiguous: true,
-            },
-            // A success status we cannot read: Meta probably took the message, so never resend it.
-            GraphFailure::Unreadable { status, body } if (200..300).contains(status) => Self {
-                code: None,
-                title: "Delivery unknown".into(),
-                message: "WhatsApp accepted this message with an answer Switchboard could not read, so we \
-                          cannot confirm it. Check with the customer before sending it again."
-                    .into(),
-                details: Some(body.clone()),
-                retry: Retry::Never,
-                ambiguous: true,
-            },
-            GraphFailure::Unreadable { status, body } => Self {
-                code: None,
-                title: format!("Unexpected answer from WhatsApp (HTTP {status})"),
-                message: "WhatsApp answered in a way Switchboard does not understand.".into(),
-                details: Some(body.clone()),
-                retry: if *status >= 500 { Retry::Backoff } else { Retry::Never },
-                ambiguous: false,
-            },
-        }
     }
 }
 

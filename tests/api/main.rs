@@ -7,6 +7,7 @@ mod graph_client;
 mod helpers;
 mod inbound;
 mod optout;
+mod pacing;
 mod sending;
 mod statuses;
 mod templates;

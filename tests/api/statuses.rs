@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use switchboard::ingest::apply::sync_message_status;
+use switchboard::ingest::apply::sync_message_statuses;
 
 use crate::helpers::*;
 
@@ -123,7 +123,7 @@ async fn a_status_that_arrives_before_its_message_is_applied_when_the_message_ex
         .unwrap();
     let number_id: i64 = app.scalar("select id from phone_numbers").await;
     let mut conn = app.pool.acquire().await.unwrap();
-    sync_message_status(&mut conn, number_id, "wamid.EARLY")
+    sync_message_statuses(&mut conn, &[number_id], &["wamid.EARLY".into()])
         .await
         .unwrap();
     assert_eq!(app.message_status("wamid.EARLY").await, "delivered");

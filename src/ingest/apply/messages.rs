@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use sqlx::PgConnection;
 
-use super::statuses;
+use super::statuses::{self, EarlyStatuses};
 use crate::{
     domain::numbers::Route,
     whatsapp::{
@@ -117,13 +117,14 @@ pub async fn apply(
     conn: &mut PgConnection,
     route: Route,
     change: MessagesChange,
+    early: &mut EarlyStatuses,
 ) -> anyhow::Result<()> {
     for (message, raw) in &change.messages {
         let sender = change.sender(message).context("message without a sender")?;
         apply_inbound(conn, route, &sender, message, raw).await?;
     }
     for (status, raw) in &change.statuses {
-        statuses::apply(conn, route, status, raw).await?;
+        statuses::apply(conn, route, status, raw, early).await?;
     }
     for error in &change.errors {
         let (code, title) = (error.get("code"), error.get("title"));

@@ -16,7 +16,7 @@ use crate::{
     whatsapp::payload::{Change, Entry, Notification, PhoneNumberEvent, TemplateEvent},
 };
 
-pub use statuses::sync_message_status;
+pub use statuses::{EarlyStatuses, sync_message_statuses};
 
 /// A stored webhook event, as the applier reads it.
 pub struct StoredEvent {
@@ -57,8 +57,14 @@ pub async fn apply_pending(pool: &PgPool, limit: i64) -> anyhow::Result<usize> {
     // (number, customer) order makes concurrent appliers, in this or another instance, take the
     // contact and conversation locks in the same order, so they cannot deadlock.
     events.sort_by_cached_key(|event| lock_order(&event.body));
-    match apply_all(&mut tx, &events).await {
-        Ok(()) => tx.commit().await.context("commit applied events")?,
+    let mut early = EarlyStatuses::default();
+    match apply_all(&mut tx, &events, &mut early).await {
+        Ok(()) => {
+            tx.commit().await.context("commit applied events")?;
+            early
+                .sync(&mut *pool.acquire().await.context("acquire connection")?)
+                .await?;
+        }
         Err(error) => {
             tracing::warn!(error = ?error, "batch failed; applying its events one by one");
             tx.rollback().await.context("roll back failed batch")?;
@@ -122,9 +128,13 @@ fn lock_order(body: &[u8]) -> (String, String) {
     (text(value.metadata.as_ref(), "phone_number_id"), customer)
 }
 
-async fn apply_all(conn: &mut PgConnection, events: &[StoredEvent]) -> anyhow::Result<()> {
+async fn apply_all(
+    conn: &mut PgConnection,
+    events: &[StoredEvent],
+    early: &mut EarlyStatuses,
+) -> anyhow::Result<()> {
     for event in events {
-        let outcome = apply_event(conn, event).await?;
+        let outcome = apply_event(conn, event, early).await?;
         record_outcome(conn, event.id, &outcome).await?;
     }
     Ok(())
@@ -144,10 +154,14 @@ async fn apply_alone(pool: &PgPool, id: i64) -> anyhow::Result<()> {
     .await
     .context("claim event")?;
     let Some(event) = event else { return Ok(()) };
-    match apply_event(&mut tx, &event).await {
+    let mut early = EarlyStatuses::default();
+    match apply_event(&mut tx, &event, &mut early).await {
         Ok(outcome) => {
             record_outcome(&mut tx, id, &outcome).await?;
             tx.commit().await.context("commit applied event")?;
+            early
+                .sync(&mut *pool.acquire().await.context("acquire connection")?)
+                .await?;
         }
         Err(error) => {
             tx.rollback().await.context("roll back failed event")?;
@@ -159,8 +173,13 @@ async fn apply_alone(pool: &PgPool, id: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Applies one event's changes within the caller's transaction.
-pub async fn apply_event(conn: &mut PgConnection, event: &StoredEvent) -> anyhow::Result<Outcome> {
+/// Applies one event's changes within the caller's transaction; statuses of messages not known yet
+/// go to `early`, for the caller to sync once it has committed.
+pub async fn apply_event(
+    conn: &mut PgConnection,
+    event: &StoredEvent,
+    early: &mut EarlyStatuses,
+) -> anyhow::Result<Outcome> {
     let work = match plan(&event.body) {
         Ok(work) => work,
         Err(reason) => return Ok(Outcome::Failed(reason)),
@@ -171,7 +190,7 @@ pub async fn apply_event(conn: &mut PgConnection, event: &StoredEvent) -> anyhow
         let target = match item {
             Work::Messages(change) => {
                 match numbers::route_for_app(conn, event.app_id, &change.phone_number_id).await? {
-                    Some(route) => messages::apply(conn, route, change).await.map(Ok)?,
+                    Some(route) => messages::apply(conn, route, change, early).await.map(Ok)?,
                     None => Err(change.phone_number_id),
                 }
             }

@@ -2,6 +2,11 @@
 //! the highest-ranked one recorded for its wamid (sent < delivered < read < played < failed), so
 //! statuses only move forward whatever order they arrive in, and one that arrives before its message
 //! is applied when the message gets its wamid.
+//!
+//! That last case is a race between two writers: the applier recording a status for a wamid no
+//! message has yet, and the send pipeline giving a message that wamid. Each syncs after its own
+//! commit (the applier for the statuses it found no message for, in [`EarlyStatuses`]), so whichever
+//! commits last sees the other's write.
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -10,21 +15,25 @@ use sqlx::PgConnection;
 
 use crate::{domain::numbers::Route, whatsapp::payload::Status};
 
-/// Records a status and applies it to its message, if that message is known.
+/// Records a status and applies it to its message, if that message is known; if not, notes it in
+/// `early`, to be synced again once the transaction has committed.
 pub async fn apply(
     conn: &mut PgConnection,
     route: Route,
     status: &Status,
     raw: &Value,
+    early: &mut EarlyStatuses,
 ) -> anyhow::Result<()> {
     let errors = (!status.errors.is_empty())
         .then(|| raw.get("errors").cloned())
         .flatten();
-    sqlx::query!(
-        "insert into message_statuses (tenant_id, phone_number_id, wamid, status, meta_timestamp,
+    let message_known = sqlx::query_scalar!(
+        r#"insert into message_statuses (tenant_id, phone_number_id, wamid, status, meta_timestamp,
              recipient_id, errors, pricing, conversation, raw)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         on conflict (phone_number_id, wamid, status) do nothing",
+         on conflict (phone_number_id, wamid, status) do nothing
+         returning exists (select 1 from messages where phone_number_id = $2 and wamid = $3)
+             as "known!""#,
         route.tenant_id,
         route.number_id,
         status.id,
@@ -36,10 +45,15 @@ pub async fn apply(
         status.conversation,
         raw
     )
-    .execute(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await
     .context("record delivery status")?;
-    sync_message_status(conn, route.number_id, &status.id).await?;
+    // `None`: recorded before; sync anyway, as a replay should.
+    if message_known == Some(false) {
+        early.push(route.number_id, &status.id);
+    } else {
+        sync_message_statuses(conn, &[route.number_id], std::slice::from_ref(&status.id)).await?;
+    }
     if status.errors.iter().any(|e| e.code == WINDOW_CLOSED) {
         close_window(conn, route.number_id, &status.id, status.timestamp).await?;
     }
@@ -71,13 +85,35 @@ async fn close_window(
     Ok(())
 }
 
-/// Raises the message with this wamid to the highest-ranked status recorded for it, copying the
-/// first error of a `failed` status. Call it after storing a status, and after giving a message its
-/// wamid (statuses may have come first).
-pub async fn sync_message_status(
+/// Statuses recorded for wamids that no message had (yet), to sync after the commit.
+#[derive(Debug, Default)]
+pub struct EarlyStatuses {
+    number_ids: Vec<i64>,
+    wamids: Vec<String>,
+}
+
+impl EarlyStatuses {
+    fn push(&mut self, number_id: i64, wamid: &str) {
+        self.number_ids.push(number_id);
+        self.wamids.push(wamid.to_owned());
+    }
+
+    /// Applies them to their messages, if these now exist; call it after committing.
+    pub async fn sync(&self, conn: &mut PgConnection) -> anyhow::Result<()> {
+        if self.wamids.is_empty() {
+            return Ok(());
+        }
+        sync_message_statuses(conn, &self.number_ids, &self.wamids).await
+    }
+}
+
+/// Raises each message with one of these (number, wamid) pairs to the highest-ranked status
+/// recorded for it, copying the first error of a `failed` status. Call it after storing a status,
+/// and after giving a message its wamid (statuses may have come first).
+pub async fn sync_message_statuses(
     conn: &mut PgConnection,
-    number_id: i64,
-    wamid: &str,
+    number_ids: &[i64],
+    wamids: &[String],
 ) -> anyhow::Result<()> {
     sqlx::query!(
         "update messages m set
@@ -87,16 +123,18 @@ pub async fn sync_message_status(
              error_message = coalesce(best.errors -> 0 ->> 'message', m.error_message),
              error_details = coalesce(best.errors -> 0 -> 'error_data' ->> 'details',
                                       best.errors -> 0 ->> 'details', m.error_details)
-         from (select status, errors from message_statuses
-               where phone_number_id = $1 and wamid = $2
-               order by message_status_rank(status) desc limit 1) best
-         where m.phone_number_id = $1 and m.wamid = $2
+         from (select distinct on (s.phone_number_id, s.wamid)
+                      s.phone_number_id, s.wamid, s.status, s.errors
+               from unnest($1::bigint[], $2::text[]) as t (number_id, wamid)
+               join message_statuses s on s.phone_number_id = t.number_id and s.wamid = t.wamid
+               order by s.phone_number_id, s.wamid, message_status_rank(s.status) desc) best
+         where m.phone_number_id = best.phone_number_id and m.wamid = best.wamid
            and message_status_rank(best.status) > message_status_rank(m.status)",
-        number_id,
-        wamid
+        number_ids,
+        wamids
     )
     .execute(conn)
     .await
-    .context("apply delivery status to message")?;
+    .context("apply delivery statuses to messages")?;
     Ok(())
 }

@@ -1,0 +1,279 @@
+//! Recording what Meta answered. Sends that went through are recorded in batches (one statement for
+//! every answer that arrived while the previous batch was written), then their early statuses are
+//! synced after the commit; failures are recorded one by one, with what they mean: retry later
+//! (exponential backoff with jitter, up to a limit), pause the recipient (131056), close the window
+//! (131047), record the opt-out (131050), or fail for good. A message whose answer cannot be
+//! recorded stays `sending`, and the sweep turns it `unknown` rather than risk a resend.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use rand::Rng;
+use sqlx::{PgConnection, PgPool};
+use tokio::{sync::mpsc, task::JoinHandle};
+
+use super::{claim::Job, worker::OutboxConfig};
+use crate::{
+    ingest::apply::sync_message_statuses,
+    whatsapp::{
+        errors::{self, Retry},
+        graph::{GraphFailure, SentMessage},
+    },
+};
+
+/// Answers recorded per statement, at most.
+const BATCH: usize = 256;
+/// Attempts at recording a batch of sent messages before giving up on it.
+const ATTEMPTS: u32 = 3;
+
+/// A claimed message and what Meta answered.
+pub(super) struct Answered {
+    pub job: Job,
+    pub result: Result<SentMessage, GraphFailure>,
+    pub at: DateTime<Utc>,
+}
+
+/// Hands answers to the recording task.
+pub(super) struct Recorder {
+    answers: mpsc::Sender<Answered>,
+    task: JoinHandle<()>,
+}
+
+impl Recorder {
+    pub fn start(db: PgPool, config: OutboxConfig, capacity: usize) -> Self {
+        let (answers, mut received) = mpsc::channel(capacity);
+        let task = tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(BATCH);
+            while received.recv_many(&mut batch, BATCH).await > 0 {
+                record_all(&db, &config, std::mem::take(&mut batch)).await;
+            }
+        });
+        Self { answers, task }
+    }
+
+    pub fn sender(&self) -> mpsc::Sender<Answered> {
+        self.answers.clone()
+    }
+
+    /// Records what is left once every sender is gone.
+    pub async fn finish(self) {
+        drop(self.answers);
+        if let Err(error) = self.task.await {
+            tracing::error!(error = ?error, "the recording task panicked");
+        }
+    }
+}
+
+async fn record_all(db: &PgPool, config: &OutboxConfig, answers: Vec<Answered>) {
+    let (sent, failed): (Vec<_>, Vec<_>) = answers.into_iter().partition(|a| a.result.is_ok());
+    let sent: Vec<(i64, i64, String, DateTime<Utc>)> = sent
+        .into_iter()
+        .filter_map(|a| match a.result {
+            Ok(message) => Some((a.job.id, a.job.number_id, message.wamid, a.at)),
+            Err(_) => None,
+        })
+        .collect();
+    if !sent.is_empty() {
+        record_sent_with_retries(db, &sent).await;
+    }
+    for answer in failed {
+        if let Err(failure) = &answer.result
+            && let Err(error) = record_failure(db, config, &answer.job, failure).await
+        {
+            tracing::error!(message_id = answer.job.id, error = ?error, "could not record a failed send");
+        }
+    }
+}
+
+async fn record_sent_with_retries(db: &PgPool, sent: &[(i64, i64, String, DateTime<Utc>)]) {
+    for attempt in 1..=ATTEMPTS {
+        match record_sent(db, sent).await {
+            Ok(()) => return,
+            Err(error) if attempt < ATTEMPTS => {
+                tracing::warn!(error = ?error, attempt, "recording sent messages failed; retrying");
+                tokio::time::sleep(Duration::from_millis(100) * attempt).await;
+            }
+            Err(error) => {
+                // They stay `sending`; the sweep makes them `unknown` ("check before resending").
+                tracing::error!(error = ?error, count = sent.len(), "could not record sent messages");
+            }
+        }
+    }
+}
+
+/// Stores the wamids Meta answered with, then (after that commit) applies statuses that arrived
+/// before the answer.
+async fn record_sent(
+    db: &PgPool,
+    sent: &[(i64, i64, String, DateTime<Utc>)],
+) -> anyhow::Result<()> {
+    let mut conn = db.acquire().await.context("acquire connection")?;
+    let ids: Vec<i64> = sent.iter().map(|s| s.0).collect();
+    let number_ids: Vec<i64> = sent.iter().map(|s| s.1).collect();
+    let wamids: Vec<String> = sent.iter().map(|s| s.2.clone()).collect();
+    let at: Vec<DateTime<Utc>> = sent.iter().map(|s| s.3).collect();
+    sqlx::query!(
+        "update messages m set status = 'sent', wamid = t.wamid, sent_at = t.at, error_code = null,
+             error_title = null, error_message = null, error_details = null
+         from unnest($1::bigint[], $2::text[], $3::timestamptz[]) as t (id, wamid, at)
+         where m.id = t.id",
+        &ids,
+        &wamids,
+        &at
+    )
+    .execute(&mut *conn)
+    .await
+    .context("record sent messages")?;
+    sync_message_statuses(&mut conn, &number_ids, &wamids).await
+}
+
+async fn record_failure(
+    db: &PgPool,
+    config: &OutboxConfig,
+    job: &Job,
+    failure: &GraphFailure,
+) -> anyhow::Result<()> {
+    let verdict = Verdict::of(failure);
+    let retry = matches!(verdict.retry, Retry::Backoff | Retry::Recipient)
+        && job.attempts < config.max_attempts;
+    let delay = backoff(config, job.attempts);
+    let status = match (&verdict.retry, retry) {
+        (_, true) => "queued",
+        _ if verdict.ambiguous => "unknown",
+        _ => "failed",
+    };
+    tracing::warn!(message_id = job.id, code = ?verdict.code, status, attempts = job.attempts, "send failed");
+    let mut tx = db.begin().await.context("begin recording a failed send")?;
+    sqlx::query!(
+        "update messages set status = $2, error_code = $3, error_title = $4, error_message = $5,
+             error_details = $6, next_attempt_at = now() + make_interval(secs => $7)
+         where id = $1",
+        job.id,
+        status,
+        verdict.code.and_then(|c| i32::try_from(c).ok()),
+        verdict.title,
+        verdict.message,
+        verdict.details,
+        delay.as_secs_f64()
+    )
+    .execute(&mut *tx)
+    .await
+    .context("record failed send")?;
+    match verdict.code {
+        Some(131056) if retry => {
+            sqlx::query!(
+                "update conversations set send_paused_until = now() + make_interval(secs => $2)
+                 where id = $1",
+                job.conversation_id,
+                delay.as_secs_f64()
+            )
+            .execute(&mut *tx)
+            .await
+            .context("pause sends to this recipient")?;
+        }
+        Some(131047) => close_window(&mut tx, job.conversation_id).await?,
+        Some(131050) => {
+            sqlx::query!(
+                "update contacts set opted_out_at = coalesce(opted_out_at, now()) where id = $1",
+                job.contact_id
+            )
+            .execute(&mut *tx)
+            .await
+            .context("record marketing opt-out")?;
+        }
+        _ => {}
+    }
+    tx.commit().await.context("commit failed send")
+}
+
+/// Exponential backoff with jitter: base × 2^(attempt-1), capped, times a random 50–100 %.
+fn backoff(config: &OutboxConfig, attempts: i32) -> Duration {
+    let exponent = u32::try_from(attempts.saturating_sub(1))
+        .unwrap_or(0)
+        .min(16);
+    let full = config
+        .backoff
+        .saturating_mul(2u32.pow(exponent))
+        .min(config.max_backoff);
+    full.mul_f64(rand::thread_rng().gen_range(0.5..=1.0))
+}
+
+/// Meta said the window is closed although our clock said open: believe Meta until the customer
+/// writes again.
+async fn close_window(conn: &mut PgConnection, conversation_id: i64) -> anyhow::Result<()> {
+    sqlx::query!(
+        "update conversations set window_closed_by_meta_at = now() where id = $1",
+        conversation_id
+    )
+    .execute(conn)
+    .await
+    .context("record window closed by Meta")?;
+    Ok(())
+}
+/// What a failure means for the message and the agent.
+struct Verdict {
+    code: Option<i64>,
+    title: String,
+    message: String,
+    details: Option<String>,
+    retry: Retry,
+    /// Meta may have received it: never resend automatically.
+    ambiguous: bool,
+}
+
+impl Verdict {
+    fn of(failure: &GraphFailure) -> Self {
+        match failure {
+            GraphFailure::Api(error) => {
+                let explained =
+                    errors::explain(error.code, Some(error.title()), error.details.as_deref(), error.is_transient);
+                Self {
+                    code: Some(error.code),
+                    title: explained.title,
+                    message: format!("{} {}", explained.explanation, explained.action),
+                    details: error.details.clone(),
+                    retry: explained.retry,
+                    ambiguous: false,
+                }
+            }
+            GraphFailure::Unreachable(reason) => Self {
+                code: None,
+                title: "Could not reach WhatsApp".into(),
+                message: "Switchboard could not connect to WhatsApp's servers; it will try again.".into(),
+                details: Some(reason.clone()),
+                retry: Retry::Backoff,
+                ambiguous: false,
+            },
+            GraphFailure::Ambiguous(reason) => Self {
+                code: None,
+                title: "Delivery unknown".into(),
+                message: "WhatsApp did not answer in time, so we cannot tell whether it received this \
+                          message. Check with the customer before sending it again."
+                    .into(),
+                details: Some(reason.clone()),
+                retry: Retry::Never,
+                ambiguous: true,
+            },
+            // A success status we cannot read: Meta probably took the message, so never resend it.
+            GraphFailure::Unreadable { status, body } if (200..300).contains(status) => Self {
+                code: None,
+                title: "Delivery unknown".into(),
+                message: "WhatsApp accepted this message with an answer Switchboard could not read, so we \
+                          cannot confirm it. Check with the customer before sending it again."
+                    .into(),
+                details: Some(body.clone()),
+                retry: Retry::Never,
+                ambiguous: true,
+            },
+            GraphFailure::Unreadable { status, body } => Self {
+                code: None,
+                title: format!("Unexpected answer from WhatsApp (HTTP {status})"),
+                message: "WhatsApp answered in a way Switchboard does not understand.".into(),
+                details: Some(body.clone()),
+                retry: if *status >= 500 { Retry::Backoff } else { Retry::Never },
+                ambiguous: false,
+            },
+        }
+    }
+}
