@@ -97,15 +97,16 @@ pub async fn provision(
 pub async fn add_history(db: &PgPool, tenant_id: i64, count: u32) -> anyhow::Result<()> {
     sqlx::query(
         "with threads as (
-             select id, phone_number_id, row_number() over (order by id) - 1 as turn,
-                    count(*) over () as total
+             select array_agg(id order by id) as ids,
+                    array_agg(phone_number_id order by id) as numbers
              from conversations where tenant_id = $1
          )
          insert into messages (tenant_id, conversation_id, phone_number_id, direction, wamid, type,
              body, content, status, created_at, sent_at)
-         select $1, t.id, t.phone_number_id, 'outbound', 'wamid.history.' || g, 'text', 'Earlier',
-                '{}', 'read', now() - interval '30 days', now() - interval '30 days'
-         from generate_series(0, $2 - 1) g join threads t on t.turn = g % t.total",
+         select $1, t.ids[g % cardinality(t.ids) + 1], t.numbers[g % cardinality(t.ids) + 1],
+                'outbound', 'wamid.history.' || g, 'text', 'Earlier', '{}', 'read',
+                now() - interval '30 days', now() - interval '30 days'
+         from threads t, generate_series(0, $2 - 1) g",
     )
     .bind(tenant_id)
     .bind(i64::from(count))

@@ -62,10 +62,12 @@ pub(super) async fn claim(db: &PgPool, limit: usize) -> anyhow::Result<Vec<Job>>
                    where m.phone_number_id = b.number_id and m.status = 'queued'
                      and m.next_attempt_at <= now()
                      and (c.send_paused_until is null or c.send_paused_until <= now())
-                     and not exists (select 1 from messages earlier
-                                     where earlier.conversation_id = m.conversation_id
-                                       and earlier.status in ('queued', 'sending')
-                                       and earlier.id < m.id)
+                     -- The conversation's first unsent message, and none of it in flight. (As
+                     -- `not exists` the planner may scan the whole in-flight index per row when
+                     -- its statistics were taken with an empty queue.)
+                     and m.id = (select min(first.id) from messages first
+                                 where first.conversation_id = m.conversation_id
+                                   and first.status in ('queued', 'sending'))
                    order by m.next_attempt_at, m.id
                    limit greatest(0, ceil(extract(epoch from now() + make_interval(secs => $3)
                                                   - greatest(b.next_slot_at, now())) / b.spacing))
