@@ -28,6 +28,8 @@
 //! `--history N` first adds N old, read messages and runs `ANALYZE`, so that PostgreSQL plans the
 //! queue queries as it would in a database in use (where queued rows are a sliver of `messages`);
 //! `--timings FILE` writes each sent message's instants to a CSV for closer analysis.
+//! `--instances N` runs N delivery workers, each with its own pool, as N server processes sharing
+//! the database would (they share the queue and each number's slots).
 //!
 //! ```text
 //! cargo bench --bench sends
@@ -96,6 +98,9 @@ struct Args {
     /// PostgreSQL server, without a database name; must be on the loopback interface.
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432")]
     postgres: String,
+    /// Delivery workers, each with its own pool, as that many server processes would run.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=8))]
+    instances: u32,
     /// Leave the database behind for inspection instead of dropping it.
     #[arg(long)]
     keep_database: bool,

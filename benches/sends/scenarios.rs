@@ -44,8 +44,10 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 /// The provisioned database, the fake, and the pools.
 pub struct Bench<'a> {
     args: &'a Args,
-    /// The pool the send service and the worker share, as in `switchboard serve`.
+    /// The pool the send service and the first worker share, as in `switchboard serve`.
     app_db: PgPool,
+    /// One pool per further worker (`--instances`), as other server processes would have.
+    other_dbs: Vec<PgPool>,
     /// For reading results; the fake has its own.
     measure_db: PgPool,
     cipher: Cipher,
@@ -79,10 +81,15 @@ impl<'a> Bench<'a> {
         }
         let fake_db = database::connect(url, FAKE_CONNECTIONS).await?;
         let fake = Fake::start(fake_db, cipher.clone()).await?;
+        let mut other_dbs = Vec::new();
+        for _ in 1..args.instances {
+            other_dbs.push(switchboard::db::connect(url).await?);
+        }
         Ok(Self {
             args,
             measure_db: database::connect(url, 2).await?,
             app_db,
+            other_dbs,
             cipher,
             fixture: Arc::new(fixture),
             fake,
@@ -92,6 +99,9 @@ impl<'a> Bench<'a> {
     pub async fn close(self) {
         self.fake.stop();
         self.app_db.close().await;
+        for db in self.other_dbs {
+            db.close().await;
+        }
         self.measure_db.close().await;
     }
 
@@ -109,7 +119,7 @@ impl<'a> Bench<'a> {
     /// Open-loop at `--rate`, the worker delivering as the messages come.
     async fn under_limit(&self) -> anyhow::Result<Scenario> {
         let (rate, seconds) = (self.args.rate, self.args.seconds);
-        let delivery = Delivery::start(&self.app_db, &self.cipher, &self.fake.url)?;
+        let delivery = self.delivery()?;
         let run = async {
             self.warm_up("warmup-under-").await?;
             println!("Under the limit: {rate} messages/s for {seconds} s, open-loop…");
@@ -130,7 +140,7 @@ impl<'a> Bench<'a> {
     /// A backlog queued with the worker stopped, then delivered at the cap.
     async fn saturation(&self) -> anyhow::Result<Scenario> {
         if !self.args.no_warmup {
-            let delivery = Delivery::start(&self.app_db, &self.cipher, &self.fake.url)?;
+            let delivery = self.delivery()?;
             let warmed = self.warm_up("warmup-saturation-").await;
             delivery.stop().await?;
             warmed?;
@@ -146,7 +156,7 @@ impl<'a> Bench<'a> {
         );
         let at_cap = f64::from(self.args.numbers * self.args.limit) * PACING_HEADROOM;
         let expected = Duration::from_secs_f64(count as f64 / at_cap);
-        let delivery = Delivery::start(&self.app_db, &self.cipher, &self.fake.url)?;
+        let delivery = self.delivery()?;
         let from = Utc::now();
         let drained = measure::wait_drained(&self.measure_db, expected * 2 + DRAIN_SLACK).await;
         let to = Utc::now();
@@ -173,6 +183,12 @@ impl<'a> Bench<'a> {
             count - load.queued()
         );
         measure::wait_drained(&self.measure_db, DRAIN_SLACK).await
+    }
+
+    /// The delivery workers: one per `--instances`, each with its own pool.
+    fn delivery(&self) -> anyhow::Result<Delivery> {
+        let pools = std::iter::once(&self.app_db).chain(&self.other_dbs);
+        Delivery::start(pools, &self.cipher, &self.fake.url)
     }
 
     fn sender(&self, prefix: &'static str) -> Sender {
@@ -218,31 +234,41 @@ impl<'a> Bench<'a> {
     }
 }
 
-/// The delivery worker, running as `switchboard serve` runs it, until stopped.
+/// The delivery workers, running as `switchboard serve` runs them, until stopped.
 struct Delivery {
     stop: CancellationToken,
-    task: JoinHandle<()>,
+    tasks: Vec<JoinHandle<()>>,
 }
 
 impl Delivery {
-    fn start(db: &PgPool, cipher: &Cipher, fake_url: &str) -> anyhow::Result<Self> {
-        let outbox = Outbox::new(
-            db.clone(),
-            cipher.clone(),
-            GraphClient::new("v23.0")?,
-            OutboxConfig::new(fake_url, fake_url),
-        );
+    fn start<'p>(
+        pools: impl IntoIterator<Item = &'p PgPool>,
+        cipher: &Cipher,
+        fake_url: &str,
+    ) -> anyhow::Result<Self> {
         let stop = CancellationToken::new();
-        let task = tokio::spawn(outbox.run(stop.clone()));
-        Ok(Self { stop, task })
+        let mut tasks = Vec::new();
+        for db in pools {
+            let outbox = Outbox::new(
+                db.clone(),
+                cipher.clone(),
+                GraphClient::new("v23.0")?,
+                OutboxConfig::new(fake_url, fake_url),
+            );
+            tasks.push(tokio::spawn(outbox.run(stop.clone())));
+        }
+        Ok(Self { stop, tasks })
     }
 
     /// Stops claiming and waits for the in-flight sends.
     async fn stop(self) -> anyhow::Result<()> {
         self.stop.cancel();
-        tokio::time::timeout(STOP_TIMEOUT, self.task)
-            .await
-            .context("the delivery worker did not stop in time")?
-            .context("the delivery worker panicked")
+        for task in self.tasks {
+            tokio::time::timeout(STOP_TIMEOUT, task)
+                .await
+                .context("a delivery worker did not stop in time")?
+                .context("a delivery worker panicked")?;
+        }
+        Ok(())
     }
 }
