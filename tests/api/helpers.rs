@@ -444,6 +444,14 @@ impl Sending {
         }
     }
 
+    /// Makes the fake Meta answer the number's next send with error `code`.
+    pub async fn fail_next(&self, code: i64) {
+        let mut conn = self.app.pool.acquire().await.unwrap();
+        switchboard::sandbox::queue_fault(&mut conn, self.number_id, code)
+            .await
+            .unwrap();
+    }
+
     /// How many sends (not read receipts) reached the fake Meta.
     pub fn sends(&self) -> usize {
         self.fake

@@ -4,7 +4,6 @@
 use chrono::Duration;
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use switchboard::sandbox::queue_fault;
 
 use crate::helpers::*;
 
@@ -53,13 +52,7 @@ async fn a_numbers_messages_per_second_limit_is_never_exceeded(pool: PgPool) {
 async fn messages_to_one_customer_go_out_in_order(pool: PgPool) {
     let s = Sending::new(pool).await;
     let conversation = s.conversation(1).await;
-    queue_fault(
-        &mut s.app.pool.acquire().await.unwrap(),
-        s.number_id,
-        131000,
-    )
-    .await
-    .unwrap();
+    s.fail_next(131000).await;
     let first = s
         .send_text(conversation, "k1", "first")
         .await

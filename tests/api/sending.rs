@@ -6,7 +6,6 @@ use serde_json::json;
 use sqlx::PgPool;
 use switchboard::{
     outbox::send::{self, SendError, SendRefused},
-    sandbox::queue_fault,
     whatsapp::outbound::Outbound,
 };
 
@@ -249,13 +248,7 @@ async fn when_meta_says_the_window_closed_although_our_clock_disagreed_templates
 async fn a_synchronous_131047_also_closes_the_window(pool: PgPool) {
     let s = Sending::new(pool).await;
     let conversation = s.conversation(1).await;
-    queue_fault(
-        &mut s.app.pool.acquire().await.unwrap(),
-        s.number_id,
-        131047,
-    )
-    .await
-    .unwrap();
+    s.fail_next(131047).await;
     let queued = s.send_text(conversation, "k1", "Hi").await.unwrap();
     assert_eq!(
         s.wait_for(queued.message_id, "failed").await,
@@ -283,9 +276,7 @@ async fn transient_errors_are_retried_until_the_message_goes_out(pool: PgPool) {
     let s = Sending::new(pool).await;
     let conversation = s.conversation(1).await;
     for code in [131000, 130429, 80007, 131016] {
-        queue_fault(&mut s.app.pool.acquire().await.unwrap(), s.number_id, code)
-            .await
-            .unwrap();
+        s.fail_next(code).await;
     }
     let queued = s.send_text(conversation, "k1", "Hello").await.unwrap();
     assert_eq!(s.wait_for(queued.message_id, "read").await.0, "read");
@@ -305,13 +296,7 @@ async fn transient_errors_give_up_after_the_attempt_limit(pool: PgPool) {
     let s = Sending::with_config(pool, |c| c.max_attempts = 3).await;
     let conversation = s.conversation(1).await;
     for _ in 0..5 {
-        queue_fault(
-            &mut s.app.pool.acquire().await.unwrap(),
-            s.number_id,
-            131000,
-        )
-        .await
-        .unwrap();
+        s.fail_next(131000).await;
     }
     let queued = s.send_text(conversation, "k1", "Hello").await.unwrap();
     assert_eq!(
@@ -326,9 +311,7 @@ async fn permanent_errors_fail_at_once_with_an_explanation(pool: PgPool) {
     let s = Sending::new(pool).await;
     for (i, code) in [131026, 190, 131048, 368, 131031].into_iter().enumerate() {
         let conversation = s.conversation_with(&format!("1555000{i:04}"), 1).await;
-        queue_fault(&mut s.app.pool.acquire().await.unwrap(), s.number_id, code)
-            .await
-            .unwrap();
+        s.fail_next(code).await;
         let queued = s
             .send_text(conversation, &format!("k{code}"), "Hello")
             .await
@@ -355,13 +338,7 @@ async fn permanent_errors_fail_at_once_with_an_explanation(pool: PgPool) {
 async fn the_pair_rate_limit_backs_off_for_that_recipient_only(pool: PgPool) {
     let s = Sending::new(pool).await;
     let conversation = s.conversation(1).await;
-    queue_fault(
-        &mut s.app.pool.acquire().await.unwrap(),
-        s.number_id,
-        131056,
-    )
-    .await
-    .unwrap();
+    s.fail_next(131056).await;
     let queued = s.send_text(conversation, "k1", "one").await.unwrap();
     assert_eq!(s.wait_for(queued.message_id, "read").await.0, "read");
     let paused: Option<chrono::DateTime<Utc>> = s
@@ -439,13 +416,7 @@ async fn a_message_left_sending_by_a_crash_becomes_unknown_and_is_not_resent(poo
 async fn an_agent_can_retry_a_failed_message(pool: PgPool) {
     let s = Sending::new(pool).await;
     let conversation = s.conversation(1).await;
-    queue_fault(
-        &mut s.app.pool.acquire().await.unwrap(),
-        s.number_id,
-        131026,
-    )
-    .await
-    .unwrap();
+    s.fail_next(131026).await;
     let queued = s.send_text(conversation, "k1", "Hello").await.unwrap();
     s.wait_for(queued.message_id, "failed").await;
     send::retry(
