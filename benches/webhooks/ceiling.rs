@@ -120,7 +120,5 @@ async fn store_and_apply(pool: &PgPool, app_id: i64, body: &[u8]) -> anyhow::Res
     .await
     .context("record event outcome")?;
     tx.commit().await.context("commit")?;
-    early
-        .sync(&mut *pool.acquire().await.context("acquire connection")?)
-        .await
+    early.sync(pool).await
 }

@@ -69,8 +69,9 @@ pub(super) async fn claim(db: &PgPool, limit: usize) -> anyhow::Result<Vec<Job>>
                                  where first.conversation_id = m.conversation_id
                                    and first.status in ('queued', 'sending'))
                    order by m.next_attempt_at, m.id
-                   limit greatest(0, ceil(extract(epoch from now() + make_interval(secs => $3)
-                                                  - greatest(b.next_slot_at, now())) / b.spacing))
+                   limit greatest(0, ceil(extract(epoch from make_interval(secs => $3)
+                              - greatest(b.next_slot_at - clock_timestamp(), interval '0'))
+                          / b.spacing))
                    for update of m skip locked
                ) picked
                order by b.next_slot_at nulls first
@@ -90,12 +91,16 @@ pub(super) async fn claim(db: &PgPool, limit: usize) -> anyhow::Result<Vec<Job>>
                group by c.phone_number_id, b.spacing
            ),
            booked as (
-               -- In number order, so that concurrent claims lock pacing rows in the same order.
+               -- In number order, so that concurrent claims lock pacing rows in the same order;
+               -- from the clock once the row is locked, so that time spent claiming or waiting
+               -- for another instance's claim cannot put slots in the past and bunch them.
                insert into send_pacing as p (phone_number_id, next_slot_at)
-               select number_id, now() + make_interval(secs => sends * spacing)
+               select number_id, clock_timestamp() + make_interval(secs => sends * spacing)
                from counts order by number_id
                on conflict (phone_number_id) do update
-                   set next_slot_at = greatest(p.next_slot_at, now()) + (excluded.next_slot_at - now())
+                   set next_slot_at = greatest(p.next_slot_at, clock_timestamp())
+                       + (select make_interval(secs => c.sends * c.spacing) from counts c
+                          where c.number_id = excluded.phone_number_id)
                returning p.phone_number_id, p.next_slot_at
            )
            select c.id as "id!", c.phone_number_id as "number_id!",

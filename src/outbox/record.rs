@@ -67,10 +67,15 @@ impl Recorder {
 
 async fn record_all(db: &PgPool, config: &OutboxConfig, answers: Vec<Answered>) {
     let (sent, failed): (Vec<_>, Vec<_>) = answers.into_iter().partition(|a| a.result.is_ok());
-    let sent: Vec<(i64, i64, String, DateTime<Utc>)> = sent
+    let sent: Vec<Sent> = sent
         .into_iter()
         .filter_map(|a| match a.result {
-            Ok(message) => Some((a.job.id, a.job.number_id, message.wamid, a.at)),
+            Ok(message) => Some(Sent {
+                id: a.job.id,
+                number_id: a.job.number_id,
+                wamid: message.wamid,
+                at: a.at,
+            }),
             Err(_) => None,
         })
         .collect();
@@ -86,7 +91,9 @@ async fn record_all(db: &PgPool, config: &OutboxConfig, answers: Vec<Answered>) 
     }
 }
 
-async fn record_sent_with_retries(db: &PgPool, sent: &[(i64, i64, String, DateTime<Utc>)]) {
+/// Records a batch, retrying what the database refused; if the batch still fails, each message is
+/// tried on its own, so that one bad row cannot leave the others `sending`.
+async fn record_sent_with_retries(db: &PgPool, sent: &[Sent]) {
     for attempt in 1..=ATTEMPTS {
         match record_sent(db, sent).await {
             Ok(()) => return,
@@ -95,29 +102,42 @@ async fn record_sent_with_retries(db: &PgPool, sent: &[(i64, i64, String, DateTi
                 tokio::time::sleep(Duration::from_millis(100) * attempt).await;
             }
             Err(error) => {
-                // They stay `sending`; the sweep makes them `unknown` ("check before resending").
                 tracing::error!(error = ?error, count = sent.len(), "could not record sent messages");
+            }
+        }
+    }
+    if sent.len() > 1 {
+        for one in sent {
+            if let Err(error) = record_sent(db, std::slice::from_ref(one)).await {
+                // It stays `sending`; the sweep makes it `unknown` ("check before resending").
+                tracing::error!(message_id = one.id, error = ?error, "could not record a sent message");
             }
         }
     }
 }
 
+/// A message Meta accepted, with the wamid it answered and when.
+struct Sent {
+    id: i64,
+    number_id: i64,
+    wamid: String,
+    at: DateTime<Utc>,
+}
+
 /// Stores the wamids Meta answered with, then (after that commit) applies statuses that arrived
-/// before the answer.
-async fn record_sent(
-    db: &PgPool,
-    sent: &[(i64, i64, String, DateTime<Utc>)],
-) -> anyhow::Result<()> {
+/// before the answer. Repeating it changes nothing: a message already `sent`, or further along by
+/// its statuses, is left as it is.
+async fn record_sent(db: &PgPool, sent: &[Sent]) -> anyhow::Result<()> {
     let mut conn = db.acquire().await.context("acquire connection")?;
-    let ids: Vec<i64> = sent.iter().map(|s| s.0).collect();
-    let number_ids: Vec<i64> = sent.iter().map(|s| s.1).collect();
-    let wamids: Vec<String> = sent.iter().map(|s| s.2.clone()).collect();
-    let at: Vec<DateTime<Utc>> = sent.iter().map(|s| s.3).collect();
+    let ids: Vec<i64> = sent.iter().map(|s| s.id).collect();
+    let number_ids: Vec<i64> = sent.iter().map(|s| s.number_id).collect();
+    let wamids: Vec<String> = sent.iter().map(|s| s.wamid.clone()).collect();
+    let at: Vec<DateTime<Utc>> = sent.iter().map(|s| s.at).collect();
     sqlx::query!(
         "update messages m set status = 'sent', wamid = t.wamid, sent_at = t.at, error_code = null,
              error_title = null, error_message = null, error_details = null
          from unnest($1::bigint[], $2::text[], $3::timestamptz[]) as t (id, wamid, at)
-         where m.id = t.id",
+         where m.id = t.id and m.status in ('sending', 'unknown')",
         &ids,
         &wamids,
         &at
@@ -148,7 +168,7 @@ async fn record_failure(
     sqlx::query!(
         "update messages set status = $2, error_code = $3, error_title = $4, error_message = $5,
              error_details = $6, next_attempt_at = now() + make_interval(secs => $7)
-         where id = $1",
+         where id = $1 and status in ('sending', 'unknown')",
         job.id,
         status,
         verdict.code.and_then(|c| i32::try_from(c).ok()),

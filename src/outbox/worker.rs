@@ -10,7 +10,7 @@
 
 use std::{
     collections::HashMap,
-    sync::Arc,
+    sync::{Arc, Mutex, PoisonError},
     time::{Duration, Instant},
 };
 
@@ -83,7 +83,7 @@ pub struct Outbox {
     cipher: Cipher,
     graph: GraphClient,
     config: Arc<OutboxConfig>,
-    numbers: Arc<tokio::sync::Mutex<HashMap<i64, CachedNumber>>>,
+    numbers: Arc<Mutex<HashMap<i64, CachedNumber>>>,
 }
 
 /// A number's credentials and when they were read.
@@ -132,6 +132,8 @@ impl Outbox {
                     Vec::new()
                 }
             };
+            // Finished sends are only reaped here; a busy worker finishes hundreds a second.
+            while sends.try_join_next().is_some() {}
             let claimed = jobs.len();
             for job in jobs {
                 // Never waits: the claim asked for no more than the free permits.
@@ -185,11 +187,15 @@ impl Outbox {
         permit: OwnedSemaphorePermit,
         recorder: mpsc::Sender<Answered>,
     ) {
-        tokio::time::sleep(job.wait).await;
-        let result = match self.call_meta(&job).await {
-            Ok(result) => result,
+        // Credentials first, so that reading them cannot delay the call past its slot.
+        let slot = Instant::now() + job.wait;
+        let result = match self.number(job.number_id).await {
+            Ok(number) => {
+                tokio::time::sleep_until(slot.into()).await;
+                self.call_meta(&number, &job).await
+            }
             Err(error) => {
-                tracing::error!(error = ?error, "could not send; will retry");
+                tracing::error!(error = ?error, "could not read the number's credentials; will retry");
                 Err(GraphFailure::Unreachable(format!("{error:#}")))
             }
         };
@@ -205,8 +211,11 @@ impl Outbox {
         drop(permit);
     }
 
-    async fn call_meta(&self, job: &Job) -> anyhow::Result<Result<SentMessage, GraphFailure>> {
-        let number = self.number(job.number_id).await?;
+    async fn call_meta(
+        &self,
+        number: &NumberCredentials,
+        job: &Job,
+    ) -> Result<SentMessage, GraphFailure> {
         let base_url = if number.sandbox {
             &self.config.sandbox_graph_url
         } else {
@@ -216,29 +225,36 @@ impl Outbox {
             base_url,
             token: &number.access_token,
         };
-        Ok(self
-            .graph
+        self.graph
             .send_message(&auth, &number.phone_number_id, &job.content)
-            .await)
+            .await
     }
 
+    /// The number's credentials, read at most every `CREDENTIALS_TTL`. The cache's lock is never
+    /// held across the read, so one slow read cannot hold up other numbers' sends.
     async fn number(&self, id: i64) -> anyhow::Result<Arc<NumberCredentials>> {
-        let mut cache = self.numbers.lock().await;
-        if let Some(cached) = cache.get(&id)
-            && cached.loaded.elapsed() < CREDENTIALS_TTL
-        {
-            return Ok(cached.number.clone());
+        if let Some(cached) = self.cached_number(id) {
+            return Ok(cached);
         }
         let mut conn = self.db.acquire().await.context("acquire connection")?;
         let number = Arc::new(numbers::credentials(&mut conn, &self.cipher, id).await?);
-        cache.insert(
-            id,
-            CachedNumber {
-                loaded: Instant::now(),
-                number: number.clone(),
-            },
-        );
+        let cached = CachedNumber {
+            loaded: Instant::now(),
+            number: number.clone(),
+        };
+        self.numbers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id, cached);
         Ok(number)
+    }
+
+    fn cached_number(&self, id: i64) -> Option<Arc<NumberCredentials>> {
+        let cache = self.numbers.lock().unwrap_or_else(PoisonError::into_inner);
+        cache
+            .get(&id)
+            .filter(|cached| cached.loaded.elapsed() < CREDENTIALS_TTL)
+            .map(|cached| cached.number.clone())
     }
 }
 

@@ -61,9 +61,7 @@ pub async fn apply_pending(pool: &PgPool, limit: i64) -> anyhow::Result<usize> {
     match apply_all(&mut tx, &events, &mut early).await {
         Ok(()) => {
             tx.commit().await.context("commit applied events")?;
-            early
-                .sync(&mut *pool.acquire().await.context("acquire connection")?)
-                .await?;
+            early.sync(pool).await?;
         }
         Err(error) => {
             tracing::warn!(error = ?error, "batch failed; applying its events one by one");
@@ -159,9 +157,7 @@ async fn apply_alone(pool: &PgPool, id: i64) -> anyhow::Result<()> {
         Ok(outcome) => {
             record_outcome(&mut tx, id, &outcome).await?;
             tx.commit().await.context("commit applied event")?;
-            early
-                .sync(&mut *pool.acquire().await.context("acquire connection")?)
-                .await?;
+            early.sync(pool).await?;
         }
         Err(error) => {
             tx.rollback().await.context("roll back failed event")?;

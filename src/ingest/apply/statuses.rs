@@ -8,10 +8,12 @@
 //! commit (the applier for the statuses it found no message for, in [`EarlyStatuses`]), so whichever
 //! commits last sees the other's write.
 
+use std::time::Duration;
+
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool};
 
 use crate::{domain::numbers::Route, whatsapp::payload::Status};
 
@@ -98,14 +100,33 @@ impl EarlyStatuses {
         self.wamids.push(wamid.to_owned());
     }
 
-    /// Applies them to their messages, if these now exist; call it after committing.
-    pub async fn sync(&self, conn: &mut PgConnection) -> anyhow::Result<()> {
+    /// Applies them to their messages, if these now exist; call it after committing. Retried a
+    /// few times: a status lost here would only be applied by a later one for the same message.
+    pub async fn sync(&self, db: &PgPool) -> anyhow::Result<()> {
         if self.wamids.is_empty() {
             return Ok(());
         }
-        sync_message_statuses(conn, &self.number_ids, &self.wamids).await
+        let mut attempt = 1;
+        loop {
+            let synced = async {
+                let mut conn = db.acquire().await.context("acquire connection")?;
+                sync_message_statuses(&mut conn, &self.number_ids, &self.wamids).await
+            }
+            .await;
+            match synced {
+                Err(error) if attempt < SYNC_ATTEMPTS => {
+                    tracing::warn!(error = ?error, attempt, "syncing early statuses failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(100) * attempt).await;
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
     }
 }
+
+/// Attempts at syncing early statuses after a commit.
+const SYNC_ATTEMPTS: u32 = 3;
 
 /// Raises each message with one of these (number, wamid) pairs to the highest-ranked status
 /// recorded for it, copying the first error of a `failed` status. Call it after storing a status,
