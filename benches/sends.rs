@@ -25,8 +25,8 @@
 //! One run recreates the database `switchboard_bench_sends` (and drops it at the end unless
 //! `--keep-database`), provisions a tenant, an app, the numbers and `--customers` open
 //! conversations per number, and starts the fake on a loopback port. Every wait is bounded.
-//! `--history N` first adds N old, read messages and runs `ANALYZE`, so that PostgreSQL plans the
-//! queue queries as it would in a database in use (where queued rows are a sliver of `messages`);
+//! `--history N` first adds N old, read messages and runs `VACUUM ANALYZE`, so that PostgreSQL plans
+//! the queue queries as it would in a database in use (where queued rows are a sliver of `messages`);
 //! `--timings FILE` writes each sent message's instants to a CSV for closer analysis.
 //! `--instances N` runs N delivery workers, each with its own pool, as N server processes sharing
 //! the database would (they share the queue and each number's slots).
@@ -104,7 +104,7 @@ struct Args {
     /// Leave the database behind for inspection instead of dropping it.
     #[arg(long)]
     keep_database: bool,
-    /// Old, already read messages to add before the run (and then `ANALYZE`), so that the
+    /// Old, already read messages to add before the run (then `VACUUM ANALYZE`), so that the
     /// queue is as small a part of `messages` as in a database that has been in use.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=5_000_000))]
     history: u32,

@@ -68,7 +68,7 @@ impl<'a> Bench<'a> {
             fixture::provision(&app_db, &cipher, args.numbers, args.limit, args.customers).await?;
         if args.history > 0 {
             println!(
-                "Adding {} read messages of history, then ANALYZE…",
+                "Adding {} read messages of history, then VACUUM ANALYZE…",
                 args.history
             );
             fixture::add_history(&app_db, fixture.tenant_id, args.history).await?;
