@@ -24,6 +24,8 @@ pub mod sandbox;
 pub mod server;
 /// Tracing setup.
 pub mod telemetry;
+/// A read-through cache with a time to live.
+pub mod ttl_cache;
 /// Meta's WhatsApp Cloud API: signatures, payloads, the Graph client, errors.
 pub mod whatsapp;
 /// The 24-hour customer service window.

@@ -1,17 +1,13 @@
 //! Meta apps: each has the secret that signs its webhooks and the token for Meta's handshake. Both
 //! are sealed at rest; an app belongs to one tenant, so one tenant's secret never vouches for another.
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, PoisonError, RwLock},
-    time::{Duration, Instant},
-};
+use std::{sync::Arc, time::Duration};
 
 use anyhow::{Context, bail};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::{PgConnection, PgPool};
 
-use crate::crypto::Cipher;
+use crate::{crypto::Cipher, ttl_cache::TtlCache};
 
 /// An app with its secrets opened, for verifying webhooks.
 pub struct AppCredentials {
@@ -138,12 +134,7 @@ const DIRECTORY_TTL: Duration = Duration::from_secs(30);
 pub struct AppDirectory {
     db: PgPool,
     cipher: Cipher,
-    cache: Arc<RwLock<HashMap<String, CachedApp>>>,
-}
-
-struct CachedApp {
-    loaded: Instant,
-    app: Arc<AppCredentials>,
+    cache: Arc<TtlCache<String, AppCredentials>>,
 }
 
 impl AppDirectory {
@@ -151,7 +142,7 @@ impl AppDirectory {
         Self {
             db,
             cipher,
-            cache: Default::default(),
+            cache: Arc::new(TtlCache::new(DIRECTORY_TTL)),
         }
     }
 
@@ -160,7 +151,7 @@ impl AppDirectory {
         &self,
         meta_app_id: &str,
     ) -> anyhow::Result<Option<Arc<AppCredentials>>> {
-        if let Some(cached) = self.read_cache(meta_app_id) {
+        if let Some(cached) = self.cache.get(meta_app_id) {
             return Ok(Some(cached));
         }
         let mut conn = self.db.acquire().await.context("acquire connection")?;
@@ -168,22 +159,7 @@ impl AppDirectory {
             return Ok(None);
         };
         let app = Arc::new(app);
-        let entry = CachedApp {
-            loaded: Instant::now(),
-            app: app.clone(),
-        };
-        self.cache
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(meta_app_id.to_owned(), entry);
+        self.cache.insert(meta_app_id.to_owned(), app.clone());
         Ok(Some(app))
-    }
-
-    fn read_cache(&self, meta_app_id: &str) -> Option<Arc<AppCredentials>> {
-        let cache = self.cache.read().unwrap_or_else(PoisonError::into_inner);
-        cache
-            .get(meta_app_id)
-            .filter(|cached| cached.loaded.elapsed() < DIRECTORY_TTL)
-            .map(|cached| cached.app.clone())
     }
 }

@@ -66,27 +66,25 @@ impl Recorder {
 }
 
 async fn record_all(db: &PgPool, config: &OutboxConfig, answers: Vec<Answered>) {
-    let (sent, failed): (Vec<_>, Vec<_>) = answers.into_iter().partition(|a| a.result.is_ok());
-    let sent: Vec<Sent> = sent
-        .into_iter()
-        .filter_map(|a| match a.result {
-            Ok(message) => Some(Sent {
-                id: a.job.id,
-                number_id: a.job.number_id,
+    let mut sent = Vec::new();
+    let mut failed = Vec::new();
+    for Answered { job, result, at } in answers {
+        match result {
+            Ok(message) => sent.push(Sent {
+                id: job.id,
+                number_id: job.number_id,
                 wamid: message.wamid,
-                at: a.at,
+                at,
             }),
-            Err(_) => None,
-        })
-        .collect();
+            Err(failure) => failed.push((job, failure)),
+        }
+    }
     if !sent.is_empty() {
         record_sent_with_retries(db, &sent).await;
     }
-    for answer in failed {
-        if let Err(failure) = &answer.result
-            && let Err(error) = record_failure(db, config, &answer.job, failure).await
-        {
-            tracing::error!(message_id = answer.job.id, error = ?error, "could not record a failed send");
+    for (job, failure) in failed {
+        if let Err(error) = record_failure(db, config, &job, &failure).await {
+            tracing::error!(message_id = job.id, error = ?error, "could not record a failed send");
         }
     }
 }

@@ -9,8 +9,7 @@
 //! [`record`]: super::record
 
 use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex, PoisonError},
+    sync::Arc,
     time::{Duration, Instant},
 };
 
@@ -30,6 +29,7 @@ use super::{
 use crate::{
     crypto::Cipher,
     domain::numbers::{self, NumberCredentials},
+    ttl_cache::TtlCache,
     whatsapp::graph::{Auth, GraphClient, GraphFailure, SentMessage},
 };
 
@@ -83,13 +83,7 @@ pub struct Outbox {
     cipher: Cipher,
     graph: GraphClient,
     config: Arc<OutboxConfig>,
-    numbers: Arc<Mutex<HashMap<i64, CachedNumber>>>,
-}
-
-/// A number's credentials and when they were read.
-struct CachedNumber {
-    loaded: Instant,
-    number: Arc<NumberCredentials>,
+    numbers: Arc<TtlCache<i64, NumberCredentials>>,
 }
 
 impl Outbox {
@@ -99,7 +93,7 @@ impl Outbox {
             cipher,
             graph,
             config: Arc::new(config),
-            numbers: Default::default(),
+            numbers: Arc::new(TtlCache::new(CREDENTIALS_TTL)),
         }
     }
 
@@ -230,31 +224,15 @@ impl Outbox {
             .await
     }
 
-    /// The number's credentials, read at most every `CREDENTIALS_TTL`. The cache's lock is never
-    /// held across the read, so one slow read cannot hold up other numbers' sends.
+    /// The number's credentials, read at most every `CREDENTIALS_TTL`.
     async fn number(&self, id: i64) -> anyhow::Result<Arc<NumberCredentials>> {
-        if let Some(cached) = self.cached_number(id) {
+        if let Some(cached) = self.numbers.get(&id) {
             return Ok(cached);
         }
         let mut conn = self.db.acquire().await.context("acquire connection")?;
         let number = Arc::new(numbers::credentials(&mut conn, &self.cipher, id).await?);
-        let cached = CachedNumber {
-            loaded: Instant::now(),
-            number: number.clone(),
-        };
-        self.numbers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(id, cached);
+        self.numbers.insert(id, number.clone());
         Ok(number)
-    }
-
-    fn cached_number(&self, id: i64) -> Option<Arc<NumberCredentials>> {
-        let cache = self.numbers.lock().unwrap_or_else(PoisonError::into_inner);
-        cache
-            .get(&id)
-            .filter(|cached| cached.loaded.elapsed() < CREDENTIALS_TTL)
-            .map(|cached| cached.number.clone())
     }
 }
 
