@@ -1,0 +1,227 @@
+//! `Sending`: a [`TestApp`] with a fake Meta, the delivery worker and a clock the test controls.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use switchboard::{
+    domain::templates::{self, TemplateRecord},
+    outbox::{
+        send::{self, Queued, SendError, SendRequest},
+        worker::{Outbox, OutboxConfig},
+    },
+    whatsapp::{graph::GraphClient, outbound::Outbound},
+};
+
+use super::{CUSTOMER, TestApp, WABA_ID, messages_webhook, text};
+
+/// A clock the test moves.
+pub struct TestClock(std::sync::Mutex<chrono::DateTime<chrono::Utc>>);
+
+impl TestClock {
+    pub fn at(now: chrono::DateTime<chrono::Utc>) -> Arc<Self> {
+        Arc::new(Self(std::sync::Mutex::new(now)))
+    }
+
+    pub fn set(&self, now: chrono::DateTime<chrono::Utc>) {
+        *self.0.lock().unwrap() = now;
+    }
+}
+
+impl switchboard::window::Clock for TestClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
+/// A [`TestApp`] wired for sending: a fake Graph API on its own port standing in for Meta, the
+/// delivery worker pointed at it (fast retries), appliers for the status webhooks it sends back,
+/// and a clock the test controls for the send service.
+pub struct Sending {
+    pub app: TestApp,
+    pub fake: switchboard::sandbox::FakeGraph,
+    pub clock: Arc<TestClock>,
+    pub number_id: i64,
+}
+
+impl Sending {
+    pub async fn new(pool: PgPool) -> Self {
+        Self::with_config(pool, |_| {}).await
+    }
+
+    pub async fn with_config(pool: PgPool, adjust: impl FnOnce(&mut OutboxConfig)) -> Self {
+        let app = TestApp::new(pool).await;
+        let fake = switchboard::sandbox::FakeGraph::new(
+            app.pool.clone(),
+            app.config.secret_key.cipher(),
+            switchboard::sandbox::FakeGraphConfig {
+                switchboard_url: app.url.clone(),
+                status_delays: Some([10, 20, 30].map(std::time::Duration::from_millis)),
+                public_url: String::new(),
+                sandbox_only: false,
+            },
+        );
+        let fake_url = fake.clone().spawn().await.unwrap();
+        let mut config = OutboxConfig::new(&fake_url, &app.config.sandbox_graph_url());
+        config.backoff = std::time::Duration::from_millis(20);
+        config.poll = std::time::Duration::from_millis(20);
+        adjust(&mut config);
+        let graph = GraphClient::new("v23.0").unwrap();
+        let outbox = Outbox::new(
+            app.pool.clone(),
+            app.config.secret_key.cipher(),
+            graph,
+            config,
+        );
+        tokio::spawn(outbox.run(app.shutdown()));
+        app.start_appliers();
+        let number_id = app.scalar("select id from phone_numbers").await;
+        Self {
+            app,
+            fake,
+            clock: TestClock::at(chrono::Utc::now()),
+            number_id,
+        }
+    }
+
+    /// A conversation with [`CUSTOMER`], who last wrote `hours_ago` hours ago (by the real clock).
+    pub async fn conversation(&self, hours_ago: i64) -> i64 {
+        self.conversation_with(CUSTOMER, hours_ago).await
+    }
+
+    pub async fn conversation_with(&self, wa_id: &str, hours_ago: i64) -> i64 {
+        let ts = chrono::Utc::now().timestamp() - hours_ago * 3600;
+        let mut message = text(&format!("wamid.in.{wa_id}.{ts}"), ts, "Hello?");
+        message["from"] = json!(wa_id);
+        let mut body: Value =
+            serde_json::from_str(&messages_webhook(vec![message], vec![])).unwrap();
+        body["entry"][0]["changes"][0]["value"]["contacts"][0]["wa_id"] = json!(wa_id);
+        self.app.deliver(body.to_string()).await;
+        sqlx::query_scalar(
+            "select c.id from conversations c join contacts k on k.id = c.contact_id where k.wa_id = $1",
+        )
+        .bind(wa_id)
+        .fetch_one(&self.app.pool)
+        .await
+        .unwrap()
+    }
+
+    pub async fn send(
+        &self,
+        conversation_id: i64,
+        key: &str,
+        content: Outbound,
+    ) -> Result<Queued, SendError> {
+        let request = SendRequest {
+            conversation_id,
+            content,
+            reply_to: None,
+            idempotency_key: key.into(),
+            sent_by: None,
+        };
+        send::send(
+            &self.app.pool,
+            self.clock.as_ref(),
+            self.app.tenant_id,
+            request,
+        )
+        .await
+    }
+
+    pub async fn send_text(
+        &self,
+        conversation_id: i64,
+        key: &str,
+        body: &str,
+    ) -> Result<Queued, SendError> {
+        let content = Outbound::Text {
+            body: body.into(),
+            preview_url: false,
+        };
+        self.send(conversation_id, key, content).await
+    }
+
+    /// Waits until the message reaches `status` (or, for a delivery tick, a later one); returns its
+    /// status and error code. Fails the test after 10 s.
+    pub async fn wait_for(&self, message_id: i64, status: &str) -> (String, Option<i32>) {
+        // Delivery ticks come fast: waiting for `sent`, a message already `read` has passed it.
+        const TICKS: [&str; 3] = ["sent", "delivered", "read"];
+        let tick = |s: &str| TICKS.iter().position(|t| *t == s);
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let row: (String, Option<i32>) =
+                sqlx::query_as("select status, error_code from messages where id = $1")
+                    .bind(message_id)
+                    .fetch_one(&self.app.pool)
+                    .await
+                    .unwrap();
+            let passed = matches!((tick(status), tick(&row.0)), (Some(w), Some(r)) if r >= w);
+            if row.0 == status || passed {
+                return row;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "message {message_id} did not reach `{status}` within 10 s (it is `{}`)",
+                row.0
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Makes the fake Meta answer the number's next send with error `code`.
+    pub async fn fail_next(&self, code: i64) {
+        let mut conn = self.app.pool.acquire().await.unwrap();
+        switchboard::sandbox::queue_fault(&mut conn, self.number_id, code)
+            .await
+            .unwrap();
+    }
+
+    /// How many sends (not read receipts) reached the fake Meta.
+    pub fn sends(&self) -> usize {
+        self.fake
+            .calls()
+            .iter()
+            .filter(|c| c.method == "POST" && c.path.ends_with("/messages"))
+            .count()
+    }
+
+    /// Stores a template for the test WABA that Meta has paused.
+    pub async fn paused_template(&self, name: &str) {
+        let id = self
+            .template(
+                name,
+                "en_US",
+                "UTILITY",
+                json!([{ "type": "BODY", "text": "x" }]),
+            )
+            .await;
+        sqlx::query("update message_templates set status = 'PAUSED' where id = $1")
+            .bind(id)
+            .execute(&self.app.pool)
+            .await
+            .unwrap();
+    }
+
+    /// Stores an approved template for the test WABA.
+    pub async fn template(
+        &self,
+        name: &str,
+        language: &str,
+        category: &str,
+        components: Value,
+    ) -> i64 {
+        let mut conn = self.app.pool.acquire().await.unwrap();
+        let record = TemplateRecord {
+            meta_template_id: None,
+            name,
+            language,
+            category: Some(category),
+            status: "APPROVED",
+            components: &components,
+            parameter_format: "POSITIONAL",
+        };
+        templates::upsert(&mut conn, self.app.tenant_id, WABA_ID, &record)
+            .await
+            .unwrap()
+    }
+}
