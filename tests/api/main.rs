@@ -11,4 +11,5 @@ mod pacing;
 mod sending;
 mod statuses;
 mod templates;
+mod unusual_text;
 mod webhook_endpoint;

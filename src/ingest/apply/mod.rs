@@ -5,6 +5,7 @@
 
 mod account;
 mod messages;
+mod nul;
 mod statuses;
 
 use anyhow::Context;
@@ -250,8 +251,11 @@ enum Work {
 
 /// Parses the whole event before anything is written, so that a malformed part rejects it whole.
 fn plan(body: &[u8]) -> Result<Vec<Work>, String> {
-    let notification: Notification = serde_json::from_slice(body)
-        .map_err(|e| format!("not a WhatsApp webhook notification: {e}"))?;
+    let notification: Notification = match nul::parse_replacing(body) {
+        None => serde_json::from_slice(body),
+        Some(value) => value.and_then(serde_json::from_value),
+    }
+    .map_err(|e| format!("not a WhatsApp webhook notification: {e}"))?;
     let mut work = Vec::new();
     for Entry { id, time, changes } in notification.entry {
         for Change { field, value } in changes {
