@@ -15,6 +15,7 @@ use crate::{
     ingest::{event_log::EventLog, worker},
     outbox::worker::{Outbox, OutboxConfig},
     whatsapp::graph::GraphClient,
+    window::SystemClock,
 };
 
 /// Applier tasks per process; each applies a batch per transaction, in a fixed (number, customer)
@@ -43,6 +44,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         pool.clone(),
         config.secret_key.cipher(),
         GraphClient::new(&config.meta_api_version)?,
+        Arc::new(SystemClock),
         OutboxConfig::new(&config.meta_graph_url, &config.sandbox_graph_url()),
     );
     let sender = tokio::spawn(outbox.run(shutdown.clone()));

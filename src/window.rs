@@ -8,13 +8,22 @@ use chrono::{DateTime, Duration, Utc};
 /// How long the window stays open after the customer's last message.
 pub const LENGTH: Duration = Duration::hours(24);
 
+/// How long the window must stay open after a queued message is checked again, right before its
+/// Graph call, for the message to go out: the call itself, Meta's processing and a clock that runs
+/// a little ahead of ours. A message whose window closes within this margin is refused instead of
+/// reaching Meta only to fail with 131047.
+pub const SEND_MARGIN: Duration = Duration::seconds(5);
+
 /// Where a conversation's window stands at a given moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Window {
     /// Free-form messages may be sent until `closes_at`.
     Open { closes_at: DateTime<Utc> },
-    /// Closed since `since`: only templates.
-    Closed { since: DateTime<Utc> },
+    /// Closed since `since`, for `reason`: only templates.
+    Closed {
+        since: DateTime<Utc>,
+        reason: Closure,
+    },
     /// The customer has never written: only templates.
     NeverOpened,
 }
@@ -33,17 +42,36 @@ impl Window {
         let closes_at = last + LENGTH;
         match closed_by_meta_at {
             // Meta's word stands until the customer writes again, whatever our clock says.
-            Some(closed) if closed >= last => Self::Closed {
-                since: closed.min(closes_at),
+            Some(closed) if closed >= last && closed < closes_at => Self::Closed {
+                since: closed,
+                reason: Closure::RefusedByMeta,
             },
+            Some(closed) if closed >= last => Self::expired(closes_at),
             _ if now < closes_at => Self::Open { closes_at },
-            _ => Self::Closed { since: closes_at },
+            _ => Self::expired(closes_at),
+        }
+    }
+
+    fn expired(since: DateTime<Utc>) -> Self {
+        Self::Closed {
+            since,
+            reason: Closure::Expired,
         }
     }
 
     pub fn is_open(&self) -> bool {
         matches!(self, Self::Open { .. })
     }
+}
+
+/// Why a window is closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closure {
+    /// 24 hours passed since the customer's last message.
+    Expired,
+    /// WhatsApp refused a message as outside the window (131047) although our clock said it was
+    /// open: closed until the customer writes again.
+    RefusedByMeta,
 }
 
 /// Where "now" comes from, so tests can move time.
@@ -92,24 +120,27 @@ mod tests {
     fn at_24_hours_exactly_the_window_is_closed() {
         assert_eq!(
             Window::at(Some(t(0)), None, t(DAY)),
-            Window::Closed { since: t(DAY) }
+            Window::expired(t(DAY))
         );
         assert_eq!(
             Window::at(Some(t(0)), None, t(DAY + 3600)),
-            Window::Closed { since: t(DAY) }
+            Window::expired(t(DAY))
         );
     }
 
     #[test]
     fn when_meta_said_closed_the_window_is_closed_until_the_customer_writes_again() {
-        assert_eq!(
-            Window::at(Some(t(0)), Some(t(3600)), t(7200)),
-            Window::Closed { since: t(3600) }
-        );
+        let refused = Window::Closed {
+            since: t(3600),
+            reason: Closure::RefusedByMeta,
+        };
+        assert_eq!(Window::at(Some(t(0)), Some(t(3600)), t(7200)), refused);
         // Even when our clock is behind the moment Meta refused.
+        assert_eq!(Window::at(Some(t(0)), Some(t(3600)), t(60)), refused);
+        // A refusal after the 24 hours had passed anyway is just the window expiring.
         assert_eq!(
-            Window::at(Some(t(0)), Some(t(3600)), t(60)),
-            Window::Closed { since: t(3600) }
+            Window::at(Some(t(0)), Some(t(DAY + 60)), t(DAY + 120)),
+            Window::expired(t(DAY))
         );
         // The customer wrote after Meta's refusal: open again.
         assert_eq!(

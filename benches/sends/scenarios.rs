@@ -253,6 +253,7 @@ impl Delivery {
                 db.clone(),
                 cipher.clone(),
                 GraphClient::new("v23.0")?,
+                std::sync::Arc::new(switchboard::window::SystemClock),
                 OutboxConfig::new(fake_url, fake_url),
             );
             tasks.push(tokio::spawn(outbox.run(stop.clone())));

@@ -38,6 +38,15 @@ pub enum TenantCommand {
         #[arg(long, value_delimiter = ',')]
         opt_in: Vec<String>,
     },
+    /// Set the template language offered first when a customer's language is unknown (`en` by
+    /// default).
+    Language {
+        #[arg(long)]
+        tenant: String,
+        /// A template language code: `en`, `es`, `pt_BR`, …
+        #[arg(long)]
+        language: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -125,6 +134,18 @@ impl TenantCommand {
                     opt_out.join(", "),
                     opt_in.join(", ")
                 );
+            }
+            Self::Language { tenant, language } => {
+                let tenant = tenants::get_by_slug(&mut tx, &tenant).await?;
+                let language = language.trim();
+                let valid = |c: char| c.is_ascii_alphabetic() || c == '_';
+                if language.is_empty() || !language.chars().all(valid) {
+                    bail!("{language:?} is not a template language code such as en, es or pt_BR");
+                }
+                tenants::set_default_language(&mut tx, tenant.id, language).await?;
+                let details = json!({ "default_language": language });
+                audit::record(&mut tx, tenant.id, None, "tenant.language", details).await?;
+                println!("Templates in {language} are offered first.");
             }
         }
         tx.commit().await.context("commit")

@@ -8,7 +8,7 @@ use sqlx::PgPool;
 
 use crate::{
     domain::{conversations, numbers},
-    window::Window,
+    window::{Closure, Window},
 };
 
 #[derive(Subcommand)]
@@ -63,9 +63,13 @@ impl ContactCommand {
                     closes_at.format("%Y-%m-%d %H:%M UTC")
                 );
             }
-            Window::Closed { since } => {
+            Window::Closed { since, reason } => {
+                let why = match reason {
+                    Closure::Expired => "templates only",
+                    Closure::RefusedByMeta => "WhatsApp refused a message; templates only",
+                };
                 println!(
-                    "Window: closed since {} (templates only)",
+                    "Window: closed since {} ({why})",
                     since.format("%Y-%m-%d %H:%M UTC")
                 );
             }

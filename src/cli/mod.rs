@@ -55,6 +55,8 @@ enum Command {
     Sandbox(sandbox::SandboxCommand),
     /// Send a message through the send path, as an agent would (needs `switchboard serve` running).
     Send(send::SendArgs),
+    /// Send a failed or unconfirmed message again (needs `switchboard serve` running).
+    Retry(send::RetryArgs),
 }
 
 impl Cli {
@@ -76,6 +78,7 @@ impl Cli {
             Command::Webhooks(command) => command.run(&pool).await,
             Command::Sandbox(command) => command.run(&pool, &config).await,
             Command::Send(args) => args.run(&pool).await,
+            Command::Retry(args) => args.run(&pool).await,
         }
     }
 }

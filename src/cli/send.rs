@@ -1,4 +1,4 @@
-//! `switchboard send`: the send path from a terminal, as an agent would use it — refusals explained,
+//! `switchboard send` and `switchboard retry`: the send path from a terminal, as an agent would use it — refusals explained,
 //! templates offered when the window is closed, and the delivery ticks followed as they arrive.
 
 use std::time::Duration;
@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 
 use crate::{
-    domain::{conversations, numbers, templates},
+    domain::{conversations, messages, numbers, templates},
     outbox::send::{self, SendError, SendRefused, SendRequest},
     whatsapp::outbound::Outbound,
     window::SystemClock,
@@ -173,6 +173,33 @@ impl SendArgs {
             }));
         }
         Value::Array(components)
+    }
+}
+
+/// `switchboard retry`: sends a failed or unconfirmed message again.
+#[derive(Args)]
+pub struct RetryArgs {
+    /// The message's id, as `switchboard send` printed it.
+    #[arg(long)]
+    message: i64,
+    /// How long to follow the delivery status, in seconds.
+    #[arg(long, default_value_t = 10)]
+    wait: u64,
+}
+
+impl RetryArgs {
+    pub async fn run(self, pool: &PgPool) -> anyhow::Result<()> {
+        let mut conn = pool.acquire().await.context("acquire connection")?;
+        let tenant_id = messages::tenant_of(&mut conn, self.message)
+            .await?
+            .with_context(|| format!("there is no message {}", self.message))?;
+        drop(conn);
+        match send::retry(pool, &SystemClock, tenant_id, self.message).await {
+            Ok(()) => println!("Queued message {} again.", self.message),
+            Err(SendError::Refused(refused)) => bail!(explain_refusal(&refused)),
+            Err(SendError::Internal(error)) => return Err(error),
+        }
+        follow(pool, self.message, Duration::from_secs(self.wait)).await
     }
 }
 

@@ -15,9 +15,59 @@ pub struct SendContext {
     /// `wa_id`, or the business-scoped user id when that is all Meta gave us.
     pub recipient: String,
     pub contact_language: Option<String>,
+    /// The tenant's template language for customers whose language is unknown.
+    pub default_language: String,
     pub opted_out_at: Option<DateTime<Utc>>,
     pub last_customer_message_at: Option<DateTime<Utc>>,
     pub window_closed_by_meta_at: Option<DateTime<Utc>>,
+}
+
+/// Meta's "Re-engagement message": the window was closed when the message reached WhatsApp.
+pub const RE_ENGAGEMENT: i64 = 131047;
+/// Meta's "User stopped marketing messages".
+pub const MARKETING_OPT_OUT: i64 = 131050;
+
+/// Meta refused a message in the conversation for a reason that outlives the message: the one rule
+/// for failures Meta answers directly and those it reports by webhook, whichever comes first.
+/// [`RE_ENGAGEMENT`] closes the window until the customer writes again (the latest refusal counts;
+/// see `window`); [`MARKETING_OPT_OUT`] opts the customer out of marketing templates, unless they
+/// opted back in after `at`. Other codes change nothing. `at` is Meta's time, or when its answer
+/// arrived.
+pub async fn apply_meta_refusal(
+    conn: &mut PgConnection,
+    tenant_id: i64,
+    conversation_id: i64,
+    code: i64,
+    at: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    match code {
+        RE_ENGAGEMENT => sqlx::query!(
+            "update conversations
+             set window_closed_by_meta_at = greatest(window_closed_by_meta_at, $3), updated_at = now()
+             where tenant_id = $1 and id = $2",
+            tenant_id,
+            conversation_id,
+            at
+        )
+        .execute(conn)
+        .await
+        .context("record the window closed by Meta")?,
+        MARKETING_OPT_OUT => sqlx::query!(
+            "update contacts k set opted_out_at = coalesce(k.opted_out_at, $3), opt_changed_at = $3,
+                 updated_at = now()
+             from conversations c
+             where c.tenant_id = $1 and c.id = $2 and k.tenant_id = $1 and k.id = c.contact_id
+               and (k.opt_changed_at is null or k.opt_changed_at < $3)",
+            tenant_id,
+            conversation_id,
+            at
+        )
+        .execute(conn)
+        .await
+        .context("record the marketing opt-out Meta reported")?,
+        _ => return Ok(()),
+    };
+    Ok(())
 }
 
 /// Loads a tenant's conversation for sending; `None` if it is not this tenant's.
@@ -30,10 +80,11 @@ pub async fn send_context(
         SendContext,
         r#"select c.id as conversation_id, n.id as number_id, n.waba_id, k.id as contact_id,
                   coalesce(k.wa_id, k.user_id) as "recipient!", k.language as contact_language,
-                  k.opted_out_at, c.last_customer_message_at, c.window_closed_by_meta_at
+                  t.default_language, k.opted_out_at, c.last_customer_message_at, c.window_closed_by_meta_at
            from conversations c
            join phone_numbers n on n.id = c.phone_number_id
            join contacts k on k.id = c.contact_id
+           join tenants t on t.id = c.tenant_id
            where c.tenant_id = $1 and c.id = $2"#,
         tenant_id,
         conversation_id

@@ -3,6 +3,7 @@
 pub mod apps;
 pub mod audit;
 pub mod conversations;
+pub mod messages;
 pub mod numbers;
 pub mod templates;
 pub mod tenants;

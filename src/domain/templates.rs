@@ -67,23 +67,30 @@ pub async fn find(
     .context("look up template")
 }
 
-/// The WABA's approved templates, those in `language` first, then by name.
+/// The WABA's approved templates in the order to offer them: in the customer's `language` (exact,
+/// then the same language of another region: `es` for `es_MX`), then in the tenant's
+/// `default_language` (likewise), then the rest; by name within each.
 pub async fn approved_options(
     conn: &mut PgConnection,
     tenant_id: i64,
     waba_id: &str,
     language: Option<&str>,
+    default_language: &str,
 ) -> anyhow::Result<Vec<TemplateOption>> {
     let templates = sqlx::query_as!(
         Template,
         "select id, name, language, category, status, components, parameter_format
          from message_templates
          where tenant_id = $1 and waba_id = $2 and status = 'APPROVED'
-         order by language = coalesce($3, '') desc, split_part(language, '_', 1) = coalesce($3, '') desc,
+         order by language = coalesce($3, '') desc,
+                  split_part(language, '_', 1) = split_part(coalesce($3, ''), '_', 1) desc,
+                  language = $4 desc,
+                  split_part(language, '_', 1) = split_part($4, '_', 1) desc,
                   name, language",
         tenant_id,
         waba_id,
-        language
+        language,
+        default_language
     )
     .fetch_all(conn)
     .await

@@ -70,6 +70,24 @@ pub async fn set_keywords(
     Ok(())
 }
 
+/// Sets the template language offered first to customers whose language is unknown (`en`,
+/// `pt_BR`, …).
+pub async fn set_default_language(
+    conn: &mut PgConnection,
+    tenant_id: i64,
+    language: &str,
+) -> anyhow::Result<()> {
+    sqlx::query!(
+        "update tenants set default_language = $2 where id = $1",
+        tenant_id,
+        language
+    )
+    .execute(conn)
+    .await
+    .context("set the default template language")?;
+    Ok(())
+}
+
 /// Lower-case ASCII letters and digits, words joined by single dashes.
 pub fn slugify(name: &str) -> String {
     name.split(|c: char| !c.is_ascii_alphanumeric())

@@ -14,7 +14,8 @@ use anyhow::Context;
 use serde_json::Value;
 use sqlx::PgPool;
 
-use super::PACING_HEADROOM;
+use super::{PACING_HEADROOM, send::ClaimedTemplate};
+use crate::domain::conversations::SendContext;
 
 /// How far ahead a number's slots are booked: enough to keep it busy between two claims.
 const HORIZON: Duration = Duration::from_millis(250);
@@ -22,17 +23,22 @@ const HORIZON: Duration = Duration::from_millis(250);
 /// A claimed message and when its slot comes.
 pub(super) struct Job {
     pub id: i64,
+    pub tenant_id: i64,
     pub number_id: i64,
-    pub conversation_id: i64,
-    pub contact_id: i64,
     pub content: Value,
+    /// Claims so far, this one included; also tells this claim from a later one.
     pub attempts: i32,
     /// From the end of the claim until the message's send slot.
     pub wait: Duration,
+    /// The conversation as it stood at the claim, for the checks before the Graph call.
+    pub context: SendContext,
+    /// The template of a template message, as it stood at the claim.
+    pub template: Option<ClaimedTemplate>,
 }
 
-/// Claims up to `limit` due messages and books their send slots (see the module docs).
-pub(super) async fn claim(db: &PgPool, limit: usize) -> anyhow::Result<Vec<Job>> {
+/// Claims up to `limit` due messages for delivery instance `instance` and books their send slots
+/// (see the module docs).
+pub(super) async fn claim(db: &PgPool, instance: i64, limit: usize) -> anyhow::Result<Vec<Job>> {
     if limit == 0 {
         return Ok(Vec::new());
     }
@@ -79,11 +85,12 @@ pub(super) async fn claim(db: &PgPool, limit: usize) -> anyhow::Result<Vec<Job>>
            ),
            claimed as (
                update messages m
-               set status = 'sending', sending_started_at = now(), attempts = m.attempts + 1
-               from due, conversations c
-               where m.id = due.id and c.id = m.conversation_id
-               returning m.id, m.phone_number_id, m.conversation_id, c.contact_id, m.content,
-                         m.attempts
+               set status = 'sending', sending_started_at = now(), attempts = m.attempts + 1,
+                   claimed_by = $4, call_started_at = null
+               from due
+               where m.id = due.id
+               returning m.id, m.tenant_id, m.phone_number_id, m.conversation_id, m.content,
+                         m.attempts, m.template_id
            ),
            counts as (
                select c.phone_number_id as number_id, count(*) as sends, b.spacing
@@ -103,19 +110,31 @@ pub(super) async fn claim(db: &PgPool, limit: usize) -> anyhow::Result<Vec<Job>>
                           where c.number_id = excluded.phone_number_id)
                returning p.phone_number_id, p.next_slot_at
            )
-           select c.id as "id!", c.phone_number_id as "number_id!",
-                  c.conversation_id as "conversation_id!", c.contact_id as "contact_id!",
-                  c.content as "content!", c.attempts as "attempts!",
+           select c.id as "id!", c.tenant_id as "tenant_id!", c.phone_number_id as "number_id!",
+                  c.conversation_id as "conversation_id!", c.content as "content!",
+                  c.attempts as "attempts!",
                   extract(epoch from b.next_slot_at - clock_timestamp()
                       - make_interval(secs => k.spacing * (k.sends + 1
                           - row_number() over (partition by c.phone_number_id order by c.id))))::float8
-                      as "wait!"
+                      as "wait!",
+                  -- What the send is checked against again right before its Graph call.
+                  n.waba_id, v.contact_id, coalesce(p.wa_id, p.user_id) as "recipient!",
+                  p.language as contact_language, t.default_language, p.opted_out_at,
+                  v.last_customer_message_at, v.window_closed_by_meta_at,
+                  tp.name as "template_name?", tp.status as "template_status?",
+                  tp.category as template_category
            from claimed c
            join counts k on k.number_id = c.phone_number_id
-           join booked b on b.phone_number_id = c.phone_number_id"#,
+           join booked b on b.phone_number_id = c.phone_number_id
+           join phone_numbers n on n.id = c.phone_number_id
+           join conversations v on v.id = c.conversation_id
+           join contacts p on p.id = v.contact_id
+           join tenants t on t.id = c.tenant_id
+           left join message_templates tp on tp.id = c.template_id"#,
         limit as i64,
         PACING_HEADROOM,
-        HORIZON.as_secs_f64()
+        HORIZON.as_secs_f64(),
+        instance
     )
     .fetch_all(db)
     .await
@@ -124,29 +143,130 @@ pub(super) async fn claim(db: &PgPool, limit: usize) -> anyhow::Result<Vec<Job>>
         .into_iter()
         .map(|r| Job {
             id: r.id,
+            tenant_id: r.tenant_id,
             number_id: r.number_id,
-            conversation_id: r.conversation_id,
-            contact_id: r.contact_id,
             content: r.content,
             attempts: r.attempts,
             wait: Duration::from_secs_f64(r.wait.max(0.0)),
+            template: r
+                .template_name
+                .zip(r.template_status)
+                .map(|(name, status)| ClaimedTemplate {
+                    name,
+                    status,
+                    marketing: r
+                        .template_category
+                        .is_some_and(|c| c.eq_ignore_ascii_case("MARKETING")),
+                }),
+            context: SendContext {
+                conversation_id: r.conversation_id,
+                number_id: r.number_id,
+                waba_id: r.waba_id,
+                contact_id: r.contact_id,
+                recipient: r.recipient,
+                contact_language: r.contact_language,
+                default_language: r.default_language,
+                opted_out_at: r.opted_out_at,
+                last_customer_message_at: r.last_customer_message_at,
+                window_closed_by_meta_at: r.window_closed_by_meta_at,
+            },
         })
         .collect())
 }
 
-/// Marks messages abandoned in `sending` for longer than `after` as `unknown`: they may or may not
-/// have reached Meta, so they are never resent automatically. Returns how many there were.
-pub(super) async fn mark_abandoned(db: &PgPool, after: Duration) -> anyhow::Result<usize> {
-    let ids = sqlx::query_scalar!(
-        "update messages set status = 'unknown',
-             error_title = 'Delivery unknown',
-             error_message = 'Switchboard stopped while sending this message, so we cannot tell whether WhatsApp received it. Check with the customer before sending it again.'
-         where status = 'sending' and sending_started_at < now() - make_interval(secs => $1)
-         returning id",
-        after.as_secs_f64()
+/// What a sweep settled.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct Settled {
+    /// Claimed, but their Graph call never started: queued again.
+    pub requeued: usize,
+    /// Their call started, so Meta may have them: `unknown`, never resent automatically.
+    pub unknown: usize,
+}
+
+/// Settles `sending` messages whose instance is gone (no heartbeat within `stale`), or that have
+/// been `sending` longer than `stuck` (a call has long timed out by then). One whose Graph call
+/// never started goes back to the queue: its instance can no longer start the call, since it
+/// marks the start only while the message is still its claim (see [`mark_call_started`]).
+pub(super) async fn settle_abandoned(
+    db: &PgPool,
+    stale: Duration,
+    stuck: Duration,
+) -> anyhow::Result<Settled> {
+    let rows = sqlx::query_scalar!(
+        r#"update messages m set
+               status = case when m.call_started_at is null then 'queued' else 'unknown' end,
+               next_attempt_at = now(),
+               claimed_by = null,
+               error_title = case when m.call_started_at is null then m.error_title
+                             else 'Delivery unknown' end,
+               error_message = case when m.call_started_at is null then m.error_message
+                               else 'Switchboard stopped while sending this message, so we cannot tell whether WhatsApp received it. Check with the customer before sending it again.' end
+           where m.status = 'sending'
+             and (m.sending_started_at < now() - make_interval(secs => $2)
+                  or not exists (select 1 from outbox_instances i
+                                 where i.id = m.claimed_by
+                                   and i.heartbeat_at > now() - make_interval(secs => $1)))
+           returning m.status"#,
+        stale.as_secs_f64(),
+        stuck.as_secs_f64()
     )
     .fetch_all(db)
     .await
-    .context("mark abandoned sends")?;
-    Ok(ids.len())
+    .context("settle abandoned sends")?;
+    let requeued = rows.iter().filter(|s| *s == "queued").count();
+    Ok(Settled {
+        requeued,
+        unknown: rows.len() - requeued,
+    })
+}
+
+/// Durably records that the Graph calls of these claims are starting, and returns the ids of
+/// those that are still this claim (`sending`, same attempt): only those may be called.
+pub(super) async fn mark_call_started(
+    db: &PgPool,
+    ids: &[i64],
+    attempts: &[i32],
+) -> anyhow::Result<Vec<i64>> {
+    sqlx::query_scalar!(
+        "update messages m set call_started_at = now()
+         from unnest($1::bigint[], $2::integer[]) as t (id, attempts)
+         where m.id = t.id and m.status = 'sending' and m.attempts = t.attempts
+           and m.call_started_at is null
+         returning m.id",
+        ids,
+        attempts
+    )
+    .fetch_all(db)
+    .await
+    .context("record the start of Graph calls")
+}
+
+/// Registers a delivery instance; its claims are its own while its heartbeat is recent.
+pub(super) async fn register_instance(db: &PgPool) -> anyhow::Result<i64> {
+    sqlx::query_scalar!("insert into outbox_instances default values returning id")
+        .fetch_one(db)
+        .await
+        .context("register delivery instance")
+}
+
+/// Keeps the instance alive; forgets instances silent for a day.
+pub(super) async fn heartbeat(db: &PgPool, instance: i64) -> anyhow::Result<()> {
+    sqlx::query!(
+        "with beat as (update outbox_instances set heartbeat_at = now() where id = $1)
+         delete from outbox_instances where heartbeat_at < now() - interval '1 day'",
+        instance
+    )
+    .execute(db)
+    .await
+    .context("delivery instance heartbeat")?;
+    Ok(())
+}
+
+/// Removes a stopped instance (after its in-flight sends were recorded).
+pub(super) async fn unregister_instance(db: &PgPool, instance: i64) -> anyhow::Result<()> {
+    sqlx::query!("delete from outbox_instances where id = $1", instance)
+        .execute(db)
+        .await
+        .context("unregister delivery instance")?;
+    Ok(())
 }

@@ -5,7 +5,9 @@
 
 mod claim;
 mod record;
+mod refused;
 pub mod send;
+mod starts;
 pub mod worker;
 
 /// The share of a number's limit that its send slots use: slots are evenly spaced, but network

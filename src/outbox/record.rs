@@ -2,7 +2,8 @@
 //! every answer that arrived while the previous batch was written), then their early statuses are
 //! synced after the commit; failures are recorded one by one, with what they mean: retry later
 //! (exponential backoff with jitter, up to a limit), pause the recipient (131056), close the window
-//! (131047), record the opt-out (131050), or fail for good. A message whose answer cannot be
+//! (131047) or record the opt-out (131050) by the rule of `domain::conversations`, or fail for
+//! good. Messages the last checks refused before their Graph call fail with the refusal's words. A message whose answer cannot be
 //! recorded stays `sending`, and the sweep turns it `unknown` rather than risk a resend.
 
 use std::time::Duration;
@@ -10,11 +11,12 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use rand::Rng;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
 use tokio::{sync::mpsc, task::JoinHandle};
 
-use super::{claim::Job, worker::OutboxConfig};
+use super::{claim::Job, send::SendRefused, worker::OutboxConfig};
 use crate::{
+    domain::conversations,
     ingest::apply::sync_message_statuses,
     whatsapp::{
         errors::{self, Retry},
@@ -27,11 +29,19 @@ const BATCH: usize = 256;
 /// Attempts at recording a batch of sent messages before giving up on it.
 const ATTEMPTS: u32 = 3;
 
-/// A claimed message and what Meta answered.
+/// A claimed message and what Meta answered, or why it was not sent after all.
 pub(super) struct Answered {
     pub job: Job,
-    pub result: Result<SentMessage, GraphFailure>,
+    pub result: Result<SentMessage, Failure>,
     pub at: DateTime<Utc>,
+}
+
+/// Why a claimed message did not go through.
+pub(super) enum Failure {
+    /// Meta refused it, or could not be reached.
+    Graph(GraphFailure),
+    /// The checks right before the Graph call refused it (the window closed meanwhile, …).
+    Refused(SendRefused),
 }
 
 /// Hands answers to the recording task.
@@ -76,14 +86,14 @@ async fn record_all(db: &PgPool, config: &OutboxConfig, answers: Vec<Answered>) 
                 wamid: message.wamid,
                 at,
             }),
-            Err(failure) => failed.push((job, failure)),
+            Err(failure) => failed.push((job, failure, at)),
         }
     }
     if !sent.is_empty() {
         record_sent_with_retries(db, &sent).await;
     }
-    for (job, failure) in failed {
-        if let Err(error) = record_failure(db, config, &job, &failure).await {
+    for (job, failure, at) in failed {
+        if let Err(error) = record_failure(db, config, &job, &failure, at).await {
             tracing::error!(message_id = job.id, error = ?error, "could not record a failed send");
         }
     }
@@ -150,7 +160,8 @@ async fn record_failure(
     db: &PgPool,
     config: &OutboxConfig,
     job: &Job,
-    failure: &GraphFailure,
+    failure: &Failure,
+    at: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let verdict = Verdict::of(failure);
     let retry = matches!(verdict.retry, Retry::Backoff | Retry::Recipient)
@@ -178,32 +189,31 @@ async fn record_failure(
     .execute(&mut *tx)
     .await
     .context("record failed send")?;
-    match verdict.code {
-        Some(131056) if retry => {
+    let conversation_id = job.context.conversation_id;
+    match (failure, verdict.code) {
+        (Failure::Graph(_), Some(PAIR_RATE_LIMIT)) if retry => {
             sqlx::query!(
-                "update conversations set send_paused_until = now() + make_interval(secs => $2)
-                 where id = $1",
-                job.conversation_id,
+                "update conversations set send_paused_until = now() + make_interval(secs => $3)
+                 where tenant_id = $1 and id = $2",
+                job.tenant_id,
+                conversation_id,
                 delay.as_secs_f64()
             )
             .execute(&mut *tx)
             .await
             .context("pause sends to this recipient")?;
         }
-        Some(131047) => close_window(&mut tx, job.conversation_id).await?,
-        Some(131050) => {
-            sqlx::query!(
-                "update contacts set opted_out_at = coalesce(opted_out_at, now()) where id = $1",
-                job.contact_id
-            )
-            .execute(&mut *tx)
-            .await
-            .context("record marketing opt-out")?;
+        (Failure::Graph(_), Some(code)) => {
+            conversations::apply_meta_refusal(&mut tx, job.tenant_id, conversation_id, code, at)
+                .await?;
         }
         _ => {}
     }
     tx.commit().await.context("commit failed send")
 }
+
+/// Meta's "Pair rate limit hit": too many messages to this one recipient.
+const PAIR_RATE_LIMIT: i64 = 131056;
 
 /// Exponential backoff with jitter: base × 2^(attempt-1), capped, times a random 50–100 %.
 fn backoff(config: &OutboxConfig, attempts: i32) -> Duration {
@@ -217,18 +227,6 @@ fn backoff(config: &OutboxConfig, attempts: i32) -> Duration {
     full.mul_f64(rand::thread_rng().gen_range(0.5..=1.0))
 }
 
-/// Meta said the window is closed although our clock said open: believe Meta until the customer
-/// writes again.
-async fn close_window(conn: &mut PgConnection, conversation_id: i64) -> anyhow::Result<()> {
-    sqlx::query!(
-        "update conversations set window_closed_by_meta_at = now() where id = $1",
-        conversation_id
-    )
-    .execute(conn)
-    .await
-    .context("record window closed by Meta")?;
-    Ok(())
-}
 /// What a failure means for the message and the agent.
 struct Verdict {
     code: Option<i64>,
@@ -241,15 +239,29 @@ struct Verdict {
 }
 
 impl Verdict {
-    fn of(failure: &GraphFailure) -> Self {
+    fn of(failure: &Failure) -> Self {
+        match failure {
+            Failure::Graph(failure) => Self::of_graph(failure),
+            Failure::Refused(refused) => Self {
+                code: refused.meta_code(),
+                title: refused.title().into(),
+                message: refused.to_string(),
+                details: None,
+                retry: Retry::Never,
+                ambiguous: false,
+            },
+        }
+    }
+
+    fn of_graph(failure: &GraphFailure) -> Self {
         match failure {
             GraphFailure::Api(error) => {
                 let explained =
                     errors::explain(error.code, Some(error.title()), error.details.as_deref(), error.is_transient);
                 Self {
                     code: Some(error.code),
-                    title: explained.title,
-                    message: format!("{} {}", explained.explanation, explained.action),
+                    title: explained.title.clone(),
+                    message: explained.message(),
                     details: error.details.clone(),
                     retry: explained.retry,
                     ambiguous: false,

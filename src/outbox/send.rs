@@ -10,16 +10,14 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 
 use super::CHANNEL;
+pub use super::refused::SendRefused;
 use crate::{
     domain::{
         conversations::{self, SendContext},
-        templates::{self, TemplateOption},
+        templates,
     },
-    whatsapp::{
-        outbound::Outbound,
-        template_check::{self, TemplateMismatch},
-    },
-    window::{Clock, Window},
+    whatsapp::{outbound::Outbound, template_check},
+    window::{Clock, SEND_MARGIN, Window},
 };
 
 /// A request to send `content` in a conversation.
@@ -41,50 +39,6 @@ pub struct Queued {
     pub duplicate: bool,
 }
 
-/// Why a message was not queued. The message is written for agents.
-#[derive(Debug, thiserror::Error)]
-pub enum SendRefused {
-    #[error(
-        "The 24-hour window closed on {}: the customer last wrote more than 24 hours ago, so WhatsApp \
-         only delivers approved templates until they write again.",
-        since.format("%Y-%m-%d %H:%M UTC")
-    )]
-    WindowClosed {
-        since: DateTime<Utc>,
-        templates: Vec<TemplateOption>,
-    },
-    #[error(
-        "This customer has not written to this number yet, so WhatsApp only delivers approved templates."
-    )]
-    WindowNeverOpened { templates: Vec<TemplateOption> },
-    #[error("There is no template {name:?} in language {language} for this number.")]
-    TemplateMissing { name: String, language: String },
-    #[error("Template {name:?} is {status}; only approved templates can be sent.")]
-    TemplateNotApproved { name: String, status: String },
-    #[error("The template's variables don't fit: {}.", .0.problems.join("; "))]
-    TemplateMismatch(TemplateMismatch),
-    #[error("This customer opted out of marketing messages.")]
-    OptedOut,
-    #[error("{0}")]
-    Invalid(String),
-    #[error("Only failed or unconfirmed messages can be retried.")]
-    NotRetryable,
-    #[error("conversation not found")]
-    NotFound,
-}
-
-impl SendRefused {
-    /// The approved templates to offer instead, when the window is the reason.
-    pub fn templates(&self) -> &[TemplateOption] {
-        match self {
-            Self::WindowClosed { templates, .. } | Self::WindowNeverOpened { templates } => {
-                templates
-            }
-            _ => &[],
-        }
-    }
-}
-
 /// A refusal, or a failure of ours.
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
@@ -103,15 +57,16 @@ pub async fn send(
     request: SendRequest,
 ) -> Result<Queued, SendError> {
     let mut conn = db.acquire().await.context("acquire connection")?;
-    if let Some(message_id) = find_by_key(&mut conn, tenant_id, &request.idempotency_key).await? {
-        return Ok(Queued {
-            message_id,
-            duplicate: true,
-        });
-    }
+    let existing = find_by_key(&mut conn, tenant_id, &request.idempotency_key).await?;
     let context = conversations::send_context(&mut conn, tenant_id, request.conversation_id)
         .await?
         .ok_or(SendRefused::NotFound)?;
+    let content = request
+        .content
+        .to_request(&context.recipient, request.reply_to.as_deref());
+    if let Some(existing) = existing {
+        return existing.answer(&request, &content).map_err(Into::into);
+    }
     request.content.validate().map_err(SendRefused::Invalid)?;
     let template_id = match &request.content {
         Outbound::Template {
@@ -126,7 +81,16 @@ pub async fn send(
             None
         }
     };
-    match insert_queued(&mut conn, tenant_id, &context, &request, template_id).await? {
+    match insert_queued(
+        &mut conn,
+        tenant_id,
+        &context,
+        &request,
+        &content,
+        template_id,
+    )
+    .await?
+    {
         Some(message_id) => Ok(Queued {
             message_id,
             duplicate: false,
@@ -134,13 +98,47 @@ pub async fn send(
         None => {
             // A concurrent request with the same key won the insert: answer with its message.
             let existing = find_by_key(&mut conn, tenant_id, &request.idempotency_key).await?;
-            let message_id = existing.context("the message with this idempotency key vanished")?;
-            Ok(Queued {
-                message_id,
-                duplicate: true,
-            })
+            let existing = existing.context("the message with this idempotency key vanished")?;
+            existing.answer(&request, &content).map_err(Into::into)
         }
     }
+}
+
+/// Checks a claimed message again right before its Graph call, with what the claim read: the
+/// template must still be approved (and not marketing to an opted-out customer), and free-form
+/// content needs a window that stays open for [`SEND_MARGIN`] more. Reads the database only to
+/// offer templates when it refuses.
+pub async fn recheck(
+    db: &PgPool,
+    tenant_id: i64,
+    context: &SendContext,
+    template: Option<&ClaimedTemplate>,
+    now: DateTime<Utc>,
+) -> Result<(), SendError> {
+    if let Some(template) = template {
+        return template_allowed(
+            &template.name,
+            &template.status,
+            template.marketing,
+            context,
+        )
+        .map_err(Into::into);
+    }
+    let window = window_of(context, now + SEND_MARGIN);
+    if window.is_open() {
+        return Ok(());
+    }
+    let mut conn = db.acquire().await.context("acquire connection")?;
+    Err(window_refusal(&mut conn, tenant_id, context, window)
+        .await?
+        .into())
+}
+
+/// A claimed template message's template, as it stands now.
+pub struct ClaimedTemplate {
+    pub name: String,
+    pub status: String,
+    pub marketing: bool,
 }
 
 /// Queues a failed or unconfirmed message again: an agent's explicit retry, which really sends
@@ -192,22 +190,47 @@ async fn check_window(
     context: &SendContext,
     now: DateTime<Utc>,
 ) -> Result<(), SendError> {
-    let window = Window::at(
-        context.last_customer_message_at,
-        context.window_closed_by_meta_at,
-        now,
-    );
+    let window = window_of(context, now);
     if window.is_open() {
         return Ok(());
     }
-    let language = context.contact_language.as_deref();
-    let templates =
-        templates::approved_options(conn, tenant_id, &context.waba_id, language).await?;
-    Err(match window {
-        Window::Closed { since } => SendRefused::WindowClosed { since, templates },
+    Err(window_refusal(conn, tenant_id, context, window)
+        .await?
+        .into())
+}
+
+fn window_of(context: &SendContext, at: DateTime<Utc>) -> Window {
+    Window::at(
+        context.last_customer_message_at,
+        context.window_closed_by_meta_at,
+        at,
+    )
+}
+
+/// The refusal for a closed window, offering the approved templates in the customer's language
+/// first, then in the tenant's.
+async fn window_refusal(
+    conn: &mut PgConnection,
+    tenant_id: i64,
+    context: &SendContext,
+    window: Window,
+) -> anyhow::Result<SendRefused> {
+    let templates = templates::approved_options(
+        conn,
+        tenant_id,
+        &context.waba_id,
+        context.contact_language.as_deref(),
+        &context.default_language,
+    )
+    .await?;
+    Ok(match window {
+        Window::Closed { since, reason } => SendRefused::WindowClosed {
+            since,
+            reason,
+            templates,
+        },
         _ => SendRefused::WindowNeverOpened { templates },
-    }
-    .into())
+    })
 }
 
 async fn check_template(
@@ -224,28 +247,72 @@ async fn check_template(
             name: name.into(),
             language: language.into(),
         })?;
-    if template.status != "APPROVED" {
-        return Err(SendRefused::TemplateNotApproved {
-            name: template.name,
-            status: template.status,
-        }
-        .into());
-    }
-    if template.is_marketing() && context.opted_out_at.is_some() {
-        return Err(SendRefused::OptedOut.into());
-    }
+    template_allowed(
+        &template.name,
+        &template.status,
+        template.is_marketing(),
+        context,
+    )?;
     template_check::check(&template.definition(), components)
         .map_err(SendRefused::TemplateMismatch)?;
     Ok(template.id)
+}
+
+/// Only approved templates go out, and marketing ones never to a customer who opted out.
+fn template_allowed(
+    name: &str,
+    status: &str,
+    marketing: bool,
+    context: &SendContext,
+) -> Result<(), SendRefused> {
+    if status != "APPROVED" {
+        return Err(SendRefused::TemplateNotApproved {
+            name: name.into(),
+            status: status.into(),
+        });
+    }
+    if marketing && context.opted_out_at.is_some() {
+        return Err(SendRefused::OptedOut);
+    }
+    Ok(())
+}
+
+/// The message an idempotency key was first used for.
+struct KeyedMessage {
+    id: i64,
+    conversation_id: i64,
+    content: serde_json::Value,
+}
+
+impl KeyedMessage {
+    /// The same request again gets the same message; another request with the key is a conflict,
+    /// as payment APIs answer it.
+    fn answer(
+        self,
+        request: &SendRequest,
+        content: &serde_json::Value,
+    ) -> Result<Queued, SendRefused> {
+        if self.conversation_id != request.conversation_id || &self.content != content {
+            return Err(SendRefused::IdempotencyConflict {
+                message_id: self.id,
+            });
+        }
+        Ok(Queued {
+            message_id: self.id,
+            duplicate: true,
+        })
+    }
 }
 
 async fn find_by_key(
     conn: &mut PgConnection,
     tenant_id: i64,
     key: &str,
-) -> anyhow::Result<Option<i64>> {
-    sqlx::query_scalar!(
-        "select id from messages where tenant_id = $1 and idempotency_key = $2",
+) -> anyhow::Result<Option<KeyedMessage>> {
+    sqlx::query_as!(
+        KeyedMessage,
+        "select id, conversation_id, content from messages
+         where tenant_id = $1 and idempotency_key = $2",
         tenant_id,
         key
     )
@@ -261,11 +328,9 @@ async fn insert_queued(
     tenant_id: i64,
     context: &SendContext,
     request: &SendRequest,
+    content: &serde_json::Value,
     template_id: Option<i64>,
 ) -> anyhow::Result<Option<i64>> {
-    let content = request
-        .content
-        .to_request(&context.recipient, request.reply_to.as_deref());
     sqlx::query_scalar!(
         r#"with queued as (
                insert into messages (tenant_id, conversation_id, phone_number_id, direction, type, body,

@@ -1,9 +1,12 @@
 //! The delivery pipeline: claims queued messages with their send slots ([`claim`]), calls the
 //! Graph API when each slot comes, and hands the answers to the [`record`]er:
 //! queued → sending → sent (wamid) → delivered → read (from webhooks), or failed with Meta's error.
-//! Transient failures are retried with exponential backoff and jitter, up to a limit. A message left
-//! in `sending` (a crash between calling Meta and storing the answer) becomes `unknown`: Meta has
-//! no idempotency key, so it is never resent automatically.
+//! Right before each call the message is checked again (the window may have closed while it waited,
+//! a template been paused, the customer opted out): a refused message fails with the reason and
+//! never reaches Meta. Transient failures are retried with exponential backoff and jitter, up to a
+//! limit. Each instance keeps a heartbeat; what a stopped one left `sending` is settled within
+//! seconds: queued again if its call never started, `unknown` if it did (Meta has no idempotency
+//! key, so such a message is never resent automatically).
 //!
 //! [`claim`]: super::claim
 //! [`record`]: super::record
@@ -24,13 +27,16 @@ use tokio_util::sync::CancellationToken;
 use super::{
     CHANNEL,
     claim::{self, Job},
-    record::{Answered, Recorder},
+    record::{Answered, Failure, Recorder},
+    send::{self, SendError},
+    starts::Starts,
 };
 use crate::{
     crypto::Cipher,
     domain::numbers::{self, NumberCredentials},
     ttl_cache::TtlCache,
     whatsapp::graph::{Auth, GraphClient, GraphFailure, SentMessage},
+    window::Clock,
 };
 
 /// How the pipeline behaves; tests shorten the delays.
@@ -45,8 +51,13 @@ pub struct OutboxConfig {
     /// The first retry's delay; each further one doubles it (with jitter), up to `max_backoff`.
     pub backoff: Duration,
     pub max_backoff: Duration,
-    /// A message `sending` for longer than this was abandoned by a crashed process.
+    /// A message `sending` for longer than this is settled even if its instance is alive (well
+    /// past the Graph client's request timeout).
     pub abandoned_after: Duration,
+    /// How often an instance says it is alive (and sweeps what dead ones left).
+    pub heartbeat: Duration,
+    /// An instance silent for this long is gone: its `sending` messages are settled.
+    pub instance_stale: Duration,
     /// How often to look for due messages (retries, freed slots) without being woken.
     pub poll: Duration,
 }
@@ -61,6 +72,8 @@ impl OutboxConfig {
             max_backoff: Duration::from_secs(300),
             // Well past the Graph client's 20 s request timeout.
             abandoned_after: Duration::from_secs(60),
+            heartbeat: Duration::from_secs(1),
+            instance_stale: Duration::from_secs(10),
             poll: Duration::from_millis(250),
         }
     }
@@ -82,16 +95,25 @@ pub struct Outbox {
     db: PgPool,
     cipher: Cipher,
     graph: GraphClient,
+    clock: Arc<dyn Clock>,
     config: Arc<OutboxConfig>,
     numbers: Arc<TtlCache<i64, NumberCredentials>>,
 }
 
 impl Outbox {
-    pub fn new(db: PgPool, cipher: Cipher, graph: GraphClient, config: OutboxConfig) -> Self {
+    /// `clock` decides the window in the checks right before each Graph call.
+    pub fn new(
+        db: PgPool,
+        cipher: Cipher,
+        graph: GraphClient,
+        clock: Arc<dyn Clock>,
+        config: OutboxConfig,
+    ) -> Self {
         Self {
             db,
             cipher,
             graph,
+            clock,
             config: Arc::new(config),
             numbers: Arc::new(TtlCache::new(CREDENTIALS_TTL)),
         }
@@ -100,6 +122,16 @@ impl Outbox {
     /// Delivers queued messages until `shutdown`; then stops claiming, lets in-flight sends finish
     /// and records their answers.
     pub async fn run(self, shutdown: CancellationToken) {
+        let instance = loop {
+            match claim::register_instance(&self.db).await {
+                Ok(instance) => break instance,
+                Err(error) => tracing::error!(error = ?error, "cannot start delivering; retrying"),
+            }
+            tokio::select! {
+                () = tokio::time::sleep(self.config.heartbeat) => {}
+                () = shutdown.cancelled() => return,
+            }
+        };
         let mut listener = match self.listen().await {
             Ok(listener) => Some(listener),
             Err(error) => {
@@ -108,18 +140,19 @@ impl Outbox {
             }
         };
         let recorder = Recorder::start(self.db.clone(), (*self.config).clone(), MAX_IN_FLIGHT);
+        let starts = Starts::start(self.db.clone(), MAX_IN_FLIGHT);
         let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
         let mut sends = JoinSet::new();
-        let mut last_sweep: Option<Instant> = None;
+        let mut last_beat: Option<Instant> = None;
         let mut next_claim = Instant::now();
         while !shutdown.is_cancelled() {
-            if last_sweep.is_none_or(|at| at.elapsed() >= self.config.abandoned_after / 4) {
-                self.sweep().await;
-                last_sweep = Some(Instant::now());
+            if last_beat.is_none_or(|at| at.elapsed() >= self.config.heartbeat) {
+                self.beat_and_sweep(instance).await;
+                last_beat = Some(Instant::now());
             }
             tokio::time::sleep_until(next_claim.into()).await;
             let wanted = permits.available_permits().min(CLAIM_BATCH);
-            let jobs = match claim::claim(&self.db, wanted).await {
+            let jobs = match claim::claim(&self.db, instance, wanted).await {
                 Ok(jobs) => jobs,
                 Err(error) => {
                     tracing::error!(error = ?error, "claiming queued messages failed");
@@ -134,7 +167,8 @@ impl Outbox {
                 let Ok(permit) = permits.clone().try_acquire_owned() else {
                     break;
                 };
-                sends.spawn(self.clone().deliver(job, permit, recorder.sender()));
+                let recorder = recorder.sender();
+                sends.spawn(self.clone().deliver(job, permit, starts.clone(), recorder));
             }
             if claimed > 0 && claimed == wanted {
                 continue;
@@ -151,6 +185,9 @@ impl Outbox {
         }
         while sends.join_next().await.is_some() {}
         recorder.finish().await;
+        if let Err(error) = claim::unregister_instance(&self.db, instance).await {
+            tracing::warn!(error = ?error, "could not unregister the delivery instance");
+        }
     }
 
     async fn listen(&self) -> anyhow::Result<PgListener> {
@@ -161,24 +198,40 @@ impl Outbox {
         Ok(listener)
     }
 
-    async fn sweep(&self) {
-        match claim::mark_abandoned(&self.db, self.config.abandoned_after).await {
-            Ok(0) => {}
-            Ok(count) => tracing::warn!(
-                count,
-                "messages left in `sending` marked unknown; they will not be resent"
+    /// Says this instance is alive, and settles what gone instances left `sending`.
+    async fn beat_and_sweep(&self, instance: i64) {
+        if let Err(error) = claim::heartbeat(&self.db, instance).await {
+            tracing::error!(error = ?error, "delivery heartbeat failed");
+        }
+        let settled = claim::settle_abandoned(
+            &self.db,
+            self.config.instance_stale,
+            self.config.abandoned_after,
+        )
+        .await;
+        match settled {
+            Ok(claim::Settled {
+                requeued: 0,
+                unknown: 0,
+            }) => {}
+            Ok(claim::Settled { requeued, unknown }) => tracing::warn!(
+                requeued,
+                unknown,
+                "settled messages a stopped instance left `sending`: those never sent are queued \
+                 again, those that may have reached WhatsApp are unknown and not resent"
             ),
             Err(error) => tracing::error!(error = ?error, "sweep failed"),
         }
     }
 
-    /// Waits for the job's slot, calls Meta, and hands the answer to the recorder; holds its
-    /// permit until then.
+    /// Waits for the job's slot, checks it once more, calls Meta, and hands the answer to the
+    /// recorder; holds its permit until then.
     #[tracing::instrument(skip_all, fields(message_id = job.id, number_id = job.number_id))]
     async fn deliver(
         self,
         job: Job,
         permit: OwnedSemaphorePermit,
+        starts: Starts,
         recorder: mpsc::Sender<Answered>,
     ) {
         // Credentials first, so that reading them cannot delay the call past its slot.
@@ -186,11 +239,17 @@ impl Outbox {
         let result = match self.number(job.number_id).await {
             Ok(number) => {
                 tokio::time::sleep_until(slot.into()).await;
-                self.call_meta(&number, &job).await
+                match self.call(&starts, &number, &job).await {
+                    Some(result) => result,
+                    // No longer this claim: a sweep queued it again; whoever claims it sends it.
+                    None => return drop(permit),
+                }
             }
             Err(error) => {
                 tracing::error!(error = ?error, "could not read the number's credentials; will retry");
-                Err(GraphFailure::Unreachable(format!("{error:#}")))
+                Err(Failure::Graph(GraphFailure::Unreachable(format!(
+                    "{error:#}"
+                ))))
             }
         };
         let answered = Answered {
@@ -203,6 +262,41 @@ impl Outbox {
             tracing::error!("the recorder stopped before this send's answer was recorded");
         }
         drop(permit);
+    }
+
+    /// The last checks, the call's recorded start, then the call; `None` if the message is no
+    /// longer this claim.
+    async fn call(
+        &self,
+        starts: &Starts,
+        number: &NumberCredentials,
+        job: &Job,
+    ) -> Option<Result<SentMessage, Failure>> {
+        let now = self.clock.now();
+        let checked = send::recheck(
+            &self.db,
+            job.tenant_id,
+            &job.context,
+            job.template.as_ref(),
+            now,
+        )
+        .await;
+        match checked {
+            Ok(()) => {}
+            Err(SendError::Refused(refused)) => return Some(Err(Failure::Refused(refused))),
+            Err(SendError::Internal(error)) => {
+                let reason = format!("{error:#}");
+                return Some(Err(Failure::Graph(GraphFailure::Unreachable(reason))));
+            }
+        }
+        match starts.begin(job.id, job.attempts).await {
+            Ok(true) => Some(self.call_meta(number, job).await.map_err(Failure::Graph)),
+            Ok(false) => None,
+            Err(error) => {
+                let reason = format!("{error:#}");
+                Some(Err(Failure::Graph(GraphFailure::Unreachable(reason))))
+            }
+        }
     }
 
     async fn call_meta(

@@ -59,6 +59,13 @@ pub struct Explanation {
     pub retry: Retry,
 }
 
+impl Explanation {
+    /// What happened and what to do, as one message for the agent.
+    pub fn message(&self) -> String {
+        format!("{} {}", self.explanation, self.action)
+    }
+}
+
 /// What an agent sees for an error: never a bare code. Unknown codes fall back to Meta's own title
 /// (and details, if any); unknown codes are `Retry::Never` unless `is_transient` says otherwise.
 pub fn explain(
@@ -352,7 +359,7 @@ static TABLE: &[ErrorInfo] = &[
     ErrorInfo {
         code: 131047,
         title: "Re-engagement message",
-        explanation: "More than 24 hours have passed since the customer last replied, so WhatsApp only allows approved templates.",
+        explanation: "WhatsApp refused this message as outside the 24-hour customer service window, so until the customer writes again it only delivers approved templates.",
         action: "Send an approved template message instead; you can write freely again once the customer replies.",
         retry: Never,
     },
@@ -562,7 +569,11 @@ mod tests {
     fn closed_window_tells_the_agent_to_send_a_template() {
         let explained = explain(131047, Some("Re-engagement message"), None, false);
         assert!(explained.action.contains("template"));
-        assert!(explained.explanation.contains("24 hours"));
+        assert!(explained.explanation.contains("24-hour"));
+        assert!(
+            !explained.explanation.contains("since the customer last"),
+            "true even when the customer wrote minutes ago by our clock"
+        );
     }
 
     #[test]

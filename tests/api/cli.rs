@@ -277,6 +277,7 @@ async fn the_sandbox_loop_works_from_the_command_line(pool: PgPool) {
         pool.clone(),
         app.config.secret_key.cipher(),
         graph,
+        std::sync::Arc::new(switchboard::window::SystemClock),
         outbox_config,
     );
     tokio::spawn(outbox.run(app.shutdown()));
@@ -384,6 +385,48 @@ async fn the_sandbox_loop_works_from_the_command_line(pool: PgPool) {
     .await;
     assert!(template.status.success(), "{}", stderr(&template));
     assert_eq!(stdout(&template).lines().last(), Some("read"));
+
+    // A failed message, retried by hand, really goes out.
+    let fault = [
+        "sandbox",
+        "fail-next",
+        "--number",
+        &number,
+        "--code",
+        "131026",
+    ];
+    assert!(run(fault.to_vec()).await.status.success());
+    let failed = run(vec![
+        "send",
+        "--number",
+        &number,
+        "--to",
+        "+15550001111",
+        "--text",
+        "Hello again",
+    ])
+    .await;
+    assert!(!failed.status.success());
+    assert!(
+        stderr(&failed).contains("Message undeliverable"),
+        "{}",
+        stderr(&failed)
+    );
+    let id = stdout(&failed)
+        .split_whitespace()
+        .nth(2)
+        .unwrap()
+        .trim_end_matches('.')
+        .to_owned();
+    let retried = run(vec!["retry", "--message", &id]).await;
+    assert!(retried.status.success(), "{}", stderr(&retried));
+    assert_eq!(
+        stdout(&retried).lines().next(),
+        Some(format!("Queued message {id} again.").as_str())
+    );
+    assert_eq!(stdout(&retried).lines().last(), Some("read"));
+    let again = run(vec!["retry", "--message", &id]).await;
+    assert!(stderr(&again).contains("Only failed or unconfirmed messages"));
 }
 
 #[sqlx::test]

@@ -8,6 +8,8 @@ mod helpers;
 mod inbound;
 mod optout;
 mod pacing;
+mod rechecks;
+mod refusals;
 mod sending;
 mod statuses;
 mod templates;

@@ -4,41 +4,9 @@
 use chrono::{Duration, Utc};
 use serde_json::json;
 use sqlx::PgPool;
-use switchboard::{
-    outbox::send::{self, SendError, SendRefused},
-    whatsapp::outbound::Outbound,
-};
+use switchboard::outbox::send::{self, SendError, SendRefused};
 
 use crate::helpers::*;
-
-fn template(name: &str, language: &str, components: serde_json::Value) -> Outbound {
-    Outbound::Template {
-        name: name.into(),
-        language: language.into(),
-        components,
-    }
-}
-
-fn refusal(result: Result<send::Queued, SendError>) -> SendRefused {
-    match result {
-        Err(SendError::Refused(refused)) => refused,
-        other => panic!("expected a refusal, got {other:?}"),
-    }
-}
-
-fn order_update() -> serde_json::Value {
-    json!([
-        { "type": "BODY", "text": "Hi {{1}}, your order {{2}} has shipped." },
-        { "type": "BUTTONS", "buttons": [{ "type": "URL", "text": "Track", "url": "https://example.com/t/{{1}}" }] }
-    ])
-}
-
-fn order_update_params() -> serde_json::Value {
-    json!([
-        { "type": "body", "parameters": [{ "type": "text", "text": "Dana" }, { "type": "text", "text": "#1042" }] },
-        { "type": "button", "sub_type": "url", "index": "0", "parameters": [{ "type": "text", "text": "1042" }] }
-    ])
-}
 
 #[sqlx::test]
 async fn free_text_inside_the_window_is_sent_and_ticks_through_delivered_and_read(pool: PgPool) {
@@ -84,7 +52,10 @@ async fn free_text_is_refused_when_the_window_closed_and_approved_templates_are_
         .unwrap();
 
     let refused = refusal(s.send_text(conversation, "k1", "Hello again").await);
-    let SendRefused::WindowClosed { since, templates } = &refused else {
+    let SendRefused::WindowClosed {
+        since, templates, ..
+    } = &refused
+    else {
         panic!("{refused:?}")
     };
     assert!(
@@ -381,25 +352,41 @@ async fn a_repeated_request_returns_the_same_message_and_calls_meta_once(pool: P
     );
 }
 
-#[sqlx::test]
-async fn a_message_left_sending_by_a_crash_becomes_unknown_and_is_not_resent(pool: PgPool) {
-    let s = Sending::with_config(pool, |c| {
-        c.abandoned_after = std::time::Duration::from_millis(200)
-    })
-    .await;
-    let conversation = s.conversation(1).await;
-    // A crash between calling Meta and storing its answer leaves the row like this.
-    let id: i64 = sqlx::query_scalar(
+/// A message a crashed instance left `sending` (claimed by it as attempt 1), its Graph call
+/// started or not.
+async fn left_sending(s: &Sending, conversation: i64, call_started: bool) -> i64 {
+    let dead: i64 = s
+        .app
+        .scalar("insert into outbox_instances (heartbeat_at) values (now() - interval '1 hour') returning id")
+        .await;
+    sqlx::query_scalar(
         "insert into messages (tenant_id, conversation_id, phone_number_id, direction, type, body, content,
-             status, attempts, sending_started_at)
-         select tenant_id, id, phone_number_id, 'outbound', 'text', 'Hi', $2, 'sending', 1, now() - interval '1 minute'
+             status, attempts, sending_started_at, claimed_by, call_started_at)
+         select tenant_id, id, phone_number_id, 'outbound', 'text', 'Hi', $2, 'sending', 1, now(), $3,
+             case when $4 then now() end
          from conversations where id = $1 returning id",
     )
     .bind(conversation)
     .bind(json!({ "messaging_product": "whatsapp", "to": CUSTOMER, "type": "text", "text": { "body": "Hi" } }))
+    .bind(dead)
+    .bind(call_started)
     .fetch_one(&s.app.pool)
     .await
-    .unwrap();
+    .unwrap()
+}
+
+#[sqlx::test]
+async fn a_message_whose_call_started_before_a_crash_becomes_unknown_and_is_not_resent(
+    pool: PgPool,
+) {
+    // Settled because its instance is gone, long before a call could time out.
+    let s = Sending::with_config(pool, |c| {
+        c.instance_stale = std::time::Duration::from_millis(500);
+        c.heartbeat = std::time::Duration::from_millis(100);
+    })
+    .await;
+    let conversation = s.conversation(1).await;
+    let id = left_sending(&s, conversation, true).await;
     assert_eq!(s.wait_for(id, "unknown").await.0, "unknown");
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(s.sends(), 0, "never resent automatically");
@@ -410,6 +397,43 @@ async fn a_message_left_sending_by_a_crash_becomes_unknown_and_is_not_resent(poo
         .unwrap();
     assert_eq!(s.wait_for(id, "read").await.0, "read");
     assert_eq!(s.sends(), 1);
+}
+
+#[sqlx::test]
+async fn a_message_claimed_but_never_called_before_a_crash_is_sent_once(pool: PgPool) {
+    let s = Sending::with_config(pool, |c| {
+        c.instance_stale = std::time::Duration::from_millis(500);
+        c.heartbeat = std::time::Duration::from_millis(100);
+    })
+    .await;
+    let conversation = s.conversation(1).await;
+    let id = left_sending(&s, conversation, false).await;
+    assert_eq!(s.wait_for(id, "read").await.0, "read");
+    assert_eq!(s.sends(), 1);
+}
+
+#[sqlx::test]
+async fn a_live_instances_claims_are_left_alone(pool: PgPool) {
+    let s = Sending::with_config(pool, |c| {
+        c.instance_stale = std::time::Duration::from_millis(500);
+        c.heartbeat = std::time::Duration::from_millis(100);
+    })
+    .await;
+    let conversation = s.conversation(1).await;
+    let id = left_sending(&s, conversation, true).await;
+    sqlx::query("update outbox_instances set heartbeat_at = now() + interval '1 hour'")
+        .execute(&s.app.pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "update messages set claimed_by = (select max(id) from outbox_instances) where id = $1",
+    )
+    .bind(id)
+    .execute(&s.app.pool)
+    .await
+    .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert_eq!(s.wait_for(id, "sending").await.0, "sending");
 }
 
 #[sqlx::test]

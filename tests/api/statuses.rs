@@ -61,15 +61,25 @@ async fn a_failed_status_stores_each_part_of_metas_error(pool: PgPool) {
     )
     .fetch_one(&app.pool).await.unwrap();
     assert_eq!(
-        (status.as_str(), code, title.as_str(), message.as_str()),
-        (
-            "failed",
-            131047,
-            "Re-engagement message",
-            "Re-engagement message"
-        )
+        (status.as_str(), code, title.as_str()),
+        ("failed", 131047, "Re-engagement message")
     );
-    assert!(details.contains("more than 24 hours"));
+    assert!(
+        message.contains("outside the 24-hour customer service window"),
+        "explained for agents: {message}"
+    );
+    assert!(
+        details.contains("more than 24 hours"),
+        "Meta's details kept"
+    );
+    let raw: serde_json::Value = sqlx::query_scalar("select errors from message_statuses")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        raw[0]["message"], "Re-engagement message",
+        "Meta's words kept"
+    );
 }
 
 #[sqlx::test]

@@ -7,18 +7,25 @@
 //! message has yet, and the send pipeline giving a message that wamid. Each syncs after its own
 //! commit (the applier for the statuses it found no message for, in [`EarlyStatuses`]), so whichever
 //! commits last sees the other's write.
+//!
+//! Failures are explained for agents when they are recorded, with the same table the send path
+//! uses for Meta's direct answers, and those that outlive the message (the window closed, the
+//! customer opted out) are applied to the conversation by the one rule in `domain::conversations`.
 
 use std::time::Duration;
 
 use anyhow::Context;
-use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 
-use crate::{domain::numbers::Route, whatsapp::payload::Status};
+use crate::{
+    domain::{conversations, numbers::Route},
+    whatsapp::{errors, payload::Status},
+};
 
 /// Records a status and applies it to its message, if that message is known; if not, notes it in
-/// `early`, to be synced again once the transaction has committed.
+/// `early`, to be synced again once the transaction has committed. A failure's first error is
+/// explained for agents here, as the send path explains Meta's direct answers.
 pub async fn apply(
     conn: &mut PgConnection,
     route: Route,
@@ -29,10 +36,13 @@ pub async fn apply(
     let errors = (!status.errors.is_empty())
         .then(|| raw.get("errors").cloned())
         .flatten();
+    let error = status.errors.first();
+    let explained = error.map(|e| errors::explain(e.code, e.title.as_deref(), e.details(), false));
     let message_known = sqlx::query_scalar!(
         r#"insert into message_statuses (tenant_id, phone_number_id, wamid, status, meta_timestamp,
-             recipient_id, errors, pricing, conversation, raw)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+             recipient_id, errors, pricing, conversation, raw, error_code, error_title,
+             error_message, error_details)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
          on conflict (phone_number_id, wamid, status) do nothing
          returning exists (select 1 from messages where phone_number_id = $2 and wamid = $3)
              as "known!""#,
@@ -45,7 +55,11 @@ pub async fn apply(
         errors,
         status.pricing,
         status.conversation,
-        raw
+        raw,
+        error.and_then(|e| i32::try_from(e.code).ok()),
+        explained.as_ref().map(|e| e.title.clone()),
+        explained.as_ref().map(errors::Explanation::message),
+        error.and_then(|e| e.details()),
     )
     .fetch_optional(&mut *conn)
     .await
@@ -56,34 +70,6 @@ pub async fn apply(
     } else {
         sync_message_statuses(conn, &[route.number_id], std::slice::from_ref(&status.id)).await?;
     }
-    if status.errors.iter().any(|e| e.code == WINDOW_CLOSED) {
-        close_window(conn, route.number_id, &status.id, status.timestamp).await?;
-    }
-    Ok(())
-}
-
-/// Meta's "Re-engagement message": more than 24 hours since the customer last wrote.
-const WINDOW_CLOSED: i64 = 131047;
-
-/// Meta refused a message because the window had closed: record it on the conversation, so that the
-/// composer offers templates even if our clock thought the window open.
-async fn close_window(
-    conn: &mut PgConnection,
-    number_id: i64,
-    wamid: &str,
-    at: DateTime<Utc>,
-) -> anyhow::Result<()> {
-    sqlx::query!(
-        "update conversations c set window_closed_by_meta_at = greatest(c.window_closed_by_meta_at, $3)
-         from messages m
-         where m.phone_number_id = $1 and m.wamid = $2 and c.id = m.conversation_id",
-        number_id,
-        wamid,
-        at
-    )
-    .execute(conn)
-    .await
-    .context("record window closed by Meta")?;
     Ok(())
 }
 
@@ -129,33 +115,49 @@ impl EarlyStatuses {
 const SYNC_ATTEMPTS: u32 = 3;
 
 /// Raises each message with one of these (number, wamid) pairs to the highest-ranked status
-/// recorded for it, copying the first error of a `failed` status. Call it after storing a status,
-/// and after giving a message its wamid (statuses may have come first).
+/// recorded for it, with the explained error of a `failed` status; a failure that outlives its
+/// message (131047, 131050) is applied to the conversation once, when the message first fails. Call
+/// it after storing a status, and after giving a message its wamid (statuses may have come first),
+/// so the rule holds whichever of the two commits last.
 pub async fn sync_message_statuses(
     conn: &mut PgConnection,
     number_ids: &[i64],
     wamids: &[String],
 ) -> anyhow::Result<()> {
-    sqlx::query!(
-        "update messages m set
+    let failed = sqlx::query!(
+        r#"update messages m set
              status = best.status,
-             error_code = coalesce((best.errors -> 0 ->> 'code')::integer, m.error_code),
-             error_title = coalesce(best.errors -> 0 ->> 'title', m.error_title),
-             error_message = coalesce(best.errors -> 0 ->> 'message', m.error_message),
-             error_details = coalesce(best.errors -> 0 -> 'error_data' ->> 'details',
-                                      best.errors -> 0 ->> 'details', m.error_details)
+             error_code = coalesce(best.error_code, m.error_code),
+             error_title = coalesce(best.error_title, m.error_title),
+             error_message = coalesce(best.error_message, m.error_message),
+             error_details = coalesce(best.error_details, m.error_details)
          from (select distinct on (s.phone_number_id, s.wamid)
-                      s.phone_number_id, s.wamid, s.status, s.errors
+                      s.phone_number_id, s.wamid, s.status, s.meta_timestamp, s.error_code,
+                      s.error_title, s.error_message, s.error_details
                from unnest($1::bigint[], $2::text[]) as t (number_id, wamid)
                join message_statuses s on s.phone_number_id = t.number_id and s.wamid = t.wamid
                order by s.phone_number_id, s.wamid, message_status_rank(s.status) desc) best
          where m.phone_number_id = best.phone_number_id and m.wamid = best.wamid
-           and message_status_rank(best.status) > message_status_rank(m.status)",
+           and message_status_rank(best.status) > message_status_rank(m.status)
+         returning m.tenant_id, m.conversation_id, best.error_code as "error_code?",
+                   best.meta_timestamp"#,
         number_ids,
         wamids
     )
-    .execute(conn)
+    .fetch_all(&mut *conn)
     .await
     .context("apply delivery statuses to messages")?;
+    for row in failed {
+        if let Some(code) = row.error_code {
+            conversations::apply_meta_refusal(
+                conn,
+                row.tenant_id,
+                row.conversation_id,
+                code.into(),
+                row.meta_timestamp,
+            )
+            .await?;
+        }
+    }
     Ok(())
 }

@@ -13,19 +13,20 @@ use axum::{
     http::{HeaderMap, Method},
     response::{IntoResponse, Response},
 };
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use sqlx::PgConnection;
 
 use super::template_params;
 use crate::{
-    domain::numbers::NumberCredentials,
+    domain::{conversations, numbers::NumberCredentials},
     sandbox::{
         FakeGraph,
         errors::GraphError,
         faults, ids, numbers,
         webhooks::{Outcome, Report, Sender},
     },
+    window::Window,
 };
 
 /// The message types the Cloud API sends.
@@ -169,12 +170,16 @@ async fn report(
             category: category.to_lowercase(),
         },
         None => {
+            // Meta knows only the customer's messages, not what Switchboard concluded.
             let last = last_customer_message_at(conn, number.id, &request.wa_id).await?;
-            match last {
-                Some(last) if Utc::now() < last + Duration::hours(24) => Outcome::Delivered {
+            if Window::at(last, None, Utc::now()).is_open() {
+                Outcome::Delivered {
                     category: "service".into(),
-                },
-                _ => Outcome::Failed { code: 131047 },
+                }
+            } else {
+                Outcome::Failed {
+                    code: conversations::RE_ENGAGEMENT,
+                }
             }
         }
     };

@@ -7,7 +7,7 @@ use sqlx::PgPool;
 use switchboard::{
     domain::templates::{self, TemplateRecord},
     outbox::{
-        send::{self, Queued, SendError, SendRequest},
+        send::{self, Queued, SendError, SendRefused, SendRequest},
         worker::{Outbox, OutboxConfig},
     },
     whatsapp::{graph::GraphClient, outbound::Outbound},
@@ -15,22 +15,23 @@ use switchboard::{
 
 use super::{CUSTOMER, TestApp, WABA_ID, messages_webhook, text};
 
-/// A clock the test moves.
-pub struct TestClock(std::sync::Mutex<chrono::DateTime<chrono::Utc>>);
+/// A clock the test moves: set to a moment, it runs on from there.
+pub struct TestClock(std::sync::Mutex<chrono::TimeDelta>);
 
 impl TestClock {
-    pub fn at(now: chrono::DateTime<chrono::Utc>) -> Arc<Self> {
-        Arc::new(Self(std::sync::Mutex::new(now)))
+    /// The real clock, until the test moves it.
+    pub fn real() -> Arc<Self> {
+        Arc::new(Self(std::sync::Mutex::new(chrono::TimeDelta::zero())))
     }
 
     pub fn set(&self, now: chrono::DateTime<chrono::Utc>) {
-        *self.0.lock().unwrap() = now;
+        *self.0.lock().unwrap() = now - chrono::Utc::now();
     }
 }
 
 impl switchboard::window::Clock for TestClock {
     fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        *self.0.lock().unwrap()
+        chrono::Utc::now() + *self.0.lock().unwrap()
     }
 }
 
@@ -67,10 +68,12 @@ impl Sending {
         config.poll = std::time::Duration::from_millis(20);
         adjust(&mut config);
         let graph = GraphClient::new("v23.0").unwrap();
+        let clock = TestClock::real();
         let outbox = Outbox::new(
             app.pool.clone(),
             app.config.secret_key.cipher(),
             graph,
+            clock.clone(),
             config,
         );
         tokio::spawn(outbox.run(app.shutdown()));
@@ -79,7 +82,7 @@ impl Sending {
         Self {
             app,
             fake,
-            clock: TestClock::at(chrono::Utc::now()),
+            clock,
             number_id,
         }
     }
@@ -168,6 +171,32 @@ impl Sending {
         }
     }
 
+    /// Holds the conversation's queued messages back for `millis` (as Meta's pair rate limit does),
+    /// so the test can change the world while they wait.
+    pub async fn hold(&self, conversation_id: i64, millis: i64) {
+        sqlx::query(
+            "update conversations set send_paused_until = now() + make_interval(secs => $2 / 1000.0)
+             where id = $1",
+        )
+        .bind(conversation_id)
+        .bind(millis as f64)
+        .execute(&self.app.pool)
+        .await
+        .unwrap();
+    }
+
+    /// The message's error: (code, title, message for the agent).
+    pub async fn error(&self, message_id: i64) -> (Option<i32>, String, String) {
+        let (code, title, message): (Option<i32>, Option<String>, Option<String>) = sqlx::query_as(
+            "select error_code, error_title, error_message from messages where id = $1",
+        )
+        .bind(message_id)
+        .fetch_one(&self.app.pool)
+        .await
+        .unwrap();
+        (code, title.unwrap_or_default(), message.unwrap_or_default())
+    }
+
     /// Makes the fake Meta answer the number's next send with error `code`.
     pub async fn fail_next(&self, code: i64) {
         let mut conn = self.app.pool.acquire().await.unwrap();
@@ -224,4 +253,37 @@ impl Sending {
             .await
             .unwrap()
     }
+}
+
+/// A template message.
+pub fn template(name: &str, language: &str, components: serde_json::Value) -> Outbound {
+    Outbound::Template {
+        name: name.into(),
+        language: language.into(),
+        components,
+    }
+}
+
+/// The refusal a send ended in; fails the test otherwise.
+pub fn refusal(result: Result<send::Queued, SendError>) -> SendRefused {
+    match result {
+        Err(SendError::Refused(refused)) => refused,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+/// `order_update`: two body variables and a URL button with a variable suffix.
+pub fn order_update() -> serde_json::Value {
+    json!([
+        { "type": "BODY", "text": "Hi {{1}}, your order {{2}} has shipped." },
+        { "type": "BUTTONS", "buttons": [{ "type": "URL", "text": "Track", "url": "https://example.com/t/{{1}}" }] }
+    ])
+}
+
+/// Values that fit [`order_update`].
+pub fn order_update_params() -> serde_json::Value {
+    json!([
+        { "type": "body", "parameters": [{ "type": "text", "text": "Dana" }, { "type": "text", "text": "#1042" }] },
+        { "type": "button", "sub_type": "url", "index": "0", "parameters": [{ "type": "text", "text": "1042" }] }
+    ])
 }
