@@ -5,6 +5,8 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
+use super::contacts;
+
 /// What deciding and addressing a send needs to know about a conversation.
 #[derive(Debug, Clone)]
 pub struct SendContext {
@@ -41,33 +43,66 @@ pub async fn apply_meta_refusal(
     at: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     match code {
-        RE_ENGAGEMENT => sqlx::query!(
-            "update conversations
-             set window_closed_by_meta_at = greatest(window_closed_by_meta_at, $3), updated_at = now()
-             where tenant_id = $1 and id = $2",
-            tenant_id,
-            conversation_id,
-            at
-        )
-        .execute(conn)
-        .await
-        .context("record the window closed by Meta")?,
-        MARKETING_OPT_OUT => sqlx::query!(
-            "update contacts k set opted_out_at = coalesce(k.opted_out_at, $3), opt_changed_at = $3,
-                 updated_at = now()
-             from conversations c
-             where c.tenant_id = $1 and c.id = $2 and k.tenant_id = $1 and k.id = c.contact_id
-               and (k.opt_changed_at is null or k.opt_changed_at < $3)",
-            tenant_id,
-            conversation_id,
-            at
-        )
-        .execute(conn)
-        .await
-        .context("record the marketing opt-out Meta reported")?,
-        _ => return Ok(()),
-    };
+        RE_ENGAGEMENT => {
+            sqlx::query!(
+                "update conversations
+                 set window_closed_by_meta_at = greatest(window_closed_by_meta_at, $3),
+                     updated_at = now()
+                 where tenant_id = $1 and id = $2",
+                tenant_id,
+                conversation_id,
+                at
+            )
+            .execute(conn)
+            .await
+            .context("record the window closed by Meta")?;
+        }
+        MARKETING_OPT_OUT => {
+            let contact_id = sqlx::query_scalar!(
+                "select contact_id from conversations where tenant_id = $1 and id = $2",
+                tenant_id,
+                conversation_id
+            )
+            .fetch_one(&mut *conn)
+            .await
+            .context("find the conversation's contact")?;
+            contacts::record_opt_change(conn, tenant_id, contact_id, true, at).await?;
+        }
+        _ => {}
+    }
     Ok(())
+}
+
+/// Finds or creates the conversation between a number and a contact, and moves its clocks forward,
+/// never back: Meta's timestamps decide, so a late delivery cannot reopen or shorten the window.
+/// `customer_message_at` is the time of a message the customer sent (it opens the window);
+/// `message_at` of any message in it.
+pub async fn upsert(
+    conn: &mut PgConnection,
+    tenant_id: i64,
+    number_id: i64,
+    contact_id: i64,
+    customer_message_at: Option<DateTime<Utc>>,
+    message_at: Option<DateTime<Utc>>,
+) -> anyhow::Result<i64> {
+    sqlx::query_scalar!(
+        "insert into conversations
+             (tenant_id, phone_number_id, contact_id, last_customer_message_at, last_message_at)
+         values ($1, $2, $3, $4, $5)
+         on conflict (phone_number_id, contact_id) do update set
+             last_customer_message_at = greatest(conversations.last_customer_message_at,
+                                                 excluded.last_customer_message_at),
+             last_message_at = greatest(conversations.last_message_at, excluded.last_message_at)
+         returning id",
+        tenant_id,
+        number_id,
+        contact_id,
+        customer_message_at,
+        message_at
+    )
+    .fetch_one(conn)
+    .await
+    .context("upsert conversation")
 }
 
 /// Loads a tenant's conversation for sending; `None` if it is not this tenant's.
@@ -102,27 +137,12 @@ pub async fn find_or_create(
     number_id: i64,
     wa_id: &str,
 ) -> anyhow::Result<i64> {
-    let contact_id = sqlx::query_scalar!(
-        "insert into contacts (tenant_id, wa_id) values ($1, $2)
-         on conflict (tenant_id, wa_id) where wa_id is not null do update set wa_id = excluded.wa_id
-         returning id",
-        tenant_id,
-        wa_id
-    )
-    .fetch_one(&mut *conn)
-    .await
-    .context("find or create contact")?;
-    sqlx::query_scalar!(
-        "insert into conversations (tenant_id, phone_number_id, contact_id) values ($1, $2, $3)
-         on conflict (phone_number_id, contact_id) do update set updated_at = conversations.updated_at
-         returning id",
-        tenant_id,
-        number_id,
-        contact_id
-    )
-    .fetch_one(conn)
-    .await
-    .context("find or create conversation")
+    let who = contacts::Identity {
+        wa_id: Some(wa_id),
+        ..Default::default()
+    };
+    let contact_id = contacts::upsert(conn, tenant_id, who).await?;
+    upsert(conn, tenant_id, number_id, contact_id, None, None).await
 }
 
 /// A customer as an agent sees them next to the conversation.

@@ -2,6 +2,7 @@
 
 pub mod apps;
 pub mod audit;
+pub mod contacts;
 pub mod conversations;
 pub mod messages;
 pub mod numbers;

@@ -53,6 +53,60 @@ pub struct MessagesValue {
 pub struct Metadata {
     #[serde(deserialize_with = "string_or_number")]
     pub phone_number_id: String,
+    #[serde(default, deserialize_with = "optional_string_or_number")]
+    pub display_phone_number: Option<String>,
+}
+
+/// The `value` of a `smb_message_echoes` change: messages the business sent from the WhatsApp
+/// Business app on a number it shares with the Cloud API.
+/// <https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/reference/smb_message_echoes>
+#[derive(Debug, Deserialize)]
+pub struct EchoesValue {
+    pub metadata: Metadata,
+    #[serde(default)]
+    pub message_echoes: Vec<Value>,
+}
+
+/// What storage needs of an echo; its whole JSON is kept beside it.
+#[derive(Debug, Deserialize)]
+pub struct Echo {
+    pub id: String,
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
+    #[serde(default)]
+    pub to_user_id: Option<String>,
+    #[serde(deserialize_with = "timestamp")]
+    pub timestamp: DateTime<Utc>,
+    #[serde(rename = "type", default = "unknown_type")]
+    pub kind: String,
+    #[serde(default)]
+    pub context: Option<MessageContext>,
+}
+
+/// The `value` of a `user_preferences` change: a customer changed their marketing preferences in
+/// WhatsApp itself.
+/// <https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/reference/user_preferences>
+#[derive(Debug, Deserialize)]
+pub struct PreferencesValue {
+    pub metadata: Metadata,
+    #[serde(default)]
+    pub user_preferences: Vec<UserPreference>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UserPreference {
+    #[serde(default)]
+    pub wa_id: Option<String>,
+    #[serde(default)]
+    pub user_id: Option<String>,
+    /// `marketing_messages` for marketing opt-outs.
+    pub category: String,
+    /// `stop` or `resume`.
+    pub value: String,
+    #[serde(deserialize_with = "timestamp")]
+    pub timestamp: DateTime<Utc>,
 }
 
 /// A customer's identity: a phone-based `wa_id`, a business-scoped `user_id`, or both.

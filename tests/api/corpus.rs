@@ -36,29 +36,33 @@ async fn every_corpus_webhook_is_applied_with_all_its_messages_and_statuses(pool
         }
         assert_eq!(state, "applied", "{name}: {error:?} {unroutable:?}");
 
+        for (field, key) in [
+            ("messages", "messages"),
+            ("smb_message_echoes", "message_echoes"),
+        ] {
+            for value in changes(&payload, field) {
+                let pnid = value["metadata"]["phone_number_id"].as_str();
+                for message in value[key].as_array().into_iter().flatten() {
+                    let (table, wamid) = match message["type"].as_str() {
+                        Some("reaction") => (
+                            "message_reactions where target_wamid",
+                            &message["reaction"]["message_id"],
+                        ),
+                        // Edits and deletions change their original; each is kept as its history.
+                        Some("edit" | "revoke") => ("message_changes where wamid", &message["id"]),
+                        _ => ("messages where wamid", &message["id"]),
+                    };
+                    assert_eq!(
+                        stored(&app, table, wamid.as_str(), pnid).await,
+                        1,
+                        "{name}: {key} {wamid} was not stored"
+                    );
+                    messages += 1;
+                }
+            }
+        }
         for value in changes(&payload, "messages") {
             let pnid = &value["metadata"]["phone_number_id"];
-            for message in value["messages"].as_array().into_iter().flatten() {
-                let (table, wamid) = match message["type"].as_str() {
-                    Some("reaction") => (
-                        "message_reactions where target_wamid",
-                        &message["reaction"]["message_id"],
-                    ),
-                    _ => ("messages where wamid", &message["id"]),
-                };
-                let sql = format!(
-                    "select count(*) from {table} = $1 and phone_number_id =
-                     (select id from phone_numbers where phone_number_id = $2)"
-                );
-                let found: i64 = sqlx::query_scalar(&sql)
-                    .bind(wamid.as_str())
-                    .bind(pnid.as_str())
-                    .fetch_one(&app.pool)
-                    .await
-                    .unwrap();
-                assert_eq!(found, 1, "{name}: message {wamid} was not stored");
-                messages += 1;
-            }
             for status in value["statuses"].as_array().into_iter().flatten() {
                 let found: i64 = sqlx::query_scalar(
                     "select count(*) from message_statuses where wamid = $1 and status = $2
@@ -81,17 +85,33 @@ async fn every_corpus_webhook_is_applied_with_all_its_messages_and_statuses(pool
     );
 }
 
+/// How many rows of `table` (up to `where <column>`) have this wamid on this number.
+async fn stored(app: &TestApp, table: &str, wamid: Option<&str>, pnid: Option<&str>) -> i64 {
+    let sql = format!(
+        "select count(*) from {table} = $1 and phone_number_id =
+         (select id from phone_numbers where phone_number_id = $2)"
+    );
+    sqlx::query_scalar(&sql)
+        .bind(wamid)
+        .bind(pnid)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
 fn has_placeholder_timestamp(payload: &Value) -> bool {
-    changes(payload, "messages").any(|value| {
-        ["messages", "statuses"]
-            .iter()
-            .flat_map(|key| value[key].as_array().into_iter().flatten())
-            .any(|item| {
-                item["timestamp"]
-                    .as_str()
-                    .is_some_and(|t| t.parse::<i64>().is_err())
-            })
-    })
+    changes(payload, "messages")
+        .chain(changes(payload, "smb_message_echoes"))
+        .any(|value| {
+            ["messages", "statuses", "message_echoes"]
+                .iter()
+                .flat_map(|key| value[key].as_array().into_iter().flatten())
+                .any(|item| {
+                    item["timestamp"]
+                        .as_str()
+                        .is_some_and(|t| t.parse::<i64>().is_err())
+                })
+        })
 }
 
 fn changes<'a>(payload: &'a Value, field: &'a str) -> impl Iterator<Item = &'a Value> {

@@ -6,6 +6,7 @@ mod fake_graph;
 mod graph_client;
 mod helpers;
 mod inbound;
+mod message_changes;
 mod optout;
 mod pacing;
 mod rechecks;

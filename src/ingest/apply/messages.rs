@@ -2,14 +2,16 @@
 //! delivery statuses and value-level errors for one business number.
 
 use anyhow::Context;
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 use sqlx::PgConnection;
 
-use super::statuses::{self, EarlyStatuses};
+use super::{
+    changes,
+    statuses::{self, EarlyStatuses},
+};
 use crate::{
-    domain::numbers::Route,
+    domain::{contacts, conversations, numbers::Route},
     whatsapp::{
         payload::{Contact, InboundMessage, MessagesValue, Status},
         summary::summarize,
@@ -145,15 +147,24 @@ async fn apply_inbound(
     message: &InboundMessage,
     raw: &Value,
 ) -> anyhow::Result<()> {
-    let contact_id = upsert_contact(conn, route.tenant_id, sender).await?;
+    let who = contacts::Identity {
+        wa_id: sender.wa_id,
+        user_id: sender.user_id,
+        profile_name: sender.profile_name,
+    };
+    let contact_id = contacts::upsert(conn, route.tenant_id, who).await?;
+    if let Some(change) = changes::parse(&message.id, &message.kind, message.timestamp, raw) {
+        return changes::record(conn, route, &change).await;
+    }
     // A system notice (e.g. "changed their number") is not the customer writing to us.
     let from_customer = message.kind != "system";
-    let conversation_id = upsert_conversation(
+    let conversation_id = conversations::upsert(
         conn,
-        route,
+        route.tenant_id,
+        route.number_id,
         contact_id,
         from_customer.then_some(message.timestamp),
-        message.timestamp,
+        Some(message.timestamp),
     )
     .await?;
     if let Some(reaction) = &message.reaction {
@@ -161,13 +172,14 @@ async fn apply_inbound(
         return upsert_reaction(conn, route, &reaction.message_id, emoji, message, raw).await;
     }
     let error = message.errors.first();
-    let inserted = sqlx::query_scalar!(
-        "insert into messages (tenant_id, conversation_id, phone_number_id, direction, wamid, type,
+    let inserted = sqlx::query!(
+        r#"insert into messages (tenant_id, conversation_id, phone_number_id, direction, wamid, type,
              body, content, meta_timestamp, context_wamid, status,
              error_code, error_title, error_message, error_details)
          values ($1, $2, $3, 'inbound', $4, $5, $6, $7, $8, $9, 'received', $10, $11, $12, $13)
          on conflict (phone_number_id, wamid) do nothing
-         returning id",
+         returning id, exists (select 1 from message_changes c
+                               where c.phone_number_id = $3 and c.target_wamid = $4) as "changed!""#,
         route.tenant_id,
         conversation_id,
         route.number_id,
@@ -185,11 +197,16 @@ async fn apply_inbound(
     .fetch_optional(&mut *conn)
     .await
     .context("store inbound message")?;
-    if inserted.is_none() {
+    let Some(inserted) = inserted else {
         return Ok(());
+    };
+    if inserted.changed {
+        // Edited or deleted before it reached us.
+        changes::apply_to(conn, route, &message.id).await?;
     }
     if let Some(words) = keyword_text(raw) {
-        apply_opt_keywords(conn, contact_id, &words, message.timestamp).await?;
+        contacts::apply_opt_keyword(conn, route.tenant_id, contact_id, &words, message.timestamp)
+            .await?;
     }
     if from_customer {
         sqlx::query!(
@@ -207,88 +224,6 @@ async fn apply_inbound(
     Ok(())
 }
 
-async fn upsert_contact(
-    conn: &mut PgConnection,
-    tenant_id: i64,
-    sender: &Sender<'_>,
-) -> anyhow::Result<i64> {
-    if let Some(wa_id) = sender.wa_id {
-        return sqlx::query_scalar!(
-            "insert into contacts (tenant_id, wa_id, user_id, profile_name) values ($1, $2, $3, $4)
-             on conflict (tenant_id, wa_id) where wa_id is not null do update set
-                 user_id = coalesce(excluded.user_id, contacts.user_id),
-                 profile_name = coalesce(excluded.profile_name, contacts.profile_name),
-                 updated_at = now()
-             returning id",
-            tenant_id,
-            wa_id,
-            sender.user_id,
-            sender.profile_name
-        )
-        .fetch_one(conn)
-        .await
-        .context("upsert contact by wa_id");
-    }
-    // Only a business-scoped user id: prefer the contact that already has it (with a phone, if any).
-    let user_id = sender.user_id.context("sender without wa_id or user_id")?;
-    let known = sqlx::query_scalar!(
-        "update contacts set profile_name = coalesce($3, profile_name), updated_at = now()
-         where id = (select id from contacts where tenant_id = $1 and user_id = $2
-                     order by wa_id is null, id limit 1)
-         returning id",
-        tenant_id,
-        user_id,
-        sender.profile_name
-    )
-    .fetch_optional(&mut *conn)
-    .await
-    .context("update contact by user_id")?;
-    if let Some(id) = known {
-        return Ok(id);
-    }
-    sqlx::query_scalar!(
-        "insert into contacts (tenant_id, user_id, profile_name) values ($1, $2, $3)
-         on conflict (tenant_id, user_id) where wa_id is null do update set
-             profile_name = coalesce(excluded.profile_name, contacts.profile_name)
-         returning id",
-        tenant_id,
-        user_id,
-        sender.profile_name
-    )
-    .fetch_one(conn)
-    .await
-    .context("create contact by user_id")
-}
-
-/// Finds or creates the conversation and moves its clocks forward, never back: Meta's timestamps
-/// decide, so a late delivery cannot reopen or shorten the 24-hour window.
-async fn upsert_conversation(
-    conn: &mut PgConnection,
-    route: Route,
-    contact_id: i64,
-    customer_message_at: Option<DateTime<Utc>>,
-    message_at: DateTime<Utc>,
-) -> anyhow::Result<i64> {
-    sqlx::query_scalar!(
-        "insert into conversations
-             (tenant_id, phone_number_id, contact_id, last_customer_message_at, last_message_at)
-         values ($1, $2, $3, $4, $5)
-         on conflict (phone_number_id, contact_id) do update set
-             last_customer_message_at = greatest(conversations.last_customer_message_at,
-                                                 excluded.last_customer_message_at),
-             last_message_at = greatest(conversations.last_message_at, excluded.last_message_at)
-         returning id",
-        route.tenant_id,
-        route.number_id,
-        contact_id,
-        customer_message_at,
-        message_at
-    )
-    .fetch_one(conn)
-    .await
-    .context("upsert conversation")
-}
-
 /// The text a STOP/START keyword is looked for in: a text message, or a quick-reply button.
 fn keyword_text(raw: &Value) -> Option<String> {
     let text = raw
@@ -296,32 +231,6 @@ fn keyword_text(raw: &Value) -> Option<String> {
         .or_else(|| raw.pointer("/button/text"))?
         .as_str()?;
     Some(text.trim().to_uppercase())
-}
-
-/// Opts the customer out (or back in) when the message is exactly one of the tenant's keywords.
-/// Meta's timestamp orders them, so a STOP delivered after a later START does not win.
-async fn apply_opt_keywords(
-    conn: &mut PgConnection,
-    contact_id: i64,
-    words: &str,
-    at: DateTime<Utc>,
-) -> anyhow::Result<()> {
-    sqlx::query!(
-        "update contacts c set
-             opted_out_at = case when $2 = any(t.opt_out_keywords) then coalesce(c.opted_out_at, $3) end,
-             opt_changed_at = $3
-         from tenants t
-         where c.id = $1 and t.id = c.tenant_id
-           and ($2 = any(t.opt_out_keywords) or $2 = any(t.opt_in_keywords))
-           and (c.opt_changed_at is null or c.opt_changed_at < $3)",
-        contact_id,
-        words,
-        at
-    )
-    .execute(conn)
-    .await
-    .context("apply opt-out keyword")?;
-    Ok(())
 }
 
 /// A reaction attaches to the message it reacts to; the newest one (by Meta's time) wins.

@@ -4,8 +4,11 @@
 //! so a duplicate delivery or a replay leaves the data as one application would.
 
 mod account;
+mod changes;
+mod echoes;
 mod messages;
 mod nul;
+mod preferences;
 mod statuses;
 
 use anyhow::Context;
@@ -17,7 +20,7 @@ use crate::{
     whatsapp::payload::{Change, Entry, Notification, PhoneNumberEvent, TemplateEvent},
 };
 
-pub use statuses::{EarlyStatuses, sync_message_statuses};
+pub use statuses::{EarlyStatuses, reconcile as reconcile_statuses, sync_message_statuses};
 
 /// A stored webhook event, as the applier reads it.
 pub struct StoredEvent {
@@ -191,6 +194,18 @@ pub async fn apply_event(
                     None => Err(change.phone_number_id),
                 }
             }
+            Work::Echoes(change) => {
+                match numbers::route_for_app(conn, event.app_id, &change.phone_number_id).await? {
+                    Some(route) => echoes::apply(conn, route, change).await.map(Ok)?,
+                    None => Err(change.phone_number_id),
+                }
+            }
+            Work::Preferences(change) => {
+                match numbers::route_for_app(conn, event.app_id, &change.phone_number_id).await? {
+                    Some(route) => preferences::apply(conn, route, change).await.map(Ok)?,
+                    None => Err(change.phone_number_id),
+                }
+            }
             Work::Template {
                 entry,
                 event: template,
@@ -236,6 +251,8 @@ pub struct EntryInfo {
 
 enum Work {
     Messages(messages::MessagesChange),
+    Echoes(echoes::EchoesChange),
+    Preferences(preferences::PreferencesChange),
     Template {
         entry: EntryInfo,
         event: TemplateEvent,
@@ -270,6 +287,12 @@ fn plan(body: &[u8]) -> Result<Vec<Work>, String> {
                 "messages" => {
                     Work::Messages(messages::parse(value).map_err(|e| format!("entry {id}: {e}"))?)
                 }
+                "smb_message_echoes" => {
+                    Work::Echoes(echoes::parse(value).map_err(|e| format!("entry {id}: {e}"))?)
+                }
+                "user_preferences" => Work::Preferences(
+                    preferences::parse(value).map_err(|e| format!("entry {id}: {e}"))?,
+                ),
                 "message_template_status_update"
                 | "message_template_quality_update"
                 | "template_category_update" => Work::Template {

@@ -111,6 +111,31 @@ impl EarlyStatuses {
     }
 }
 
+/// Applies statuses received within `recent` that their message does not show yet: those whose
+/// post-commit syncs both failed (a deadlock retried out, a crash between commit and sync), so
+/// that no status stays only in `message_statuses`. Returns how many messages it moved.
+pub async fn reconcile(db: &PgPool, recent: Duration) -> anyhow::Result<usize> {
+    let behind = sqlx::query!(
+        r#"select s.phone_number_id as "number_id!", s.wamid as "wamid!"
+           from message_statuses s
+           join messages m on m.phone_number_id = s.phone_number_id and m.wamid = s.wamid
+           where s.received_at > now() - make_interval(secs => $1)
+             and message_status_rank(s.status) > message_status_rank(m.status)"#,
+        recent.as_secs_f64()
+    )
+    .fetch_all(db)
+    .await
+    .context("find statuses not applied to their message")?;
+    if behind.is_empty() {
+        return Ok(0);
+    }
+    let (number_ids, wamids): (Vec<i64>, Vec<String>) =
+        behind.into_iter().map(|r| (r.number_id, r.wamid)).unzip();
+    let mut conn = db.acquire().await.context("acquire connection")?;
+    sync_message_statuses(&mut conn, &number_ids, &wamids).await?;
+    Ok(wamids.len())
+}
+
 /// Attempts at syncing early statuses after a commit.
 const SYNC_ATTEMPTS: u32 = 3;
 
