@@ -5,7 +5,10 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
-use super::contacts;
+use super::{
+    contacts,
+    events::{self, Kind},
+};
 
 /// What deciding and addressing a send needs to know about a conversation.
 #[derive(Debug, Clone)]
@@ -53,9 +56,11 @@ pub async fn apply_meta_refusal(
                 conversation_id,
                 at
             )
-            .execute(conn)
+            .execute(&mut *conn)
             .await
             .context("record the window closed by Meta")?;
+            let kinds = [Kind::Window];
+            events::announce(conn, tenant_id, conversation_id, None, &kinds).await?;
         }
         MARKETING_OPT_OUT => {
             let contact_id = sqlx::query_scalar!(
@@ -67,6 +72,8 @@ pub async fn apply_meta_refusal(
             .await
             .context("find the conversation's contact")?;
             contacts::record_opt_change(conn, tenant_id, contact_id, true, at).await?;
+            let kinds = [Kind::Contact];
+            events::announce(conn, tenant_id, conversation_id, None, &kinds).await?;
         }
         _ => {}
     }

@@ -4,6 +4,7 @@ pub mod apps;
 pub mod audit;
 pub mod contacts;
 pub mod conversations;
+pub mod events;
 pub mod messages;
 pub mod numbers;
 pub mod templates;

@@ -193,7 +193,8 @@ pub(super) async fn settle_abandoned(
     stuck: Duration,
 ) -> anyhow::Result<Settled> {
     let rows = sqlx::query_scalar!(
-        r#"update messages m set
+        r#"with settled as (
+           update messages m set
                status = case when m.call_started_at is null then 'queued' else 'unknown' end,
                next_attempt_at = now(),
                claimed_by = null,
@@ -206,7 +207,11 @@ pub(super) async fn settle_abandoned(
                   or not exists (select 1 from outbox_instances i
                                  where i.id = m.claimed_by
                                    and i.heartbeat_at > now() - make_interval(secs => $1)))
-           returning m.status"#,
+           returning m.id, m.tenant_id, m.conversation_id, m.status
+           )
+           select settled.status as "status!"
+           from settled, announce(settled.tenant_id, settled.conversation_id, settled.id,
+                                  '{message_status}')"#,
         stale.as_secs_f64(),
         stuck.as_secs_f64()
     )

@@ -142,10 +142,14 @@ async fn record_sent(db: &PgPool, sent: &[Sent]) -> anyhow::Result<()> {
     let wamids: Vec<String> = sent.iter().map(|s| s.wamid.clone()).collect();
     let at: Vec<DateTime<Utc>> = sent.iter().map(|s| s.at).collect();
     sqlx::query!(
-        "update messages m set status = 'sent', wamid = t.wamid, sent_at = t.at, error_code = null,
-             error_title = null, error_message = null, error_details = null
-         from unnest($1::bigint[], $2::text[], $3::timestamptz[]) as t (id, wamid, at)
-         where m.id = t.id and m.status in ('sending', 'unknown')",
+        "with sent as (
+             update messages m set status = 'sent', wamid = t.wamid, sent_at = t.at,
+                 error_code = null, error_title = null, error_message = null, error_details = null
+             from unnest($1::bigint[], $2::text[], $3::timestamptz[]) as t (id, wamid, at)
+             where m.id = t.id and m.status in ('sending', 'unknown')
+             returning m.id, m.tenant_id, m.conversation_id
+         )
+         select from sent, announce(sent.tenant_id, sent.conversation_id, sent.id, '{message_status}')",
         &ids,
         &wamids,
         &at
@@ -175,9 +179,15 @@ async fn record_failure(
     tracing::warn!(message_id = job.id, code = ?verdict.code, status, attempts = job.attempts, "send failed");
     let mut tx = db.begin().await.context("begin recording a failed send")?;
     sqlx::query!(
-        "update messages set status = $2, error_code = $3, error_title = $4, error_message = $5,
-             error_details = $6, next_attempt_at = now() + make_interval(secs => $7)
-         where id = $1 and status in ('sending', 'unknown')",
+        "with recorded as (
+             update messages set status = $3, error_code = $4, error_title = $5,
+                 error_message = $6, error_details = $7,
+                 next_attempt_at = now() + make_interval(secs => $8)
+             where tenant_id = $1 and id = $2 and status in ('sending', 'unknown')
+             returning conversation_id
+         )
+         select from recorded, announce($1, recorded.conversation_id, $2, '{message_status}')",
+        job.tenant_id,
         job.id,
         status,
         verdict.code.and_then(|c| i32::try_from(c).ok()),

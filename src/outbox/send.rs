@@ -170,10 +170,15 @@ pub async fn retry(
         check_window(&mut tx, tenant_id, &context, clock.now()).await?;
     }
     sqlx::query!(
-        "update messages set status = 'queued', wamid = null, attempts = 0, next_attempt_at = now(),
-             sending_started_at = null, error_code = null, error_title = null, error_message = null,
-             error_details = null
-         where id = $1",
+        "with queued as (
+             update messages set status = 'queued', wamid = null, attempts = 0,
+                 next_attempt_at = now(), sending_started_at = null, error_code = null,
+                 error_title = null, error_message = null, error_details = null
+             where tenant_id = $1 and id = $2
+             returning conversation_id
+         )
+         select from queued, announce($1, queued.conversation_id, $2, '{message_status}')",
+        tenant_id,
         message_id
     )
     .execute(&mut *tx)
@@ -345,7 +350,9 @@ async fn insert_queued(
                set last_message_at = greatest(c.last_message_at, now()), updated_at = now()
                from queued where c.id = queued.conversation_id
            )
-           select queued.id as "id!" from queued, pg_notify($11, '')"#,
+           select queued.id as "id!"
+           from queued, pg_notify($11, ''),
+                announce($1, queued.conversation_id, queued.id, '{message_added}')"#,
         tenant_id,
         context.conversation_id,
         context.number_id,

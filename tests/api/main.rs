@@ -1,5 +1,6 @@
 //! Integration tests: the real router and real PostgreSQL (a fresh database per test).
 
+mod change_events;
 mod cli;
 mod corpus;
 mod fake_graph;

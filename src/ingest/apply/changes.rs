@@ -12,7 +12,13 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgConnection;
 
-use crate::{domain::numbers::Route, whatsapp::summary::summarize};
+use crate::{
+    domain::{
+        events::{self, Kind},
+        numbers::Route,
+    },
+    whatsapp::summary::summarize,
+};
 
 /// What an agent sees instead of a message its sender deleted.
 pub const DELETED: &str = "This message was deleted";
@@ -81,7 +87,8 @@ pub async fn record(
 /// Recomputes the message `wamid` of the number from its original content and all its changes.
 pub async fn apply_to(conn: &mut PgConnection, route: Route, wamid: &str) -> anyhow::Result<()> {
     let Some(message) = sqlx::query!(
-        "select id, coalesce(original_content, content) as \"original!\" from messages
+        "select id, conversation_id, coalesce(original_content, content) as \"original!\"
+         from messages
          where tenant_id = $1 and phone_number_id = $2 and wamid = $3 for update",
         route.tenant_id,
         route.number_id,
@@ -132,10 +139,18 @@ pub async fn apply_to(conn: &mut PgConnection, route: Route, wamid: &str) -> any
         last_edit.map(|(_, at)| at),
         deleted_at
     )
-    .execute(conn)
+    .execute(&mut *conn)
     .await
     .context("apply edits and deletions")?;
-    Ok(())
+    let kinds = [Kind::MessageChanged];
+    events::announce(
+        conn,
+        route.tenant_id,
+        message.conversation_id,
+        Some(message.id),
+        &kinds,
+    )
+    .await
 }
 
 /// The original message with its content replaced by the edit's (which may change its type, e.g.

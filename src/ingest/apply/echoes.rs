@@ -11,7 +11,11 @@ use sqlx::PgConnection;
 
 use super::{changes, statuses::sync_message_statuses};
 use crate::{
-    domain::{contacts, conversations, numbers::Route},
+    domain::{
+        contacts, conversations,
+        events::{self, Kind},
+        numbers::Route,
+    },
     whatsapp::{
         payload::{Echo, EchoesValue},
         summary::summarize,
@@ -105,13 +109,14 @@ pub async fn apply(
             Some(echo.timestamp),
         )
         .await?;
-        let changed = sqlx::query_scalar!(
+        let inserted = sqlx::query!(
             r#"insert into messages (tenant_id, conversation_id, phone_number_id, direction, wamid,
                  type, body, content, meta_timestamp, context_wamid, status, sent_at)
              values ($1, $2, $3, 'outbound', $4, $5, $6, $7, $8, $9, 'sent', $8)
              on conflict (phone_number_id, wamid) do nothing
-             returning exists (select 1 from message_changes c
-                               where c.phone_number_id = $3 and c.target_wamid = $4) as "changed!""#,
+             returning id, exists (select 1 from message_changes c
+                                   where c.phone_number_id = $3 and c.target_wamid = $4)
+                 as "changed!""#,
             route.tenant_id,
             conversation_id,
             route.number_id,
@@ -125,8 +130,19 @@ pub async fn apply(
         .fetch_optional(&mut *conn)
         .await
         .context("store message echo")?;
-        if changed == Some(true) {
-            changes::apply_to(conn, route, &echo.id).await?;
+        if let Some(inserted) = inserted {
+            let kinds = [Kind::MessageAdded];
+            events::announce(
+                conn,
+                route.tenant_id,
+                conversation_id,
+                Some(inserted.id),
+                &kinds,
+            )
+            .await?;
+            if inserted.changed {
+                changes::apply_to(conn, route, &echo.id).await?;
+            }
         }
         // Delivery statuses of the echo may have come first.
         sync_message_statuses(conn, &[route.number_id], std::slice::from_ref(&echo.id)).await?;

@@ -11,7 +11,11 @@ use super::{
     statuses::{self, EarlyStatuses},
 };
 use crate::{
-    domain::{contacts, conversations, numbers::Route},
+    domain::{
+        contacts, conversations,
+        events::{self, Kind},
+        numbers::Route,
+    },
     whatsapp::{
         payload::{Contact, InboundMessage, MessagesValue, Status},
         summary::summarize,
@@ -169,7 +173,13 @@ async fn apply_inbound(
     .await?;
     if let Some(reaction) = &message.reaction {
         let emoji = reaction.emoji.as_deref().filter(|e| !e.is_empty());
-        return upsert_reaction(conn, route, &reaction.message_id, emoji, message, raw).await;
+        let changed =
+            upsert_reaction(conn, route, &reaction.message_id, emoji, message, raw).await?;
+        if changed {
+            let kinds = [Kind::Reaction];
+            events::announce(conn, route.tenant_id, conversation_id, None, &kinds).await?;
+        }
+        return Ok(());
     }
     let error = message.errors.first();
     let inserted = sqlx::query!(
@@ -217,11 +227,29 @@ async fn apply_inbound(
              where id = $1",
             conversation_id
         )
-        .execute(conn)
+        .execute(&mut *conn)
         .await
         .context("count unread message")?;
     }
-    Ok(())
+    // A customer's message opens the window, counts unread and may reopen the conversation.
+    let kinds: &[Kind] = if from_customer {
+        &[
+            Kind::MessageAdded,
+            Kind::Window,
+            Kind::Unread,
+            Kind::ConversationStatus,
+        ]
+    } else {
+        &[Kind::MessageAdded]
+    };
+    events::announce(
+        conn,
+        route.tenant_id,
+        conversation_id,
+        Some(inserted.id),
+        kinds,
+    )
+    .await
 }
 
 /// The text a STOP/START keyword is looked for in: a text message, or a quick-reply button.
@@ -233,7 +261,8 @@ fn keyword_text(raw: &Value) -> Option<String> {
     Some(text.trim().to_uppercase())
 }
 
-/// A reaction attaches to the message it reacts to; the newest one (by Meta's time) wins.
+/// A reaction attaches to the message it reacts to; the newest one (by Meta's time) wins. Returns
+/// whether it changed anything.
 async fn upsert_reaction(
     conn: &mut PgConnection,
     route: Route,
@@ -241,8 +270,8 @@ async fn upsert_reaction(
     emoji: Option<&str>,
     message: &InboundMessage,
     raw: &Value,
-) -> anyhow::Result<()> {
-    sqlx::query!(
+) -> anyhow::Result<bool> {
+    let stored = sqlx::query!(
         "insert into message_reactions
              (tenant_id, phone_number_id, target_wamid, direction, emoji, reaction_wamid, meta_timestamp, raw)
          values ($1, $2, $3, 'inbound', $4, $5, $6, $7)
@@ -261,5 +290,5 @@ async fn upsert_reaction(
     .execute(conn)
     .await
     .context("store reaction")?;
-    Ok(())
+    Ok(stored.rows_affected() > 0)
 }

@@ -149,8 +149,9 @@ pub async fn sync_message_statuses(
     number_ids: &[i64],
     wamids: &[String],
 ) -> anyhow::Result<()> {
-    let failed = sqlx::query!(
-        r#"update messages m set
+    let moved = sqlx::query!(
+        r#"with moved as (
+           update messages m set
              status = best.status,
              error_code = coalesce(best.error_code, m.error_code),
              error_title = coalesce(best.error_title, m.error_title),
@@ -164,15 +165,18 @@ pub async fn sync_message_statuses(
                order by s.phone_number_id, s.wamid, message_status_rank(s.status) desc) best
          where m.phone_number_id = best.phone_number_id and m.wamid = best.wamid
            and message_status_rank(best.status) > message_status_rank(m.status)
-         returning m.tenant_id, m.conversation_id, best.error_code as "error_code?",
-                   best.meta_timestamp"#,
+         returning m.id, m.tenant_id, m.conversation_id, best.error_code, best.meta_timestamp
+         )
+         select moved.tenant_id, moved.conversation_id, moved.error_code as "error_code?",
+                moved.meta_timestamp
+         from moved, announce(moved.tenant_id, moved.conversation_id, moved.id, '{message_status}')"#,
         number_ids,
         wamids
     )
     .fetch_all(&mut *conn)
     .await
     .context("apply delivery statuses to messages")?;
-    for row in failed {
+    for row in moved {
         if let Some(code) = row.error_code {
             conversations::apply_meta_refusal(
                 conn,

@@ -1,0 +1,171 @@
+//! Change events: every writer announces what an agent's screen must show, after its data commits.
+
+use std::time::Duration;
+
+use serde_json::json;
+use sqlx::PgPool;
+use switchboard::domain::events::{Change, Hub, Kind};
+use tokio::sync::broadcast;
+
+use crate::helpers::*;
+
+/// The next change, failing the test after 10 s.
+async fn next(changes: &mut broadcast::Receiver<Change>) -> Change {
+    tokio::time::timeout(Duration::from_secs(10), changes.recv())
+        .await
+        .expect("no change event within 10 s")
+        .expect("the hub stopped")
+}
+
+/// Changes until one has `kind`; fails the test if none comes.
+async fn until(changes: &mut broadcast::Receiver<Change>, kind: Kind) -> Change {
+    loop {
+        let change = next(changes).await;
+        if change.kinds.contains(&kind) {
+            return change;
+        }
+    }
+}
+
+#[sqlx::test]
+async fn each_inbound_change_is_announced_with_its_tenant_and_conversation(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let hub = Hub::start(app.pool.clone(), app.shutdown()).await.unwrap();
+    let mut changes = hub.subscribe();
+
+    app.deliver(messages_webhook(
+        vec![text("wamid.1", 1_700_000_000, "Hi")],
+        vec![],
+    ))
+    .await;
+    let added = next(&mut changes).await;
+    let (conversation, message): (i64, i64) =
+        sqlx::query_as("select conversation_id, id from messages where wamid = 'wamid.1'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        added,
+        Change {
+            tenant_id: app.tenant_id,
+            conversation_id: conversation,
+            message_id: Some(message),
+            kinds: vec![
+                Kind::MessageAdded,
+                Kind::Window,
+                Kind::Unread,
+                Kind::ConversationStatus
+            ],
+        }
+    );
+    // The data is there when the event is.
+    assert_eq!(
+        app.scalar::<i32>("select unread_count from conversations")
+            .await,
+        1
+    );
+
+    let reaction = json!({ "from": CUSTOMER, "id": "wamid.r", "timestamp": "1700000010",
+        "type": "reaction", "reaction": { "message_id": "wamid.1", "emoji": "👍" } });
+    app.deliver(messages_webhook(vec![reaction], vec![])).await;
+    assert_eq!(next(&mut changes).await.kinds, [Kind::Reaction]);
+
+    let edit = json!({ "from": CUSTOMER, "id": "wamid.e", "timestamp": "1700000020", "type": "edit",
+        "edit": { "original_message_id": "wamid.1", "message": { "type": "text", "text": { "body": "Hello" } } } });
+    app.deliver(messages_webhook(vec![edit], vec![])).await;
+    let changed = next(&mut changes).await;
+    assert_eq!(
+        (changed.kinds, changed.message_id),
+        (vec![Kind::MessageChanged], Some(message))
+    );
+
+    app.outbound_message("wamid.OUT").await;
+    let mut failed = status("wamid.OUT", "failed", 1_700_000_040);
+    failed["errors"] = json!([{ "code": 131047, "title": "Re-engagement message" }]);
+    app.deliver(messages_webhook(vec![], vec![failed])).await;
+    let moved = until(&mut changes, Kind::MessageStatus).await;
+    assert_eq!(moved.conversation_id, conversation);
+    assert_eq!(until(&mut changes, Kind::Window).await.message_id, None);
+
+    app.outbound_message("wamid.OUT2").await;
+    let mut failed = status("wamid.OUT2", "failed", 1_700_000_050);
+    failed["errors"] = json!([{ "code": 131050, "title": "User stopped marketing messages" }]);
+    app.deliver(messages_webhook(vec![], vec![failed])).await;
+    assert_eq!(
+        until(&mut changes, Kind::Contact).await.conversation_id,
+        conversation
+    );
+
+    let echo = json!({ "messaging_product": "whatsapp",
+        "metadata": { "display_phone_number": "97212345678", "phone_number_id": PHONE_NUMBER_ID },
+        "message_echoes": [{ "from": "97212345678", "to": CUSTOMER, "id": "wamid.echo",
+            "timestamp": "1700000600", "type": "text", "text": { "body": "From the app" } }] });
+    app.deliver(envelope(
+        WABA_ID,
+        None,
+        vec![json!({ "field": "smb_message_echoes", "value": echo })],
+    ))
+    .await;
+    let echoed = until(&mut changes, Kind::MessageAdded).await;
+    assert_eq!(echoed.conversation_id, conversation);
+}
+
+#[sqlx::test]
+async fn the_send_path_announces_queued_sent_and_delivered(pool: PgPool) {
+    let s = Sending::new(pool).await;
+    let conversation = s.conversation(1).await;
+    let hub = Hub::start(s.app.pool.clone(), s.app.shutdown())
+        .await
+        .unwrap();
+    let mut changes = hub.subscribe();
+
+    let queued = s.send_text(conversation, "k1", "On its way").await.unwrap();
+    let added = until(&mut changes, Kind::MessageAdded).await;
+    assert_eq!(
+        (added.conversation_id, added.message_id),
+        (conversation, Some(queued.message_id))
+    );
+    // sent (the recorder), then delivered and read (status webhooks).
+    for _ in 0..3 {
+        let moved = until(&mut changes, Kind::MessageStatus).await;
+        assert_eq!(moved.message_id, Some(queued.message_id));
+    }
+    assert_eq!(s.wait_for(queued.message_id, "read").await.0, "read");
+
+    // A failure, and an agent's retry.
+    s.fail_next(131026).await;
+    let failing = s.send_text(conversation, "k2", "Again").await.unwrap();
+    assert_eq!(s.wait_for(failing.message_id, "failed").await.0, "failed");
+    let failed = until(&mut changes, Kind::MessageStatus).await;
+    assert_eq!(failed.message_id, Some(failing.message_id));
+    switchboard::outbox::send::retry(
+        &s.app.pool,
+        s.clock.as_ref(),
+        s.app.tenant_id,
+        failing.message_id,
+    )
+    .await
+    .unwrap();
+    let retried = until(&mut changes, Kind::MessageStatus).await;
+    assert_eq!(retried.message_id, Some(failing.message_id));
+}
+
+#[sqlx::test]
+async fn another_tenants_changes_carry_their_own_tenant(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let hub = Hub::start(app.pool.clone(), app.shutdown()).await.unwrap();
+    let mut changes = hub.subscribe();
+    let (other_tenant, other_app) = app.add_tenant("Globex", "999000111", "globex-secret").await;
+    app.add_number(other_tenant, other_app, "5550009999", "9990001", None)
+        .await;
+    let body = messages_webhook(vec![text("wamid.g", 1_700_000_000, "Hi")], vec![])
+        .replace(PHONE_NUMBER_ID, "5550009999")
+        .replace(WABA_ID, "9990001");
+    let signature = switchboard::whatsapp::signature::sign(b"globex-secret", body.as_bytes());
+    assert_eq!(
+        app.post_webhook("999000111", body, Some(signature)).await,
+        axum::http::StatusCode::OK
+    );
+    app.apply().await;
+    assert_eq!(next(&mut changes).await.tenant_id, other_tenant);
+}
