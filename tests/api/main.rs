@@ -1,6 +1,7 @@
 //! Integration tests: the real router and real PostgreSQL (a fresh database per test).
 
 mod cli;
+mod connections;
 mod corpus;
 mod fake_graph;
 mod graph_client;
