@@ -6,8 +6,8 @@
 use axum::{
     Router,
     body::Bytes,
-    extract::{DefaultBodyLimit, Path, Query, State},
-    http::{HeaderMap, StatusCode, header},
+    extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State},
+    http::{HeaderMap, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
     routing::get,
 };
@@ -17,6 +17,7 @@ use subtle::ConstantTimeEq;
 
 use super::AppState;
 use crate::{
+    domain::apps,
     error::{AppError, Result},
     whatsapp::signature,
 };
@@ -33,6 +34,21 @@ pub fn router() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_BODY))
 }
 
+/// The `{app_id}` in the path, if it can name an app ([`apps::is_app_id`]): anything else is 404
+/// for both methods, and never reaches the database.
+struct AppId(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for AppId {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(app_id)) if apps::is_app_id(&app_id) => Ok(Self(app_id)),
+            _ => Err(AppError::NotFound),
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct Handshake {
     #[serde(rename = "hub.mode")]
@@ -46,14 +62,14 @@ struct Handshake {
 /// Echoes `hub.challenge` when `hub.verify_token` is this app's token; 403 otherwise.
 async fn verify_subscription(
     State(state): State<AppState>,
-    Path(app_id): Path<String>,
+    AppId(app_id): AppId,
     Query(handshake): Query<Handshake>,
 ) -> Result<Response> {
     let app = state
         .apps
         .credentials(&app_id)
         .await
-        .map_err(AppError::Unavailable)?;
+        .map_err(AppError::from_database)?;
     let token_matches = |token: &str| {
         app.as_ref().is_some_and(|app| {
             bool::from(
@@ -85,10 +101,11 @@ async fn verify_subscription(
 }
 
 /// Verifies, stores and acknowledges a notification. 401 for a missing or wrong signature, 404 for
-/// an unknown app, 503 if it cannot be stored (so Meta delivers it again).
+/// an unknown app, 503 if the database cannot be reached (so Meta delivers it again), 500 for any
+/// other failure to store it.
 async fn receive_notification(
     State(state): State<AppState>,
-    Path(app_id): Path<String>,
+    AppId(app_id): AppId,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode> {
@@ -96,7 +113,7 @@ async fn receive_notification(
         .apps
         .credentials(&app_id)
         .await
-        .map_err(AppError::Unavailable)?
+        .map_err(AppError::from_database)?
         .ok_or(AppError::NotFound)?;
     let header = headers
         .get(signature::HEADER)
@@ -110,6 +127,6 @@ async fn receive_notification(
         .events
         .append(app.id, body)
         .await
-        .map_err(AppError::Unavailable)?;
+        .map_err(AppError::from_database)?;
     Ok(StatusCode::OK)
 }

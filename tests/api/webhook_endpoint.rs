@@ -80,6 +80,53 @@ async fn an_unknown_app_is_not_found(pool: PgPool) {
 }
 
 #[sqlx::test]
+async fn an_app_id_that_names_no_app_is_not_found_by_either_method(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let body = messages_webhook(vec![text("wamid.1", 1_700_000_000, "hi")], vec![]);
+    let signature = signature::sign(APP_SECRET.as_bytes(), body.as_bytes());
+    let too_long = "9".repeat(33);
+    // A NUL byte, which PostgreSQL refuses in text; not digits; invalid UTF-8; too long.
+    for app_id in ["%00", "1234%005678", "abc", "1234567890x", "%FF", &too_long] {
+        assert_eq!(
+            app.post_webhook(app_id, body.clone(), Some(signature.clone()))
+                .await,
+            StatusCode::NOT_FOUND,
+            "POST {app_id}"
+        );
+        assert_eq!(
+            app.request(handshake(app_id, "subscribe", VERIFY_TOKEN))
+                .await
+                .0,
+            StatusCode::NOT_FOUND,
+            "GET {app_id}"
+        );
+    }
+    assert_eq!(
+        app.scalar::<i64>("select count(*) from webhook_events")
+            .await,
+        0
+    );
+}
+
+#[sqlx::test]
+async fn a_sandbox_app_is_served_like_a_meta_app(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    app.add_tenant("Sandbox", "sandbox-app-9", "sandbox-secret")
+        .await;
+    let (status, challenge) = app
+        .request(handshake("sandbox-app-9", "subscribe", VERIFY_TOKEN))
+        .await;
+    assert_eq!((status, challenge.as_str()), (StatusCode::OK, "1158201444"));
+    let body = envelope("sandbox-waba-9", None, vec![]);
+    let signature = signature::sign(b"sandbox-secret", body.as_bytes());
+    assert_eq!(
+        app.post_webhook("sandbox-app-9", body, Some(signature))
+            .await,
+        StatusCode::OK
+    );
+}
+
+#[sqlx::test]
 async fn a_body_over_three_megabytes_is_refused(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let body = format!("{{\"pad\":\"{}\"}}", "x".repeat(3_000_001));
