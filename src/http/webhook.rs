@@ -115,11 +115,10 @@ async fn receive_notification(
         .await
         .map_err(AppError::from_database)?
         .ok_or(AppError::NotFound)?;
-    let header = headers
-        .get(signature::HEADER)
-        .and_then(|value| value.to_str().ok());
-    if let Err(error) = signature::verify(app.app_secret.expose_secret().as_bytes(), header, &body)
-    {
+    let verified = signature_header(&headers).and_then(|header| {
+        signature::verify(app.app_secret.expose_secret().as_bytes(), header, &body)
+    });
+    if let Err(error) = verified {
         tracing::warn!(app_id, %error, "rejected webhook with a bad signature");
         return Err(AppError::Unauthorized("invalid X-Hub-Signature-256"));
     }
@@ -129,4 +128,15 @@ async fn receive_notification(
         .await
         .map_err(AppError::from_database)?;
     Ok(StatusCode::OK)
+}
+
+/// The one `X-Hub-Signature-256` value (`None` if absent or not text); refused when repeated, even
+/// if a copy is valid, since a proxy or another reader may check a different copy than we do.
+fn signature_header(headers: &HeaderMap) -> Result<Option<&str>, signature::SignatureError> {
+    let mut values = headers.get_all(signature::HEADER).iter();
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(signature::SignatureError::Repeated);
+    }
+    Ok(first.and_then(|value| value.to_str().ok()))
 }

@@ -69,6 +69,29 @@ async fn a_missing_or_wrong_signature_is_rejected_and_nothing_is_stored(pool: Pg
 }
 
 #[sqlx::test]
+async fn a_repeated_signature_header_is_rejected_even_with_a_valid_copy(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let body = messages_webhook(vec![text("wamid.1", 1_700_000_000, "injected")], vec![]);
+    let valid = signature::sign(APP_SECRET.as_bytes(), body.as_bytes());
+    let other = signature::sign(b"another-apps-secret", body.as_bytes());
+    for copies in [[&valid, &other], [&other, &valid], [&valid, &valid]] {
+        let request = Request::post(format!("/webhooks/whatsapp/{META_APP_ID}"))
+            .header("content-type", "application/json")
+            .header(signature::HEADER, copies[0])
+            .header(signature::HEADER, copies[1])
+            .body(Body::from(body.clone()))
+            .unwrap();
+        assert_eq!(app.request(request).await.0, StatusCode::UNAUTHORIZED);
+    }
+    app.apply().await;
+    assert_eq!(
+        app.scalar::<i64>("select count(*) from webhook_events")
+            .await,
+        0
+    );
+}
+
+#[sqlx::test]
 async fn an_unknown_app_is_not_found(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let body = messages_webhook(vec![text("wamid.1", 1_700_000_000, "hi")], vec![]);
