@@ -1,11 +1,22 @@
 //! The webhook endpoint's contract: handshake, signatures, unknown apps, limits, durability.
 
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
 use axum::{
     body::Body,
     http::{Request, StatusCode},
 };
-use sqlx::PgPool;
-use switchboard::whatsapp::signature;
+use sqlx::{PgPool, postgres::PgPoolOptions};
+use switchboard::{
+    http::{AppState, app},
+    ingest::event_log::EventLog,
+    whatsapp::signature,
+};
+use tokio::sync::Notify;
+use tower::ServiceExt;
 
 use crate::helpers::*;
 
@@ -184,6 +195,62 @@ async fn when_the_database_cannot_store_the_event_meta_is_told_to_retry(pool: Pg
     app.deliver(body.clone()).await;
     pool.close().await;
     assert_eq!(app.post_signed(body).await, StatusCode::SERVICE_UNAVAILABLE);
+}
+
+/// A pool whose every connection attempt is refused, as when the database is down: each acquire
+/// waits out its 5 s timeout.
+fn unreachable_pool() -> PgPool {
+    PgPoolOptions::new()
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_lazy("postgres://postgres@127.0.0.1:1/x")
+        .unwrap()
+}
+
+/// The router over `apps_pool` for app lookups and `events_pool` for the event log.
+fn router_over(apps_pool: PgPool, events_pool: PgPool) -> axum::Router {
+    let (events, _writer) = EventLog::start(events_pool, Arc::new(Notify::new()));
+    app(AppState::new(apps_pool, test_config(), events))
+}
+
+/// Sends `request` to `router`; returns the status and how long the answer took.
+async fn timed(router: &axum::Router, request: Request<Body>) -> (StatusCode, Duration) {
+    let started = Instant::now();
+    let response = router.clone().oneshot(request).await.unwrap();
+    (response.status(), started.elapsed())
+}
+
+fn signed_post(body: &str) -> Request<Body> {
+    Request::post(format!("/webhooks/whatsapp/{META_APP_ID}"))
+        .header(
+            signature::HEADER,
+            signature::sign(APP_SECRET.as_bytes(), body.as_bytes()),
+        )
+        .body(Body::from(body.to_owned()))
+        .unwrap()
+}
+
+#[sqlx::test]
+async fn while_the_database_is_down_meta_is_told_to_retry_within_seconds(pool: PgPool) {
+    // Well under the 5 s one acquire waits: the 503 must not wait for the pool (a failure guard
+    // on a timeout, not a speed measurement).
+    let prompt = Duration::from_millis(3_500);
+    let body = messages_webhook(vec![text("wamid.1", 1_700_000_000, "hi")], vec![]);
+    let down = router_over(unreachable_pool(), unreachable_pool());
+    for request in [
+        signed_post(&body),
+        handshake(META_APP_ID, "subscribe", VERIFY_TOKEN),
+    ] {
+        let (status, took) = timed(&down, request).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(took < prompt, "answered after {took:?}");
+    }
+
+    // The app is known (its lookup answers), but the event cannot be stored.
+    let _app = TestApp::new(pool.clone()).await;
+    let cannot_store = router_over(pool, unreachable_pool());
+    let (status, took) = timed(&cannot_store, signed_post(&body)).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(took < prompt, "answered after {took:?}");
 }
 
 #[sqlx::test]
