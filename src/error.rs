@@ -1,6 +1,8 @@
 //! `AppError`: the one place where errors become HTTP responses. Its `Display` is what a caller may
 //! see; the cause chain of internal errors goes to the log, once, and never into a response.
 
+use std::sync::Arc;
+
 use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
@@ -23,7 +25,8 @@ pub enum AppError {
     /// 404 — also for rows of another tenant: never reveal that they exist.
     #[error("not found")]
     NotFound,
-    /// 503 — a dependency (the database) is down; the caller should retry.
+    /// 503 — a dependency (the database) cannot be reached or did not answer in time; the caller
+    /// should retry.
     #[error("service unavailable, try again")]
     Unavailable(#[source] anyhow::Error),
     /// 500 — logged with its cause chain, shown generically.
@@ -32,6 +35,17 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// A failed database step: 503 if the database cannot be reached (a pool timeout, a closed pool,
+    /// a broken or refused connection, a server shutting down or full), so that the caller retries;
+    /// 500 for any other database error, which a retry would not cure.
+    pub fn from_database(error: anyhow::Error) -> Self {
+        if database_unreachable(&error) {
+            Self::Unavailable(error)
+        } else {
+            Self::Internal(error)
+        }
+    }
+
     fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -46,8 +60,38 @@ impl AppError {
 
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
-        Self::Internal(error.into())
+        Self::from_database(error.into())
     }
+}
+
+/// Whether a `sqlx::Error` in `error`'s chain says the database cannot be reached. The event log
+/// shares one error among the requests of a batch, so it may be an `Arc<sqlx::Error>`.
+fn database_unreachable(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        let sqlx_error = cause.downcast_ref::<sqlx::Error>().or_else(|| {
+            cause
+                .downcast_ref::<Arc<sqlx::Error>>()
+                .map(|shared| &**shared)
+        });
+        sqlx_error.is_some_and(|error| match error {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(error) => {
+                error.code().is_some_and(|code| is_unreachable_code(&code))
+            }
+            _ => false,
+        })
+    })
+}
+
+/// SQLSTATEs for a server that cannot take the query: connection exceptions (class 08), shutting
+/// down or starting up (57P01–57P03), out of connections (53300).
+/// <https://www.postgresql.org/docs/current/errcodes-appendix.html>
+fn is_unreachable_code(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
 }
 
 impl IntoResponse for AppError {
@@ -58,5 +102,57 @@ impl IntoResponse for AppError {
             _ => {}
         }
         (self.status(), self.to_string()).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+
+    use anyhow::Context;
+
+    use super::*;
+
+    fn status_of(error: anyhow::Error) -> StatusCode {
+        AppError::from_database(error).status()
+    }
+
+    #[test]
+    fn an_unreachable_database_is_unavailable_whatever_the_context() {
+        let refused = || sqlx::Error::Io(io::Error::from(io::ErrorKind::ConnectionRefused));
+        for error in [
+            anyhow::Error::from(sqlx::Error::PoolTimedOut),
+            anyhow::Error::from(sqlx::Error::PoolClosed),
+            Err::<(), _>(refused())
+                .context("acquire connection")
+                .context("look up Meta app")
+                .unwrap_err(),
+            anyhow::Error::new(Arc::new(refused())).context("store webhook event"),
+        ] {
+            assert_eq!(status_of(error), StatusCode::SERVICE_UNAVAILABLE);
+        }
+    }
+
+    #[test]
+    fn any_other_database_error_is_internal() {
+        for error in [
+            anyhow::Error::from(sqlx::Error::Protocol("unexpected message".into())),
+            anyhow::Error::from(sqlx::Error::ColumnNotFound("id".into())),
+            anyhow::Error::new(Arc::new(sqlx::Error::RowNotFound)).context("store webhook event"),
+            anyhow::anyhow!("the event log writer has stopped"),
+        ] {
+            assert_eq!(status_of(error), StatusCode::INTERNAL_SERVER_ERROR);
+        }
+    }
+
+    #[test]
+    fn connection_sqlstates_are_unreachable_and_data_errors_are_not() {
+        for code in ["08006", "08001", "57P01", "57P03", "53300"] {
+            assert!(is_unreachable_code(code), "{code}");
+        }
+        // 22021: invalid byte sequence (a NUL in a text parameter); 23505: unique violation.
+        for code in ["22021", "23505", "40001", "57014"] {
+            assert!(!is_unreachable_code(code), "{code}");
+        }
     }
 }

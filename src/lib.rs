@@ -12,7 +12,7 @@ pub mod db;
 pub mod domain;
 /// Errors and how they become HTTP responses.
 pub mod error;
-/// The HTTP router and its handlers.
+/// The HTTP router, its handlers, and serving them over TCP.
 pub mod http;
 /// Storing and applying Meta's webhooks.
 pub mod ingest;

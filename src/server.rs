@@ -11,7 +11,10 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     config::Config,
     db,
-    http::{AppState, app},
+    http::{
+        AppState, app,
+        serve::{self, ConnectionLimits},
+    },
     ingest::{event_log::EventLog, worker},
     outbox::worker::{Outbox, OutboxConfig},
     whatsapp::graph::GraphClient,
@@ -24,6 +27,7 @@ const APPLIERS: usize = 2;
 
 /// Runs the service until a shutdown signal.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let limits = ConnectionLimits::default().within_open_files(serve::raise_open_file_limit());
     let pool = db::connect(&config.database_url).await?;
     db::migrate(&pool).await?;
 
@@ -52,13 +56,15 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.bind_addr)
         .await
         .with_context(|| format!("listen on {}", config.bind_addr))?;
-    tracing::info!(addr = %config.bind_addr, public_url = %config.public_url, "switchboard is listening");
+    tracing::info!(
+        addr = %config.bind_addr,
+        public_url = %config.public_url,
+        max_connections = limits.max_connections,
+        "switchboard is listening"
+    );
     print_welcome(&config);
     let router = app(AppState::new(pool.clone(), config, events));
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serve HTTP")?;
+    serve::serve(listener, router, limits, shutdown_signal()).await;
 
     // The router (and with it every EventLog handle) is gone: the writer commits what is queued
     // and ends; the appliers finish their batch; the sender lets in-flight sends finish.

@@ -9,6 +9,22 @@ use sqlx::{PgConnection, PgPool};
 
 use crate::{crypto::Cipher, ttl_cache::TtlCache};
 
+/// How sandbox apps' ids begin (`sandbox-app-{tenant id}`): Switchboard's own, never Meta's.
+pub const SANDBOX_APP_PREFIX: &str = "sandbox-app-";
+
+/// The most digits accepted in an App ID; Meta's have 15 or 16.
+const MAX_APP_ID_DIGITS: usize = 32;
+
+/// Whether `meta_app_id` can name an app: Meta's App IDs are decimal digits, sandbox apps'
+/// [`SANDBOX_APP_PREFIX`] and digits. Anything else names no app, and is refused before it reaches
+/// the database (where, say, a NUL byte is an error rather than a miss).
+pub fn is_app_id(meta_app_id: &str) -> bool {
+    let digits = meta_app_id
+        .strip_prefix(SANDBOX_APP_PREFIX)
+        .unwrap_or(meta_app_id);
+    (1..=MAX_APP_ID_DIGITS).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// An app with its secrets opened, for verifying webhooks.
 pub struct AppCredentials {
     pub id: i64,
@@ -56,6 +72,12 @@ pub async fn ensure(
     meta_app_id: &str,
     secrets: Option<AppSecrets>,
 ) -> anyhow::Result<i64> {
+    if !is_app_id(meta_app_id) {
+        // Its webhooks could never reach it: the endpoint answers 404 for such an id.
+        bail!(
+            "{meta_app_id:?} is not a Meta App ID (decimal digits, as the app dashboard shows it)"
+        );
+    }
     let existing = sqlx::query!(
         "select id, tenant_id from meta_apps where meta_app_id = $1",
         meta_app_id
@@ -161,5 +183,34 @@ impl AppDirectory {
         let app = Arc::new(app);
         self.cache.insert(meta_app_id.to_owned(), app.clone());
         Ok(Some(app))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_ids_are_metas_digits_or_a_sandbox_apps_id() {
+        for id in ["1234567890", "1048576000000001", "1", "sandbox-app-7"] {
+            assert!(is_app_id(id), "{id}");
+        }
+        let too_long = "9".repeat(MAX_APP_ID_DIGITS + 1);
+        for id in [
+            "",
+            "\0",
+            "12\x0034",
+            "abc",
+            "12a",
+            "-1",
+            " 1",
+            "1 ",
+            "sandbox-app-",
+            "sandbox-app-x",
+            "sandbox-7",
+            &too_long,
+        ] {
+            assert!(!is_app_id(id), "{id:?}");
+        }
     }
 }

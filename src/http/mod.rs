@@ -1,7 +1,8 @@
-//! The HTTP surface: shared state, the router and its layer stack. `app(state)` is a plain function
-//! so tests can drive the real router without a socket.
+//! The HTTP surface: shared state, the router and its layer stack, and serving it over TCP.
+//! `app(state)` is a plain function so tests can drive the real router without a socket.
 
 mod health;
+pub mod serve;
 mod webhook;
 
 use std::{sync::Arc, time::Duration};

@@ -3,11 +3,13 @@
 //! 200; applying it happens in the background (see `ingest`).
 //! <https://developers.facebook.com/docs/graph-api/webhooks/getting-started>
 
+use std::time::Duration;
+
 use axum::{
     Router,
     body::Bytes,
-    extract::{DefaultBodyLimit, Path, Query, State},
-    http::{HeaderMap, StatusCode, header},
+    extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State},
+    http::{HeaderMap, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
     routing::get,
 };
@@ -17,12 +19,18 @@ use subtle::ConstantTimeEq;
 
 use super::AppState;
 use crate::{
+    domain::apps,
     error::{AppError, Result},
     whatsapp::signature,
 };
 
 /// Meta's payloads stay under 3 MB; anything larger is refused with 413.
 const MAX_BODY: usize = 3_000_000;
+
+/// How long a request may wait on the database (the app lookup and the append together) before it
+/// is answered 503. While the database is down each step would otherwise wait out the pool's 5 s
+/// acquire timeout; answering sooner gets Meta retrying sooner and keeps requests from piling up.
+const DATABASE_DEADLINE: Duration = Duration::from_secs(2);
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -31,6 +39,21 @@ pub fn router() -> Router<AppState> {
             get(verify_subscription).post(receive_notification),
         )
         .layer(DefaultBodyLimit::max(MAX_BODY))
+}
+
+/// The `{app_id}` in the path, if it can name an app ([`apps::is_app_id`]): anything else is 404
+/// for both methods, and never reaches the database.
+struct AppId(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for AppId {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(app_id)) if apps::is_app_id(&app_id) => Ok(Self(app_id)),
+            _ => Err(AppError::NotFound),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -46,14 +69,17 @@ struct Handshake {
 /// Echoes `hub.challenge` when `hub.verify_token` is this app's token; 403 otherwise.
 async fn verify_subscription(
     State(state): State<AppState>,
-    Path(app_id): Path<String>,
+    AppId(app_id): AppId,
     Query(handshake): Query<Handshake>,
 ) -> Result<Response> {
-    let app = state
-        .apps
-        .credentials(&app_id)
-        .await
-        .map_err(AppError::Unavailable)?;
+    let app = within_deadline(async {
+        state
+            .apps
+            .credentials(&app_id)
+            .await
+            .map_err(AppError::from_database)
+    })
+    .await?;
     let token_matches = |token: &str| {
         app.as_ref().is_some_and(|app| {
             bool::from(
@@ -85,31 +111,59 @@ async fn verify_subscription(
 }
 
 /// Verifies, stores and acknowledges a notification. 401 for a missing or wrong signature, 404 for
-/// an unknown app, 503 if it cannot be stored (so Meta delivers it again).
+/// an unknown app, 503 if the database cannot be reached or does not answer within
+/// [`DATABASE_DEADLINE`] (so Meta delivers it again), 500 for any other failure to store it.
 async fn receive_notification(
     State(state): State<AppState>,
-    Path(app_id): Path<String>,
+    AppId(app_id): AppId,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode> {
-    let app = state
-        .apps
-        .credentials(&app_id)
+    within_deadline(async {
+        let app = state
+            .apps
+            .credentials(&app_id)
+            .await
+            .map_err(AppError::from_database)?
+            .ok_or(AppError::NotFound)?;
+        let verified = signature_header(&headers).and_then(|header| {
+            signature::verify(app.app_secret.expose_secret().as_bytes(), header, &body)
+        });
+        if let Err(error) = verified {
+            tracing::warn!(app_id, %error, "rejected webhook with a bad signature");
+            return Err(AppError::Unauthorized("invalid X-Hub-Signature-256"));
+        }
+        // Past the deadline the append is abandoned, not undone: the event log may still commit
+        // it with its batch. Meta then delivers it again, and the copy is harmless, since applying
+        // is idempotent (unique keys on message and status ids).
+        state
+            .events
+            .append(app.id, body)
+            .await
+            .map_err(AppError::from_database)?;
+        Ok(StatusCode::OK)
+    })
+    .await
+}
+
+/// Runs a request's database work, or answers 503 once it has taken [`DATABASE_DEADLINE`].
+async fn within_deadline<T>(work: impl Future<Output = Result<T>>) -> Result<T> {
+    tokio::time::timeout(DATABASE_DEADLINE, work)
         .await
-        .map_err(AppError::Unavailable)?
-        .ok_or(AppError::NotFound)?;
-    let header = headers
-        .get(signature::HEADER)
-        .and_then(|value| value.to_str().ok());
-    if let Err(error) = signature::verify(app.app_secret.expose_secret().as_bytes(), header, &body)
-    {
-        tracing::warn!(app_id, %error, "rejected webhook with a bad signature");
-        return Err(AppError::Unauthorized("invalid X-Hub-Signature-256"));
+        .unwrap_or_else(|_| {
+            Err(AppError::Unavailable(anyhow::anyhow!(
+                "the database did not answer within {DATABASE_DEADLINE:?}"
+            )))
+        })
+}
+
+/// The one `X-Hub-Signature-256` value (`None` if absent or not text); refused when repeated, even
+/// if a copy is valid, since a proxy or another reader may check a different copy than we do.
+fn signature_header(headers: &HeaderMap) -> Result<Option<&str>, signature::SignatureError> {
+    let mut values = headers.get_all(signature::HEADER).iter();
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(signature::SignatureError::Repeated);
     }
-    state
-        .events
-        .append(app.id, body)
-        .await
-        .map_err(AppError::Unavailable)?;
-    Ok(StatusCode::OK)
+    Ok(first.and_then(|value| value.to_str().ok()))
 }

@@ -48,7 +48,8 @@ impl EventLog {
         receipt
             .await
             .context("the event log writer has stopped")?
-            .map_err(|e| anyhow::anyhow!("store webhook event: {e}"))
+            // The error itself, not its text, so callers can tell an unreachable database apart.
+            .map_err(|error| anyhow::Error::new(error).context("store webhook event"))
     }
 }
 

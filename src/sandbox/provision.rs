@@ -27,7 +27,7 @@ pub async fn create_number(
     cipher: &Cipher,
     tenant_id: i64,
 ) -> anyhow::Result<SandboxNumber> {
-    let meta_app_id = format!("sandbox-app-{tenant_id}");
+    let meta_app_id = format!("{}{tenant_id}", apps::SANDBOX_APP_PREFIX);
     let secrets = AppSecrets {
         app_secret: SecretKey::generate_material().into(),
         verify_token: SecretKey::generate_material().into(),

@@ -13,6 +13,9 @@ pub const HEADER: &str = "x-hub-signature-256";
 pub enum SignatureError {
     #[error("missing X-Hub-Signature-256 header")]
     Missing,
+    /// Meta sends one; with several, whoever else reads the request might check another copy.
+    #[error("more than one X-Hub-Signature-256 header")]
+    Repeated,
     #[error("X-Hub-Signature-256 is not of the form sha256=<hex>")]
     Malformed,
     #[error("X-Hub-Signature-256 does not match the body")]

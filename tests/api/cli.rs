@@ -184,6 +184,36 @@ async fn cli_errors_are_one_clear_line_and_a_failing_exit(pool: PgPool) {
 }
 
 #[sqlx::test]
+async fn number_add_refuses_an_app_id_that_meta_could_not_have_issued(pool: PgPool) {
+    let cli = Cli::new(&pool);
+    cli.run(&["tenant", "create", "--name", "Acme"], &[]).await;
+    let args = [
+        "number",
+        "add",
+        "--tenant",
+        "acme",
+        "--app-id",
+        "my-app",
+        "--phone-number-id",
+        "2",
+        "--waba-id",
+        "3",
+    ];
+    let output = cli.run(&args, &SECRETS).await;
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("\"my-app\" is not a Meta App ID"),
+        "{}",
+        stderr(&output)
+    );
+    let apps: i64 = sqlx::query_scalar("select count(*) from meta_apps")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(apps, 0);
+}
+
+#[sqlx::test]
 async fn user_create_stores_an_argon2_hash_of_the_password(pool: PgPool) {
     let cli = Cli::new(&pool);
     cli.run(&["tenant", "create", "--name", "Acme"], &[]).await;

@@ -2,6 +2,7 @@
 
 mod change_events;
 mod cli;
+mod connections;
 mod corpus;
 mod fake_graph;
 mod graph_client;

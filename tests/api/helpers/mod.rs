@@ -6,7 +6,7 @@ mod sending;
 
 pub use sending::*;
 
-use std::{future::IntoFuture, sync::Arc};
+use std::sync::Arc;
 
 use axum::{
     Router,
@@ -24,7 +24,10 @@ use switchboard::{
         numbers::{self, NewNumber},
         tenants,
     },
-    http::{AppState, app},
+    http::{
+        AppState, app,
+        serve::{self, ConnectionLimits},
+    },
     ingest::{apply, event_log::EventLog, worker},
     whatsapp::signature,
 };
@@ -68,6 +71,13 @@ pub fn test_config() -> Config {
 impl TestApp {
     /// A tenant `acme` with app [`META_APP_ID`] and number [`PHONE_NUMBER_ID`] in WABA [`WABA_ID`].
     pub async fn new(pool: PgPool) -> Self {
+        Self::with_limits(pool, ConnectionLimits::default()).await
+    }
+
+    /// [`TestApp::new`], served over HTTP within `limits` (as `switchboard serve` serves it).
+    pub async fn with_limits(pool: PgPool, limits: ConnectionLimits) -> Self {
+        // Tests that hold many connections open need more descriptors than the usual soft limit.
+        serve::raise_open_file_limit();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let mut config = test_config();
         config.bind_addr = listener.local_addr().unwrap();
@@ -75,9 +85,12 @@ impl TestApp {
         let (events, _writer) = EventLog::start(pool.clone(), appended.clone());
         let router = app(AppState::new(pool.clone(), config.clone(), events));
         let shutdown = CancellationToken::new();
-        let server = axum::serve(listener, router.clone())
-            .with_graceful_shutdown(shutdown.clone().cancelled_owned());
-        tokio::spawn(server.into_future());
+        tokio::spawn(serve::serve(
+            listener,
+            router.clone(),
+            limits,
+            shutdown.clone().cancelled_owned(),
+        ));
         let mut test = Self {
             pool,
             router,
@@ -168,6 +181,23 @@ impl TestApp {
         let body = body.into();
         let signature = signature::sign(APP_SECRET.as_bytes(), &body);
         self.post_webhook(META_APP_ID, body, Some(signature)).await
+    }
+
+    /// POSTs `body` signed with the test app's secret over real HTTP, as Meta would. Gives up
+    /// (failing the test) if there is no answer within five seconds.
+    pub async fn post_signed_over_http(&self, body: impl Into<Vec<u8>>) -> StatusCode {
+        let body = body.into();
+        let signature = signature::sign(APP_SECRET.as_bytes(), &body);
+        reqwest::Client::new()
+            .post(format!("{}/webhooks/whatsapp/{META_APP_ID}", self.url))
+            .header("content-type", "application/json")
+            .header(signature::HEADER, signature)
+            .body(body)
+            .timeout(std::time::Duration::from_secs(5))
+            .send()
+            .await
+            .expect("an answer over HTTP")
+            .status()
     }
 
     /// Posts a signed webhook, expects 200, and applies everything pending.
