@@ -4,7 +4,7 @@ use std::{net::SocketAddr, path::Path};
 
 use anyhow::{Context, bail};
 
-use crate::crypto::SecretKey;
+use crate::crypto::{Cipher, SecretKey};
 
 /// Where the development secret key is kept when `SECRET_KEY` is unset (git-ignored).
 const DEV_SECRET_KEY_FILE: &str = ".switchboard-secret-key";
@@ -23,7 +23,10 @@ pub struct Config {
     pub bind_addr: SocketAddr,
     /// Externally visible base URL, without a trailing slash.
     pub public_url: String,
+    /// Seals secrets at rest (`SECRET_KEY`).
     pub secret_key: SecretKey,
+    /// The key being rotated away from (`SECRET_KEY_PREVIOUS`): opens secrets, never seals them.
+    pub previous_secret_key: Option<SecretKey>,
     /// Base URL of Meta's Graph API, without a trailing slash.
     pub meta_graph_url: String,
     pub meta_api_version: String,
@@ -52,12 +55,17 @@ impl Config {
             }
             None => development_secret_key(Path::new(DEV_SECRET_KEY_FILE))?,
         };
+        let previous_secret_key = var("SECRET_KEY_PREVIOUS")
+            .map(|material| SecretKey::from_material(&material))
+            .transpose()
+            .context("SECRET_KEY_PREVIOUS")?;
         Ok(Self {
             database_url: var("DATABASE_URL")
                 .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/switchboard".into()),
             bind_addr,
             public_url: public_url.trim_end_matches('/').to_owned(),
             secret_key,
+            previous_secret_key,
             meta_graph_url: var("META_GRAPH_URL")
                 .unwrap_or_else(|| "https://graph.facebook.com".into())
                 .trim_end_matches('/')
@@ -69,6 +77,11 @@ impl Config {
 }
 
 impl Config {
+    /// The cipher for secrets at rest: seals with `SECRET_KEY`, opens with it or `SECRET_KEY_PREVIOUS`.
+    pub fn cipher(&self) -> Cipher {
+        Cipher::new(&self.secret_key, self.previous_secret_key.as_ref())
+    }
+
     /// This server as other processes on the same machine reach it (the CLI, the embedded sandbox):
     /// `BIND_ADDR`, with an unspecified address (0.0.0.0, ::) replaced by loopback.
     pub fn internal_url(&self) -> String {
