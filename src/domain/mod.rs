@@ -5,6 +5,7 @@ pub mod audit;
 pub mod conversations;
 pub mod messages;
 pub mod numbers;
+pub mod secrets;
 pub mod templates;
 pub mod tenants;
 pub mod users;
