@@ -1,10 +1,11 @@
-//! Configuration from environment variables (and `.env`), each documented in `.env.example`.
+//! Configuration from environment variables (and `.env`), each documented in `.env.example`. Its
+//! `Debug` output is safe to log: secret keys and the database password are redacted.
 
-use std::{net::SocketAddr, path::Path};
+use std::{fmt, net::SocketAddr, path::Path};
 
 use anyhow::{Context, bail};
 
-use crate::crypto::SecretKey;
+use crate::crypto::{Cipher, SecretKey};
 
 /// Where the development secret key is kept when `SECRET_KEY` is unset (git-ignored).
 const DEV_SECRET_KEY_FILE: &str = ".switchboard-secret-key";
@@ -17,13 +18,16 @@ pub enum Environment {
 }
 
 /// Everything the service reads from its environment.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Config {
     pub database_url: String,
     pub bind_addr: SocketAddr,
     /// Externally visible base URL, without a trailing slash.
     pub public_url: String,
+    /// Seals secrets at rest (`SECRET_KEY`).
     pub secret_key: SecretKey,
+    /// The key being rotated away from (`SECRET_KEY_PREVIOUS`): opens secrets, never seals them.
+    pub previous_secret_key: Option<SecretKey>,
     /// Base URL of Meta's Graph API, without a trailing slash.
     pub meta_graph_url: String,
     pub meta_api_version: String,
@@ -52,12 +56,17 @@ impl Config {
             }
             None => development_secret_key(Path::new(DEV_SECRET_KEY_FILE))?,
         };
+        let previous_secret_key = var("SECRET_KEY_PREVIOUS")
+            .map(|material| SecretKey::from_material(&material))
+            .transpose()
+            .context("SECRET_KEY_PREVIOUS")?;
         Ok(Self {
             database_url: var("DATABASE_URL")
                 .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/switchboard".into()),
             bind_addr,
             public_url: public_url.trim_end_matches('/').to_owned(),
             secret_key,
+            previous_secret_key,
             meta_graph_url: var("META_GRAPH_URL")
                 .unwrap_or_else(|| "https://graph.facebook.com".into())
                 .trim_end_matches('/')
@@ -69,6 +78,11 @@ impl Config {
 }
 
 impl Config {
+    /// The cipher for secrets at rest: seals with `SECRET_KEY`, opens with it or `SECRET_KEY_PREVIOUS`.
+    pub fn cipher(&self) -> Cipher {
+        Cipher::new(&self.secret_key, self.previous_secret_key.as_ref())
+    }
+
     /// This server as other processes on the same machine reach it (the CLI, the embedded sandbox):
     /// `BIND_ADDR`, with an unspecified address (0.0.0.0, ::) replaced by loopback.
     pub fn internal_url(&self) -> String {
@@ -83,6 +97,52 @@ impl Config {
     pub fn sandbox_graph_url(&self) -> String {
         format!("{}/sandbox/graph", self.internal_url())
     }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &redact_password(&self.database_url))
+            .field("bind_addr", &self.bind_addr)
+            .field("public_url", &self.public_url)
+            .field("secret_key", &self.secret_key)
+            .field("previous_secret_key", &self.previous_secret_key)
+            .field("meta_graph_url", &self.meta_graph_url)
+            .field("meta_api_version", &self.meta_api_version)
+            .field("environment", &self.environment)
+            .finish()
+    }
+}
+
+/// A database URL with its password (in the user info or a `password` parameter) replaced by `***`.
+/// Anything that does not parse as a URL, or has an `@` after the host (a password that was not
+/// percent-encoded may have spilled there), is redacted whole: better too much than a leak.
+fn redact_password(database_url: &str) -> String {
+    const REDACTED: &str = "***";
+    let Ok(mut url) = url::Url::parse(database_url) else {
+        return "<redacted: not a URL>".into();
+    };
+    if url[url::Position::BeforeHost..].contains('@') {
+        return "<redacted: unusual URL>".into();
+    }
+    if url.password().is_some() && url.set_password(Some(REDACTED)).is_err() {
+        return "<redacted: unusual URL>".into();
+    }
+    if url.query_pairs().any(|(name, _)| name == "password") {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(name, value)| {
+                let value = if name == "password" {
+                    REDACTED.into()
+                } else {
+                    value.into_owned()
+                };
+                (name.into_owned(), value)
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    url.into()
 }
 
 /// A non-empty environment variable.
@@ -131,5 +191,54 @@ mod tests {
         let sealed = first.cipher().seal(b"token", "test");
         assert_eq!(second.cipher().open(&sealed, "test").unwrap(), b"token");
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    fn config(database_url: &str) -> Config {
+        Config {
+            database_url: database_url.into(),
+            bind_addr: "127.0.0.1:8080".parse().unwrap(),
+            public_url: "http://127.0.0.1:8080".into(),
+            secret_key: SecretKey::from_material("a secret key of thirty-two chars or more")
+                .unwrap(),
+            previous_secret_key: Some(
+                SecretKey::from_material("the previous key, also thirty-two chars").unwrap(),
+            ),
+            meta_graph_url: "https://graph.facebook.com".into(),
+            meta_api_version: "v23.0".into(),
+            environment: Environment::Production,
+        }
+    }
+
+    #[test]
+    fn debug_output_hides_the_database_password_and_the_keys() {
+        let debug = format!(
+            "{:?}",
+            config("postgres://inbox:hunter2@db.internal:5432/switchboard")
+        );
+        assert!(
+            debug.contains("postgres://inbox:***@db.internal:5432/switchboard"),
+            "{debug}"
+        );
+        assert!(!debug.contains("hunter2"));
+        assert!(!debug.contains("thirty-two"));
+        assert!(debug.contains("previous_secret_key: Some(SecretKey(<redacted>))"));
+    }
+
+    #[test]
+    fn a_password_in_the_query_or_an_odd_url_is_redacted_too() {
+        assert_eq!(
+            redact_password("postgres://inbox@db/switchboard?password=hunter2&sslmode=require"),
+            "postgres://inbox@db/switchboard?password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact_password("postgres://postgres@127.0.0.1:5432/switchboard"),
+            "postgres://postgres@127.0.0.1:5432/switchboard"
+        );
+        for odd in [
+            "postgres://inbox:12/hunter@2@db/x",
+            "host=db password=hunter2",
+        ] {
+            assert!(!redact_password(odd).contains("hunter"), "{odd}");
+        }
     }
 }

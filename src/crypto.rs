@@ -1,34 +1,71 @@
-//! Secrets at rest: `SECRET_KEY` derives the keys; app secrets and access tokens are sealed with
-//! XChaCha20-Poly1305 (random 192-bit nonce, stored in front of the ciphertext). The associated data
-//! names the column and row a ciphertext belongs to, so a sealed value cannot be moved to another.
+//! Secrets at rest. `SECRET_KEY` (and, while it is being rotated, `SECRET_KEY_PREVIOUS`) derives the
+//! keys with HKDF-SHA256; app secrets and access tokens are sealed with XChaCha20-Poly1305. The
+//! associated data names the column and row a ciphertext belongs to, so a sealed value cannot be
+//! moved to another.
+//!
+//! A sealed value is `0x02 | key id (4 bytes) | nonce (24) | ciphertext and tag (16)`. The key id is a
+//! fingerprint of the key that sealed it, so the cipher knows which configured key opens it; the
+//! version byte and key id are authenticated too (they lead the associated data), so altering them
+//! makes the value fail to open. Values are always sealed with the current key.
+//!
+//! Values written before versioning (`nonce | ciphertext and tag`, under an HMAC-derived key) still
+//! open. Their random nonce can begin like a version 2 header (one chance in 2^40 per configured key),
+//! so the header only decides what is tried first: a value whose header names a configured key is
+//! opened as version 2, and when it has no such header, or that fails, as a legacy value with each
+//! configured key. The AEAD tag is the judge: a value authenticates under at most one reading (barring
+//! a 2^-128 forgery), so detection never guesses wrong; a collision costs one extra decryption.
+//! Legacy values are rewritten by `switchboard secrets rotate` only, never on read: opening a secret
+//! stays a read, and one explicit, audited step changes what is stored.
 
-use anyhow::{Context, bail};
+use std::fmt;
+
+use anyhow::{Context, anyhow, bail};
 use chacha20poly1305::{
     XChaCha20Poly1305, XNonce,
     aead::{Aead, KeyInit, OsRng, Payload, rand_core::RngCore},
 };
+use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
+/// The format written today; legacy values have no version byte.
+const VERSION: u8 = 2;
+const KEY_ID_LEN: usize = 4;
+const HEADER_LEN: usize = 1 + KEY_ID_LEN;
 const NONCE_LEN: usize = 24;
+const TAG_LEN: usize = 16;
+/// HKDF's extract salt: fixed, as RFC 5869 allows; it only separates Switchboard from other uses of
+/// the same key material.
+const HKDF_SALT: &[u8] = b"switchboard SECRET_KEY";
+const SEAL_PURPOSE: &str = "switchboard secrets at rest v2";
+const KEY_ID_PURPOSE: &str = "switchboard key id";
+/// The purpose the legacy derivation sealed with; kept so that legacy values still open.
+const LEGACY_SEAL_PURPOSE: &str = "switchboard secrets at rest v1";
 
 /// The service's master key. Its `Debug` output never shows the key.
 #[derive(Clone)]
-pub struct SecretKey([u8; 32]);
+pub struct SecretKey {
+    hkdf: Hkdf<Sha256>,
+    /// SHA-256 of the key material: the root of the legacy derivation.
+    legacy_root: [u8; 32],
+}
 
-impl std::fmt::Debug for SecretKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SecretKey(<redacted>)")
     }
 }
 
 impl SecretKey {
-    /// Derives the master key from `SECRET_KEY` text (at least 32 characters).
+    /// Reads the master key from `SECRET_KEY` text (at least 32 characters).
     pub fn from_material(material: &str) -> anyhow::Result<Self> {
         if material.len() < 32 {
             bail!("the secret key must be at least 32 characters (try: openssl rand -hex 32)");
         }
-        Ok(Self(Sha256::digest(material.as_bytes()).into()))
+        Ok(Self {
+            hkdf: Hkdf::new(Some(HKDF_SALT), material.as_bytes()),
+            legacy_root: Sha256::digest(material.as_bytes()).into(),
+        })
     }
 
     /// Fresh random key material (64 hex characters).
@@ -38,56 +75,116 @@ impl SecretKey {
         hex::encode(bytes)
     }
 
-    /// A sub-key for one purpose, so that no two uses share a key.
+    /// A sub-key for one purpose (HKDF-SHA256, the purpose as its info), so no two uses share a key.
     pub fn derive(&self, purpose: &str) -> [u8; 32] {
-        let mut mac =
-            <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key size");
+        let mut key = [0u8; 32];
+        self.hkdf
+            .expand(purpose.as_bytes(), &mut key)
+            .expect("HKDF-SHA256 expands to up to 8160 bytes");
+        key
+    }
+
+    /// The fingerprint that names this key in the values it seals; it reveals nothing of the key.
+    pub fn id(&self) -> KeyId {
+        let mut id = [0u8; KEY_ID_LEN];
+        self.hkdf
+            .expand(KEY_ID_PURPOSE.as_bytes(), &mut id)
+            .expect("HKDF-SHA256 expands to up to 8160 bytes");
+        KeyId(id)
+    }
+
+    /// The sub-key derivation used before HKDF: HMAC-SHA256 keyed with SHA-256 of the material.
+    fn derive_legacy(&self, purpose: &str) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.legacy_root)
+            .expect("HMAC takes any key size");
         mac.update(purpose.as_bytes());
         mac.finalize().into_bytes().into()
     }
 
-    /// The cipher that seals secrets stored in the database.
+    /// A cipher with this key alone (it opens legacy values sealed with this key too).
     pub fn cipher(&self) -> Cipher {
-        Cipher(XChaCha20Poly1305::new(
-            &self.derive("switchboard secrets at rest v1").into(),
-        ))
+        Cipher::new(self, None)
     }
 }
 
-/// Seals and opens secrets stored in the database.
+/// The short fingerprint of a key, written in front of every value it seals (hex when shown).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct KeyId([u8; KEY_ID_LEN]);
+
+impl fmt::Display for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+impl fmt::Debug for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyId({self})")
+    }
+}
+
+/// Seals secrets stored in the database with the current key, and opens them with the current or
+/// the previous key, in the current or the legacy format.
 #[derive(Clone)]
-pub struct Cipher(XChaCha20Poly1305);
+pub struct Cipher {
+    current: Keys,
+    previous: Option<Keys>,
+}
+
+/// What one master key seals and opens with.
+#[derive(Clone)]
+struct Keys {
+    id: KeyId,
+    aead: XChaCha20Poly1305,
+    legacy: XChaCha20Poly1305,
+}
+
+impl Keys {
+    fn new(key: &SecretKey) -> Self {
+        Self {
+            id: key.id(),
+            aead: XChaCha20Poly1305::new(&key.derive(SEAL_PURPOSE).into()),
+            legacy: XChaCha20Poly1305::new(&key.derive_legacy(LEGACY_SEAL_PURPOSE).into()),
+        }
+    }
+}
 
 impl Cipher {
-    /// Encrypts `plaintext`, bound to `context` (e.g. `meta_apps.app_secret:1234`).
-    pub fn seal(&self, plaintext: &[u8], context: &str) -> Vec<u8> {
-        let mut nonce = [0u8; NONCE_LEN];
-        OsRng.fill_bytes(&mut nonce);
-        let payload = Payload {
-            msg: plaintext,
-            aad: context.as_bytes(),
-        };
-        let ciphertext = self
-            .0
-            .encrypt(XNonce::from_slice(&nonce), payload)
-            .expect("XChaCha20-Poly1305 encryption of an in-memory buffer cannot fail");
-        [nonce.as_slice(), &ciphertext].concat()
+    /// Seals with `current`; opens with `current` or `previous` (set while rotating keys).
+    pub fn new(current: &SecretKey, previous: Option<&SecretKey>) -> Self {
+        Self {
+            current: Keys::new(current),
+            previous: previous.map(Keys::new),
+        }
     }
 
-    /// Decrypts a value sealed with the same key and `context`.
-    pub fn open(&self, sealed: &[u8], context: &str) -> anyhow::Result<Vec<u8>> {
-        if sealed.len() < NONCE_LEN {
-            bail!("sealed value is too short");
-        }
-        let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
+    /// The id of the key that seals.
+    pub fn key_id(&self) -> KeyId {
+        self.current.id
+    }
+
+    /// Encrypts `plaintext` with the current key, bound to `context` (e.g. `meta_apps.app_secret:1234`).
+    pub fn seal(&self, plaintext: &[u8], context: &str) -> Vec<u8> {
+        let mut header = [VERSION; HEADER_LEN];
+        header[1..].copy_from_slice(&self.current.id.0);
+        let mut nonce = [0u8; NONCE_LEN];
+        OsRng.fill_bytes(&mut nonce);
+        let aad = [header.as_slice(), context.as_bytes()].concat();
         let payload = Payload {
-            msg: ciphertext,
-            aad: context.as_bytes(),
+            msg: plaintext,
+            aad: &aad,
         };
-        self.0
-            .decrypt(XNonce::from_slice(nonce), payload)
-            .ok()
-            .context("cannot decrypt a stored secret: was SECRET_KEY changed?")
+        let ciphertext = self
+            .current
+            .aead
+            .encrypt(XNonce::from_slice(&nonce), payload)
+            .expect("XChaCha20-Poly1305 encryption of an in-memory buffer cannot fail");
+        [header.as_slice(), &nonce, &ciphertext].concat()
+    }
+
+    /// Decrypts a value sealed with a configured key and the same `context`.
+    pub fn open(&self, sealed: &[u8], context: &str) -> anyhow::Result<Vec<u8>> {
+        Ok(self.unseal(sealed, context)?.0)
     }
 
     /// Decrypts a sealed UTF-8 secret.
@@ -101,6 +198,91 @@ impl Cipher {
             .context("stored secret is not UTF-8")?
             .into())
     }
+
+    /// The value sealed afresh with the current key in the current format, or `None` when it
+    /// already is: what key rotation writes back.
+    pub fn reseal(&self, sealed: &[u8], context: &str) -> anyhow::Result<Option<Vec<u8>>> {
+        let (plaintext, up_to_date) = self.unseal(sealed, context)?;
+        Ok((!up_to_date).then(|| self.seal(&plaintext, context)))
+    }
+
+    /// Opens `sealed` (see the module docs for the order), and says whether it was sealed with the
+    /// current key in the current format.
+    fn unseal(&self, sealed: &[u8], context: &str) -> anyhow::Result<(Vec<u8>, bool)> {
+        if let Some(id) = header_key_id(sealed) {
+            let (header, rest) = sealed.split_at(HEADER_LEN);
+            let aad = [header, context.as_bytes()].concat();
+            for (keys, current) in self.keys().filter(|(keys, _)| keys.id == id) {
+                if let Some(plaintext) = decrypt(&keys.aead, rest, &aad) {
+                    return Ok((plaintext, current));
+                }
+            }
+        }
+        for (keys, _) in self.keys() {
+            if let Some(plaintext) = decrypt(&keys.legacy, sealed, context.as_bytes()) {
+                return Ok((plaintext, false));
+            }
+        }
+        Err(self.failure(sealed))
+    }
+
+    /// The configured keys, each with whether it is the current one.
+    fn keys(&self) -> impl Iterator<Item = (&Keys, bool)> {
+        std::iter::once((&self.current, true)).chain(self.previous.iter().map(|keys| (keys, false)))
+    }
+
+    /// Why no configured key opens `sealed`, in one line an operator can act on.
+    fn failure(&self, sealed: &[u8]) -> anyhow::Error {
+        let configured = match &self.previous {
+            Some(previous) => format!(
+                "SECRET_KEY is key {}, SECRET_KEY_PREVIOUS key {}",
+                self.current.id, previous.id
+            ),
+            None => format!(
+                "SECRET_KEY is key {}, SECRET_KEY_PREVIOUS is unset",
+                self.current.id
+            ),
+        };
+        match header_key_id(sealed) {
+            Some(id) if self.keys().any(|(keys, _)| keys.id == id) => anyhow!(
+                "stored secret sealed with key {id} does not open: it was altered or belongs to another row"
+            ),
+            Some(id) => anyhow!(
+                "stored secret was sealed with key {id}, which is not configured ({configured}): \
+                 set that key as SECRET_KEY_PREVIOUS"
+            ),
+            None if sealed.len() < NONCE_LEN + TAG_LEN => {
+                anyhow!("stored secret is too short to be a sealed value")
+            }
+            None => anyhow!(
+                "stored secret (legacy format, no key id) opens with no configured key ({configured}): \
+                 was SECRET_KEY changed? set the old one as SECRET_KEY_PREVIOUS"
+            ),
+        }
+    }
+}
+
+/// The key id in a version 2 header, if `sealed` is long enough and starts with one.
+fn header_key_id(sealed: &[u8]) -> Option<KeyId> {
+    if sealed.len() < HEADER_LEN + NONCE_LEN + TAG_LEN || sealed[0] != VERSION {
+        return None;
+    }
+    let mut id = [0u8; KEY_ID_LEN];
+    id.copy_from_slice(&sealed[1..HEADER_LEN]);
+    Some(KeyId(id))
+}
+
+/// Decrypts `nonce | ciphertext and tag`; `None` when it does not authenticate.
+fn decrypt(aead: &XChaCha20Poly1305, sealed: &[u8], aad: &[u8]) -> Option<Vec<u8>> {
+    if sealed.len() < NONCE_LEN + TAG_LEN {
+        return None;
+    }
+    let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
+    let payload = Payload {
+        msg: ciphertext,
+        aad,
+    };
+    aead.decrypt(XNonce::from_slice(nonce), payload).ok()
 }
 
 #[cfg(test)]
@@ -110,6 +292,14 @@ mod tests {
     fn key() -> SecretKey {
         SecretKey::from_material("0123456789abcdef0123456789abcdef").unwrap()
     }
+
+    fn other_key() -> SecretKey {
+        SecretKey::from_material("another key of at least thirty-two chars").unwrap()
+    }
+
+    /// Sealed by the code before key versioning, with [`key`]: the format existing databases hold.
+    const LEGACY_SEALED: &str = "e01a6f94742f323ee9f05a267a929d95beb1d85a31e5cc9e8a184e2d3adcd34f\
+                                 24a127bf1fd147e8100daf3b60c1cb75b1aa3ca3adebaec195";
 
     #[test]
     fn sealed_values_open_with_the_same_context_only() {
@@ -130,10 +320,120 @@ mod tests {
     }
 
     #[test]
+    fn hkdf_derivation_is_stable() {
+        // Computed independently (RFC 5869 with Python's hmac): changing these loses every secret.
+        assert_eq!(
+            hex::encode(key().derive(SEAL_PURPOSE)),
+            "85f1c2333af1b1bf7d8e1d9f4020db27664da29d73cac0587a94628b678c82cf"
+        );
+        assert_eq!(key().id().to_string(), "b16df381");
+        assert_ne!(key().derive("a"), key().derive("b"));
+    }
+
+    #[test]
+    fn a_sealed_value_names_its_version_and_key() {
+        let sealed = key().cipher().seal(b"secret", "ctx");
+        assert_eq!(sealed[0], VERSION);
+        assert_eq!(sealed[1..HEADER_LEN], key().id().0);
+        assert_eq!(
+            sealed.len(),
+            HEADER_LEN + NONCE_LEN + b"secret".len() + TAG_LEN
+        );
+    }
+
+    #[test]
     fn another_key_cannot_open_a_sealed_value() {
         let sealed = key().cipher().seal(b"secret", "ctx");
-        let other = SecretKey::from_material("another key of at least thirty-two chars").unwrap();
-        assert!(other.cipher().open(&sealed, "ctx").is_err());
+        let error = other_key().cipher().open(&sealed, "ctx").unwrap_err();
+        assert!(error.to_string().contains(&key().id().to_string()));
+        assert!(error.to_string().contains("SECRET_KEY_PREVIOUS"));
+    }
+
+    #[test]
+    fn the_previous_key_opens_and_the_current_key_seals() {
+        let old = key().cipher().seal(b"secret", "ctx");
+        let rotating = Cipher::new(&other_key(), Some(&key()));
+        assert_eq!(rotating.open(&old, "ctx").unwrap(), b"secret");
+        let new = rotating.seal(b"secret", "ctx");
+        assert_eq!(new[1..HEADER_LEN], other_key().id().0);
+        assert_eq!(other_key().cipher().open(&new, "ctx").unwrap(), b"secret");
+    }
+
+    #[test]
+    fn a_legacy_value_from_the_old_derivation_opens() {
+        let legacy = hex::decode(LEGACY_SEALED).unwrap();
+        let context = "phone_numbers.access_token:1";
+        assert_eq!(
+            key().cipher().open(&legacy, context).unwrap(),
+            b"EAAG-legacy-token"
+        );
+        let rotating = Cipher::new(&other_key(), Some(&key()));
+        assert_eq!(
+            rotating.open(&legacy, context).unwrap(),
+            b"EAAG-legacy-token"
+        );
+        assert!(other_key().cipher().open(&legacy, context).is_err());
+    }
+
+    #[test]
+    fn a_legacy_value_whose_nonce_looks_like_a_header_still_opens() {
+        // Forge the 2^-40 case: find a legacy value whose nonce starts with the v2 header of the key.
+        let legacy = Keys::new(&key()).legacy;
+        let header = [[VERSION].as_slice(), &key().id().0].concat();
+        let mut nonce = [0u8; NONCE_LEN];
+        nonce[..HEADER_LEN].copy_from_slice(&header);
+        let payload = Payload {
+            msg: b"secret".as_slice(),
+            aad: b"ctx",
+        };
+        let ciphertext = legacy.encrypt(XNonce::from_slice(&nonce), payload).unwrap();
+        let sealed = [nonce.as_slice(), &ciphertext].concat();
+        assert_eq!(header_key_id(&sealed), Some(key().id()));
+        assert_eq!(key().cipher().open(&sealed, "ctx").unwrap(), b"secret");
+    }
+
+    #[test]
+    fn reseal_upgrades_legacy_and_previous_values_and_leaves_current_ones() {
+        let rotating = Cipher::new(&other_key(), Some(&key()));
+        let legacy = hex::decode(LEGACY_SEALED).unwrap();
+        let context = "phone_numbers.access_token:1";
+        let upgraded = rotating.reseal(&legacy, context).unwrap().unwrap();
+        assert_eq!(
+            other_key().cipher().open(&upgraded, context).unwrap(),
+            b"EAAG-legacy-token"
+        );
+        let previous = key().cipher().seal(b"secret", "ctx");
+        assert!(rotating.reseal(&previous, "ctx").unwrap().is_some());
+        assert!(rotating.reseal(&upgraded, context).unwrap().is_none());
+        // With one key, rotation only upgrades the format.
+        assert!(key().cipher().reseal(&legacy, context).unwrap().is_some());
+        assert!(key().cipher().reseal(&previous, "ctx").unwrap().is_none());
+    }
+
+    #[test]
+    fn a_tampered_version_or_key_id_fails_cleanly() {
+        let cipher = Cipher::new(&key(), Some(&other_key()));
+        let sealed = cipher.seal(b"secret", "ctx");
+        // The other configured key's id: tried with that key, refused by the tag.
+        let mut swapped = sealed.clone();
+        swapped[1..HEADER_LEN].copy_from_slice(&other_key().id().0);
+        let error = cipher.open(&swapped, "ctx").unwrap_err().to_string();
+        assert!(error.contains("altered"), "{error}");
+        // An unknown key id: named in the error.
+        let mut unknown = sealed.clone();
+        unknown[1..HEADER_LEN].copy_from_slice(&[0xde, 0xad, 0xbe, 0xef]);
+        let error = cipher.open(&unknown, "ctx").unwrap_err().to_string();
+        assert!(
+            error.contains("deadbeef") && error.contains("not configured"),
+            "{error}"
+        );
+        // Another version byte: read as a legacy value, which does not authenticate.
+        let mut version = sealed.clone();
+        version[0] = 1;
+        let error = cipher.open(&version, "ctx").unwrap_err().to_string();
+        assert!(error.contains("legacy format"), "{error}");
+        assert!(cipher.open(&sealed[..10], "ctx").is_err());
+        assert!(cipher.open(&[], "ctx").is_err());
     }
 
     #[test]

@@ -46,7 +46,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 
     let outbox = Outbox::new(
         pool.clone(),
-        config.secret_key.cipher(),
+        config.cipher(),
         GraphClient::new(&config.meta_api_version)?,
         Arc::new(SystemClock),
         OutboxConfig::new(&config.meta_graph_url, &config.sandbox_graph_url()),

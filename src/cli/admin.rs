@@ -197,7 +197,7 @@ impl AddNumber {
             waba_id,
             display_phone,
         } = self;
-        let cipher = config.secret_key.cipher();
+        let cipher = config.cipher();
         let mut tx = pool.begin().await.context("begin")?;
         let tenant = tenants::get_by_slug(&mut tx, &tenant).await?;
         let access_token = secret("META_ACCESS_TOKEN", "Access token: ")?
@@ -268,7 +268,7 @@ impl UserCommand {
 impl TemplatesCommand {
     pub async fn run(self, pool: &PgPool, config: &Config) -> anyhow::Result<()> {
         let Self::Sync { tenant } = self;
-        let cipher = config.secret_key.cipher();
+        let cipher = config.cipher();
         let graph = GraphClient::new(&config.meta_api_version)?;
         let mut conn = pool.acquire().await.context("acquire connection")?;
         let tenant = tenants::get_by_slug(&mut conn, &tenant).await?;

@@ -4,6 +4,7 @@
 mod admin;
 mod contacts;
 mod sandbox;
+mod secrets;
 mod send;
 mod webhooks;
 
@@ -53,6 +54,9 @@ enum Command {
     /// Try Switchboard without Meta: sandbox numbers and their pretend customers.
     #[command(subcommand)]
     Sandbox(sandbox::SandboxCommand),
+    /// Manage the keys that seal stored secrets.
+    #[command(subcommand)]
+    Secrets(secrets::SecretsCommand),
     /// Send a message through the send path, as an agent would (needs `switchboard serve` running).
     Send(send::SendArgs),
     /// Send a failed or unconfirmed message again (needs `switchboard serve` running).
@@ -77,6 +81,7 @@ impl Cli {
             Command::Templates(command) => command.run(&pool, &config).await,
             Command::Webhooks(command) => command.run(&pool).await,
             Command::Sandbox(command) => command.run(&pool, &config).await,
+            Command::Secrets(command) => command.run(&pool, &config).await,
             Command::Send(args) => args.run(&pool).await,
             Command::Retry(args) => args.run(&pool).await,
         }

@@ -49,7 +49,7 @@ pub enum SandboxCommand {
 
 impl SandboxCommand {
     pub async fn run(self, pool: &PgPool, config: &Config) -> anyhow::Result<()> {
-        let cipher = config.secret_key.cipher();
+        let cipher = config.cipher();
         let mut tx = pool.begin().await.context("begin")?;
         match self {
             Self::Create { tenant } => {

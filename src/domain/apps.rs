@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::{PgConnection, PgPool};
 
-use crate::{crypto::Cipher, ttl_cache::TtlCache};
+use crate::{crypto::Cipher, domain::secrets::Rotation, ttl_cache::TtlCache};
 
 /// How sandbox apps' ids begin (`sandbox-app-{tenant id}`): Switchboard's own, never Meta's.
 pub const SANDBOX_APP_PREFIX: &str = "sandbox-app-";
@@ -137,6 +137,64 @@ fn seal(cipher: &Cipher, meta_app_id: &str, secrets: &AppSecrets) -> (Vec<u8>, V
             &token_context(meta_app_id),
         ),
     )
+}
+
+/// Re-seals every app's secrets that are not sealed with the cipher's current key and format (key
+/// rotation), counting them in `rotation`. Locks the apps until the caller's transaction ends.
+pub async fn reseal_all(
+    conn: &mut PgConnection,
+    cipher: &Cipher,
+    rotation: &mut Rotation,
+) -> anyhow::Result<()> {
+    let apps = sqlx::query!(
+        "select id, meta_app_id, app_secret_encrypted, verify_token_encrypted
+         from meta_apps order by id for update"
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .context("read the sealed Meta app secrets")?;
+    for app in apps {
+        let secret = rotation
+            .reseal(
+                cipher,
+                &app.app_secret_encrypted,
+                &secret_context(&app.meta_app_id),
+            )
+            .with_context(|| {
+                format!(
+                    "app secret of Meta app {} (meta_apps.id {})",
+                    app.meta_app_id, app.id
+                )
+            })?;
+        let token = rotation
+            .reseal(
+                cipher,
+                &app.verify_token_encrypted,
+                &token_context(&app.meta_app_id),
+            )
+            .with_context(|| {
+                format!(
+                    "verify token of Meta app {} (meta_apps.id {})",
+                    app.meta_app_id, app.id
+                )
+            })?;
+        if secret.is_none() && token.is_none() {
+            continue;
+        }
+        // `updated_at` stays: the secrets are the same, only their sealing changed.
+        sqlx::query!(
+            "update meta_apps set app_secret_encrypted = coalesce($2, app_secret_encrypted),
+                 verify_token_encrypted = coalesce($3, verify_token_encrypted)
+             where id = $1",
+            app.id,
+            secret,
+            token
+        )
+        .execute(&mut *conn)
+        .await
+        .context("write the re-sealed Meta app secrets")?;
+    }
+    Ok(())
 }
 
 fn secret_context(meta_app_id: &str) -> String {

@@ -24,3 +24,20 @@ pub async fn record(
     .with_context(|| format!("record audit entry {action}"))?;
     Ok(())
 }
+
+/// Records an operator action that concerns no tenant (e.g. `secrets.rotate`).
+pub async fn record_system(
+    conn: &mut PgConnection,
+    action: &str,
+    details: Value,
+) -> anyhow::Result<()> {
+    sqlx::query!(
+        "insert into audit_log (tenant_id, user_id, action, details) values (null, null, $1, $2)",
+        action,
+        details
+    )
+    .execute(conn)
+    .await
+    .with_context(|| format!("record audit entry {action}"))?;
+    Ok(())
+}

@@ -7,6 +7,7 @@ pub mod conversations;
 pub mod events;
 pub mod messages;
 pub mod numbers;
+pub mod secrets;
 pub mod templates;
 pub mod tenants;
 pub mod users;

@@ -5,7 +5,7 @@ use anyhow::Context;
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgConnection;
 
-use crate::crypto::Cipher;
+use crate::{crypto::Cipher, domain::secrets::Rotation};
 
 /// Where a webhook for a number lands: the number's row and its tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +93,43 @@ pub async fn tenant_for_waba(
     .fetch_optional(conn)
     .await
     .context("route account event to WABA")
+}
+
+/// Re-seals every access token that is not sealed with the cipher's current key and format (key
+/// rotation), counting them in `rotation`. Locks the numbers until the caller's transaction ends.
+pub async fn reseal_all(
+    conn: &mut PgConnection,
+    cipher: &Cipher,
+    rotation: &mut Rotation,
+) -> anyhow::Result<()> {
+    let numbers = sqlx::query!(
+        "select id, phone_number_id, access_token_encrypted from phone_numbers order by id for update"
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .context("read the sealed access tokens")?;
+    for number in numbers {
+        let context = token_context(&number.phone_number_id);
+        let resealed = rotation
+            .reseal(cipher, &number.access_token_encrypted, &context)
+            .with_context(|| {
+                format!(
+                    "access token of number {} (phone_numbers.id {})",
+                    number.phone_number_id, number.id
+                )
+            })?;
+        let Some(token) = resealed else { continue };
+        // `updated_at` stays: the token is the same, only its sealing changed.
+        sqlx::query!(
+            "update phone_numbers set access_token_encrypted = $2 where id = $1",
+            number.id,
+            token
+        )
+        .execute(&mut *conn)
+        .await
+        .context("write a re-sealed access token")?;
+    }
+    Ok(())
 }
 
 fn token_context(phone_number_id: &str) -> String {

@@ -41,7 +41,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: PgPool, config: Config, events: EventLog) -> Self {
-        let cipher = config.secret_key.cipher();
+        let cipher = config.cipher();
         let apps = AppDirectory::new(db.clone(), cipher.clone());
         let sandbox = FakeGraph::new(
             db.clone(),

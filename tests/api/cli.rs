@@ -9,13 +9,13 @@ use sqlx::PgPool;
 use crate::helpers::*;
 
 #[derive(Clone)]
-struct Cli {
+pub(crate) struct Cli {
     database_url: String,
     dir: std::path::PathBuf,
 }
 
 impl Cli {
-    fn new(pool: &PgPool) -> Self {
+    pub(crate) fn new(pool: &PgPool) -> Self {
         let db = pool.connect_options().get_database().unwrap().to_owned();
         let base = std::env::var("DATABASE_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/x".into());
@@ -29,7 +29,7 @@ impl Cli {
     }
 
     /// Runs the binary (asynchronously: the test's server must keep answering meanwhile).
-    async fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+    pub(crate) async fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
         command
             .args(args)
@@ -49,11 +49,11 @@ impl Cli {
     }
 }
 
-fn stdout(output: &Output) -> String {
+pub(crate) fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-fn stderr(output: &Output) -> String {
+pub(crate) fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 

@@ -62,6 +62,7 @@ pub fn test_config() -> Config {
         bind_addr: "127.0.0.1:0".parse().unwrap(),
         public_url: "http://switchboard.test".into(),
         secret_key: SecretKey::from_material("test secret key, thirty-two chars at least").unwrap(),
+        previous_secret_key: None,
         meta_graph_url: "http://127.0.0.1:9".into(),
         meta_api_version: "v23.0".into(),
         environment: Environment::Development,
