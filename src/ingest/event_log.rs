@@ -58,10 +58,13 @@ async fn write_batches(pool: PgPool, mut receiver: mpsc::Receiver<Append>, appen
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let app_ids: Vec<i64> = batch.iter().map(|a| a.app_id).collect();
         let bodies: Vec<&[u8]> = batch.iter().map(|a| a.body.as_ref()).collect();
+        let priorities: Vec<i16> = bodies.iter().map(|b| priority(b)).collect();
         let result = sqlx::query!(
-            "insert into webhook_events (app_id, body) select * from unnest($1::bigint[], $2::bytea[])",
+            "insert into webhook_events (app_id, body, priority)
+             select * from unnest($1::bigint[], $2::bytea[], $3::smallint[])",
             &app_ids,
-            &bodies as &[&[u8]]
+            &bodies as &[&[u8]],
+            &priorities
         )
         .execute(&pool)
         .await
@@ -76,5 +79,33 @@ async fn write_batches(pool: PgPool, mut receiver: mpsc::Receiver<Append>, appen
             // The request may have gone (client disconnected); its event is stored all the same.
             let _ = append.committed.send(result.clone());
         }
+    }
+}
+
+/// 0 for a body that carries customer messages (a `"messages":` key), applied first; 1 otherwise.
+/// A byte scan, not a parse: the writer must stay cheap, and a wrong guess only changes the order.
+fn priority(body: &[u8]) -> i16 {
+    const KEY: &[u8] = b"\"messages\"";
+    let carries_messages = body.windows(KEY.len()).enumerate().any(|(at, window)| {
+        window == KEY
+            && body[at + KEY.len()..]
+                .iter()
+                .find(|b| !b.is_ascii_whitespace())
+                .is_some_and(|b| *b == b':')
+    });
+    if carries_messages { 0 } else { 1 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::priority;
+
+    #[test]
+    fn events_with_customer_messages_come_first() {
+        let message = br#"{"changes":[{"value":{"messages" : [{"id":"w"}]},"field":"messages"}]}"#;
+        let status = br#"{"changes":[{"value":{"statuses":[{"id":"w"}]},"field":"messages"}]}"#;
+        assert_eq!(priority(message), 0);
+        assert_eq!(priority(status), 1);
+        assert_eq!(priority(b"{not json"), 1);
     }
 }

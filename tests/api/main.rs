@@ -1,5 +1,6 @@
 //! Integration tests: the real router and real PostgreSQL (a fresh database per test).
 
+mod bulk_apply;
 mod change_events;
 mod cli;
 mod connections;

@@ -26,8 +26,8 @@ use crate::{
 pub struct MessagesChange {
     pub phone_number_id: String,
     contacts: Vec<Contact>,
-    messages: Vec<(InboundMessage, Value)>,
-    statuses: Vec<(Status, Value)>,
+    pub(super) messages: Vec<(InboundMessage, Value)>,
+    pub(super) statuses: Vec<(Status, Value)>,
     errors: Vec<Value>,
 }
 
@@ -73,16 +73,16 @@ pub fn parse(value: Value) -> Result<MessagesChange, String> {
 }
 
 /// Who sent a message, as far as Meta told us.
-struct Sender<'a> {
-    wa_id: Option<&'a str>,
-    user_id: Option<&'a str>,
-    profile_name: Option<&'a str>,
+pub(super) struct Sender<'a> {
+    pub wa_id: Option<&'a str>,
+    pub user_id: Option<&'a str>,
+    pub profile_name: Option<&'a str>,
 }
 
 impl MessagesChange {
     /// The sender of `message`: its `from`/`from_user_id`, completed by the matching contact. A
     /// system notice of a changed id may name only the new id; the customer is known by it.
-    fn sender<'a>(&'a self, message: &'a InboundMessage) -> Option<Sender<'a>> {
+    pub(super) fn sender<'a>(&'a self, message: &'a InboundMessage) -> Option<Sender<'a>> {
         let contact = self
             .contacts
             .iter()
@@ -132,16 +132,36 @@ pub async fn apply(
     for (status, raw) in &change.statuses {
         statuses::apply(conn, route, status, raw, early).await?;
     }
-    for error in &change.errors {
-        let (code, title) = (error.get("code"), error.get("title"));
-        tracing::warn!(
-            tenant_id = route.tenant_id,
-            ?code,
-            ?title,
-            "Meta reported an error for a number"
-        );
-    }
+    change.log_errors(route);
     Ok(())
+}
+
+impl MessagesChange {
+    /// Errors Meta reported for the number rather than for one message (e.g. 130429 throughput).
+    pub(super) fn log_errors(&self, route: Route) {
+        for error in &self.errors {
+            let (code, title) = (error.get("code"), error.get("title"));
+            tracing::warn!(
+                tenant_id = route.tenant_id,
+                ?code,
+                ?title,
+                "Meta reported an error for a number"
+            );
+        }
+    }
+
+    /// Whether the set-based path can apply every message of the change: plain messages from a
+    /// customer known by phone (reactions, edits, deletions, system notices and customers known only
+    /// by a business-scoped id take the per-message path).
+    pub(super) fn is_plain(&self) -> bool {
+        self.messages.iter().all(|(message, _)| {
+            !matches!(
+                message.kind.as_str(),
+                "reaction" | "edit" | "revoke" | "system"
+            ) && message.reaction.is_none()
+                && self.sender(message).is_some_and(|s| s.wa_id.is_some())
+        })
+    }
 }
 
 async fn apply_inbound(
@@ -253,7 +273,7 @@ async fn apply_inbound(
 }
 
 /// The text a STOP/START keyword is looked for in: a text message, or a quick-reply button.
-fn keyword_text(raw: &Value) -> Option<String> {
+pub(super) fn keyword_text(raw: &Value) -> Option<String> {
     let text = raw
         .pointer("/text/body")
         .or_else(|| raw.pointer("/button/text"))?

@@ -4,10 +4,12 @@
 //! so a duplicate delivery or a replay leaves the data as one application would.
 
 mod account;
+mod bulk;
 mod changes;
 mod echoes;
 mod messages;
 mod nul;
+mod plan;
 mod preferences;
 mod statuses;
 
@@ -15,10 +17,10 @@ use anyhow::Context;
 use serde::Deserialize;
 use sqlx::{PgConnection, PgPool};
 
-use crate::{
-    domain::numbers,
-    whatsapp::payload::{Change, Entry, Notification, PhoneNumberEvent, TemplateEvent},
-};
+use crate::domain::numbers::{self, Route};
+use plan::{Work, plan};
+
+pub use plan::EntryInfo;
 
 pub use statuses::{EarlyStatuses, reconcile as reconcile_statuses, sync_message_statuses};
 
@@ -40,14 +42,15 @@ pub enum Outcome {
     Failed(String),
 }
 
-/// Applies up to `limit` pending events, oldest first, in one transaction; returns how many it took.
+/// Applies up to `limit` pending events in one transaction, those carrying customer messages first,
+/// then oldest first; returns how many it took.
 /// If that transaction fails, each event is retried on its own so that one cannot hold back others.
 pub async fn apply_pending(pool: &PgPool, limit: i64) -> anyhow::Result<usize> {
     let mut tx = pool.begin().await.context("begin applying events")?;
     let events = sqlx::query_as!(
         StoredEvent,
         "select id, app_id, body from webhook_events where state = 'pending'
-         order by id limit $1 for update skip locked",
+         order by priority, id limit $1 for update skip locked",
         limit
     )
     .fetch_all(&mut *tx)
@@ -130,12 +133,58 @@ fn lock_order(body: &[u8]) -> (String, String) {
     (text(value.metadata.as_ref(), "phone_number_id"), customer)
 }
 
+/// Applies a batch: the plain `messages` changes of every event set-based ([`bulk`]), the rest
+/// (account events, reactions, edits, echoes, events for numbers not registered under their app)
+/// event by event; then records each event's outcome.
 async fn apply_all(
     conn: &mut PgConnection,
     events: &[StoredEvent],
     early: &mut EarlyStatuses,
 ) -> anyhow::Result<()> {
+    let mut plain = Vec::new();
+    let mut one_by_one = Vec::new();
     for event in events {
+        match plan(&event.body) {
+            Ok(work) if !work.is_empty() && work.iter().all(|w| w.plain_messages().is_some()) => {
+                plain.push((event, work));
+            }
+            Ok(_) => one_by_one.push(event),
+            Err(reason) => record_outcome(conn, event.id, &Outcome::Failed(reason)).await?,
+        }
+    }
+    let routable: Vec<bulk::Routable<'_>> = plain
+        .iter()
+        .flat_map(|(event, work)| {
+            work.iter()
+                .filter_map(|w| w.plain_messages())
+                .map(|change| bulk::Routable {
+                    app_id: event.app_id,
+                    change,
+                })
+        })
+        .collect();
+    let routes = bulk::routes(conn, &routable).await?;
+    let mut routed = Vec::new();
+    let mut applied = Vec::new();
+    for (event, work) in &plain {
+        let resolved: Option<Vec<(Route, &messages::MessagesChange)>> = work
+            .iter()
+            .filter_map(|w| w.plain_messages())
+            .map(|c| Some((*routes.get(&(event.app_id, c.phone_number_id.clone()))?, c)))
+            .collect();
+        match resolved {
+            Some(resolved) => {
+                routed.extend(resolved);
+                applied.push(event.id);
+            }
+            // Some of it is for a number not registered under this app: the per-event path
+            // applies what it can and records the rest as unroutable.
+            None => one_by_one.push(event),
+        }
+    }
+    bulk::apply(conn, &routed, early).await?;
+    record_applied(conn, &applied).await?;
+    for event in one_by_one {
         let outcome = apply_event(conn, event, early).await?;
         record_outcome(conn, event.id, &outcome).await?;
     }
@@ -242,72 +291,19 @@ pub async fn apply_event(
     })
 }
 
-/// The entry a change came in, as account-level events need it.
-pub struct EntryInfo {
-    pub waba_id: String,
-    pub time: Option<chrono::DateTime<chrono::Utc>>,
-    pub field: String,
-}
-
-enum Work {
-    Messages(messages::MessagesChange),
-    Echoes(echoes::EchoesChange),
-    Preferences(preferences::PreferencesChange),
-    Template {
-        entry: EntryInfo,
-        event: TemplateEvent,
-    },
-    Number {
-        entry: EntryInfo,
-        event: PhoneNumberEvent,
-    },
-    Other {
-        field: String,
-    },
-}
-
-/// Parses the whole event before anything is written, so that a malformed part rejects it whole.
-fn plan(body: &[u8]) -> Result<Vec<Work>, String> {
-    let notification: Notification = match nul::parse_replacing(body) {
-        None => serde_json::from_slice(body),
-        Some(value) => value.and_then(serde_json::from_value),
-    }
-    .map_err(|e| format!("not a WhatsApp webhook notification: {e}"))?;
-    let mut work = Vec::new();
-    for Entry { id, time, changes } in notification.entry {
-        for Change { field, value } in changes {
-            let entry = EntryInfo {
-                waba_id: id.clone(),
-                time,
-                field: field.clone(),
-            };
-            let malformed =
-                |e: serde_json::Error| format!("malformed `{field}` change in entry {id}: {e}");
-            work.push(match field.as_str() {
-                "messages" => {
-                    Work::Messages(messages::parse(value).map_err(|e| format!("entry {id}: {e}"))?)
-                }
-                "smb_message_echoes" => {
-                    Work::Echoes(echoes::parse(value).map_err(|e| format!("entry {id}: {e}"))?)
-                }
-                "user_preferences" => Work::Preferences(
-                    preferences::parse(value).map_err(|e| format!("entry {id}: {e}"))?,
-                ),
-                "message_template_status_update"
-                | "message_template_quality_update"
-                | "template_category_update" => Work::Template {
-                    event: TemplateEvent::deserialize(&value).map_err(malformed)?,
-                    entry,
-                },
-                "phone_number_quality_update" | "phone_number_name_update" => Work::Number {
-                    event: PhoneNumberEvent::deserialize(&value).map_err(malformed)?,
-                    entry,
-                },
-                _ => Work::Other { field },
-            });
-        }
-    }
-    Ok(work)
+/// Marks events applied whole.
+async fn record_applied(conn: &mut PgConnection, ids: &[i64]) -> anyhow::Result<()> {
+    sqlx::query!(
+        "update webhook_events
+         set state = 'applied', error = null, unroutable = '{}', attempts = attempts + 1,
+             applied_at = now()
+         where id = any($1)",
+        ids
+    )
+    .execute(conn)
+    .await
+    .context("record applied events")?;
+    Ok(())
 }
 
 async fn record_outcome(conn: &mut PgConnection, id: i64, outcome: &Outcome) -> anyhow::Result<()> {

@@ -81,7 +81,7 @@ pub struct EarlyStatuses {
 }
 
 impl EarlyStatuses {
-    fn push(&mut self, number_id: i64, wamid: &str) {
+    pub(super) fn push(&mut self, number_id: i64, wamid: &str) {
         self.number_ids.push(number_id);
         self.wamids.push(wamid.to_owned());
     }
