@@ -1,6 +1,6 @@
-//! `switchboard serve`: connect and migrate, start the event log writer, the appliers and the
-//! delivery worker, and serve HTTP. On SIGTERM or Ctrl-C: stop accepting, finish in-flight requests,
-//! then stop the workers between jobs.
+//! `switchboard serve`: connect and migrate, start the event log writer, the appliers, the
+//! delivery worker and the sandbox's webhook dispatcher, and serve HTTP. On SIGTERM or Ctrl-C: stop
+//! accepting, finish in-flight requests, then stop the workers between jobs.
 
 use std::sync::Arc;
 
@@ -54,9 +54,18 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("listen on {}", config.bind_addr))?;
     tracing::info!(addr = %config.bind_addr, public_url = %config.public_url, "switchboard is listening");
     print_welcome(&config);
-    let router = app(AppState::new(pool.clone(), config, events));
+    let state = AppState::new(pool.clone(), config, events);
+    // The sandbox posts its webhooks to this very server, so it stops as soon as the server stops
+    // accepting (instead of failing its posts while requests finish); what it has not posted stays
+    // scheduled for the next instance.
+    let sandbox_stop = shutdown.child_token();
+    let sandbox_webhooks = state.sandbox.start_dispatcher(sandbox_stop.clone())?;
+    let router = app(state);
     axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            sandbox_stop.cancel();
+        })
         .await
         .context("serve HTTP")?;
 
@@ -65,6 +74,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     shutdown.cancel();
     writer.await.context("event log writer")?;
     sender.await.context("delivery worker")?;
+    sandbox_webhooks
+        .await
+        .context("sandbox webhook dispatcher")?;
     for applier in appliers {
         applier.await.context("applier")?;
     }

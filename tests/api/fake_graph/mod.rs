@@ -44,6 +44,7 @@ impl Meta {
         };
         let fake = FakeGraph::new(app.pool.clone(), app.config.secret_key.cipher(), config);
         let url = fake.clone().spawn().await.unwrap();
+        fake.start_dispatcher(app.shutdown()).unwrap();
         Self {
             app,
             fake,
