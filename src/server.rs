@@ -1,6 +1,6 @@
-//! `switchboard serve`: connect and migrate, start the event log writer, the appliers and the
-//! delivery worker, and serve HTTP. On SIGTERM or Ctrl-C: stop accepting, finish in-flight requests,
-//! then stop the workers between jobs.
+//! `switchboard serve`: connect and migrate, start the event log writer, the appliers, the
+//! delivery worker and the sandbox's webhook dispatcher, and serve HTTP. On SIGTERM or Ctrl-C: stop
+//! accepting, finish in-flight requests, then stop the workers between jobs.
 
 use std::sync::Arc;
 
@@ -63,14 +63,27 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         "switchboard is listening"
     );
     print_welcome(&config);
-    let router = app(AppState::new(pool.clone(), config, events));
-    serve::serve(listener, router, limits, shutdown_signal()).await;
+    let state = AppState::new(pool.clone(), config, events);
+    // The sandbox posts its webhooks to this very server, so it stops as soon as the server stops
+    // accepting (instead of failing its posts while requests finish); what it has not posted stays
+    // scheduled for the next instance.
+    let sandbox_stop = shutdown.child_token();
+    let sandbox_webhooks = state.sandbox.start_dispatcher(sandbox_stop.clone())?;
+    let router = app(state);
+    let stop_accepting = async move {
+        shutdown_signal().await;
+        sandbox_stop.cancel();
+    };
+    serve::serve(listener, router, limits, stop_accepting).await;
 
     // The router (and with it every EventLog handle) is gone: the writer commits what is queued
     // and ends; the appliers finish their batch; the sender lets in-flight sends finish.
     shutdown.cancel();
     writer.await.context("event log writer")?;
     sender.await.context("delivery worker")?;
+    sandbox_webhooks
+        .await
+        .context("sandbox webhook dispatcher")?;
     for applier in appliers {
         applier.await.context("applier")?;
     }

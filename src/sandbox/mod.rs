@@ -2,11 +2,14 @@
 //! numbers. It sends messages (with Meta's success and error bodies, queued faults, the template
 //! checks and the 24-hour rule), stores and serves media, lists and reviews templates, and reports
 //! back the way Meta does: signed `messages` status webhooks and template status webhooks POSTed to
-//! Switchboard's ordinary webhook endpoint. Its Meta-side state (media, queued faults) lives in
-//! PostgreSQL, so several server processes can share it; only the call log is in memory.
+//! Switchboard's ordinary webhook endpoint. Its Meta-side state (media, queued faults, the webhooks
+//! it has scheduled) lives in PostgreSQL, so several server processes can share it and a restart
+//! loses nothing; only the call log is in memory. The webhooks are posted by a dispatcher that the
+//! server (or a test) starts with [`FakeGraph::start_dispatcher`].
 
 /// Playing a sandbox number's customer: inbound messages posted as Meta would post them.
 pub mod customer;
+mod dispatcher;
 mod errors;
 mod faults;
 mod graph;
@@ -14,6 +17,7 @@ mod ids;
 mod numbers;
 /// Creating sandbox numbers.
 pub mod provision;
+mod webhook_queue;
 mod webhooks;
 
 use std::{
@@ -32,22 +36,24 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 pub use errors::known_codes;
 pub use faults::queue_fault;
 
 use crate::crypto::Cipher;
+use dispatcher::Dispatcher;
 use errors::ErrorCode;
-use webhooks::Webhooks;
 
 /// How the fake reaches Switchboard and how it paces its status webhooks.
 #[derive(Debug, Clone)]
 pub struct FakeGraphConfig {
-    /// Switchboard's base URL, where status and template webhooks are POSTed
-    /// (`{url}/webhooks/whatsapp/{meta_app_id}`).
+    /// Switchboard's base URL, where this fake's dispatcher POSTs status and template webhooks
+    /// (`{url}/webhooks/whatsapp/{meta_app_id}`), whichever fake scheduled them.
     pub switchboard_url: String,
     /// Delays after a successful send for the `sent`, `delivered` and `read` webhooks (or for the
-    /// `failed` one when the window is closed); `None` sends no status webhooks (benchmarks).
+    /// `failed` one when the window is closed); `None` schedules no status webhooks (benchmarks).
     pub status_delays: Option<[Duration; 3]>,
     /// Base URL under which this fake is reachable (to build media download URLs), e.g.
     /// "http://127.0.0.1:4001" or "http://127.0.0.1:8080/sandbox/graph". Left empty,
@@ -86,7 +92,7 @@ struct Inner {
     status_delays: Option<[Duration; 3]>,
     sandbox_only: bool,
     public_url: RwLock<String>,
-    webhooks: Webhooks,
+    switchboard_url: String,
     calls: Mutex<VecDeque<Call>>,
 }
 
@@ -94,16 +100,16 @@ struct Inner {
 const CALL_LOG_CAPACITY: usize = 100_000;
 
 impl FakeGraph {
-    /// A fake that reads and writes Switchboard's database and posts webhooks to `config.switchboard_url`.
+    /// A fake that reads and writes Switchboard's database; its dispatcher posts webhooks to
+    /// `config.switchboard_url`.
     pub fn new(db: PgPool, cipher: Cipher, config: FakeGraphConfig) -> Self {
-        let webhooks = Webhooks::new(db.clone(), cipher.clone(), &config.switchboard_url);
         Self(Arc::new(Inner {
             db,
             cipher,
             status_delays: config.status_delays,
             sandbox_only: config.sandbox_only,
             public_url: RwLock::new(config.public_url.trim_end_matches('/').to_owned()),
-            webhooks,
+            switchboard_url: config.switchboard_url,
             calls: Mutex::default(),
         }))
     }
@@ -115,7 +121,8 @@ impl FakeGraph {
             .with_state(self.clone())
     }
 
-    /// Serves on 127.0.0.1:0 in the background; returns the base URL (tests, benchmarks).
+    /// Serves on 127.0.0.1:0 in the background; returns the base URL (tests, benchmarks). The
+    /// webhooks it schedules wait for a dispatcher ([`FakeGraph::start_dispatcher`]).
     pub async fn spawn(self) -> anyhow::Result<String> {
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
@@ -138,6 +145,18 @@ impl FakeGraph {
             }
         });
         Ok(url)
+    }
+
+    /// Starts posting scheduled webhooks (this fake's, another instance's, or left by a stopped
+    /// process) to Switchboard as they come due, until `shutdown`; the task ends once the posts in
+    /// flight are recorded. Several dispatchers, in one process or many, share the work.
+    pub fn start_dispatcher(&self, shutdown: CancellationToken) -> anyhow::Result<JoinHandle<()>> {
+        let dispatcher = Dispatcher::new(
+            self.0.db.clone(),
+            self.0.cipher.clone(),
+            &self.0.switchboard_url,
+        )?;
+        Ok(tokio::spawn(dispatcher.run(shutdown)))
     }
 
     /// Every call received so far, oldest first (introspection for tests and benchmarks); only the
@@ -169,10 +188,6 @@ impl FakeGraph {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
-    }
-
-    fn webhooks(&self) -> &Webhooks {
-        &self.0.webhooks
     }
 }
 

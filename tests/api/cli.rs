@@ -298,6 +298,7 @@ async fn production_refuses_to_start_without_a_secret_key(pool: PgPool) {
 async fn the_sandbox_loop_works_from_the_command_line(pool: PgPool) {
     let app = TestApp::new(pool.clone()).await;
     app.start_appliers();
+    app.start_sandbox_dispatcher();
     let graph = switchboard::whatsapp::graph::GraphClient::new("v23.0").unwrap();
     let outbox_config = switchboard::outbox::worker::OutboxConfig::new(
         "http://127.0.0.1:9",

@@ -24,7 +24,7 @@ use crate::{
         FakeGraph,
         errors::GraphError,
         faults, ids, numbers,
-        webhooks::{Outcome, Report, Sender},
+        webhooks::{self, Outcome, Report, Sender},
     },
     window::Window,
 };
@@ -152,8 +152,9 @@ impl SendRequest {
     }
 }
 
-/// Schedules the status webhooks for an accepted message: sent, delivered and read; or, for a
-/// free-form message outside the customer service window, failed with 131047.
+/// Schedules the status webhooks for an accepted message before answering, so that none is lost:
+/// sent, delivered and read; or, for a free-form message outside the customer service window,
+/// failed with 131047.
 async fn report(
     fake: &FakeGraph,
     conn: &mut PgConnection,
@@ -195,9 +196,7 @@ async fn report(
         recipient: request.wa_id.clone(),
         outcome,
     };
-    let fake = fake.clone();
-    tokio::spawn(async move { fake.webhooks().send_statuses(report, delays).await });
-    Ok(())
+    webhooks::schedule_statuses(conn, report, delays).await
 }
 
 /// When the customer `wa_id` last wrote to the number (Meta's timestamp), if ever.

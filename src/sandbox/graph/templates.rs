@@ -19,7 +19,12 @@ use serde_json::{Value, json};
 use sqlx::PgConnection;
 
 use super::{GraphQuery, template_params::placeholder_names};
-use crate::sandbox::{FakeGraph, errors::GraphError, ids, numbers, webhooks::Review};
+use crate::sandbox::{
+    FakeGraph,
+    errors::GraphError,
+    ids, numbers,
+    webhooks::{self, Review},
+};
 
 /// How long Meta's review of a new template takes here.
 const REVIEW_DELAY: Duration = Duration::from_millis(100);
@@ -80,6 +85,7 @@ pub(super) async fn create_template(
     let template = NewTemplate::parse(&body)?;
     let id = ids::object_id();
     let review = Review {
+        number_id: number.id,
         meta_app_id: number.meta_app_id,
         waba_id,
         template_id: id.clone(),
@@ -88,8 +94,8 @@ pub(super) async fn create_template(
         language: template.language,
         category: template.category.clone(),
     };
-    let reviewer = fake.clone();
-    tokio::spawn(async move { reviewer.webhooks().send_review(review, REVIEW_DELAY).await });
+    let mut conn = fake.db().acquire().await.context("acquire connection")?;
+    webhooks::schedule_review(&mut conn, review, REVIEW_DELAY).await?;
     Ok(
         Json(json!({ "id": id, "status": "PENDING", "category": template.category }))
             .into_response(),

@@ -90,4 +90,9 @@ async fn without_status_delays_no_webhooks_are_sent(pool: PgPool) {
             .await,
         before
     );
+    let scheduled: i64 = meta
+        .app
+        .scalar("select count(*) from sandbox_webhooks")
+        .await;
+    assert_eq!(scheduled, 0, "nothing was even scheduled");
 }

@@ -1,7 +1,9 @@
 //! The fake Graph API over real HTTP: Meta's success and error bodies, queued faults, the 24-hour
 //! rule, template checks, media, template management, and the signed webhooks it sends back to
-//! Switchboard's webhook endpoint (served on a real port by `TestApp`).
+//! Switchboard's webhook endpoint (served on a real port by `TestApp`), kept in PostgreSQL until
+//! a dispatcher posts them.
 
+mod durable_webhooks;
 mod errors;
 mod media;
 mod messages;
@@ -35,9 +37,21 @@ impl Meta {
     }
 
     async fn with_delays(pool: PgPool, status_delays: Option<[Duration; 3]>) -> Self {
+        let meta = Self::idle(pool, status_delays, None).await;
+        meta.fake.start_dispatcher(meta.app.shutdown()).unwrap();
+        meta
+    }
+
+    /// A fake Meta that schedules its webhooks but posts none until the test starts a dispatcher;
+    /// they go to `switchboard_url`, else to the app.
+    async fn idle(
+        pool: PgPool,
+        status_delays: Option<[Duration; 3]>,
+        switchboard_url: Option<&str>,
+    ) -> Self {
         let app = TestApp::new(pool).await;
         let config = FakeGraphConfig {
-            switchboard_url: app.url.clone(),
+            switchboard_url: switchboard_url.unwrap_or(&app.url).to_owned(),
             status_delays,
             public_url: String::new(),
             sandbox_only: false,

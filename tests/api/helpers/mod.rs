@@ -29,6 +29,7 @@ use switchboard::{
         serve::{self, ConnectionLimits},
     },
     ingest::{apply, event_log::EventLog, worker},
+    sandbox::FakeGraph,
     whatsapp::signature,
 };
 use tokio::sync::Notify;
@@ -50,6 +51,8 @@ pub struct TestApp {
     pub app_id: i64,
     /// Where the router is served over real HTTP (for the fake Graph API's webhooks).
     pub url: String,
+    /// The sandbox embedded in the router (its webhooks wait for [`TestApp::start_sandbox_dispatcher`]).
+    pub sandbox: FakeGraph,
     appended: Arc<Notify>,
     shutdown: CancellationToken,
     /// Stops the background tasks this app started when the test ends.
@@ -84,7 +87,9 @@ impl TestApp {
         config.bind_addr = listener.local_addr().unwrap();
         let appended = Arc::new(Notify::new());
         let (events, _writer) = EventLog::start(pool.clone(), appended.clone());
-        let router = app(AppState::new(pool.clone(), config.clone(), events));
+        let state = AppState::new(pool.clone(), config.clone(), events);
+        let sandbox = state.sandbox.clone();
+        let router = app(state);
         let shutdown = CancellationToken::new();
         tokio::spawn(serve::serve(
             listener,
@@ -96,6 +101,7 @@ impl TestApp {
             pool,
             router,
             url: config.internal_url(),
+            sandbox,
             config,
             tenant_id: 0,
             app_id: 0,
@@ -214,6 +220,11 @@ impl TestApp {
             self.appended.clone(),
             self.shutdown.clone(),
         ));
+    }
+
+    /// Posts the embedded sandbox's webhooks from now on, as the server does.
+    pub fn start_sandbox_dispatcher(&self) {
+        self.sandbox.start_dispatcher(self.shutdown()).unwrap();
     }
 
     /// A token cancelled when the test ends, for background tasks a test starts.

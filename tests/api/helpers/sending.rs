@@ -36,8 +36,8 @@ impl switchboard::window::Clock for TestClock {
 }
 
 /// A [`TestApp`] wired for sending: a fake Graph API on its own port standing in for Meta, the
-/// delivery worker pointed at it (fast retries), appliers for the status webhooks it sends back,
-/// and a clock the test controls for the send service.
+/// delivery worker pointed at it (fast retries), its dispatcher and appliers for the status
+/// webhooks it sends back, and a clock the test controls for the send service.
 pub struct Sending {
     pub app: TestApp,
     pub fake: switchboard::sandbox::FakeGraph,
@@ -63,6 +63,7 @@ impl Sending {
             },
         );
         let fake_url = fake.clone().spawn().await.unwrap();
+        fake.start_dispatcher(app.shutdown()).unwrap();
         let mut config = OutboxConfig::new(&fake_url, &app.config.sandbox_graph_url());
         config.backoff = std::time::Duration::from_millis(20);
         config.poll = std::time::Duration::from_millis(20);
