@@ -21,6 +21,7 @@
 //! ```text
 //! cargo bench --bench webhooks -- --events 20000 --concurrency 64
 //! cargo bench --bench webhooks -- --events 20000 --concurrency 64 --rate 1000
+//! cargo bench --bench webhooks -- --storm          # 3,000 statuses/s + 20 customer messages/s, 30 s
 //! ```
 //!
 //! Only 127.0.0.1 is targeted; every wait is bounded, and the server is killed if the tool fails.
@@ -40,6 +41,8 @@ mod payload;
 mod report;
 #[path = "webhooks/server.rs"]
 mod server;
+#[path = "webhooks/storm.rs"]
+mod storm;
 
 use std::{
     path::PathBuf,
@@ -103,6 +106,16 @@ struct Args {
     /// Skip the ceiling phase.
     #[arg(long)]
     no_ceiling: bool,
+    /// The status storm instead: `--rate` (default 3,000) status webhooks/s for `--seconds`,
+    /// with customers' messages mixed in at `--inbound-rate`.
+    #[arg(long)]
+    storm: bool,
+    /// Storm: how long, in seconds.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(3..=600))]
+    seconds: u32,
+    /// Storm: customers' messages per second among the statuses.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1_000))]
+    inbound_rate: u32,
 }
 
 #[tokio::main]
@@ -122,6 +135,24 @@ async fn run(args: &Args) -> anyhow::Result<()> {
     let postgres = database::Postgres::new(&args.postgres)?;
     let binary = Binary::locate(args.server_bin.clone())?;
     let phase_timeout = Duration::from_secs(args.phase_timeout);
+    if args.storm {
+        let database_url = postgres.recreate(SERVER_DATABASE).await?;
+        binary.provision(&database_url).await?;
+        let plan = storm::StormPlan {
+            status_rate: args.rate.unwrap_or(3_000),
+            inbound_rate: args.inbound_rate,
+            seconds: args.seconds,
+            customers: args.customers,
+            concurrency: args.concurrency.into(),
+            phase_timeout,
+        };
+        let correct = storm::run(&binary, &database_url, &plan).await?;
+        ensure!(
+            correct,
+            "wrong data after the storm, or the server did not stop cleanly"
+        );
+        return Ok(());
+    }
     println!(
         "Generating {} webhooks from {} customers…",
         args.events, args.customers
@@ -222,7 +253,7 @@ async fn measure_ceiling(
     let database_url = postgres.recreate(CEILING_DATABASE).await?;
     binary.provision(&database_url).await?;
     println!(
-        "Ceiling: the same SQL straight to PostgreSQL over {} connections…",
+        "Ceiling: the naive SQL straight to PostgreSQL over {} connections…",
         args.concurrency
     );
     let run = ceiling::run(&database_url, events, args.concurrency.into());

@@ -118,3 +118,83 @@ fn notification(message: &Message<'_>) -> Value {
         }]
     })
 }
+
+/// The status storm's webhooks: `sent`, `delivered` and `read` for `messages` campaign messages
+/// (`wamid.storm.{i}`, to customer `i % customers`, sent at `status_rate / 3` a second; delivered
+/// a second later and read a second after that, every seventh read before delivered), in the order
+/// Meta would post them, with a customer's message after every `status_rate / inbound_rate`
+/// statuses. Returns the events and the indexes of the customers' messages.
+pub fn storm(
+    messages: usize,
+    customers: u32,
+    status_rate: u32,
+    inbound_rate: u32,
+) -> (Vec<Event>, Vec<usize>) {
+    let base = chrono::Utc::now().timestamp();
+    let per_second = f64::from(status_rate) / 3.0;
+    let mut statuses: Vec<(f64, &str, usize)> = Vec::with_capacity(messages * 3);
+    for i in 0..messages {
+        let sent = i as f64 / per_second;
+        let (delivered, read) = if i % 7 == 0 { (2.0, 1.0) } else { (1.0, 2.0) };
+        statuses.push((sent, "sent", i));
+        statuses.push((sent + delivered, "delivered", i));
+        statuses.push((sent + read, "read", i));
+    }
+    statuses.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let every = (status_rate / inbound_rate.max(1)).max(1) as usize;
+    let mut events = Vec::with_capacity(statuses.len() + statuses.len() / every);
+    let mut inbound = Vec::new();
+    for (n, (at, status, i)) in statuses.into_iter().enumerate() {
+        let wamid = format!("wamid.storm.{i}");
+        let customer = (i % customers as usize) as u32;
+        let body = Bytes::from(
+            status_notification(&wamid, status, base + at as i64, customer).to_string(),
+        );
+        events.push(signed(wamid, body));
+        if (n + 1) % every == 0 {
+            let index = inbound.len();
+            let message = Message {
+                wamid: format!("wamid.HBgLstormIn{index:08X}"),
+                customer: (index as u32 * 7919) % customers,
+                timestamp: base + at as i64,
+                text: TEXTS[index % TEXTS.len()],
+            };
+            let body = Bytes::from(notification(&message).to_string());
+            inbound.push(events.len());
+            events.push(signed(message.wamid, body));
+        }
+    }
+    (events, inbound)
+}
+
+fn signed(wamid: String, body: Bytes) -> Event {
+    Event {
+        signature: signature::sign(APP_SECRET.as_bytes(), &body),
+        wamid,
+        body,
+    }
+}
+
+/// A `messages` notification carrying one delivery status.
+fn status_notification(wamid: &str, status: &str, timestamp: i64, customer: u32) -> Value {
+    json!({
+        "object": "whatsapp_business_account",
+        "entry": [{
+            "id": WABA_ID,
+            "changes": [{
+                "value": {
+                    "messaging_product": "whatsapp",
+                    "metadata": { "display_phone_number": "15550783881", "phone_number_id": PHONE_NUMBER_ID },
+                    "statuses": [{
+                        "id": wamid,
+                        "status": status,
+                        "timestamp": timestamp.to_string(),
+                        "recipient_id": wa_id(customer),
+                        "pricing": { "billable": true, "pricing_model": "PMP", "category": "marketing" }
+                    }]
+                },
+                "field": "messages"
+            }]
+        }]
+    })
+}

@@ -11,6 +11,8 @@ use crate::{
 
 /// Goal: accepted webhooks/s at least this multiple of the ceiling.
 const GOAL_RATIO: f64 = 1.0;
+/// Goal: applied webhooks/s (a burst, end to end) at least this multiple of the ceiling.
+const GOAL_APPLIED_RATIO: f64 = 1.5;
 /// Goal: p99 accept latency at 1,000 webhooks/s.
 const GOAL_ACCEPT_P99: Duration = Duration::from_millis(20);
 /// The rate the accept latency goal is stated at.
@@ -182,8 +184,8 @@ impl Report {
         load.accepted.len() as f64 / load.elapsed.as_secs_f64()
     }
 
-    /// The throughput goal, and the same ratio end to end (not a goal, but the honest comparison
-    /// with a synchronous design, which has applied an event when it answers).
+    /// The throughput goals: accepting, and applying end to end (the honest comparison with a
+    /// synchronous design, which has applied an event when it answers).
     fn print_ratios(&self, ceiling: f64) {
         let label = "accepted/s ÷ ceiling/s ≥ 1.0";
         let ratio = self.accepted_per_second() / ceiling;
@@ -194,8 +196,11 @@ impl Report {
         }
         goal(label, format!("{ratio:.2}"), ratio >= GOAL_RATIO);
         let applied_ratio = self.applied_per_second() / ceiling;
-        let label = "applied/s ÷ ceiling/s, end to end";
-        println!("  {label:<66} {applied_ratio:>10.2}  (not a goal)");
+        goal(
+            "applied/s ÷ ceiling/s ≥ 1.5 (a burst, end to end)",
+            format!("{applied_ratio:.2}"),
+            applied_ratio >= GOAL_APPLIED_RATIO,
+        );
     }
 
     /// Throughput including the appliers: what a synchronous design is compared with end to end.
@@ -209,7 +214,7 @@ impl Report {
 }
 
 fn print_ceiling(ceiling: &CeilingRun) {
-    println!("\nCeiling (same SQL straight to PostgreSQL, one transaction per event)");
+    println!("\nCeiling (naive SQL straight to PostgreSQL, one transaction per event)");
     row(
         "events/s",
         format!(
@@ -226,7 +231,7 @@ fn row(label: &str, value: String) {
     println!("  {label:<18} {value}");
 }
 
-fn goal(label: &str, value: String, met: bool) {
+pub fn goal(label: &str, value: String, met: bool) {
     let verdict = if met { "met" } else { "MISSED" };
     println!("  {label:<66} {value:>10}  {verdict}");
 }
@@ -251,7 +256,7 @@ fn statuses(rejected: &[reqwest::StatusCode]) -> String {
     counts.join(", ")
 }
 
-fn percentiles(sorted: &[Duration]) -> String {
+pub fn percentiles(sorted: &[Duration]) -> String {
     format!(
         "p50 {}  p99 {}  max {}",
         ms(percentile(sorted, 0.5)),
@@ -261,7 +266,7 @@ fn percentiles(sorted: &[Duration]) -> String {
 }
 
 /// The nearest-rank percentile `q` (0–1) of sorted samples; zero when there are none.
-fn percentile(sorted: &[Duration], q: f64) -> Duration {
+pub fn percentile(sorted: &[Duration], q: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }
@@ -269,6 +274,6 @@ fn percentile(sorted: &[Duration], q: f64) -> Duration {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-fn ms(duration: Duration) -> String {
+pub fn ms(duration: Duration) -> String {
     format!("{:.1} ms", duration.as_secs_f64() * 1e3)
 }
