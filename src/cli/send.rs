@@ -12,7 +12,7 @@ use sqlx::PgPool;
 use crate::{
     domain::{conversations, messages, numbers, templates},
     outbox::send::{self, SendError, SendRefused, SendRequest},
-    whatsapp::outbound::Outbound,
+    whatsapp::{customer_id::CustomerId, outbound::Outbound},
     window::SystemClock,
 };
 
@@ -22,9 +22,9 @@ pub struct SendArgs {
     /// The sending number's phone number id.
     #[arg(long)]
     number: String,
-    /// The customer's phone number.
-    #[arg(long)]
-    to: String,
+    /// The customer's phone number (with its country code) or business-scoped user id.
+    #[arg(long, value_parser = CustomerId::parse)]
+    to: CustomerId,
     /// Free-form text (only inside the 24-hour window).
     #[arg(long)]
     text: Option<String>,
@@ -60,12 +60,8 @@ impl SendArgs {
             .await?
             .with_context(|| format!("unknown phone number id {}", self.number))?;
         let (tenant_id, waba_id) = numbers::owner(&mut conn, number_id).await?;
-        let wa_id: String = self.to.chars().filter(char::is_ascii_digit).collect();
-        if wa_id.is_empty() {
-            bail!("{:?} is not a phone number", self.to);
-        }
         let conversation_id =
-            conversations::find_or_create(&mut conn, tenant_id, number_id, &wa_id).await?;
+            conversations::find_or_create_for(&mut conn, tenant_id, number_id, &self.to).await?;
         let content = match (&self.text, &self.template) {
             (Some(body), _) => Outbound::Text {
                 body: body.clone(),

@@ -460,6 +460,36 @@ async fn the_sandbox_loop_works_from_the_command_line(pool: PgPool) {
 }
 
 #[sqlx::test]
+async fn send_names_what_is_wrong_with_the_customer_given(pool: PgPool) {
+    let _app = TestApp::new(pool.clone()).await;
+    let cli = Cli::new(&pool);
+    let send = async |to: &str| {
+        let args = [
+            "send",
+            "--number",
+            PHONE_NUMBER_ID,
+            "--to",
+            to,
+            "--text",
+            "Hi",
+        ];
+        let output = cli.run(&args, &[]).await;
+        assert!(!output.status.success());
+        stderr(&output)
+    };
+    assert!(
+        send("555 12")
+            .await
+            .contains("\"555 12\" is not a phone number: it has 5 digits")
+    );
+    assert!(
+        send("us.1349")
+            .await
+            .contains("nor a business-scoped user id")
+    );
+}
+
+#[sqlx::test]
 async fn the_embedded_sandbox_never_acts_for_a_real_number(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let response = reqwest::Client::new()

@@ -4,7 +4,10 @@
 use chrono::{Duration, Utc};
 use serde_json::json;
 use sqlx::PgPool;
-use switchboard::outbox::send::{self, SendError, SendRefused};
+use switchboard::{
+    outbox::send::{self, SendError, SendRefused},
+    whatsapp::customer_id::CustomerId,
+};
 
 use crate::helpers::*;
 
@@ -113,11 +116,12 @@ async fn a_customer_who_never_wrote_gets_templates_only(pool: PgPool) {
     s.template("order_update", "en_US", "UTILITY", order_update())
         .await;
     let mut conn = s.app.pool.acquire().await.unwrap();
-    let conversation = switchboard::domain::conversations::find_or_create(
+    let customer = CustomerId::WaId("15550002222".into());
+    let conversation = switchboard::domain::conversations::find_or_create_for(
         &mut conn,
         s.app.tenant_id,
         s.number_id,
-        "15550002222",
+        &customer,
     )
     .await
     .unwrap();
