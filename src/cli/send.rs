@@ -6,13 +6,12 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{ArgGroup, Args};
 use rand::Rng;
-use serde_json::{Value, json};
 use sqlx::PgPool;
 
 use crate::{
     domain::{conversations, messages, numbers, templates},
     outbox::send::{self, SendError, SendRefused, SendRequest},
-    whatsapp::{customer_id::CustomerId, outbound::Outbound},
+    whatsapp::{customer_id::CustomerId, outbound::Outbound, template_values::TemplateValues},
     window::SystemClock,
 };
 
@@ -62,23 +61,28 @@ impl SendArgs {
         let (tenant_id, waba_id) = numbers::owner(&mut conn, number_id).await?;
         let conversation_id =
             conversations::find_or_create_for(&mut conn, tenant_id, number_id, &self.to).await?;
-        let content = match (&self.text, &self.template) {
+        let content = match (self.text, self.template) {
             (Some(body), _) => Outbound::Text {
-                body: body.clone(),
+                body,
                 preview_url: false,
             },
             (None, Some(name)) => {
                 let template =
-                    templates::find(&mut conn, tenant_id, &waba_id, name, &self.language)
+                    templates::find(&mut conn, tenant_id, &waba_id, &name, &self.language)
                         .await?
                         .with_context(|| {
                             format!("no template {name:?} in {} for this number", self.language)
                         })?;
-                let components = self.components(&template.components, &template.parameter_format);
+                let values = TemplateValues {
+                    body: self.vars,
+                    header_text: self.header_text,
+                    header_media: self.header_media,
+                    url_suffix: self.url_suffix,
+                };
                 Outbound::Template {
-                    name: name.clone(),
-                    language: self.language.clone(),
-                    components,
+                    components: values.components(&template.definition()),
+                    name,
+                    language: self.language,
                 }
             }
             (None, None) => bail!("give --text or --template"),
@@ -86,7 +90,6 @@ impl SendArgs {
         drop(conn);
         let key = self
             .key
-            .clone()
             .unwrap_or_else(|| format!("cli-{:016x}", rand::thread_rng().r#gen::<u64>()));
         let request = SendRequest {
             conversation_id,
@@ -109,66 +112,6 @@ impl SendArgs {
             println!("Queued message {}.", queued.message_id);
         }
         follow(pool, queued.message_id, Duration::from_secs(self.wait)).await
-    }
-
-    /// Meta's `components` for the template from the command's variables.
-    fn components(&self, definition: &Value, parameter_format: &str) -> Value {
-        let mut components = Vec::new();
-        let header_format = definition
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|c| {
-                c["type"]
-                    .as_str()
-                    .is_some_and(|t| t.eq_ignore_ascii_case("HEADER"))
-            })
-            .and_then(|h| h["format"].as_str())
-            .map(str::to_lowercase);
-        if let Some(text) = &self.header_text {
-            components.push(
-                json!({ "type": "header", "parameters": [{ "type": "text", "text": text }] }),
-            );
-        }
-        if let (Some(link), Some(kind)) = (&self.header_media, header_format) {
-            let mut parameter = serde_json::Map::new();
-            parameter.insert("type".into(), json!(kind));
-            parameter.insert(kind, json!({ "link": link }));
-            components.push(json!({ "type": "header", "parameters": [parameter] }));
-        }
-        if !self.vars.is_empty() {
-            let named = parameter_format.eq_ignore_ascii_case("NAMED");
-            let parameters: Vec<Value> = self
-                .vars
-                .iter()
-                .map(|var| match var.split_once('=') {
-                    Some((name, value)) if named => {
-                        json!({ "type": "text", "parameter_name": name, "text": value })
-                    }
-                    _ => json!({ "type": "text", "text": var }),
-                })
-                .collect();
-            components.push(json!({ "type": "body", "parameters": parameters }));
-        }
-        if let Some(suffix) = &self.url_suffix {
-            let index = definition
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|c| c["buttons"].as_array())
-                .flatten()
-                .position(|b| {
-                    b["type"]
-                        .as_str()
-                        .is_some_and(|t| t.eq_ignore_ascii_case("URL"))
-                })
-                .unwrap_or(0);
-            components.push(json!({
-                "type": "button", "sub_type": "url", "index": index.to_string(),
-                "parameters": [{ "type": "text", "text": suffix }]
-            }));
-        }
-        Value::Array(components)
     }
 }
 
