@@ -1,23 +1,22 @@
 //! The send service every caller uses (the inbox, the CLI, later the public API). Free-form content
 //! goes out only while the window is open; templates only when approved, with parameters that fit
-//! their definition, and marketing ones never to opted-out customers. Every accepted request becomes
-//! a `queued` message row keyed by the caller's idempotency key, so a double click or a client retry
-//! returns the same message and causes one Meta call. The checks read committed data and the
-//! queueing is one statement, so a send needs no transaction of its own.
+//! their definition, and marketing ones never to opted-out customers (`checks`). Every accepted
+//! request becomes a `queued` message row keyed by the caller's idempotency key, so a double click
+//! or a client retry returns the same message and causes one Meta call. The checks read committed
+//! data and the queueing is one statement, so a send needs no transaction of its own.
 
 use anyhow::Context;
-use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 
-use super::CHANNEL;
 pub use super::refused::SendRefused;
+use super::{
+    CHANNEL,
+    checks::{check_template, check_window},
+};
 use crate::{
-    domain::{
-        conversations::{self, SendContext},
-        templates,
-    },
-    whatsapp::{outbound::Outbound, template_check},
-    window::{Clock, SEND_MARGIN, Window},
+    domain::conversations::{self, SendContext},
+    whatsapp::outbound::Outbound,
+    window::Clock,
 };
 
 /// A request to send `content` in a conversation.
@@ -104,43 +103,6 @@ pub async fn send(
     }
 }
 
-/// Checks a claimed message again right before its Graph call, with what the claim read: the
-/// template must still be approved (and not marketing to an opted-out customer), and free-form
-/// content needs a window that stays open for [`SEND_MARGIN`] more. Reads the database only to
-/// offer templates when it refuses.
-pub async fn recheck(
-    db: &PgPool,
-    tenant_id: i64,
-    context: &SendContext,
-    template: Option<&ClaimedTemplate>,
-    now: DateTime<Utc>,
-) -> Result<(), SendError> {
-    if let Some(template) = template {
-        return template_allowed(
-            &template.name,
-            &template.status,
-            template.marketing,
-            context,
-        )
-        .map_err(Into::into);
-    }
-    let window = window_of(context, now + SEND_MARGIN);
-    if window.is_open() {
-        return Ok(());
-    }
-    let mut conn = db.acquire().await.context("acquire connection")?;
-    Err(window_refusal(&mut conn, tenant_id, context, window)
-        .await?
-        .into())
-}
-
-/// A claimed template message's template, as it stands now.
-pub struct ClaimedTemplate {
-    pub name: String,
-    pub status: String,
-    pub marketing: bool,
-}
-
 /// Queues a failed or unconfirmed message again: an agent's explicit retry, which really sends
 /// again. Free-form content is checked against the window once more.
 pub async fn retry(
@@ -186,99 +148,6 @@ pub async fn retry(
     .context("queue message again")?;
     notify_workers(&mut tx).await?;
     tx.commit().await.context("commit retry")?;
-    Ok(())
-}
-
-async fn check_window(
-    conn: &mut PgConnection,
-    tenant_id: i64,
-    context: &SendContext,
-    now: DateTime<Utc>,
-) -> Result<(), SendError> {
-    let window = window_of(context, now);
-    if window.is_open() {
-        return Ok(());
-    }
-    Err(window_refusal(conn, tenant_id, context, window)
-        .await?
-        .into())
-}
-
-fn window_of(context: &SendContext, at: DateTime<Utc>) -> Window {
-    Window::at(
-        context.last_customer_message_at,
-        context.window_closed_by_meta_at,
-        at,
-    )
-}
-
-/// The refusal for a closed window, offering the approved templates in the customer's language
-/// first, then in the tenant's.
-async fn window_refusal(
-    conn: &mut PgConnection,
-    tenant_id: i64,
-    context: &SendContext,
-    window: Window,
-) -> anyhow::Result<SendRefused> {
-    let templates = templates::approved_options(
-        conn,
-        tenant_id,
-        &context.waba_id,
-        context.contact_language.as_deref(),
-        &context.default_language,
-    )
-    .await?;
-    Ok(match window {
-        Window::Closed { since, reason } => SendRefused::WindowClosed {
-            since,
-            reason,
-            templates,
-        },
-        _ => SendRefused::WindowNeverOpened { templates },
-    })
-}
-
-async fn check_template(
-    conn: &mut PgConnection,
-    tenant_id: i64,
-    context: &SendContext,
-    name: &str,
-    language: &str,
-    components: &serde_json::Value,
-) -> Result<i64, SendError> {
-    let template = templates::find(conn, tenant_id, &context.waba_id, name, language)
-        .await?
-        .ok_or_else(|| SendRefused::TemplateMissing {
-            name: name.into(),
-            language: language.into(),
-        })?;
-    template_allowed(
-        &template.name,
-        &template.status,
-        template.is_marketing(),
-        context,
-    )?;
-    template_check::check(&template.definition(), components)
-        .map_err(SendRefused::TemplateMismatch)?;
-    Ok(template.id)
-}
-
-/// Only approved templates go out, and marketing ones never to a customer who opted out.
-fn template_allowed(
-    name: &str,
-    status: &str,
-    marketing: bool,
-    context: &SendContext,
-) -> Result<(), SendRefused> {
-    if status != "APPROVED" {
-        return Err(SendRefused::TemplateNotApproved {
-            name: name.into(),
-            status: status.into(),
-        });
-    }
-    if marketing && context.opted_out_at.is_some() {
-        return Err(SendRefused::OptedOut);
-    }
     Ok(())
 }
 

@@ -25,10 +25,10 @@ use tokio::{
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    CHANNEL,
+    CHANNEL, checks,
     claim::{self, Job},
     record::{Answered, Failure, Recorder},
-    send::{self, SendError},
+    send::SendError,
     starts::Starts,
 };
 use crate::{
@@ -273,7 +273,7 @@ impl Outbox {
         job: &Job,
     ) -> Option<Result<SentMessage, Failure>> {
         let now = self.clock.now();
-        let checked = send::recheck(
+        let checked = checks::recheck(
             &self.db,
             job.tenant_id,
             &job.context,
