@@ -1,7 +1,7 @@
 //! `switchboard send` and `switchboard retry`: the send path from a terminal, as an agent would use it — refusals explained,
 //! templates offered when the window is closed, and the delivery ticks followed as they arrive.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use anyhow::{Context, bail};
 use clap::{ArgGroup, Args};
@@ -9,8 +9,11 @@ use rand::Rng;
 use sqlx::PgPool;
 
 use crate::{
-    domain::{conversations, messages, numbers, templates},
-    outbox::send::{self, SendError, SendRefused, SendRequest},
+    domain::{
+        messages::{self, SentBy},
+        numbers, templates,
+    },
+    outbox::send::{SendError, SendRefused, SendRequest, SendService, SendTo},
     whatsapp::{customer_id::CustomerId, outbound::Outbound, template_values::TemplateValues},
     window::SystemClock,
 };
@@ -59,8 +62,6 @@ impl SendArgs {
             .await?
             .with_context(|| format!("unknown phone number id {}", self.number))?;
         let (tenant_id, waba_id) = numbers::owner(&mut conn, number_id).await?;
-        let conversation_id =
-            conversations::find_or_create_for(&mut conn, tenant_id, number_id, &self.to).await?;
         let content = match (self.text, self.template) {
             (Some(body), _) => Outbound::Text {
                 body,
@@ -92,13 +93,16 @@ impl SendArgs {
             .key
             .unwrap_or_else(|| format!("cli-{:016x}", rand::thread_rng().r#gen::<u64>()));
         let request = SendRequest {
-            conversation_id,
+            to: SendTo::Customer {
+                phone_number_id: self.number,
+                customer: self.to,
+            },
             content,
             reply_to: None,
             idempotency_key: key,
-            sent_by: None,
+            sent_by: SentBy::Operator,
         };
-        let queued = match send::send(pool, &SystemClock, tenant_id, request).await {
+        let queued = match service(pool).send(tenant_id, request).await {
             Ok(queued) => queued,
             Err(SendError::Refused(refused)) => bail!(explain_refusal(&refused)),
             Err(SendError::Internal(error)) => return Err(error),
@@ -113,6 +117,11 @@ impl SendArgs {
         }
         follow(pool, queued.message_id, Duration::from_secs(self.wait)).await
     }
+}
+
+/// The send service as the operator uses it: on the real clock.
+fn service(pool: &PgPool) -> SendService {
+    SendService::new(pool.clone(), Arc::new(SystemClock))
 }
 
 /// `switchboard retry`: sends a failed or unconfirmed message again.
@@ -133,7 +142,10 @@ impl RetryArgs {
             .await?
             .with_context(|| format!("there is no message {}", self.message))?;
         drop(conn);
-        match send::retry(pool, &SystemClock, tenant_id, self.message).await {
+        let retried = service(pool)
+            .retry(tenant_id, self.message, SentBy::Operator)
+            .await;
+        match retried {
             Ok(()) => println!("Queued message {} again.", self.message),
             Err(SendError::Refused(refused)) => bail!(explain_refusal(&refused)),
             Err(SendError::Internal(error)) => return Err(error),

@@ -254,6 +254,23 @@ pub async fn id_by_phone_number_id(
     .context("look up phone number")
 }
 
+/// The row id of the tenant's number with Meta's `phone_number_id`; `None` if it is another
+/// tenant's or nobody's.
+pub async fn id_for_tenant(
+    conn: &mut PgConnection,
+    tenant_id: i64,
+    phone_number_id: &str,
+) -> anyhow::Result<Option<i64>> {
+    sqlx::query_scalar!(
+        "select id from phone_numbers where tenant_id = $1 and phone_number_id = $2",
+        tenant_id,
+        phone_number_id
+    )
+    .fetch_optional(conn)
+    .await
+    .context("look up the tenant's phone number")
+}
+
 /// One number of each of the tenant's WABAs (calls on a WABA need a token of one of its numbers).
 pub async fn one_per_waba(conn: &mut PgConnection, tenant_id: i64) -> anyhow::Result<Vec<i64>> {
     sqlx::query_scalar!(

@@ -457,6 +457,16 @@ async fn the_sandbox_loop_works_from_the_command_line(pool: PgPool) {
     assert_eq!(stdout(&retried).lines().last(), Some("read"));
     let again = run(vec!["retry", "--message", &id]).await;
     assert!(stderr(&again).contains("Only failed or unconfirmed messages"));
+
+    // The operator sent and retried them all.
+    let senders: Vec<String> = sqlx::query_scalar(
+        "select distinct sent_by_kind from messages where direction = 'outbound'
+         union all select details ->> 'by' from audit_log where action = 'message.retry'",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(senders, ["operator", "operator"]);
 }
 
 #[sqlx::test]

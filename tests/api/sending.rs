@@ -5,7 +5,7 @@ use chrono::{Duration, Utc};
 use serde_json::json;
 use sqlx::PgPool;
 use switchboard::{
-    outbox::send::{self, SendError, SendRefused},
+    outbox::send::{SendError, SendRefused},
     whatsapp::customer_id::CustomerId,
 };
 
@@ -396,9 +396,7 @@ async fn a_message_whose_call_started_before_a_crash_becomes_unknown_and_is_not_
     assert_eq!(s.sends(), 0, "never resent automatically");
 
     // The agent checked and retries: that really sends again.
-    send::retry(&s.app.pool, s.clock.as_ref(), s.app.tenant_id, id)
-        .await
-        .unwrap();
+    s.retry(id).await.unwrap();
     assert_eq!(s.wait_for(id, "read").await.0, "read");
     assert_eq!(s.sends(), 1);
 }
@@ -447,23 +445,10 @@ async fn an_agent_can_retry_a_failed_message(pool: PgPool) {
     s.fail_next(131026).await;
     let queued = s.send_text(conversation, "k1", "Hello").await.unwrap();
     s.wait_for(queued.message_id, "failed").await;
-    send::retry(
-        &s.app.pool,
-        s.clock.as_ref(),
-        s.app.tenant_id,
-        queued.message_id,
-    )
-    .await
-    .unwrap();
+    s.retry(queued.message_id).await.unwrap();
     assert_eq!(s.wait_for(queued.message_id, "read").await.0, "read");
     assert_eq!(s.sends(), 2);
-    let again = send::retry(
-        &s.app.pool,
-        s.clock.as_ref(),
-        s.app.tenant_id,
-        queued.message_id,
-    )
-    .await;
+    let again = s.retry(queued.message_id).await;
     assert!(matches!(
         again,
         Err(SendError::Refused(SendRefused::NotRetryable))
