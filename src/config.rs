@@ -5,7 +5,10 @@ use std::{fmt, net::SocketAddr, path::Path};
 
 use anyhow::{Context, bail};
 
-use crate::crypto::{Cipher, SecretKey};
+use crate::{
+    crypto::{Cipher, SecretKey},
+    whatsapp::graph::GraphUrls,
+};
 
 /// Where the development secret key is kept when `SECRET_KEY` is unset (git-ignored).
 const DEV_SECRET_KEY_FILE: &str = ".switchboard-secret-key";
@@ -96,6 +99,14 @@ impl Config {
     /// The embedded fake Graph API that sandbox numbers talk to.
     pub fn sandbox_graph_url(&self) -> String {
         format!("{}/sandbox/graph", self.internal_url())
+    }
+
+    /// Where Graph calls go: Meta, or the embedded fake for sandbox numbers.
+    pub fn graph_urls(&self) -> GraphUrls {
+        GraphUrls {
+            meta: self.meta_graph_url.clone(),
+            sandbox: self.sandbox_graph_url(),
+        }
     }
 }
 

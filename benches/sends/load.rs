@@ -1,4 +1,4 @@
-//! The load generator: text messages queued through the real send service (`outbox::send`, the
+//! The load generator: text messages queued through the real send service (`SendService` on the
 //! system clock, a unique idempotency key each), as an agent's request would queue them.
 //!
 //! Open-loop, message `i` is due at `start + i / rate` and is handed to its own task at that time,
@@ -14,11 +14,10 @@ use std::{
 };
 
 use anyhow::Context;
-use sqlx::PgPool;
 use switchboard::{
-    outbox::send::{self, SendRequest},
+    domain::messages::SentBy,
+    outbox::send::{SendRequest, SendService, SendTo},
     whatsapp::outbound::Outbound,
-    window::SystemClock,
 };
 use tokio::{sync::Semaphore, task::JoinSet, time::Instant};
 
@@ -84,7 +83,7 @@ impl LoadRun {
 /// Who sends, and how their messages are named.
 #[derive(Clone)]
 pub struct Sender {
-    pub db: PgPool,
+    pub service: SendService,
     pub fixture: Arc<Fixture>,
     /// Starts every idempotency key of this load (`under-`, `saturation-`).
     pub prefix: &'static str,
@@ -95,16 +94,16 @@ impl Sender {
     async fn send(&self, index: usize) -> Option<String> {
         let key = format!("{}{index}", self.prefix);
         let request = SendRequest {
-            conversation_id: self.fixture.conversation_for(index),
+            to: SendTo::Conversation(self.fixture.conversation_for(index)),
             content: Outbound::Text {
                 body: format!("{TEXT_PREFIX}{key}"),
                 preview_url: false,
             },
             reply_to: None,
             idempotency_key: key,
-            sent_by: None,
+            sent_by: SentBy::Operator,
         };
-        match send::send(&self.db, &SystemClock, self.fixture.tenant_id, request).await {
+        match self.service.send(self.fixture.tenant_id, request).await {
             Ok(queued) if queued.duplicate => Some("idempotency key already used".into()),
             Ok(_) => None,
             Err(error) => Some(format!("{error:#}")),

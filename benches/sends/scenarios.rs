@@ -192,8 +192,9 @@ impl<'a> Bench<'a> {
     }
 
     fn sender(&self, prefix: &'static str) -> Sender {
+        let clock = std::sync::Arc::new(switchboard::window::SystemClock);
         Sender {
-            db: self.app_db.clone(),
+            service: switchboard::outbox::send::SendService::new(self.app_db.clone(), clock),
             fixture: self.fixture.clone(),
             prefix,
         }

@@ -10,14 +10,13 @@ use super::secret;
 use crate::{
     config::Config,
     domain::{
-        apps::{self, AppSecrets},
+        apps::AppSecrets,
         audit,
-        numbers::{self, NewNumber},
-        templates::{self, TemplateRecord},
-        tenants,
+        numbers::{self, Registration},
+        templates, tenants,
         users::{self, Role},
     },
-    whatsapp::graph::{Auth, GraphClient},
+    whatsapp::graph::GraphClient,
 };
 
 #[derive(Subcommand)]
@@ -197,14 +196,13 @@ impl AddNumber {
             waba_id,
             display_phone,
         } = self;
-        let cipher = config.cipher();
         let mut tx = pool.begin().await.context("begin")?;
         let tenant = tenants::get_by_slug(&mut tx, &tenant).await?;
         let access_token = secret("META_ACCESS_TOKEN", "Access token: ")?
             .context("META_ACCESS_TOKEN is not set")?;
         let app_secret = secret("META_APP_SECRET", "App secret: ")?;
         let verify_token = secret("META_VERIFY_TOKEN", "Webhook verify token: ")?;
-        let secrets = match (app_secret, verify_token.clone()) {
+        let app_secrets = match (app_secret, verify_token.clone()) {
             (Some(app_secret), Some(verify_token)) => Some(AppSecrets {
                 app_secret,
                 verify_token,
@@ -214,20 +212,17 @@ impl AddNumber {
                 "set both META_APP_SECRET and META_VERIFY_TOKEN (or neither, to reuse the app's)"
             ),
         };
-        let app = apps::ensure(&mut tx, &cipher, tenant.id, &app_id, secrets).await?;
-        let number = NewNumber {
+        let registration = Registration {
             tenant_id: tenant.id,
-            app_id: app,
+            meta_app_id: &app_id,
+            app_secrets,
             phone_number_id: &phone_number_id,
             waba_id: &waba_id,
             display_phone_number: display_phone.as_deref(),
             access_token,
-            sandbox: false,
+            by: None,
         };
-        numbers::add(&mut tx, &cipher, number).await?;
-        let details =
-            json!({ "phone_number_id": phone_number_id, "waba_id": waba_id, "app_id": app_id });
-        audit::record(&mut tx, tenant.id, None, "number.add", details).await?;
+        numbers::register(&mut tx, &config.cipher(), registration).await?;
         tx.commit().await.context("commit")?;
         println!(
             "Registered phone number {phone_number_id} for {}.",
@@ -268,50 +263,20 @@ impl UserCommand {
 impl TemplatesCommand {
     pub async fn run(self, pool: &PgPool, config: &Config) -> anyhow::Result<()> {
         let Self::Sync { tenant } = self;
-        let cipher = config.cipher();
         let graph = GraphClient::new(&config.meta_api_version)?;
         let mut conn = pool.acquire().await.context("acquire connection")?;
         let tenant = tenants::get_by_slug(&mut conn, &tenant).await?;
-        for number_id in numbers::one_per_waba(&mut conn, tenant.id).await? {
-            let number = numbers::credentials(&mut conn, &cipher, number_id).await?;
-            let base_url = if number.sandbox {
-                config.sandbox_graph_url()
-            } else {
-                config.meta_graph_url.clone()
-            };
-            let auth = Auth {
-                base_url: &base_url,
-                token: &number.access_token,
-            };
-            let mut after = None;
-            let mut count = 0;
-            loop {
-                let page = graph
-                    .list_templates(&auth, &number.waba_id, after.as_deref())
-                    .await
-                    .with_context(|| format!("list the templates of WABA {}", number.waba_id))?;
-                for template in &page.data {
-                    let record = TemplateRecord {
-                        meta_template_id: Some(&template.id),
-                        name: &template.name,
-                        language: &template.language,
-                        category: template.category.as_deref(),
-                        status: &template.status,
-                        components: &template.components,
-                        parameter_format: template
-                            .parameter_format
-                            .as_deref()
-                            .unwrap_or("POSITIONAL"),
-                    };
-                    templates::upsert(&mut conn, tenant.id, &number.waba_id, &record).await?;
-                    count += 1;
-                }
-                match page.after {
-                    Some(cursor) if !page.data.is_empty() => after = Some(cursor),
-                    _ => break,
-                }
-            }
-            println!("WABA {}: {count} template(s)", number.waba_id);
+        drop(conn);
+        let synced = templates::sync(
+            pool,
+            &config.cipher(),
+            &graph,
+            &config.graph_urls(),
+            tenant.id,
+        )
+        .await?;
+        for waba in synced {
+            println!("WABA {}: {} template(s)", waba.waba_id, waba.templates);
         }
         Ok(())
     }

@@ -8,6 +8,7 @@ use sqlx::PgPool;
 
 use crate::{
     domain::{conversations, numbers},
+    whatsapp::customer_id::CustomerId,
     window::{Closure, Window},
 };
 
@@ -18,9 +19,9 @@ pub enum ContactCommand {
         /// The business number's phone number id.
         #[arg(long)]
         number: String,
-        /// The customer's phone number.
-        #[arg(long)]
-        phone: String,
+        /// The customer's phone number (with its country code) or business-scoped user id.
+        #[arg(long, visible_alias = "customer", value_parser = CustomerId::parse)]
+        phone: CustomerId,
     },
 }
 
@@ -31,8 +32,7 @@ impl ContactCommand {
         let number_id = numbers::id_by_phone_number_id(&mut conn, &number)
             .await?
             .with_context(|| format!("unknown phone number id {number}"))?;
-        let wa_id: String = phone.chars().filter(char::is_ascii_digit).collect();
-        let Some(contact) = conversations::contact_view(&mut conn, number_id, &wa_id).await? else {
+        let Some(contact) = conversations::contact_view(&mut conn, number_id, &phone).await? else {
             println!("No conversation with {phone} on {number} yet.");
             return Ok(());
         };
@@ -40,10 +40,8 @@ impl ContactCommand {
             .profile_name
             .as_deref()
             .unwrap_or("(no profile name)");
-        println!(
-            "{name}, WhatsApp {}",
-            contact.wa_id.as_deref().unwrap_or("?")
-        );
+        let id = contact.wa_id.as_deref().or(contact.user_id.as_deref());
+        println!("{name}, WhatsApp {}", id.unwrap_or("?"));
         match contact.opted_out_at {
             Some(at) => println!(
                 "Marketing: opted out on {} (no marketing templates)",

@@ -1,18 +1,20 @@
 //! `switchboard send` and `switchboard retry`: the send path from a terminal, as an agent would use it — refusals explained,
 //! templates offered when the window is closed, and the delivery ticks followed as they arrive.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use anyhow::{Context, bail};
 use clap::{ArgGroup, Args};
 use rand::Rng;
-use serde_json::{Value, json};
 use sqlx::PgPool;
 
 use crate::{
-    domain::{conversations, messages, numbers, templates},
-    outbox::send::{self, SendError, SendRefused, SendRequest},
-    whatsapp::outbound::Outbound,
+    domain::{
+        messages::{self, SentBy},
+        numbers, templates,
+    },
+    outbox::send::{SendError, SendRefused, SendRequest, SendService, SendTo},
+    whatsapp::{customer_id::CustomerId, outbound::Outbound, template_values::TemplateValues},
     window::SystemClock,
 };
 
@@ -22,9 +24,9 @@ pub struct SendArgs {
     /// The sending number's phone number id.
     #[arg(long)]
     number: String,
-    /// The customer's phone number.
-    #[arg(long)]
-    to: String,
+    /// The customer's phone number (with its country code) or business-scoped user id.
+    #[arg(long, value_parser = CustomerId::parse)]
+    to: CustomerId,
     /// Free-form text (only inside the 24-hour window).
     #[arg(long)]
     text: Option<String>,
@@ -60,29 +62,28 @@ impl SendArgs {
             .await?
             .with_context(|| format!("unknown phone number id {}", self.number))?;
         let (tenant_id, waba_id) = numbers::owner(&mut conn, number_id).await?;
-        let wa_id: String = self.to.chars().filter(char::is_ascii_digit).collect();
-        if wa_id.is_empty() {
-            bail!("{:?} is not a phone number", self.to);
-        }
-        let conversation_id =
-            conversations::find_or_create(&mut conn, tenant_id, number_id, &wa_id).await?;
-        let content = match (&self.text, &self.template) {
+        let content = match (self.text, self.template) {
             (Some(body), _) => Outbound::Text {
-                body: body.clone(),
+                body,
                 preview_url: false,
             },
             (None, Some(name)) => {
                 let template =
-                    templates::find(&mut conn, tenant_id, &waba_id, name, &self.language)
+                    templates::find(&mut conn, tenant_id, &waba_id, &name, &self.language)
                         .await?
                         .with_context(|| {
                             format!("no template {name:?} in {} for this number", self.language)
                         })?;
-                let components = self.components(&template.components, &template.parameter_format);
+                let values = TemplateValues {
+                    body: self.vars,
+                    header_text: self.header_text,
+                    header_media: self.header_media,
+                    url_suffix: self.url_suffix,
+                };
                 Outbound::Template {
-                    name: name.clone(),
-                    language: self.language.clone(),
-                    components,
+                    components: values.components(&template.definition()),
+                    name,
+                    language: self.language,
                 }
             }
             (None, None) => bail!("give --text or --template"),
@@ -90,16 +91,18 @@ impl SendArgs {
         drop(conn);
         let key = self
             .key
-            .clone()
             .unwrap_or_else(|| format!("cli-{:016x}", rand::thread_rng().r#gen::<u64>()));
         let request = SendRequest {
-            conversation_id,
+            to: SendTo::Customer {
+                phone_number_id: self.number,
+                customer: self.to,
+            },
             content,
             reply_to: None,
             idempotency_key: key,
-            sent_by: None,
+            sent_by: SentBy::Operator,
         };
-        let queued = match send::send(pool, &SystemClock, tenant_id, request).await {
+        let queued = match service(pool).send(tenant_id, request).await {
             Ok(queued) => queued,
             Err(SendError::Refused(refused)) => bail!(explain_refusal(&refused)),
             Err(SendError::Internal(error)) => return Err(error),
@@ -114,66 +117,11 @@ impl SendArgs {
         }
         follow(pool, queued.message_id, Duration::from_secs(self.wait)).await
     }
+}
 
-    /// Meta's `components` for the template from the command's variables.
-    fn components(&self, definition: &Value, parameter_format: &str) -> Value {
-        let mut components = Vec::new();
-        let header_format = definition
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|c| {
-                c["type"]
-                    .as_str()
-                    .is_some_and(|t| t.eq_ignore_ascii_case("HEADER"))
-            })
-            .and_then(|h| h["format"].as_str())
-            .map(str::to_lowercase);
-        if let Some(text) = &self.header_text {
-            components.push(
-                json!({ "type": "header", "parameters": [{ "type": "text", "text": text }] }),
-            );
-        }
-        if let (Some(link), Some(kind)) = (&self.header_media, header_format) {
-            let mut parameter = serde_json::Map::new();
-            parameter.insert("type".into(), json!(kind));
-            parameter.insert(kind, json!({ "link": link }));
-            components.push(json!({ "type": "header", "parameters": [parameter] }));
-        }
-        if !self.vars.is_empty() {
-            let named = parameter_format.eq_ignore_ascii_case("NAMED");
-            let parameters: Vec<Value> = self
-                .vars
-                .iter()
-                .map(|var| match var.split_once('=') {
-                    Some((name, value)) if named => {
-                        json!({ "type": "text", "parameter_name": name, "text": value })
-                    }
-                    _ => json!({ "type": "text", "text": var }),
-                })
-                .collect();
-            components.push(json!({ "type": "body", "parameters": parameters }));
-        }
-        if let Some(suffix) = &self.url_suffix {
-            let index = definition
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|c| c["buttons"].as_array())
-                .flatten()
-                .position(|b| {
-                    b["type"]
-                        .as_str()
-                        .is_some_and(|t| t.eq_ignore_ascii_case("URL"))
-                })
-                .unwrap_or(0);
-            components.push(json!({
-                "type": "button", "sub_type": "url", "index": index.to_string(),
-                "parameters": [{ "type": "text", "text": suffix }]
-            }));
-        }
-        Value::Array(components)
-    }
+/// The send service as the operator uses it: on the real clock.
+fn service(pool: &PgPool) -> SendService {
+    SendService::new(pool.clone(), Arc::new(SystemClock))
 }
 
 /// `switchboard retry`: sends a failed or unconfirmed message again.
@@ -194,7 +142,10 @@ impl RetryArgs {
             .await?
             .with_context(|| format!("there is no message {}", self.message))?;
         drop(conn);
-        match send::retry(pool, &SystemClock, tenant_id, self.message).await {
+        let retried = service(pool)
+            .retry(tenant_id, self.message, SentBy::Operator)
+            .await;
+        match retried {
             Ok(()) => println!("Queued message {} again.", self.message),
             Err(SendError::Refused(refused)) => bail!(explain_refusal(&refused)),
             Err(SendError::Internal(error)) => return Err(error),

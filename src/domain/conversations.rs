@@ -1,5 +1,6 @@
 //! Conversations as the send path sees them: the thread between a business number and a customer,
-//! with the clocks that decide the 24-hour window.
+//! with the clocks that decide the 24-hour window; found, or started by the business, from the
+//! number and the customer's id.
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -9,6 +10,7 @@ use super::{
     contacts,
     events::{self, Kind},
 };
+use crate::whatsapp::customer_id::CustomerId;
 
 /// What deciding and addressing a send needs to know about a conversation.
 #[derive(Debug, Clone)]
@@ -136,17 +138,46 @@ pub async fn send_context(
     .context("load conversation")
 }
 
-/// The conversation between a number and the customer with `wa_id`, created (with the contact) if
-/// the business writes first.
-pub async fn find_or_create(
+/// The conversation between the tenant's number `number_id` and a customer, if there is one. A
+/// user id finds the conversation of a contact that has it, preferring one with a phone.
+pub async fn find_for(
     conn: &mut PgConnection,
     tenant_id: i64,
     number_id: i64,
-    wa_id: &str,
+    customer: &CustomerId,
+) -> anyhow::Result<Option<i64>> {
+    sqlx::query_scalar!(
+        "select c.id from conversations c join contacts k on k.id = c.contact_id
+         where c.tenant_id = $1 and c.phone_number_id = $2 and k.tenant_id = $1
+           and (k.wa_id = $3 or k.user_id = $4)
+         order by k.wa_id is null, k.id
+         limit 1",
+        tenant_id,
+        number_id,
+        customer.wa_id(),
+        customer.user_id()
+    )
+    .fetch_optional(conn)
+    .await
+    .context("find the customer's conversation")
+}
+
+/// The conversation between the tenant's number `number_id` and a customer ([`find_for`]), created
+/// (with the contact) if the business writes first. `number_id` must be the tenant's: look it up
+/// with `numbers::id_for_tenant`.
+pub async fn find_or_create_for(
+    conn: &mut PgConnection,
+    tenant_id: i64,
+    number_id: i64,
+    customer: &CustomerId,
 ) -> anyhow::Result<i64> {
+    if let Some(id) = find_for(conn, tenant_id, number_id, customer).await? {
+        return Ok(id);
+    }
     let who = contacts::Identity {
-        wa_id: Some(wa_id),
-        ..Default::default()
+        wa_id: customer.wa_id(),
+        user_id: customer.user_id(),
+        profile_name: None,
     };
     let contact_id = contacts::upsert(conn, tenant_id, who).await?;
     upsert(conn, tenant_id, number_id, contact_id, None, None).await
@@ -156,6 +187,7 @@ pub async fn find_or_create(
 #[derive(Debug, Clone)]
 pub struct ContactView {
     pub wa_id: Option<String>,
+    pub user_id: Option<String>,
     pub profile_name: Option<String>,
     pub opted_out_at: Option<DateTime<Utc>>,
     pub status: String,
@@ -164,20 +196,24 @@ pub struct ContactView {
     pub window_closed_by_meta_at: Option<DateTime<Utc>>,
 }
 
-/// The customer with `wa_id` on a number, with their conversation; `None` if they have none.
+/// The customer on a number, with their conversation; `None` if they have none. A user id finds
+/// the contact with a phone first, as [`find_or_create_for`] does.
 pub async fn contact_view(
     conn: &mut PgConnection,
     number_id: i64,
-    wa_id: &str,
+    customer: &CustomerId,
 ) -> anyhow::Result<Option<ContactView>> {
     sqlx::query_as!(
         ContactView,
-        "select k.wa_id, k.profile_name, k.opted_out_at, c.status, c.unread_count,
+        "select k.wa_id, k.user_id, k.profile_name, k.opted_out_at, c.status, c.unread_count,
                 c.last_customer_message_at, c.window_closed_by_meta_at
          from conversations c join contacts k on k.id = c.contact_id
-         where c.phone_number_id = $1 and k.wa_id = $2",
+         where c.phone_number_id = $1 and (k.wa_id = $2 or k.user_id = $3)
+         order by k.wa_id is null, k.id
+         limit 1",
         number_id,
-        wa_id
+        customer.wa_id(),
+        customer.user_id()
     )
     .fetch_optional(conn)
     .await

@@ -1,7 +1,63 @@
-//! Messages as the operator's tools address them: by their id alone.
+//! Messages as the operator's tools address them (by their id alone), and who had each one sent:
+//! an agent, a program with an API key, or the operator.
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use sqlx::PgConnection;
+
+/// Who had a message sent through the send path, or sent again. Stored with the message as
+/// `sent_by_kind` with `sent_by` (an agent's user id) or `api_key_id`; messages that did not go
+/// through the send path (the customer's, echoes of ones sent elsewhere) have none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SentBy {
+    /// An agent (a user of the tenant, as the surface's extractor vouches), in the inbox.
+    Agent(i64),
+    /// A program, with the id of its API key.
+    ApiKey(i64),
+    /// The operator, on the command line.
+    Operator,
+}
+
+impl SentBy {
+    /// The `sent_by_kind` stored.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Self::Agent(_) => "agent",
+            Self::ApiKey(_) => "api_key",
+            Self::Operator => "operator",
+        }
+    }
+
+    /// The agent's user id, for an agent.
+    pub fn user_id(self) -> Option<i64> {
+        match self {
+            Self::Agent(user_id) => Some(user_id),
+            _ => None,
+        }
+    }
+
+    /// The API key's id, for a program.
+    pub fn api_key_id(self) -> Option<i64> {
+        match self {
+            Self::ApiKey(key_id) => Some(key_id),
+            _ => None,
+        }
+    }
+
+    /// Reads the stored columns back; `None` for a message that did not go through the send path.
+    fn from_columns(
+        kind: Option<&str>,
+        user_id: Option<i64>,
+        api_key_id: Option<i64>,
+    ) -> anyhow::Result<Option<Self>> {
+        Ok(Some(match (kind, user_id, api_key_id) {
+            (None, _, _) => return Ok(None),
+            (Some("agent"), Some(user_id), _) => Self::Agent(user_id),
+            (Some("api_key"), _, Some(key_id)) => Self::ApiKey(key_id),
+            (Some("operator"), _, _) => Self::Operator,
+            (Some(kind), _, _) => bail!("a message sent by {kind:?} without its reference"),
+        }))
+    }
+}
 
 /// The tenant a message belongs to, for operator commands that name only the message.
 pub async fn tenant_of(conn: &mut PgConnection, message_id: i64) -> anyhow::Result<Option<i64>> {
@@ -9,4 +65,38 @@ pub async fn tenant_of(conn: &mut PgConnection, message_id: i64) -> anyhow::Resu
         .fetch_optional(conn)
         .await
         .context("look up message")
+}
+
+/// Who had the tenant's message sent; `None` when it did not go through the send path, or is not
+/// the tenant's.
+pub async fn sent_by(
+    conn: &mut PgConnection,
+    tenant_id: i64,
+    message_id: i64,
+) -> anyhow::Result<Option<SentBy>> {
+    let row = sqlx::query!(
+        "select sent_by_kind, sent_by, api_key_id from messages where tenant_id = $1 and id = $2",
+        tenant_id,
+        message_id
+    )
+    .fetch_optional(conn)
+    .await
+    .context("look up who sent a message")?;
+    let Some(row) = row else { return Ok(None) };
+    SentBy::from_columns(row.sent_by_kind.as_deref(), row.sent_by, row.api_key_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_sender_reads_back_from_its_columns() {
+        for by in [SentBy::Agent(7), SentBy::ApiKey(42), SentBy::Operator] {
+            let read = SentBy::from_columns(Some(by.kind()), by.user_id(), by.api_key_id());
+            assert_eq!(read.unwrap(), Some(by));
+        }
+        assert_eq!(SentBy::from_columns(None, None, None).unwrap(), None);
+        assert!(SentBy::from_columns(Some("agent"), None, None).is_err());
+    }
 }

@@ -1,11 +1,20 @@
 //! Business phone numbers: each belongs to one tenant and one Meta app, and carries the sealed access
-//! token used to send from it. Webhooks are routed by `phone_number_id` through here.
+//! token used to send from it. Webhooks are routed by `phone_number_id` through here. Registering a
+//! number (with its app) is a service every setup surface calls: the CLI, the admin console.
 
 use anyhow::Context;
 use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
 use sqlx::PgConnection;
 
-use crate::{crypto::Cipher, domain::secrets::Rotation};
+use crate::{
+    crypto::Cipher,
+    domain::{
+        apps::{self, AppSecrets},
+        audit,
+        secrets::Rotation,
+    },
+};
 
 /// Where a webhook for a number lands: the number's row and its tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +68,57 @@ pub async fn add(
             number.phone_number_id
         )
     })
+}
+
+/// A number to register with the Meta app it belongs to, as an operator or an admin gives it.
+pub struct Registration<'a> {
+    pub tenant_id: i64,
+    /// Meta's App ID; the app is created on first use and reused after.
+    pub meta_app_id: &'a str,
+    /// Needed for a new app; for a known app, they replace the stored ones (rotation).
+    pub app_secrets: Option<AppSecrets>,
+    pub phone_number_id: &'a str,
+    pub waba_id: &'a str,
+    /// The number as people see it, e.g. "+1 555 078 3881".
+    pub display_phone_number: Option<&'a str>,
+    pub access_token: SecretString,
+    /// The admin registering it, for the audit trail; `None` for the operator.
+    pub by: Option<i64>,
+}
+
+/// Registers a number and its app (created on first use, see [`apps::ensure`]) and records it in
+/// the audit trail; returns the number's row id. The caller owns the transaction, so a refusal
+/// (an app of another tenant, a number already registered) leaves nothing behind.
+pub async fn register(
+    conn: &mut PgConnection,
+    cipher: &Cipher,
+    registration: Registration<'_>,
+) -> anyhow::Result<i64> {
+    let Registration {
+        tenant_id,
+        meta_app_id,
+        app_secrets,
+        phone_number_id,
+        waba_id,
+        display_phone_number,
+        access_token,
+        by,
+    } = registration;
+    let app_id = apps::ensure(conn, cipher, tenant_id, meta_app_id, app_secrets).await?;
+    let number = NewNumber {
+        tenant_id,
+        app_id,
+        phone_number_id,
+        waba_id,
+        display_phone_number,
+        access_token,
+        sandbox: false,
+    };
+    let id = add(conn, cipher, number).await?;
+    let details =
+        json!({ "phone_number_id": phone_number_id, "waba_id": waba_id, "app_id": meta_app_id });
+    audit::record(conn, tenant_id, by, "number.add", details).await?;
+    Ok(id)
 }
 
 /// The number with this `phone_number_id`, if it is registered under the app `app_id`.
@@ -192,6 +252,23 @@ pub async fn id_by_phone_number_id(
     .fetch_optional(conn)
     .await
     .context("look up phone number")
+}
+
+/// The row id of the tenant's number with Meta's `phone_number_id`; `None` if it is another
+/// tenant's or nobody's.
+pub async fn id_for_tenant(
+    conn: &mut PgConnection,
+    tenant_id: i64,
+    phone_number_id: &str,
+) -> anyhow::Result<Option<i64>> {
+    sqlx::query_scalar!(
+        "select id from phone_numbers where tenant_id = $1 and phone_number_id = $2",
+        tenant_id,
+        phone_number_id
+    )
+    .fetch_optional(conn)
+    .await
+    .context("look up the tenant's phone number")
 }
 
 /// One number of each of the tenant's WABAs (calls on a WABA need a token of one of its numbers).

@@ -1,11 +1,19 @@
 //! Message templates: Meta-approved messages that may be sent outside the 24-hour window. Their
-//! definitions (`components`) come from Meta's template list; their status from webhooks.
+//! definitions (`components`) come from Meta's template list ([`sync`], a service the CLI and the
+//! admin console call); their status from webhooks.
 
 use anyhow::Context;
 use serde_json::Value;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool};
 
-use crate::whatsapp::template_check::{self, TemplateDefinition, Variable};
+use super::numbers;
+use crate::{
+    crypto::Cipher,
+    whatsapp::{
+        graph::{Auth, GraphClient, GraphUrls},
+        template_check::{self, TemplateDefinition, Variable},
+    },
+};
 
 /// A stored template.
 #[derive(Debug, Clone)]
@@ -150,4 +158,71 @@ pub async fn upsert(
     .fetch_one(conn)
     .await
     .with_context(|| format!("store template {}", template.name))
+}
+
+/// What [`sync`] fetched for one WABA.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncedWaba {
+    pub waba_id: String,
+    /// Templates stored or refreshed.
+    pub templates: usize,
+}
+
+/// Fetches the templates of each of the tenant's WABAs from Meta, page by page with the token of
+/// one of its numbers, and stores or refreshes them. Templates Meta no longer lists are kept. A
+/// failure names its WABA; the WABAs before it stay synced.
+/// <https://developers.facebook.com/docs/whatsapp/business-management-api/message-templates>
+pub async fn sync(
+    db: &PgPool,
+    cipher: &Cipher,
+    graph: &GraphClient,
+    urls: &GraphUrls,
+    tenant_id: i64,
+) -> anyhow::Result<Vec<SyncedWaba>> {
+    // A connection is taken for each step, never held across a Graph call: Meta may be slow, and
+    // the pool serves the inbox meanwhile.
+    let mut conn = db.acquire().await.context("acquire connection")?;
+    let number_ids = numbers::one_per_waba(&mut conn, tenant_id).await?;
+    let mut numbers = Vec::with_capacity(number_ids.len());
+    for number_id in number_ids {
+        numbers.push(numbers::credentials(&mut conn, cipher, number_id).await?);
+    }
+    drop(conn);
+    let mut synced = Vec::with_capacity(numbers.len());
+    for number in numbers {
+        let auth = Auth {
+            base_url: urls.for_number(number.sandbox),
+            token: &number.access_token,
+        };
+        let (mut after, mut count) = (None, 0);
+        loop {
+            let page = graph
+                .list_templates(&auth, &number.waba_id, after.as_deref())
+                .await
+                .with_context(|| format!("list the templates of WABA {}", number.waba_id))?;
+            let mut conn = db.acquire().await.context("acquire connection")?;
+            for template in &page.data {
+                let record = TemplateRecord {
+                    meta_template_id: Some(&template.id),
+                    name: &template.name,
+                    language: &template.language,
+                    category: template.category.as_deref(),
+                    status: &template.status,
+                    components: &template.components,
+                    parameter_format: template.parameter_format.as_deref().unwrap_or("POSITIONAL"),
+                };
+                upsert(&mut conn, tenant_id, &number.waba_id, &record).await?;
+                count += 1;
+            }
+            match page.after {
+                Some(cursor) if !page.data.is_empty() => after = Some(cursor),
+                _ => break,
+            }
+        }
+        synced.push(SyncedWaba {
+            waba_id: number.waba_id,
+            templates: count,
+        });
+    }
+    Ok(synced)
 }

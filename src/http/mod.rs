@@ -20,7 +20,9 @@ use crate::{
     crypto::Cipher,
     domain::apps::AppDirectory,
     ingest::event_log::EventLog,
+    outbox::send::SendService,
     sandbox::{FakeGraph, FakeGraphConfig},
+    window::SystemClock,
 };
 
 /// When the sandbox reports `sent`, `delivered` and `read` after a send, in milliseconds: paced so
@@ -35,11 +37,14 @@ pub struct AppState {
     pub cipher: Cipher,
     pub apps: AppDirectory,
     pub events: EventLog,
+    /// Sending, for every surface (tests may swap in one with their own clock).
+    pub sends: SendService,
     /// The fake Graph API behind sandbox numbers, served under `/sandbox/graph`.
     pub sandbox: FakeGraph,
 }
 
 impl AppState {
+    /// The state for `config`, on the real clock.
     pub fn new(db: PgPool, config: Config, events: EventLog) -> Self {
         let cipher = config.cipher();
         let apps = AppDirectory::new(db.clone(), cipher.clone());
@@ -53,12 +58,14 @@ impl AppState {
                 sandbox_only: true,
             },
         );
+        let sends = SendService::new(db.clone(), Arc::new(SystemClock));
         Self {
             db,
             config: Arc::new(config),
             cipher,
             apps,
             events,
+            sends,
             sandbox,
         }
     }

@@ -14,7 +14,7 @@ use anyhow::Context;
 use serde_json::Value;
 use sqlx::PgPool;
 
-use super::{PACING_HEADROOM, send::ClaimedTemplate};
+use super::{PACING_HEADROOM, checks::ClaimedTemplate};
 use crate::domain::conversations::SendContext;
 
 /// How far ahead a number's slots are booked: enough to keep it busy between two claims.

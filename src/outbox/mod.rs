@@ -1,8 +1,9 @@
-//! Sending. `send` decides whether a message may go out (the window, templates, opt-out) and queues
-//! it as a message row; the `worker` claims queued rows at each number's pace (`claim`), delivers
-//! them to the Graph API and has their answers recorded (`record`), retrying what is transient and
-//! never resending what may already have reached Meta.
+//! Sending. The `send` service decides whether a message may go out (`checks`: the window,
+//! templates, opt-out) and queues it as a message row; the `worker` claims queued rows at each
+//! number's pace (`claim`), delivers them to the Graph API and has their answers recorded
+//! (`record`), retrying what is transient and never resending what may already have reached Meta.
 
+mod checks;
 mod claim;
 mod record;
 mod refused;

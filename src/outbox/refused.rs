@@ -46,6 +46,9 @@ pub enum SendRefused {
     NotRetryable,
     #[error("conversation not found")]
     NotFound,
+    /// A send to a customer of a number the tenant does not have.
+    #[error("There is no phone number {phone_number_id:?} in this account.")]
+    NumberNotFound { phone_number_id: String },
 }
 
 fn closed_sentence(since: DateTime<Utc>, reason: Closure) -> String {
@@ -96,6 +99,7 @@ impl SendRefused {
             Self::IdempotencyConflict { .. } => "idempotency_conflict",
             Self::NotRetryable => "not_retryable",
             Self::NotFound => "not_found",
+            Self::NumberNotFound { .. } => "number_not_found",
         }
     }
 
@@ -115,6 +119,8 @@ impl SendRefused {
             Self::TemplateMismatch(mismatch) => Some(mismatch.code),
             Self::OptedOut => Some(conversations::MARKETING_OPT_OUT),
             Self::Invalid(_) => Some(100),
+            // Meta's answer to a phone number id it does not know (or that the token may not use).
+            Self::NumberNotFound { .. } => Some(100),
             Self::IdempotencyConflict { .. } | Self::NotRetryable | Self::NotFound => None,
         }
     }
@@ -134,6 +140,7 @@ impl SendRefused {
             Self::IdempotencyConflict { .. } => "Idempotency key reused",
             Self::NotRetryable => "Not retryable",
             Self::NotFound => "Not found",
+            Self::NumberNotFound { .. } => "Number not found",
         }
     }
 }

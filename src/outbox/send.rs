@@ -1,41 +1,68 @@
-//! The send service every caller uses (the inbox, the CLI, later the public API). Free-form content
-//! goes out only while the window is open; templates only when approved, with parameters that fit
-//! their definition, and marketing ones never to opted-out customers. Every accepted request becomes
-//! a `queued` message row keyed by the caller's idempotency key, so a double click or a client retry
-//! returns the same message and causes one Meta call. The checks read committed data and the
-//! queueing is one statement, so a send needs no transaction of its own.
+//! The send service every surface calls: the inbox, the admin console, the public API and the CLI.
+//! A message goes to a conversation, or to a customer of one of the tenant's numbers (by phone or
+//! business-scoped user id), whose conversation is started if the business writes first. What may
+//! go out is decided in `checks`; every accepted request becomes a `queued` message row that
+//! records who sent it and is keyed by the caller's idempotency key, so a double click or a client
+//! retry returns the same message and causes one Meta call. In a known conversation a send needs
+//! no transaction (the checks read committed data and the queueing is one statement); starting a
+//! conversation takes one, so that a refused first message leaves no empty conversation behind.
+
+use std::sync::Arc;
 
 use anyhow::Context;
-use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgPool};
+use serde_json::json;
+use sqlx::{Acquire, PgConnection, PgPool};
 
-use super::CHANNEL;
 pub use super::refused::SendRefused;
+use super::{
+    CHANNEL,
+    checks::{check_template, check_window},
+};
 use crate::{
-    domain::{
-        conversations::{self, SendContext},
-        templates,
-    },
-    whatsapp::{outbound::Outbound, template_check},
-    window::{Clock, SEND_MARGIN, Window},
+    domain::{audit, conversations, messages::SentBy, numbers},
+    whatsapp::{customer_id::CustomerId, outbound::Outbound},
+    window::Clock,
 };
 
-/// A request to send `content` in a conversation.
+/// Checks and queues messages for every surface; cheap to clone.
+#[derive(Clone)]
+pub struct SendService {
+    db: PgPool,
+    clock: Arc<dyn Clock>,
+}
+
+/// Where a message goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendTo {
+    /// One of the tenant's conversations, by id.
+    Conversation(i64),
+    /// A customer of the tenant's number with Meta's `phone_number_id`; their conversation is
+    /// found, or started.
+    Customer {
+        phone_number_id: String,
+        customer: CustomerId,
+    },
+}
+
+/// A request to send `content`.
+#[derive(Debug, Clone)]
 pub struct SendRequest {
-    pub conversation_id: i64,
+    pub to: SendTo,
     pub content: Outbound,
     /// The wamid of the message this one replies to.
     pub reply_to: Option<String>,
     /// Chosen by the caller; the same key always means the same message.
     pub idempotency_key: String,
-    /// The agent sending, if any.
-    pub sent_by: Option<i64>,
+    /// Who is sending, recorded with the message.
+    pub sent_by: SentBy,
 }
 
-/// The queued message; `duplicate` when the idempotency key had been used before.
+/// The queued message and its conversation; `duplicate` when the idempotency key had been used
+/// before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Queued {
     pub message_id: i64,
+    pub conversation_id: i64,
     pub duplicate: bool,
 }
 
@@ -48,238 +75,153 @@ pub enum SendError {
     Internal(#[from] anyhow::Error),
 }
 
-/// Checks and queues a message; see the module docs.
-#[tracing::instrument(skip_all, fields(tenant_id, conversation_id = request.conversation_id))]
-pub async fn send(
-    db: &PgPool,
-    clock: &dyn Clock,
-    tenant_id: i64,
-    request: SendRequest,
-) -> Result<Queued, SendError> {
-    let mut conn = db.acquire().await.context("acquire connection")?;
-    let existing = find_by_key(&mut conn, tenant_id, &request.idempotency_key).await?;
-    let context = conversations::send_context(&mut conn, tenant_id, request.conversation_id)
-        .await?
-        .ok_or(SendRefused::NotFound)?;
-    let content = request
-        .content
-        .to_request(&context.recipient, request.reply_to.as_deref());
-    if let Some(existing) = existing {
-        return existing.answer(&request, &content).map_err(Into::into);
+impl SendService {
+    /// A service on `db` that asks `clock` for the time (`SystemClock`, or a test's).
+    pub fn new(db: PgPool, clock: Arc<dyn Clock>) -> Self {
+        Self { db, clock }
     }
-    request.content.validate().map_err(SendRefused::Invalid)?;
-    let template_id = match &request.content {
-        Outbound::Template {
-            name,
-            language,
-            components,
-        } => {
-            Some(check_template(&mut conn, tenant_id, &context, name, language, components).await?)
-        }
-        _ => {
-            check_window(&mut conn, tenant_id, &context, clock.now()).await?;
-            None
-        }
-    };
-    match insert_queued(
-        &mut conn,
-        tenant_id,
-        &context,
-        &request,
-        &content,
-        template_id,
-    )
-    .await?
-    {
-        Some(message_id) => Ok(Queued {
-            message_id,
-            duplicate: false,
-        }),
-        None => {
-            // A concurrent request with the same key won the insert: answer with its message.
-            let existing = find_by_key(&mut conn, tenant_id, &request.idempotency_key).await?;
-            let existing = existing.context("the message with this idempotency key vanished")?;
-            existing.answer(&request, &content).map_err(Into::into)
-        }
-    }
-}
 
-/// Checks a claimed message again right before its Graph call, with what the claim read: the
-/// template must still be approved (and not marketing to an opted-out customer), and free-form
-/// content needs a window that stays open for [`SEND_MARGIN`] more. Reads the database only to
-/// offer templates when it refuses.
-pub async fn recheck(
-    db: &PgPool,
-    tenant_id: i64,
-    context: &SendContext,
-    template: Option<&ClaimedTemplate>,
-    now: DateTime<Utc>,
-) -> Result<(), SendError> {
-    if let Some(template) = template {
-        return template_allowed(
-            &template.name,
-            &template.status,
-            template.marketing,
-            context,
-        )
-        .map_err(Into::into);
+    /// Checks and queues a message; see the module docs.
+    #[tracing::instrument(skip_all, fields(tenant_id, conversation_id = tracing::field::Empty))]
+    pub async fn send(&self, tenant_id: i64, request: SendRequest) -> Result<Queued, SendError> {
+        let mut conn = self.db.acquire().await.context("acquire connection")?;
+        let (phone_number_id, customer) = match &request.to {
+            SendTo::Conversation(conversation_id) => {
+                return self
+                    .queue(&mut conn, tenant_id, *conversation_id, &request)
+                    .await;
+            }
+            SendTo::Customer {
+                phone_number_id,
+                customer,
+            } => (phone_number_id, customer),
+        };
+        let number_id = numbers::id_for_tenant(&mut conn, tenant_id, phone_number_id)
+            .await?
+            .ok_or_else(|| SendRefused::NumberNotFound {
+                phone_number_id: phone_number_id.clone(),
+            })?;
+        if let Some(id) = conversations::find_for(&mut conn, tenant_id, number_id, customer).await?
+        {
+            return self.queue(&mut conn, tenant_id, id, &request).await;
+        }
+        let mut tx = conn.begin().await.context("begin send")?;
+        let id = conversations::find_or_create_for(&mut tx, tenant_id, number_id, customer).await?;
+        let queued = self.queue(&mut tx, tenant_id, id, &request).await?;
+        tx.commit().await.context("commit send")?;
+        Ok(queued)
     }
-    let window = window_of(context, now + SEND_MARGIN);
-    if window.is_open() {
-        return Ok(());
-    }
-    let mut conn = db.acquire().await.context("acquire connection")?;
-    Err(window_refusal(&mut conn, tenant_id, context, window)
-        .await?
-        .into())
-}
 
-/// A claimed template message's template, as it stands now.
-pub struct ClaimedTemplate {
-    pub name: String,
-    pub status: String,
-    pub marketing: bool,
-}
-
-/// Queues a failed or unconfirmed message again: an agent's explicit retry, which really sends
-/// again. Free-form content is checked against the window once more.
-pub async fn retry(
-    db: &PgPool,
-    clock: &dyn Clock,
-    tenant_id: i64,
-    message_id: i64,
-) -> Result<(), SendError> {
-    let mut tx = db.begin().await.context("begin retry")?;
-    let row = sqlx::query!(
-        "select conversation_id, type, status from messages
-         where tenant_id = $1 and id = $2 and direction = 'outbound' for update",
-        tenant_id,
-        message_id
-    )
-    .fetch_optional(&mut *tx)
-    .await
-    .context("load message to retry")?
-    .ok_or(SendRefused::NotFound)?;
-    if !matches!(row.status.as_str(), "failed" | "unknown") {
-        return Err(SendRefused::NotRetryable.into());
-    }
-    if row.r#type != "template" {
-        let context = conversations::send_context(&mut tx, tenant_id, row.conversation_id)
+    /// Checks and queues a message in the conversation `conversation_id`.
+    async fn queue(
+        &self,
+        conn: &mut PgConnection,
+        tenant_id: i64,
+        conversation_id: i64,
+        request: &SendRequest,
+    ) -> Result<Queued, SendError> {
+        tracing::Span::current().record("conversation_id", conversation_id);
+        let existing = find_by_key(conn, tenant_id, &request.idempotency_key).await?;
+        let context = conversations::send_context(conn, tenant_id, conversation_id)
             .await?
             .ok_or(SendRefused::NotFound)?;
-        check_window(&mut tx, tenant_id, &context, clock.now()).await?;
+        let content = request
+            .content
+            .to_request(&context.recipient, request.reply_to.as_deref());
+        if let Some(existing) = existing {
+            return existing
+                .answer(conversation_id, &content)
+                .map_err(Into::into);
+        }
+        request.content.validate().map_err(SendRefused::Invalid)?;
+        let template_id = match &request.content {
+            Outbound::Template {
+                name,
+                language,
+                components,
+            } => Some(check_template(conn, tenant_id, &context, name, language, components).await?),
+            _ => {
+                check_window(conn, tenant_id, &context, self.clock.now()).await?;
+                None
+            }
+        };
+        let queued = NewMessage {
+            context: &context,
+            request,
+            content: &content,
+            template_id,
+        };
+        match insert_queued(conn, tenant_id, &queued).await? {
+            Some(message_id) => Ok(Queued {
+                message_id,
+                conversation_id,
+                duplicate: false,
+            }),
+            None => {
+                // A concurrent request with the same key won the insert: answer with its message.
+                let existing = find_by_key(conn, tenant_id, &request.idempotency_key).await?;
+                let existing =
+                    existing.context("the message with this idempotency key vanished")?;
+                existing
+                    .answer(conversation_id, &content)
+                    .map_err(Into::into)
+            }
+        }
     }
-    sqlx::query!(
-        "with queued as (
-             update messages set status = 'queued', wamid = null, attempts = 0,
-                 next_attempt_at = now(), sending_started_at = null, error_code = null,
-                 error_title = null, error_message = null, error_details = null
-             where tenant_id = $1 and id = $2
-             returning conversation_id
-         )
-         select from queued, announce($1, queued.conversation_id, $2, '{message_status}')",
-        tenant_id,
-        message_id
-    )
-    .execute(&mut *tx)
-    .await
-    .context("queue message again")?;
-    notify_workers(&mut tx).await?;
-    tx.commit().await.context("commit retry")?;
-    Ok(())
-}
 
-async fn check_window(
-    conn: &mut PgConnection,
-    tenant_id: i64,
-    context: &SendContext,
-    now: DateTime<Utc>,
-) -> Result<(), SendError> {
-    let window = window_of(context, now);
-    if window.is_open() {
-        return Ok(());
-    }
-    Err(window_refusal(conn, tenant_id, context, window)
-        .await?
-        .into())
-}
-
-fn window_of(context: &SendContext, at: DateTime<Utc>) -> Window {
-    Window::at(
-        context.last_customer_message_at,
-        context.window_closed_by_meta_at,
-        at,
-    )
-}
-
-/// The refusal for a closed window, offering the approved templates in the customer's language
-/// first, then in the tenant's.
-async fn window_refusal(
-    conn: &mut PgConnection,
-    tenant_id: i64,
-    context: &SendContext,
-    window: Window,
-) -> anyhow::Result<SendRefused> {
-    let templates = templates::approved_options(
-        conn,
-        tenant_id,
-        &context.waba_id,
-        context.contact_language.as_deref(),
-        &context.default_language,
-    )
-    .await?;
-    Ok(match window {
-        Window::Closed { since, reason } => SendRefused::WindowClosed {
-            since,
-            reason,
-            templates,
-        },
-        _ => SendRefused::WindowNeverOpened { templates },
-    })
-}
-
-async fn check_template(
-    conn: &mut PgConnection,
-    tenant_id: i64,
-    context: &SendContext,
-    name: &str,
-    language: &str,
-    components: &serde_json::Value,
-) -> Result<i64, SendError> {
-    let template = templates::find(conn, tenant_id, &context.waba_id, name, language)
-        .await?
-        .ok_or_else(|| SendRefused::TemplateMissing {
-            name: name.into(),
-            language: language.into(),
-        })?;
-    template_allowed(
-        &template.name,
-        &template.status,
-        template.is_marketing(),
-        context,
-    )?;
-    template_check::check(&template.definition(), components)
-        .map_err(SendRefused::TemplateMismatch)?;
-    Ok(template.id)
-}
-
-/// Only approved templates go out, and marketing ones never to a customer who opted out.
-fn template_allowed(
-    name: &str,
-    status: &str,
-    marketing: bool,
-    context: &SendContext,
-) -> Result<(), SendRefused> {
-    if status != "APPROVED" {
-        return Err(SendRefused::TemplateNotApproved {
-            name: name.into(),
-            status: status.into(),
+    /// Queues a failed or unconfirmed message again: an explicit retry by `by` (recorded in the
+    /// audit trail), which really sends again. Free-form content is checked against the window
+    /// once more.
+    #[tracing::instrument(skip_all, fields(tenant_id, message_id))]
+    pub async fn retry(
+        &self,
+        tenant_id: i64,
+        message_id: i64,
+        by: SentBy,
+    ) -> Result<(), SendError> {
+        let mut tx = self.db.begin().await.context("begin retry")?;
+        let row = sqlx::query!(
+            "select conversation_id, type, status from messages
+             where tenant_id = $1 and id = $2 and direction = 'outbound' for update",
+            tenant_id,
+            message_id
+        )
+        .fetch_optional(&mut *tx)
+        .await
+        .context("load message to retry")?
+        .ok_or(SendRefused::NotFound)?;
+        if !matches!(row.status.as_str(), "failed" | "unknown") {
+            return Err(SendRefused::NotRetryable.into());
+        }
+        if row.r#type != "template" {
+            let context = conversations::send_context(&mut tx, tenant_id, row.conversation_id)
+                .await?
+                .ok_or(SendRefused::NotFound)?;
+            check_window(&mut tx, tenant_id, &context, self.clock.now()).await?;
+        }
+        sqlx::query!(
+            "with queued as (
+                 update messages set status = 'queued', wamid = null, attempts = 0,
+                     next_attempt_at = now(), sending_started_at = null, error_code = null,
+                     error_title = null, error_message = null, error_details = null
+                 where tenant_id = $1 and id = $2
+                 returning conversation_id
+             )
+             select from queued, announce($1, queued.conversation_id, $2, '{message_status}')",
+            tenant_id,
+            message_id
+        )
+        .execute(&mut *tx)
+        .await
+        .context("queue message again")?;
+        let details = json!({
+            "message_id": message_id, "by": by.kind(), "api_key_id": by.api_key_id()
         });
+        audit::record(&mut tx, tenant_id, by.user_id(), "message.retry", details).await?;
+        notify_workers(&mut tx).await?;
+        tx.commit().await.context("commit retry")?;
+        Ok(())
     }
-    if marketing && context.opted_out_at.is_some() {
-        return Err(SendRefused::OptedOut);
-    }
-    Ok(())
 }
 
 /// The message an idempotency key was first used for.
@@ -294,16 +236,17 @@ impl KeyedMessage {
     /// as payment APIs answer it.
     fn answer(
         self,
-        request: &SendRequest,
+        conversation_id: i64,
         content: &serde_json::Value,
     ) -> Result<Queued, SendRefused> {
-        if self.conversation_id != request.conversation_id || &self.content != content {
+        if self.conversation_id != conversation_id || &self.content != content {
             return Err(SendRefused::IdempotencyConflict {
                 message_id: self.id,
             });
         }
         Ok(Queued {
             message_id: self.id,
+            conversation_id,
             duplicate: true,
         })
     }
@@ -326,22 +269,34 @@ async fn find_by_key(
     .context("look up idempotency key")
 }
 
+/// A checked message, ready to queue.
+struct NewMessage<'a> {
+    context: &'a conversations::SendContext,
+    request: &'a SendRequest,
+    /// The Graph request body.
+    content: &'a serde_json::Value,
+    template_id: Option<i64>,
+}
+
 /// Queues the message, brings the conversation to the top and wakes the delivery workers, in one
 /// statement; `None` when the idempotency key is taken.
 async fn insert_queued(
     conn: &mut PgConnection,
     tenant_id: i64,
-    context: &SendContext,
-    request: &SendRequest,
-    content: &serde_json::Value,
-    template_id: Option<i64>,
+    message: &NewMessage<'_>,
 ) -> anyhow::Result<Option<i64>> {
+    let NewMessage {
+        context,
+        request,
+        content,
+        template_id,
+    } = message;
     sqlx::query_scalar!(
         r#"with queued as (
                insert into messages (tenant_id, conversation_id, phone_number_id, direction, type, body,
-                   content, context_wamid, status, idempotency_key, sent_by, template_id,
-                   next_attempt_at)
-               values ($1, $2, $3, 'outbound', $4, $5, $6, $7, 'queued', $8, $9, $10, now())
+                   content, context_wamid, status, idempotency_key, sent_by_kind, sent_by, api_key_id,
+                   template_id, next_attempt_at)
+               values ($1, $2, $3, 'outbound', $4, $5, $6, $7, 'queued', $8, $9, $10, $11, $12, now())
                on conflict (tenant_id, idempotency_key) where idempotency_key is not null do nothing
                returning id, conversation_id
            ),
@@ -351,7 +306,7 @@ async fn insert_queued(
                from queued where c.id = queued.conversation_id
            )
            select queued.id as "id!"
-           from queued, pg_notify($11, ''),
+           from queued, pg_notify($13, ''),
                 announce($1, queued.conversation_id, queued.id, '{message_added}')"#,
         tenant_id,
         context.conversation_id,
@@ -361,8 +316,10 @@ async fn insert_queued(
         content,
         request.reply_to,
         request.idempotency_key,
-        request.sent_by,
-        template_id,
+        request.sent_by.kind(),
+        request.sent_by.user_id(),
+        request.sent_by.api_key_id(),
+        *template_id,
         CHANNEL
     )
     .fetch_optional(conn)

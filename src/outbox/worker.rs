@@ -25,10 +25,10 @@ use tokio::{
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    CHANNEL,
+    CHANNEL, checks,
     claim::{self, Job},
     record::{Answered, Failure, Recorder},
-    send::{self, SendError},
+    send::SendError,
     starts::Starts,
 };
 use crate::{
@@ -279,7 +279,7 @@ impl Outbox {
     ) -> Option<Result<SentMessage, Failure>> {
         tokio::time::sleep_until(slot.checked_sub(START_LEAD).unwrap_or(slot).into()).await;
         let now = self.clock.now();
-        let checked = send::recheck(
+        let checked = checks::recheck(
             &self.db,
             job.tenant_id,
             &job.context,

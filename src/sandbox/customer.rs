@@ -12,7 +12,7 @@ use sqlx::PgConnection;
 use crate::{
     crypto::Cipher,
     domain::{apps, numbers},
-    whatsapp::signature,
+    whatsapp::{customer_id::CustomerId, signature},
 };
 
 /// A message from the sandbox customer.
@@ -47,10 +47,10 @@ pub async fn say(
     let app = apps::find_credentials(conn, cipher, &number.meta_app_id)
         .await?
         .context("the sandbox number's app is missing")?;
-    let wa_id: String = message.from.chars().filter(char::is_ascii_digit).collect();
-    if wa_id.is_empty() {
-        bail!("{:?} is not a phone number", message.from);
-    }
+    let wa_id = match CustomerId::parse(message.from)? {
+        CustomerId::WaId(wa_id) => wa_id,
+        CustomerId::UserId(_) => bail!("the sandbox's customers write from a phone number"),
+    };
     let wamid = format!("wamid.sandbox.{:016x}", rand::thread_rng().r#gen::<u64>());
     let body = json!({
         "object": "whatsapp_business_account",

@@ -1,7 +1,8 @@
 //! Everything that speaks Meta's WhatsApp Cloud API: webhook signatures and payloads, the Graph API
-//! client and the messages it sends, template parameter checks, the error-code table, and how
-//! messages read to a person.
+//! client and the messages it sends, customers' ids, template parameters (built from values and
+//! checked), the error-code table, and how messages read to a person.
 
+pub mod customer_id;
 pub mod errors;
 pub mod graph;
 pub mod outbound;
@@ -9,3 +10,4 @@ pub mod payload;
 pub mod signature;
 pub mod summary;
 pub mod template_check;
+pub mod template_values;

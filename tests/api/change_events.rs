@@ -148,14 +148,7 @@ async fn the_send_path_announces_queued_sent_and_delivered(pool: PgPool) {
     assert_eq!(s.wait_for(failing.message_id, "failed").await.0, "failed");
     let failed = until(&mut changes, Kind::MessageStatus).await;
     assert_eq!(failed.message_id, Some(failing.message_id));
-    switchboard::outbox::send::retry(
-        &s.app.pool,
-        s.clock.as_ref(),
-        s.app.tenant_id,
-        failing.message_id,
-    )
-    .await
-    .unwrap();
+    s.retry(failing.message_id).await.unwrap();
     let retried = until(&mut changes, Kind::MessageStatus).await;
     assert_eq!(retried.message_id, Some(failing.message_id));
 }

@@ -458,6 +458,46 @@ async fn the_sandbox_loop_works_from_the_command_line(pool: PgPool) {
     assert_eq!(stdout(&retried).lines().last(), Some("read"));
     let again = run(vec!["retry", "--message", &id]).await;
     assert!(stderr(&again).contains("Only failed or unconfirmed messages"));
+
+    // The operator sent and retried them all.
+    let senders: Vec<String> = sqlx::query_scalar(
+        "select distinct sent_by_kind from messages where direction = 'outbound'
+         union all select details ->> 'by' from audit_log where action = 'message.retry'",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(senders, ["operator", "operator"]);
+}
+
+#[sqlx::test]
+async fn send_names_what_is_wrong_with_the_customer_given(pool: PgPool) {
+    let _app = TestApp::new(pool.clone()).await;
+    let cli = Cli::new(&pool);
+    let send = async |to: &str| {
+        let args = [
+            "send",
+            "--number",
+            PHONE_NUMBER_ID,
+            "--to",
+            to,
+            "--text",
+            "Hi",
+        ];
+        let output = cli.run(&args, &[]).await;
+        assert!(!output.status.success());
+        stderr(&output)
+    };
+    assert!(
+        send("555 12")
+            .await
+            .contains("\"555 12\" is not a phone number: it has 5 digits")
+    );
+    assert!(
+        send("us.1349")
+            .await
+            .contains("nor a business-scoped user id")
+    );
 }
 
 #[sqlx::test]

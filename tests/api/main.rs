@@ -16,6 +16,7 @@ mod rechecks;
 mod refusals;
 mod secrets;
 mod sending;
+mod services;
 mod statuses;
 mod templates;
 mod unusual_text;

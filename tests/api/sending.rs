@@ -4,7 +4,10 @@
 use chrono::{Duration, Utc};
 use serde_json::json;
 use sqlx::PgPool;
-use switchboard::outbox::send::{self, SendError, SendRefused};
+use switchboard::{
+    outbox::send::{SendError, SendRefused},
+    whatsapp::customer_id::CustomerId,
+};
 
 use crate::helpers::*;
 
@@ -113,11 +116,12 @@ async fn a_customer_who_never_wrote_gets_templates_only(pool: PgPool) {
     s.template("order_update", "en_US", "UTILITY", order_update())
         .await;
     let mut conn = s.app.pool.acquire().await.unwrap();
-    let conversation = switchboard::domain::conversations::find_or_create(
+    let customer = CustomerId::WaId("15550002222".into());
+    let conversation = switchboard::domain::conversations::find_or_create_for(
         &mut conn,
         s.app.tenant_id,
         s.number_id,
-        "15550002222",
+        &customer,
     )
     .await
     .unwrap();
@@ -392,9 +396,7 @@ async fn a_message_whose_call_started_before_a_crash_becomes_unknown_and_is_not_
     assert_eq!(s.sends(), 0, "never resent automatically");
 
     // The agent checked and retries: that really sends again.
-    send::retry(&s.app.pool, s.clock.as_ref(), s.app.tenant_id, id)
-        .await
-        .unwrap();
+    s.retry(id).await.unwrap();
     assert_eq!(s.wait_for(id, "read").await.0, "read");
     assert_eq!(s.sends(), 1);
 }
@@ -443,23 +445,10 @@ async fn an_agent_can_retry_a_failed_message(pool: PgPool) {
     s.fail_next(131026).await;
     let queued = s.send_text(conversation, "k1", "Hello").await.unwrap();
     s.wait_for(queued.message_id, "failed").await;
-    send::retry(
-        &s.app.pool,
-        s.clock.as_ref(),
-        s.app.tenant_id,
-        queued.message_id,
-    )
-    .await
-    .unwrap();
+    s.retry(queued.message_id).await.unwrap();
     assert_eq!(s.wait_for(queued.message_id, "read").await.0, "read");
     assert_eq!(s.sends(), 2);
-    let again = send::retry(
-        &s.app.pool,
-        s.clock.as_ref(),
-        s.app.tenant_id,
-        queued.message_id,
-    )
-    .await;
+    let again = s.retry(queued.message_id).await;
     assert!(matches!(
         again,
         Err(SendError::Refused(SendRefused::NotRetryable))

@@ -50,6 +50,20 @@ pub struct Auth<'a> {
     pub token: &'a SecretString,
 }
 
+/// Where Graph calls go: Meta's Graph API, or Switchboard's fake one for sandbox numbers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GraphUrls {
+    pub meta: String,
+    pub sandbox: String,
+}
+
+impl GraphUrls {
+    /// The base URL for calls about a number (`sandbox` when it is a sandbox number).
+    pub fn for_number(&self, sandbox: bool) -> &str {
+        if sandbox { &self.sandbox } else { &self.meta }
+    }
+}
+
 impl GraphClient {
     /// A client for Graph API `version` (e.g. `v23.0`) with the default timeouts.
     pub fn new(version: &str) -> anyhow::Result<Self> {

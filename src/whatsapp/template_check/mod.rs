@@ -139,6 +139,12 @@ pub fn check(
     problems.finish()
 }
 
+/// Whether the template's placeholders are names (`{{first_name}}`), not numbers: its stored format
+/// says NAMED, or its placeholders are names whatever the format says.
+pub fn is_named(definition: &TemplateDefinition<'_>) -> bool {
+    Template::read(definition).named
+}
+
 /// The variables a template needs, in order: header, body, then buttons.
 pub fn variables(definition: &TemplateDefinition<'_>) -> Vec<Variable> {
     let template = Template::read(definition);

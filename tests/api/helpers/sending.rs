@@ -5,9 +5,12 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use switchboard::{
-    domain::templates::{self, TemplateRecord},
+    domain::{
+        messages::SentBy,
+        templates::{self, TemplateRecord},
+    },
     outbox::{
-        send::{self, Queued, SendError, SendRefused, SendRequest},
+        send::{Queued, SendError, SendRefused, SendRequest, SendService, SendTo},
         worker::{Outbox, OutboxConfig},
     },
     whatsapp::{graph::GraphClient, outbound::Outbound},
@@ -37,11 +40,12 @@ impl switchboard::window::Clock for TestClock {
 
 /// A [`TestApp`] wired for sending: a fake Graph API on its own port standing in for Meta, the
 /// delivery worker pointed at it (fast retries), its dispatcher and appliers for the status
-/// webhooks it sends back, and a clock the test controls for the send service.
+/// webhooks it sends back, and the send service on a clock the test controls.
 pub struct Sending {
     pub app: TestApp,
     pub fake: switchboard::sandbox::FakeGraph,
     pub clock: Arc<TestClock>,
+    pub service: SendService,
     pub number_id: i64,
 }
 
@@ -80,10 +84,12 @@ impl Sending {
         tokio::spawn(outbox.run(app.shutdown()));
         app.start_appliers();
         let number_id = app.scalar("select id from phone_numbers").await;
+        let service = SendService::new(app.pool.clone(), clock.clone());
         Self {
             app,
             fake,
             clock,
+            service,
             number_id,
         }
     }
@@ -110,6 +116,7 @@ impl Sending {
         .unwrap()
     }
 
+    /// Sends `content` in the conversation as the operator would.
     pub async fn send(
         &self,
         conversation_id: i64,
@@ -117,19 +124,19 @@ impl Sending {
         content: Outbound,
     ) -> Result<Queued, SendError> {
         let request = SendRequest {
-            conversation_id,
+            to: SendTo::Conversation(conversation_id),
             content,
             reply_to: None,
             idempotency_key: key.into(),
-            sent_by: None,
+            sent_by: SentBy::Operator,
         };
-        send::send(
-            &self.app.pool,
-            self.clock.as_ref(),
-            self.app.tenant_id,
-            request,
-        )
-        .await
+        self.service.send(self.app.tenant_id, request).await
+    }
+
+    /// Retries the message as the operator would.
+    pub async fn retry(&self, message_id: i64) -> Result<(), SendError> {
+        let by = SentBy::Operator;
+        self.service.retry(self.app.tenant_id, message_id, by).await
     }
 
     pub async fn send_text(
@@ -266,7 +273,7 @@ pub fn template(name: &str, language: &str, components: serde_json::Value) -> Ou
 }
 
 /// The refusal a send ended in; fails the test otherwise.
-pub fn refusal(result: Result<send::Queued, SendError>) -> SendRefused {
+pub fn refusal(result: Result<Queued, SendError>) -> SendRefused {
     match result {
         Err(SendError::Refused(refused)) => refused,
         other => panic!("expected a refusal, got {other:?}"),
