@@ -7,7 +7,6 @@
 
 /// Playing a sandbox number's customer: inbound messages posted as Meta would post them.
 pub mod customer;
-mod errors;
 mod faults;
 mod graph;
 mod ids;
@@ -33,11 +32,12 @@ use axum::{
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-pub use errors::known_codes;
-pub use faults::queue_fault;
+pub use faults::{known_codes, queue_fault};
 
-use crate::crypto::Cipher;
-use errors::ErrorCode;
+use crate::{
+    crypto::Cipher,
+    whatsapp::{envelope::MetaErrorCode, graph_request::is_version},
+};
 use webhooks::Webhooks;
 
 /// How the fake reaches Switchboard and how it paces its status webhooks.
@@ -198,7 +198,10 @@ async fn record_call(State(fake): State<FakeGraph>, request: Request, next: Next
         path,
         phone_number_id,
         status: response.status().as_u16(),
-        error_code: response.extensions().get::<ErrorCode>().map(|code| code.0),
+        error_code: response
+            .extensions()
+            .get::<MetaErrorCode>()
+            .map(|code| code.0),
     };
     let mut calls = fake.0.calls.lock().unwrap_or_else(PoisonError::into_inner);
     if calls.len() == CALL_LOG_CAPACITY {
@@ -212,7 +215,7 @@ async fn record_call(State(fake): State<FakeGraph>, request: Request, next: Next
 /// The number in `/{version}/{phone_number_id}/messages` and `/{version}/{phone_number_id}/media`.
 fn number_in_path(path: &str) -> Option<String> {
     match path.trim_matches('/').split('/').collect::<Vec<_>>()[..] {
-        [version, id, "messages" | "media"] if graph::is_version(version) => Some(id.to_owned()),
+        [version, id, "messages" | "media"] if is_version(version) => Some(id.to_owned()),
         _ => None,
     }
 }

@@ -14,8 +14,12 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use tokio::time::{Instant, sleep, sleep_until};
 
-use super::{errors, ids, numbers};
-use crate::{crypto::Cipher, domain::apps, whatsapp::signature};
+use super::{ids, numbers};
+use crate::{
+    crypto::Cipher,
+    domain::apps,
+    whatsapp::{errors, signature},
+};
 
 /// Attempts per webhook, and the wait before the first retry (doubled after each failure).
 const ATTEMPTS: u32 = 5;
@@ -233,7 +237,10 @@ fn messages_envelope(sender: &Sender, display: &str, status: Value) -> Value {
 
 /// An error as a failed status carries it.
 fn webhook_error(code: i64) -> Value {
-    let (title, details) = errors::title_and_details(code);
+    let (title, details) = errors::graph_answer(code)
+        .map_or(("Unknown error", "An unknown error occurred."), |answer| {
+            (answer.title, answer.details)
+        });
     json!({
         "code": code,
         "title": title,
