@@ -19,6 +19,7 @@ use crate::{
     config::Config,
     crypto::Cipher,
     domain::apps::AppDirectory,
+    error::{self, Surface},
     ingest::event_log::EventLog,
     sandbox::{FakeGraph, FakeGraphConfig},
 };
@@ -64,13 +65,17 @@ impl AppState {
     }
 }
 
-/// The application's router with its layers.
+/// The application's router with its layers. Each part renders its errors for its own callers
+/// ([`Surface`]): Meta's webhooks in JSON, the sandbox in Meta's envelope; anything else, and
+/// paths no route serves, as an HTML page.
 pub fn app(state: AppState) -> Router {
     let sandbox = state.sandbox.router();
     Router::new()
         .merge(health::router())
-        .merge(webhook::router())
+        .nest("/webhooks", webhook::router())
         .nest_service("/sandbox/graph", sandbox)
+        .fallback(error::not_found)
+        .layer(Surface::Html.layer())
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
                 let route = request

@@ -16,6 +16,7 @@ mod refusals;
 mod secrets;
 mod sending;
 mod statuses;
+mod surfaces;
 mod templates;
 mod unusual_text;
 mod webhook_endpoint;
