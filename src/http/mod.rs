@@ -1,6 +1,7 @@
 //! The HTTP surface: shared state, the router and its layer stack, and serving it over TCP.
 //! `app(state)` is a plain function so tests can drive the real router without a socket.
 
+pub mod extract;
 mod health;
 pub mod serve;
 mod webhook;

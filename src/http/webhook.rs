@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::{
     Router,
     body::Bytes,
-    extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State},
+    extract::{DefaultBodyLimit, FromRequestParts, State},
     http::{HeaderMap, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
     routing::get,
@@ -17,7 +17,10 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-use super::AppState;
+use super::{
+    AppState,
+    extract::{Path, Query},
+};
 use crate::{
     domain::apps,
     error::{self, AppError, Result, Surface},

@@ -36,6 +36,7 @@ pub use faults::{known_codes, queue_fault};
 
 use crate::{
     crypto::Cipher,
+    error::Surface,
     whatsapp::{envelope::MetaErrorCode, graph_request::is_version},
 };
 use webhooks::Webhooks;
@@ -109,8 +110,10 @@ impl FakeGraph {
     }
 
     /// The fake's routes, to serve alone or nest under `/sandbox/graph` (with `nest_service`).
+    /// Every error answers in Meta's envelope, a request the extractors cannot read included.
     pub fn router(&self) -> Router {
         graph::routes()
+            .layer(Surface::Meta.layer())
             .layer(middleware::from_fn_with_state(self.clone(), record_call))
             .with_state(self.clone())
     }

@@ -111,3 +111,56 @@ async fn the_sandboxs_unknown_objects_get_metas_envelope(pool: PgPool) {
     );
     assert_eq!(error["type"], "GraphMethodException");
 }
+
+#[sqlx::test]
+async fn a_malformed_query_on_the_webhook_is_a_json_bad_request(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let path = format!("/webhooks/whatsapp/{META_APP_ID}?hub.mode=subscribe&hub.mode=unsubscribe");
+    let (status, content_type, body) = answer(&app, get(&path)).await;
+    assert_eq!(
+        (status, content_type.as_str()),
+        (StatusCode::BAD_REQUEST, "application/json")
+    );
+    let error = &json_body(&body)["error"];
+    assert_eq!(error["code"], "bad_request");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("Failed to deserialize query string") && message.contains("hub.mode"),
+        "{message}"
+    );
+}
+
+#[sqlx::test]
+async fn the_sandboxs_malformed_paths_and_queries_get_metas_invalid_parameter(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let requests = [
+        get(&format!(
+            "/sandbox/graph/v23.0/{WABA_ID}/message_templates?limit=many"
+        )),
+        Request::post("/sandbox/graph/v23.0/%FF%FE/messages")
+            .header("content-type", "application/json")
+            .body(Body::from("{}"))
+            .unwrap(),
+    ];
+    for request in requests {
+        let uri = request.uri().clone();
+        let (status, content_type, body) = answer(&app, request).await;
+        assert_eq!(
+            (status, content_type.as_str()),
+            (StatusCode::BAD_REQUEST, "application/json"),
+            "{uri}"
+        );
+        let error = &json_body(&body)["error"];
+        assert_eq!(
+            (&error["code"], &error["type"]),
+            (&json!(100), &json!("OAuthException")),
+            "{uri}"
+        );
+        let details = error["error_data"]["details"].as_str().unwrap();
+        assert!(
+            details.starts_with("Failed to deserialize query string")
+                || details.starts_with("Invalid URL"),
+            "{uri}: {details}"
+        );
+    }
+}

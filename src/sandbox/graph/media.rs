@@ -6,9 +6,8 @@
 
 use anyhow::Context;
 use axum::{
-    Json,
     body::Bytes,
-    extract::{DefaultBodyLimit, Multipart, Path, State, multipart::MultipartRejection},
+    extract::{DefaultBodyLimit, Multipart, State, multipart::MultipartRejection},
     http::{HeaderMap, Method, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -16,6 +15,7 @@ use serde_json::json;
 use sqlx::PgConnection;
 
 use crate::{
+    http::extract::{Json, Path},
     sandbox::{FakeGraph, numbers},
     whatsapp::envelope::MetaError,
 };

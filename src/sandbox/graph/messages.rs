@@ -8,9 +8,8 @@
 
 use anyhow::Context;
 use axum::{
-    Json,
     body::Bytes,
-    extract::{Path, State},
+    extract::State,
     http::{HeaderMap, Method},
     response::{IntoResponse, Response},
 };
@@ -21,6 +20,7 @@ use sqlx::PgConnection;
 use super::template_params;
 use crate::{
     domain::{conversations, numbers::NumberCredentials},
+    http::extract::{Json, Path},
     sandbox::{
         FakeGraph, faults, ids, numbers,
         webhooks::{Outcome, Report, Sender},

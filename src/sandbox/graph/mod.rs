@@ -11,16 +11,19 @@ mod templates;
 
 use axum::{
     Router,
-    extract::{FromRequestParts, Path, Query, Request, State},
-    http::{HeaderMap, Method, request::Parts},
+    extract::{Request, State},
+    http::{HeaderMap, Method},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
-use serde::{Deserialize, de::DeserializeOwned};
+use serde::Deserialize;
 
 use super::FakeGraph;
-use crate::whatsapp::{envelope::MetaError, graph_request::is_version};
+use crate::{
+    http::extract::{Path, Query},
+    whatsapp::{envelope::MetaError, graph_request::is_version},
+};
 
 /// The fake's routes, its state still to be given.
 pub(super) fn routes() -> Router<FakeGraph> {
@@ -74,25 +77,11 @@ struct ObjectQuery {
 async fn show_object(
     State(fake): State<FakeGraph>,
     Path((_, id)): Path<(String, String)>,
-    GraphQuery(query): GraphQuery<ObjectQuery>,
+    Query(query): Query<ObjectQuery>,
     headers: HeaderMap,
 ) -> Result<Response, MetaError> {
     if let Some(media) = media::show_media(&fake, &id, &headers).await? {
         return Ok(media);
     }
     phone_number::show_phone_number(&fake, &id, query.fields.as_deref(), &headers).await
-}
-
-/// `Query`, rejected with Meta's error body instead of axum's text.
-pub(super) struct GraphQuery<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for GraphQuery<T> {
-    type Rejection = MetaError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, MetaError> {
-        match Query::<T>::from_request_parts(parts, state).await {
-            Ok(Query(query)) => Ok(Self(query)),
-            Err(rejection) => Err(MetaError::invalid_parameter(rejection.body_text())),
-        }
-    }
 }

@@ -4,13 +4,13 @@
 
 use anyhow::Context;
 use axum::{
-    Json,
     http::{HeaderMap, Method},
     response::{IntoResponse, Response},
 };
 use serde_json::{Map, Value, json};
 
 use crate::{
+    http::extract::Json,
     sandbox::{FakeGraph, PhoneNumberCall, numbers},
     whatsapp::envelope::MetaError,
 };

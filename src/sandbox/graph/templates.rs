@@ -8,9 +8,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::{
-    Json,
     body::Bytes,
-    extract::{Path, State},
+    extract::State,
     http::{HeaderMap, Method},
     response::{IntoResponse, Response},
 };
@@ -18,8 +17,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sqlx::PgConnection;
 
-use super::{GraphQuery, template_params::placeholder_names};
+use super::template_params::placeholder_names;
 use crate::{
+    http::extract::{Json, Path, Query},
     sandbox::{FakeGraph, ids, numbers, webhooks::Review},
     whatsapp::envelope::MetaError,
 };
@@ -40,7 +40,7 @@ pub(super) struct ListQuery {
 pub(super) async fn list_templates(
     State(fake): State<FakeGraph>,
     Path((version, waba_id)): Path<(String, String)>,
-    GraphQuery(query): GraphQuery<ListQuery>,
+    Query(query): Query<ListQuery>,
     headers: HeaderMap,
 ) -> Result<Response, MetaError> {
     let number = numbers::by_waba(&fake, &Method::GET, &waba_id, &headers).await?;
@@ -109,7 +109,7 @@ pub(super) struct DeleteQuery {
 pub(super) async fn delete_template(
     State(fake): State<FakeGraph>,
     Path((_, waba_id)): Path<(String, String)>,
-    GraphQuery(query): GraphQuery<DeleteQuery>,
+    Query(query): Query<DeleteQuery>,
     headers: HeaderMap,
 ) -> Result<Response, MetaError> {
     let number = numbers::by_waba(&fake, &Method::DELETE, &waba_id, &headers).await?;
