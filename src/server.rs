@@ -79,7 +79,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Tells whoever started the server where it is and what to do next.
+/// Tells whoever started the server where it is and what to do next (the sandbox's commands only
+/// when it is on).
 fn print_welcome(config: &Config) {
     println!("Switchboard is running at {}", config.internal_url());
     println!(
@@ -87,9 +88,11 @@ fn print_welcome(config: &Config) {
         config.public_url
     );
     println!("  Health:         {}/readyz", config.internal_url());
-    println!("Try it without Meta, from another terminal (README, \"The sandbox\"):");
-    println!("  switchboard tenant create --name \"Acme Support\"");
-    println!("  switchboard sandbox create --tenant acme-support");
+    if config.sandbox {
+        println!("Try it without Meta, from another terminal (README, \"The sandbox\"):");
+        println!("  switchboard tenant create --name \"Acme Support\"");
+        println!("  switchboard sandbox create --tenant acme-support");
+    }
     println!(
         "The agent inbox (web login) is not built yet; agents use `switchboard send` meanwhile."
     );

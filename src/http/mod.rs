@@ -37,24 +37,27 @@ pub struct AppState {
     pub cipher: Cipher,
     pub apps: AppDirectory,
     pub events: EventLog,
-    /// The fake Graph API behind sandbox numbers, served under `/sandbox/graph`.
-    pub sandbox: FakeGraph,
+    /// The fake Graph API behind sandbox numbers, served under `/sandbox/graph`; `None` when
+    /// `SANDBOX` is off.
+    pub sandbox: Option<FakeGraph>,
 }
 
 impl AppState {
     pub fn new(db: PgPool, config: Config, events: EventLog) -> Self {
         let cipher = config.cipher();
         let apps = AppDirectory::new(db.clone(), cipher.clone());
-        let sandbox = FakeGraph::new(
-            db.clone(),
-            cipher.clone(),
-            FakeGraphConfig {
-                switchboard_url: config.internal_url(),
-                status_delays: Some(SANDBOX_STATUS_DELAYS.map(Duration::from_millis)),
-                public_url: config.sandbox_graph_url(),
-                sandbox_only: true,
-            },
-        );
+        let sandbox = config.sandbox.then(|| {
+            FakeGraph::new(
+                db.clone(),
+                cipher.clone(),
+                FakeGraphConfig {
+                    switchboard_url: config.internal_url(),
+                    status_delays: Some(SANDBOX_STATUS_DELAYS.map(Duration::from_millis)),
+                    public_url: config.sandbox_graph_url(),
+                    sandbox_only: true,
+                },
+            )
+        });
         Self {
             db,
             config: Arc::new(config),
@@ -67,14 +70,16 @@ impl AppState {
 }
 
 /// The application's router with its layers. Each part renders its errors for its own callers
-/// ([`Surface`]): Meta's webhooks in JSON, the sandbox in Meta's envelope; anything else, and
-/// paths no route serves, as an HTML page.
+/// ([`Surface`]): Meta's webhooks in JSON, the sandbox (mounted only when `SANDBOX` is on) in
+/// Meta's envelope; anything else, and paths no route serves, as an HTML page.
 pub fn app(state: AppState) -> Router {
-    let sandbox = state.sandbox.router();
-    Router::new()
+    let mut router = Router::new()
         .merge(health::router())
-        .nest("/webhooks", webhook::router())
-        .nest_service("/sandbox/graph", sandbox)
+        .nest("/webhooks", webhook::router());
+    if let Some(sandbox) = &state.sandbox {
+        router = router.nest_service("/sandbox/graph", sandbox.router());
+    }
+    router
         .fallback(error::not_found)
         .layer(Surface::Html.layer())
         .layer(

@@ -13,6 +13,7 @@ mod optout;
 mod pacing;
 mod rechecks;
 mod refusals;
+mod sandbox_switch;
 mod secrets;
 mod sending;
 mod statuses;

@@ -66,6 +66,7 @@ pub fn test_config() -> Config {
         meta_graph_url: "http://127.0.0.1:9".into(),
         meta_api_version: "v23.0".into(),
         environment: Environment::Development,
+        sandbox: true,
     }
 }
 
@@ -77,10 +78,24 @@ impl TestApp {
 
     /// [`TestApp::new`], served over HTTP within `limits` (as `switchboard serve` serves it).
     pub async fn with_limits(pool: PgPool, limits: ConnectionLimits) -> Self {
+        Self::build(pool, limits, |_| {}).await
+    }
+
+    /// [`TestApp::new`] with [`test_config`] changed by `adjust`.
+    pub async fn with_config(pool: PgPool, adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::build(pool, ConnectionLimits::default(), adjust).await
+    }
+
+    async fn build(
+        pool: PgPool,
+        limits: ConnectionLimits,
+        adjust: impl FnOnce(&mut Config),
+    ) -> Self {
         // Tests that hold many connections open need more descriptors than the usual soft limit.
         serve::raise_open_file_limit();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let mut config = test_config();
+        adjust(&mut config);
         config.bind_addr = listener.local_addr().unwrap();
         let appended = Arc::new(Notify::new());
         let (events, _writer) = EventLog::start(pool.clone(), appended.clone());
