@@ -48,6 +48,7 @@ impl Config {
                 bail!("SWITCHBOARD_ENV must be 'production' or 'development', not {other:?}")
             }
         };
+        let sandbox = sandbox_enabled(var("SANDBOX").as_deref(), environment)?;
         let bind_addr: SocketAddr = var("BIND_ADDR")
             .unwrap_or_else(|| "127.0.0.1:8080".into())
             .parse()
@@ -60,7 +61,6 @@ impl Config {
             }
             None => development_secret_key(Path::new(DEV_SECRET_KEY_FILE))?,
         };
-        let sandbox = sandbox_enabled(var("SANDBOX").as_deref(), environment)?;
         let previous_secret_key = var("SECRET_KEY_PREVIOUS")
             .map(|material| SecretKey::from_material(&material))
             .transpose()
