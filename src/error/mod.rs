@@ -1,7 +1,7 @@
 //! `AppError`: the one place where errors become HTTP responses. Its `Display` is what a caller may
 //! see; the cause chain of internal errors goes to the log, once, and never into a response. Each
-//! router says which language its callers speak ([`Surface`]): the same error is then an HTML
-//! page ([`page`]), a JSON body ([`json`]) or Meta's error envelope ([`meta`]).
+//! router says which language its callers speak (`Surface`, in `surface.rs`): the same error is
+//! then an HTML page (`page.rs`), a JSON body (`json.rs`) or Meta's error envelope (`meta.rs`).
 
 mod json;
 mod meta;

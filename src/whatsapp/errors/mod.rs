@@ -1,4 +1,4 @@
-//! Meta's Cloud API error codes: one table ([`table`]) mapping each code we can meet (synchronously
+//! Meta's Cloud API error codes: one table (`table.rs`) mapping each code we can meet (synchronously
 //! from the Graph API, or in a `failed` status / `errors[]` of a webhook) to what an agent reads (a
 //! short title, a plain explanation, what to do about it), how the send pipeline retries it, and how
 //! the Graph API itself answers it (HTTP status, Meta's title and details, subcode), which the sandbox
