@@ -35,6 +35,10 @@ pub struct Config {
     pub meta_graph_url: String,
     pub meta_api_version: String,
     pub environment: Environment,
+    /// Whether the sandbox (the fake Graph API behind sandbox numbers) is served under
+    /// `/sandbox/graph` and its CLI commands work (`SANDBOX`: on in development, off in
+    /// production unless set).
+    pub sandbox: bool,
 }
 
 impl Config {
@@ -47,6 +51,7 @@ impl Config {
                 bail!("SWITCHBOARD_ENV must be 'production' or 'development', not {other:?}")
             }
         };
+        let sandbox = sandbox_enabled(var("SANDBOX").as_deref(), environment)?;
         let bind_addr: SocketAddr = var("BIND_ADDR")
             .unwrap_or_else(|| "127.0.0.1:8080".into())
             .parse()
@@ -76,6 +81,7 @@ impl Config {
                 .to_owned(),
             meta_api_version: var("META_API_VERSION").unwrap_or_else(|| "v23.0".into()),
             environment,
+            sandbox,
         })
     }
 }
@@ -121,6 +127,7 @@ impl fmt::Debug for Config {
             .field("meta_graph_url", &self.meta_graph_url)
             .field("meta_api_version", &self.meta_api_version)
             .field("environment", &self.environment)
+            .field("sandbox", &self.sandbox)
             .finish()
     }
 }
@@ -154,6 +161,17 @@ fn redact_password(database_url: &str) -> String {
         url.query_pairs_mut().clear().extend_pairs(pairs);
     }
     url.into()
+}
+
+/// `SANDBOX`: `on` or `off`; unset, on in development and off in production, where a fake Graph
+/// API that anyone may create numbers on has no place unless asked for.
+fn sandbox_enabled(value: Option<&str>, environment: Environment) -> anyhow::Result<bool> {
+    match value.map(str::trim) {
+        Some("on") => Ok(true),
+        Some("off") => Ok(false),
+        None => Ok(environment == Environment::Development),
+        Some(other) => bail!("SANDBOX must be 'on' or 'off', not {other:?}"),
+    }
 }
 
 /// A non-empty environment variable.
@@ -217,6 +235,28 @@ mod tests {
             meta_graph_url: "https://graph.facebook.com".into(),
             meta_api_version: "v23.0".into(),
             environment: Environment::Production,
+            sandbox: false,
+        }
+    }
+
+    #[test]
+    fn the_sandbox_is_on_in_development_and_off_in_production_unless_set() {
+        use Environment::{Development, Production};
+        assert!(sandbox_enabled(None, Development).unwrap());
+        assert!(!sandbox_enabled(None, Production).unwrap());
+        assert!(sandbox_enabled(Some("on"), Production).unwrap());
+        assert!(!sandbox_enabled(Some("off"), Development).unwrap());
+    }
+
+    #[test]
+    fn a_sandbox_setting_other_than_on_or_off_is_refused_by_name() {
+        for value in ["yes", "true", "ON", "1"] {
+            let error = sandbox_enabled(Some(value), Environment::Development).unwrap_err();
+            let message = error.to_string();
+            assert!(
+                message.contains("SANDBOX must be 'on' or 'off'") && message.contains(value),
+                "{message}"
+            );
         }
     }
 

@@ -10,7 +10,7 @@ pub mod crypto;
 pub mod db;
 /// Shared records: tenants, apps, numbers, users, the audit log.
 pub mod domain;
-/// Errors and how they become HTTP responses.
+/// Errors, and how each surface renders them (HTML page, JSON, Meta's envelope).
 pub mod error;
 /// The HTTP router, its handlers, and serving them over TCP.
 pub mod http;

@@ -68,7 +68,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     // accepting (instead of failing its posts while requests finish); what it has not posted stays
     // scheduled for the next instance.
     let sandbox_stop = shutdown.child_token();
-    let sandbox_webhooks = state.sandbox.start_dispatcher(sandbox_stop.clone())?;
+    let sandbox_webhooks = match &state.sandbox {
+        Some(sandbox) => Some(sandbox.start_dispatcher(sandbox_stop.clone())?),
+        None => None,
+    };
     let router = app(state);
     let stop_accepting = async move {
         shutdown_signal().await;
@@ -81,9 +84,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     shutdown.cancel();
     writer.await.context("event log writer")?;
     sender.await.context("delivery worker")?;
-    sandbox_webhooks
-        .await
-        .context("sandbox webhook dispatcher")?;
+    if let Some(dispatcher) = sandbox_webhooks {
+        dispatcher.await.context("sandbox webhook dispatcher")?;
+    }
     for applier in appliers {
         applier.await.context("applier")?;
     }
@@ -92,7 +95,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Tells whoever started the server where it is and what to do next.
+/// Tells whoever started the server where it is and what to do next (the sandbox's commands only
+/// when it is on).
 fn print_welcome(config: &Config) {
     println!("Switchboard is running at {}", config.internal_url());
     println!(
@@ -100,9 +104,11 @@ fn print_welcome(config: &Config) {
         config.public_url
     );
     println!("  Health:         {}/readyz", config.internal_url());
-    println!("Try it without Meta, from another terminal (README, \"The sandbox\"):");
-    println!("  switchboard tenant create --name \"Acme Support\"");
-    println!("  switchboard sandbox create --tenant acme-support");
+    if config.sandbox {
+        println!("Try it without Meta, from another terminal (README, \"The sandbox\"):");
+        println!("  switchboard tenant create --name \"Acme Support\"");
+        println!("  switchboard sandbox create --tenant acme-support");
+    }
     println!(
         "The agent inbox (web login) is not built yet; agents use `switchboard send` meanwhile."
     );

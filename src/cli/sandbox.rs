@@ -1,13 +1,14 @@
 //! `switchboard sandbox …`: a number whose customer you play, so the whole loop works without Meta.
+//! Only while the sandbox is on (`SANDBOX`); otherwise each command says so and does nothing.
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use chrono::Utc;
 use clap::Subcommand;
 use serde_json::json;
 use sqlx::PgPool;
 
 use crate::{
-    config::Config,
+    config::{Config, Environment},
     domain::{audit, numbers, tenants},
     sandbox::{
         customer::{self, CustomerMessage},
@@ -49,6 +50,16 @@ pub enum SandboxCommand {
 
 impl SandboxCommand {
     pub async fn run(self, pool: &PgPool, config: &Config) -> anyhow::Result<()> {
+        if !config.sandbox {
+            let default = match config.environment {
+                Environment::Production => " (the default when SWITCHBOARD_ENV=production)",
+                Environment::Development => "",
+            };
+            bail!(
+                "the sandbox is off: SANDBOX=off{default}. Set SANDBOX=on for this command and \
+                 for `switchboard serve` to use sandbox numbers."
+            );
+        }
         let cipher = config.cipher();
         let mut tx = pool.begin().await.context("begin")?;
         match self {

@@ -1,9 +1,9 @@
 //! Liveness and readiness probes for load balancers and orchestrators.
 
-use axum::{Json, Router, extract::State, http::StatusCode, routing::get};
+use axum::{Router, extract::State, http::StatusCode, routing::get};
 use serde_json::{Value, json};
 
-use super::AppState;
+use super::{AppState, extract::Json};
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -1,6 +1,7 @@
 //! The HTTP surface: shared state, the router and its layer stack, and serving it over TCP.
 //! `app(state)` is a plain function so tests can drive the real router without a socket.
 
+pub mod extract;
 mod health;
 pub mod serve;
 mod webhook;
@@ -19,6 +20,7 @@ use crate::{
     config::Config,
     crypto::Cipher,
     domain::apps::AppDirectory,
+    error::{self, Surface},
     ingest::event_log::EventLog,
     outbox::send::SendService,
     sandbox::{FakeGraph, FakeGraphConfig},
@@ -39,8 +41,9 @@ pub struct AppState {
     pub events: EventLog,
     /// Sending, for every surface (tests may swap in one with their own clock).
     pub sends: SendService,
-    /// The fake Graph API behind sandbox numbers, served under `/sandbox/graph`.
-    pub sandbox: FakeGraph,
+    /// The fake Graph API behind sandbox numbers, served under `/sandbox/graph`; `None` when
+    /// `SANDBOX` is off.
+    pub sandbox: Option<FakeGraph>,
 }
 
 impl AppState {
@@ -48,16 +51,18 @@ impl AppState {
     pub fn new(db: PgPool, config: Config, events: EventLog) -> Self {
         let cipher = config.cipher();
         let apps = AppDirectory::new(db.clone(), cipher.clone());
-        let sandbox = FakeGraph::new(
-            db.clone(),
-            cipher.clone(),
-            FakeGraphConfig {
-                switchboard_url: config.internal_url(),
-                status_delays: Some(SANDBOX_STATUS_DELAYS.map(Duration::from_millis)),
-                public_url: config.sandbox_graph_url(),
-                sandbox_only: true,
-            },
-        );
+        let sandbox = config.sandbox.then(|| {
+            FakeGraph::new(
+                db.clone(),
+                cipher.clone(),
+                FakeGraphConfig {
+                    switchboard_url: config.internal_url(),
+                    status_delays: Some(SANDBOX_STATUS_DELAYS.map(Duration::from_millis)),
+                    public_url: config.sandbox_graph_url(),
+                    sandbox_only: true,
+                },
+            )
+        });
         let sends = SendService::new(db.clone(), Arc::new(SystemClock));
         Self {
             db,
@@ -71,13 +76,19 @@ impl AppState {
     }
 }
 
-/// The application's router with its layers.
+/// The application's router with its layers. Each part renders its errors for its own callers
+/// ([`Surface`]): Meta's webhooks in JSON, the sandbox (mounted only when `SANDBOX` is on) in
+/// Meta's envelope; anything else, and paths no route serves, as an HTML page.
 pub fn app(state: AppState) -> Router {
-    let sandbox = state.sandbox.router();
-    Router::new()
+    let mut router = Router::new()
         .merge(health::router())
-        .merge(webhook::router())
-        .nest_service("/sandbox/graph", sandbox)
+        .nest("/webhooks", webhook::router());
+    if let Some(sandbox) = &state.sandbox {
+        router = router.nest_service("/sandbox/graph", sandbox.router());
+    }
+    router
+        .fallback(error::not_found)
+        .layer(Surface::Html.layer())
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
                 let route = request

@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::{
     Router,
     body::Bytes,
-    extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State},
+    extract::{DefaultBodyLimit, FromRequestParts, State},
     http::{HeaderMap, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
     routing::get,
@@ -17,10 +17,13 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-use super::AppState;
+use super::{
+    AppState,
+    extract::{Path, Query},
+};
 use crate::{
     domain::apps,
-    error::{AppError, Result},
+    error::{self, AppError, Result, Surface},
     whatsapp::signature,
 };
 
@@ -32,13 +35,17 @@ const MAX_BODY: usize = 3_000_000;
 /// acquire timeout; answering sooner gets Meta retrying sooner and keeps requests from piling up.
 const DATABASE_DEADLINE: Duration = Duration::from_secs(2);
 
+/// The webhook routes, to nest under `/webhooks`. Errors answer in JSON (Meta reads only the
+/// status); unknown paths are 404.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(
-            "/webhooks/whatsapp/{app_id}",
+            "/whatsapp/{app_id}",
             get(verify_subscription).post(receive_notification),
         )
+        .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(Surface::Json.layer())
 }
 
 /// The `{app_id}` in the path, if it can name an app ([`apps::is_app_id`]): anything else is 404

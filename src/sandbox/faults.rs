@@ -4,6 +4,16 @@
 use anyhow::Context;
 use sqlx::PgConnection;
 
+use crate::whatsapp::errors;
+
+/// The codes the sandbox answers with Meta's own title and details (any other code gets a generic
+/// body), with their titles: what an admin may queue as a fault.
+pub fn known_codes() -> impl Iterator<Item = (i64, &'static str)> {
+    errors::all()
+        .filter_map(|entry| Some((entry.code, entry.graph.as_ref()?.title)))
+        .chain([(190, "Access token has expired")])
+}
+
 /// Queues a failure: the next send from this number is answered with Meta's error for `code`.
 pub async fn queue_fault(conn: &mut PgConnection, number_id: i64, code: i64) -> anyhow::Result<()> {
     let code = i32::try_from(code).with_context(|| format!("{code} is not a Meta error code"))?;

@@ -1,6 +1,6 @@
 //! Identifiers shaped like Meta's: message ids (`wamid.` and base64 of Meta's framing around the
 //! recipient and a random id, like `wamid.HBgLMTM0Mzc3NzI5MTAVAgARGBIyQzU4M0Q4MDc2NDY4ODgwNjUA`),
-//! numeric object ids, conversation ids and `fbtrace_id`s. All random, so unique across processes.
+//! numeric object ids and conversation ids. All random, so unique across processes.
 
 use rand::Rng;
 
@@ -32,19 +32,6 @@ pub fn conversation_id() -> String {
     (0..32)
         .map(|_| HEX_UPPER[rng.gen_range(0..16)].to_ascii_lowercase() as char)
         .collect()
-}
-
-/// An `fbtrace_id`: `A` and 22 URL-safe base64 characters.
-pub fn fbtrace_id() -> String {
-    let mut rng = rand::thread_rng();
-    let tail: String = (0..22)
-        .map(|_| match BASE64[rng.gen_range(0..64)] {
-            b'+' => '-',
-            b'/' => '_',
-            c => c as char,
-        })
-        .collect();
-    format!("A{tail}")
 }
 
 /// Standard base64 with padding.
@@ -93,6 +80,5 @@ mod tests {
     fn ids_have_metas_lengths() {
         assert_eq!(object_id().len(), 16);
         assert_eq!(conversation_id().len(), 32);
-        assert_eq!(fbtrace_id().len(), 23);
     }
 }

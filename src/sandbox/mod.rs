@@ -10,7 +10,6 @@
 /// Playing a sandbox number's customer: inbound messages posted as Meta would post them.
 pub mod customer;
 mod dispatcher;
-mod errors;
 mod faults;
 mod graph;
 mod ids;
@@ -39,12 +38,14 @@ use sqlx::PgPool;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-pub use errors::known_codes;
-pub use faults::queue_fault;
+pub use faults::{known_codes, queue_fault};
 
-use crate::crypto::Cipher;
+use crate::{
+    crypto::Cipher,
+    error::Surface,
+    whatsapp::{envelope::MetaErrorCode, graph_request::is_version},
+};
 use dispatcher::Dispatcher;
-use errors::ErrorCode;
 
 /// How the fake reaches Switchboard and how it paces its status webhooks.
 #[derive(Debug, Clone)]
@@ -115,8 +116,10 @@ impl FakeGraph {
     }
 
     /// The fake's routes, to serve alone or nest under `/sandbox/graph` (with `nest_service`).
+    /// Every error answers in Meta's envelope, a request the extractors cannot read included.
     pub fn router(&self) -> Router {
         graph::routes()
+            .layer(Surface::Meta.layer())
             .layer(middleware::from_fn_with_state(self.clone(), record_call))
             .with_state(self.clone())
     }
@@ -213,7 +216,10 @@ async fn record_call(State(fake): State<FakeGraph>, request: Request, next: Next
         path,
         phone_number_id,
         status: response.status().as_u16(),
-        error_code: response.extensions().get::<ErrorCode>().map(|code| code.0),
+        error_code: response
+            .extensions()
+            .get::<MetaErrorCode>()
+            .map(|code| code.0),
     };
     let mut calls = fake.0.calls.lock().unwrap_or_else(PoisonError::into_inner);
     if calls.len() == CALL_LOG_CAPACITY {
@@ -227,7 +233,7 @@ async fn record_call(State(fake): State<FakeGraph>, request: Request, next: Next
 /// The number in `/{version}/{phone_number_id}/messages` and `/{version}/{phone_number_id}/media`.
 fn number_in_path(path: &str) -> Option<String> {
     match path.trim_matches('/').split('/').collect::<Vec<_>>()[..] {
-        [version, id, "messages" | "media"] if graph::is_version(version) => Some(id.to_owned()),
+        [version, id, "messages" | "media"] if is_version(version) => Some(id.to_owned()),
         _ => None,
     }
 }

@@ -8,8 +8,11 @@ use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgConnection;
 use subtle::ConstantTimeEq;
 
-use super::{FakeGraph, errors::GraphError};
-use crate::domain::numbers::{self, NumberCredentials};
+use super::FakeGraph;
+use crate::{
+    domain::numbers::{self, NumberCredentials},
+    whatsapp::envelope::MetaError,
+};
 
 /// The number with Meta's `phone_number_id`, if the request carries its access token.
 pub(super) async fn by_phone_number_id(
@@ -17,15 +20,15 @@ pub(super) async fn by_phone_number_id(
     method: &Method,
     phone_number_id: &str,
     headers: &HeaderMap,
-) -> Result<NumberCredentials, GraphError> {
+) -> Result<NumberCredentials, MetaError> {
     let mut conn = fake.db().acquire().await.context("acquire connection")?;
     let id = numbers::id_by_phone_number_id(&mut conn, phone_number_id)
         .await?
-        .ok_or_else(|| GraphError::unsupported(method, phone_number_id))?;
+        .ok_or_else(|| MetaError::unsupported(method, phone_number_id))?;
     let number = by_id(&mut conn, fake, id, headers).await?;
     if fake.sandbox_only() && !number.sandbox {
         // A real number is Meta's business: the embedded sandbox acts as if it did not exist.
-        return Err(GraphError::unsupported(method, phone_number_id));
+        return Err(MetaError::unsupported(method, phone_number_id));
     }
     Ok(number)
 }
@@ -36,7 +39,7 @@ pub(super) async fn by_id(
     fake: &FakeGraph,
     id: i64,
     headers: &HeaderMap,
-) -> Result<NumberCredentials, GraphError> {
+) -> Result<NumberCredentials, MetaError> {
     let number = numbers::credentials(conn, fake.cipher(), id).await?;
     authorize(headers, &number.access_token)?;
     Ok(number)
@@ -49,13 +52,13 @@ pub(super) async fn by_waba(
     method: &Method,
     waba_id: &str,
     headers: &HeaderMap,
-) -> Result<NumberCredentials, GraphError> {
+) -> Result<NumberCredentials, MetaError> {
     let mut conn = fake.db().acquire().await.context("acquire connection")?;
     let ids = ids_in_waba(&mut conn, waba_id, fake.sandbox_only()).await?;
     if ids.is_empty() {
-        return Err(GraphError::unsupported(method, waba_id));
+        return Err(MetaError::unsupported(method, waba_id));
     }
-    let mut refused = GraphError::token_required();
+    let mut refused = MetaError::token_required();
     for id in ids {
         match by_id(&mut conn, fake, id, headers).await {
             Ok(number) => return Ok(number),
@@ -66,17 +69,17 @@ pub(super) async fn by_waba(
 }
 
 /// Checks `Authorization: Bearer <token>` against the number's token, in constant time.
-pub(super) fn authorize(headers: &HeaderMap, token: &SecretString) -> Result<(), GraphError> {
+pub(super) fn authorize(headers: &HeaderMap, token: &SecretString) -> Result<(), MetaError> {
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(str::trim)
-        .ok_or_else(GraphError::token_required)?;
+        .ok_or_else(MetaError::token_required)?;
     if bool::from(given.as_bytes().ct_eq(token.expose_secret().as_bytes())) {
         Ok(())
     } else {
-        Err(GraphError::invalid_token())
+        Err(MetaError::invalid_token())
     }
 }
 

@@ -13,9 +13,10 @@ use serde_json::{Value, json};
 use sqlx::PgConnection;
 
 use super::{
-    errors, ids, numbers,
+    ids, numbers,
     webhook_queue::{self, Recipient, Scheduled},
 };
+use crate::whatsapp::errors;
 
 /// The number a message was sent from, as status webhooks name it.
 pub(super) struct Sender {
@@ -169,7 +170,10 @@ fn messages_envelope(sender: &Sender, display: &str, status: Value) -> Value {
 
 /// An error as a failed status carries it.
 fn webhook_error(code: i64) -> Value {
-    let (title, details) = errors::title_and_details(code);
+    let (title, details) = errors::graph_answer(code)
+        .map_or(("Unknown error", "An unknown error occurred."), |answer| {
+            (answer.title, answer.details)
+        });
     json!({
         "code": code,
         "title": title,

@@ -1,9 +1,10 @@
 //! The services every surface calls, tested directly: sending to a number's customer by phone or
 //! business-scoped user id, who sent what, registering a number, syncing templates.
 
-use axum::{Json, Router, extract::Query, http::HeaderMap, routing::get};
+use axum::{Router, http::HeaderMap, routing::get};
 use serde_json::{Value, json};
 use sqlx::PgPool;
+use switchboard::http::extract::{Json, Query};
 use switchboard::{
     domain::{
         apps::AppSecrets,

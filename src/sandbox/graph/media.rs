@@ -6,16 +6,19 @@
 
 use anyhow::Context;
 use axum::{
-    Json,
     body::Bytes,
-    extract::{DefaultBodyLimit, Multipart, Path, State, multipart::MultipartRejection},
+    extract::{DefaultBodyLimit, Multipart, State, multipart::MultipartRejection},
     http::{HeaderMap, Method, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use serde_json::json;
 use sqlx::PgConnection;
 
-use crate::sandbox::{FakeGraph, errors::GraphError, numbers};
+use crate::{
+    http::extract::{Json, Path},
+    sandbox::{FakeGraph, numbers},
+    whatsapp::envelope::MetaError,
+};
 
 /// Meta takes documents of up to 100 MB, the largest media it accepts.
 pub(super) fn body_limit() -> DefaultBodyLimit {
@@ -28,10 +31,10 @@ pub(super) async fn upload_media(
     Path((_, phone_number_id)): Path<(String, String)>,
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
-) -> Result<Response, GraphError> {
+) -> Result<Response, MetaError> {
     let number =
         numbers::by_phone_number_id(&fake, &Method::POST, &phone_number_id, &headers).await?;
-    let multipart = multipart.map_err(|e| GraphError::invalid_parameter(e.body_text()))?;
+    let multipart = multipart.map_err(|e| MetaError::invalid_parameter(e.body_text()))?;
     let upload = Upload::read(multipart).await?;
     let mut conn = fake.db().acquire().await.context("acquire connection")?;
     let id = insert(&mut conn, number.id, &upload).await?;
@@ -43,7 +46,7 @@ pub(super) async fn show_media(
     fake: &FakeGraph,
     id: &str,
     headers: &HeaderMap,
-) -> Result<Option<Response>, GraphError> {
+) -> Result<Option<Response>, MetaError> {
     let Ok(id) = id.parse::<i64>() else {
         return Ok(None);
     };
@@ -70,7 +73,7 @@ pub(super) async fn download_media(
     State(fake): State<FakeGraph>,
     Path(id): Path<String>,
     headers: HeaderMap,
-) -> Result<Response, GraphError> {
+) -> Result<Response, MetaError> {
     let Ok(id) = id.parse::<i64>() else {
         return Ok(StatusCode::NOT_FOUND.into_response());
     };
@@ -91,7 +94,7 @@ struct Upload {
 
 impl Upload {
     /// Reads the form; `type` names the MIME type (else the file part's content type does).
-    async fn read(mut multipart: Multipart) -> Result<Self, GraphError> {
+    async fn read(mut multipart: Multipart) -> Result<Self, MetaError> {
         let (mut product, mut mime_type, mut file) = (None, None, None);
         while let Some(field) = multipart.next_field().await.map_err(bad_form)? {
             match field.name() {
@@ -112,16 +115,16 @@ impl Upload {
         match product.as_deref() {
             Some("whatsapp") => {}
             Some(other) => {
-                return Err(GraphError::invalid_parameter(format!(
+                return Err(MetaError::invalid_parameter(format!(
                     "Param messaging_product must be one of {{WHATSAPP}} - got \"{other}\"."
                 )));
             }
-            None => return Err(GraphError::required("messaging_product")),
+            None => return Err(MetaError::required("messaging_product")),
         }
-        let (filename, content_type, bytes) = file.ok_or_else(|| GraphError::required("file"))?;
+        let (filename, content_type, bytes) = file.ok_or_else(|| MetaError::required("file"))?;
         let mime_type = mime_type
             .or(content_type)
-            .ok_or_else(|| GraphError::required("type"))?;
+            .ok_or_else(|| MetaError::required("type"))?;
         Ok(Self {
             mime_type,
             filename,
@@ -130,8 +133,8 @@ impl Upload {
     }
 }
 
-fn bad_form(error: axum::extract::multipart::MultipartError) -> GraphError {
-    GraphError::invalid_parameter(error.body_text())
+fn bad_form(error: axum::extract::multipart::MultipartError) -> MetaError {
+    MetaError::invalid_parameter(error.body_text())
 }
 
 async fn insert(conn: &mut PgConnection, number_id: i64, upload: &Upload) -> anyhow::Result<i64> {

@@ -2,47 +2,35 @@
 //! the answer only says the message was accepted; what happens next arrives by webhook. A queued
 //! fault answers instead with its error; a template must be approved and get the right number of
 //! parameters. A free-form message to a customer whose last message is 24 hours old (or who never
-//! wrote) is accepted, then fails with 131047 by webhook, as Meta does it.
+//! wrote) is accepted, then fails with 131047 by webhook, as Meta does it. The body is read as
+//! Meta reads it ([`crate::whatsapp::graph_request`]).
 //! <https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages>
 
 use anyhow::Context;
 use axum::{
-    Json,
     body::Bytes,
-    extract::{Path, State},
+    extract::State,
     http::{HeaderMap, Method},
     response::{IntoResponse, Response},
 };
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde_json::json;
 use sqlx::PgConnection;
 
 use super::template_params;
 use crate::{
     domain::{conversations, numbers::NumberCredentials},
+    http::extract::{Json, Path},
     sandbox::{
-        FakeGraph,
-        errors::GraphError,
-        faults, ids, numbers,
+        FakeGraph, faults, ids, numbers,
         webhooks::{self, Outcome, Report, Sender},
+    },
+    whatsapp::{
+        envelope::MetaError,
+        graph_request::{OutgoingMessage, SendRequest},
     },
     window::Window,
 };
-
-/// The message types the Cloud API sends.
-const TYPES: &[&str] = &[
-    "text",
-    "image",
-    "audio",
-    "video",
-    "document",
-    "sticker",
-    "location",
-    "contacts",
-    "interactive",
-    "reaction",
-    "template",
-];
 
 /// Sends a message (or marks one as read) from the number.
 pub(in crate::sandbox) async fn send_message(
@@ -50,106 +38,33 @@ pub(in crate::sandbox) async fn send_message(
     Path((_, phone_number_id)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, GraphError> {
+) -> Result<Response, MetaError> {
     let number =
         numbers::by_phone_number_id(&fake, &Method::POST, &phone_number_id, &headers).await?;
-    let request = SendRequest::parse(&body)?;
-    if request.kind == "read" {
-        return Ok(Json(json!({ "success": true })).into_response());
-    }
+    let message = match SendRequest::parse(&body)? {
+        SendRequest::MarkRead { .. } => return Ok(Json(json!({ "success": true })).into_response()),
+        SendRequest::Message(message) => message,
+    };
     let mut conn = fake.db().acquire().await.context("acquire connection")?;
     if let Some(code) = faults::take(&mut conn, number.id).await? {
-        return Err(GraphError::code(code));
+        return Err(MetaError::code(code));
     }
-    let category = match &request.template {
+    let category = match message.template() {
         Some(template) => Some(template_params::check(&mut conn, &number, template).await?),
         None => None,
     };
-    let wamid = ids::wamid(&request.wa_id);
-    report(&fake, &mut conn, number, &request, &wamid, category).await?;
-    let mut message = json!({ "id": wamid });
-    if request.template.is_some() {
-        message["message_status"] = json!("accepted");
+    let wamid = ids::wamid(&message.wa_id);
+    report(&fake, &mut conn, number, &message, &wamid, category).await?;
+    let mut accepted = json!({ "id": wamid });
+    if message.template().is_some() {
+        accepted["message_status"] = json!("accepted");
     }
     Ok(Json(json!({
         "messaging_product": "whatsapp",
-        "contacts": [{ "input": request.input, "wa_id": request.wa_id }],
-        "messages": [message],
+        "contacts": [{ "input": message.to, "wa_id": message.wa_id }],
+        "messages": [accepted],
     }))
     .into_response())
-}
-
-/// A send request, read as loosely as Meta reads it (`to` may be a JSON number).
-struct SendRequest {
-    /// `read` for a read receipt, else the message type.
-    kind: String,
-    /// `to` as given.
-    input: String,
-    /// `to` normalised to digits, as Meta's `wa_id`.
-    wa_id: String,
-    template: Option<Value>,
-}
-
-impl SendRequest {
-    fn parse(body: &[u8]) -> Result<Self, GraphError> {
-        let value: Value = serde_json::from_slice(body).map_err(|e| {
-            GraphError::invalid_parameter(format!("Invalid JSON in request body: {e}"))
-        })?;
-        match value.get("messaging_product").and_then(Value::as_str) {
-            None => return Err(GraphError::required("messaging_product")),
-            Some(product) if !product.eq_ignore_ascii_case("whatsapp") => {
-                return Err(GraphError::invalid_parameter(format!(
-                    "Param messaging_product must be one of {{WHATSAPP}} - got \"{product}\"."
-                )));
-            }
-            Some(_) => {}
-        }
-        if value.get("status").and_then(Value::as_str) == Some("read") {
-            value
-                .get("message_id")
-                .ok_or_else(|| GraphError::required("message_id"))?;
-            return Ok(Self {
-                kind: "read".into(),
-                input: String::new(),
-                wa_id: String::new(),
-                template: None,
-            });
-        }
-        let input = match value.get("to") {
-            Some(Value::String(to)) => to.clone(),
-            Some(Value::Number(to)) => to.to_string(),
-            _ => return Err(GraphError::required("to")),
-        };
-        let wa_id: String = input.chars().filter(char::is_ascii_digit).collect();
-        if wa_id.is_empty() {
-            return Err(
-                GraphError::code(131009).details(format!("Invalid 'to' parameter: {input}"))
-            );
-        }
-        let kind = value
-            .get("type")
-            .and_then(Value::as_str)
-            .unwrap_or("text")
-            .to_owned();
-        if !TYPES.contains(&kind.as_str()) {
-            return Err(GraphError::invalid_parameter(format!(
-                "Param type must be one of {{{}}} - got \"{kind}\".",
-                TYPES.join(", ").to_uppercase()
-            )));
-        }
-        let content = value.get(&kind).filter(|content| content.is_object());
-        let content = content.ok_or_else(|| GraphError::required(&kind))?;
-        if kind == "text" && content.get("body").and_then(Value::as_str).is_none() {
-            return Err(GraphError::required("text['body']"));
-        }
-        let template = (kind == "template").then(|| content.clone());
-        Ok(Self {
-            kind,
-            input,
-            wa_id,
-            template,
-        })
-    }
 }
 
 /// Schedules the status webhooks for an accepted message before answering, so that none is lost:
@@ -159,7 +74,7 @@ async fn report(
     fake: &FakeGraph,
     conn: &mut PgConnection,
     number: NumberCredentials,
-    request: &SendRequest,
+    message: &OutgoingMessage,
     wamid: &str,
     template_category: Option<String>,
 ) -> anyhow::Result<()> {
@@ -172,7 +87,7 @@ async fn report(
         },
         None => {
             // Meta knows only the customer's messages, not what Switchboard concluded.
-            let last = last_customer_message_at(conn, number.id, &request.wa_id).await?;
+            let last = last_customer_message_at(conn, number.id, &message.wa_id).await?;
             if Window::at(last, None, Utc::now()).is_open() {
                 Outcome::Delivered {
                     category: "service".into(),
@@ -193,7 +108,7 @@ async fn report(
     let report = Report {
         sender,
         wamid: wamid.to_owned(),
-        recipient: request.wa_id.clone(),
+        recipient: message.wa_id.clone(),
         outcome,
     };
     webhooks::schedule_statuses(conn, report, delays).await

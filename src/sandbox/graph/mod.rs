@@ -11,15 +11,19 @@ mod templates;
 
 use axum::{
     Router,
-    extract::{FromRequestParts, Path, Query, Request, State},
-    http::{HeaderMap, Method, request::Parts},
+    extract::{Request, State},
+    http::{HeaderMap, Method},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
-use serde::{Deserialize, de::DeserializeOwned};
+use serde::Deserialize;
 
-use super::{FakeGraph, errors::GraphError};
+use super::FakeGraph;
+use crate::{
+    http::extract::{Path, Query},
+    whatsapp::{envelope::MetaError, graph_request::is_version},
+};
 
 /// The fake's routes, its state still to be given.
 pub(super) fn routes() -> Router<FakeGraph> {
@@ -44,15 +48,6 @@ pub(super) fn routes() -> Router<FakeGraph> {
         .method_not_allowed_fallback(unsupported)
 }
 
-/// Whether a path segment is a Graph API version (`v23.0`).
-pub(super) fn is_version(segment: &str) -> bool {
-    let Some((major, minor)) = segment.strip_prefix('v').and_then(|v| v.split_once('.')) else {
-        return false;
-    };
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    digits(major) && digits(minor)
-}
-
 /// Paths without a valid version are not Graph API paths.
 async fn require_version(request: Request, next: Next) -> Response {
     let path = request.uri().path();
@@ -70,13 +65,7 @@ async fn require_version(request: Request, next: Next) -> Response {
 
 /// Meta's answer to a path or method it does not serve: 100 with subcode 33.
 async fn unsupported(method: Method, uri: axum::http::Uri) -> Response {
-    let segments: Vec<&str> = uri.path().trim_matches('/').split('/').collect();
-    let object = match segments[..] {
-        [version, object, ..] if is_version(version) => object,
-        [object, ..] => object,
-        [] => "",
-    };
-    GraphError::unsupported(&method, object).into_response()
+    MetaError::unsupported_path(&method, uri.path()).into_response()
 }
 
 #[derive(Deserialize)]
@@ -88,40 +77,11 @@ struct ObjectQuery {
 async fn show_object(
     State(fake): State<FakeGraph>,
     Path((_, id)): Path<(String, String)>,
-    GraphQuery(query): GraphQuery<ObjectQuery>,
+    Query(query): Query<ObjectQuery>,
     headers: HeaderMap,
-) -> Result<Response, GraphError> {
+) -> Result<Response, MetaError> {
     if let Some(media) = media::show_media(&fake, &id, &headers).await? {
         return Ok(media);
     }
     phone_number::show_phone_number(&fake, &id, query.fields.as_deref(), &headers).await
-}
-
-/// `Query`, rejected with Meta's error body instead of axum's text.
-pub(super) struct GraphQuery<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for GraphQuery<T> {
-    type Rejection = GraphError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, GraphError> {
-        match Query::<T>::from_request_parts(parts, state).await {
-            Ok(Query(query)) => Ok(Self(query)),
-            Err(rejection) => Err(GraphError::invalid_parameter(rejection.body_text())),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn versions_are_v_major_dot_minor() {
-        assert!(is_version("v23.0"));
-        assert!(is_version("v9.12"));
-        assert!(!is_version("v23"));
-        assert!(!is_version("23.0"));
-        assert!(!is_version("v23.x"));
-        assert!(!is_version("media"));
-    }
 }

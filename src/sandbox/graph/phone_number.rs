@@ -4,13 +4,16 @@
 
 use anyhow::Context;
 use axum::{
-    Json,
     http::{HeaderMap, Method},
     response::{IntoResponse, Response},
 };
 use serde_json::{Map, Value, json};
 
-use crate::sandbox::{FakeGraph, PhoneNumberCall, errors::GraphError, numbers};
+use crate::{
+    http::extract::Json,
+    sandbox::{FakeGraph, PhoneNumberCall, numbers},
+    whatsapp::envelope::MetaError,
+};
 
 /// The number's details, as Meta answers them.
 pub(super) async fn show_phone_number(
@@ -18,7 +21,7 @@ pub(super) async fn show_phone_number(
     phone_number_id: &str,
     fields: Option<&str>,
     headers: &HeaderMap,
-) -> Result<Response, GraphError> {
+) -> Result<Response, MetaError> {
     let number = numbers::by_phone_number_id(fake, &Method::GET, phone_number_id, headers).await?;
     let mut conn = fake.db().acquire().await.context("acquire connection")?;
     let profile = numbers::profile(&mut conn, number.id).await?;
@@ -64,7 +67,7 @@ fn default_fields(all: &mut Value) -> Value {
 }
 
 /// The requested fields (and `id`, which Meta always adds).
-fn select(all: &mut Value, fields: &str) -> Result<Value, GraphError> {
+fn select(all: &mut Value, fields: &str) -> Result<Value, MetaError> {
     let mut selected = Map::new();
     for field in fields
         .split(',')
@@ -76,7 +79,7 @@ fn select(all: &mut Value, fields: &str) -> Result<Value, GraphError> {
             continue;
         }
         let value = all.get_mut(field).map(Value::take).ok_or_else(|| {
-            GraphError::invalid_request(format!(
+            MetaError::invalid_request(format!(
                 "Tried accessing nonexisting field ({field}) on node type (WhatsAppBusinessPhoneNumber)"
             ))
         })?;

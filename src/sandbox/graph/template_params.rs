@@ -10,20 +10,20 @@ use anyhow::Context;
 use serde_json::Value;
 use sqlx::PgConnection;
 
-use crate::{domain::numbers::NumberCredentials, sandbox::errors::GraphError};
+use crate::{domain::numbers::NumberCredentials, whatsapp::envelope::MetaError};
 
 /// Checks a send's `template` object against the stored template; returns its category.
 pub(super) async fn check(
     conn: &mut PgConnection,
     number: &NumberCredentials,
     template: &Value,
-) -> Result<String, GraphError> {
+) -> Result<String, MetaError> {
     let name = template.get("name").and_then(Value::as_str);
-    let name = name.ok_or_else(|| GraphError::required("template['name']"))?;
+    let name = name.ok_or_else(|| MetaError::required("template['name']"))?;
     let language = template.pointer("/language/code").and_then(Value::as_str);
-    let language = language.ok_or_else(|| GraphError::required("template['language']['code']"))?;
+    let language = language.ok_or_else(|| MetaError::required("template['language']['code']"))?;
     let missing = || {
-        GraphError::code(132001).details(format!(
+        MetaError::code(132001).details(format!(
             "template name ({name}) does not exist in {language}"
         ))
     };
@@ -32,8 +32,8 @@ pub(super) async fn check(
         .ok_or_else(missing)?;
     match stored.status.as_str() {
         "APPROVED" => {}
-        "PAUSED" => return Err(GraphError::code(132015)),
-        "DISABLED" => return Err(GraphError::code(132016)),
+        "PAUSED" => return Err(MetaError::code(132015)),
+        "DISABLED" => return Err(MetaError::code(132016)),
         _ => return Err(missing()),
     }
     let expected = expected_params(&stored.components);
@@ -53,8 +53,8 @@ pub(super) async fn check(
     Ok(stored.category.unwrap_or_else(|| "UTILITY".into()))
 }
 
-fn mismatch(slot: &Slot, sent: usize, expected: usize) -> GraphError {
-    GraphError::code(132000).details(format!(
+fn mismatch(slot: &Slot, sent: usize, expected: usize) -> MetaError {
+    MetaError::code(132000).details(format!(
         "{slot}: number of localizable_params ({sent}) does not match the expected number of params ({expected})"
     ))
 }

@@ -8,9 +8,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::{
-    Json,
     body::Bytes,
-    extract::{Path, State},
+    extract::State,
     http::{HeaderMap, Method},
     response::{IntoResponse, Response},
 };
@@ -18,12 +17,14 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sqlx::PgConnection;
 
-use super::{GraphQuery, template_params::placeholder_names};
-use crate::sandbox::{
-    FakeGraph,
-    errors::GraphError,
-    ids, numbers,
-    webhooks::{self, Review},
+use super::template_params::placeholder_names;
+use crate::{
+    http::extract::{Json, Path, Query},
+    sandbox::{
+        FakeGraph, ids, numbers,
+        webhooks::{self, Review},
+    },
+    whatsapp::envelope::MetaError,
 };
 
 /// How long Meta's review of a new template takes here.
@@ -42,9 +43,9 @@ pub(super) struct ListQuery {
 pub(super) async fn list_templates(
     State(fake): State<FakeGraph>,
     Path((version, waba_id)): Path<(String, String)>,
-    GraphQuery(query): GraphQuery<ListQuery>,
+    Query(query): Query<ListQuery>,
     headers: HeaderMap,
-) -> Result<Response, GraphError> {
+) -> Result<Response, MetaError> {
     let number = numbers::by_waba(&fake, &Method::GET, &waba_id, &headers).await?;
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
     let after = query
@@ -80,7 +81,7 @@ pub(super) async fn create_template(
     Path((_, waba_id)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, GraphError> {
+) -> Result<Response, MetaError> {
     let number = numbers::by_waba(&fake, &Method::POST, &waba_id, &headers).await?;
     let template = NewTemplate::parse(&body)?;
     let id = ids::object_id();
@@ -112,15 +113,15 @@ pub(super) struct DeleteQuery {
 pub(super) async fn delete_template(
     State(fake): State<FakeGraph>,
     Path((_, waba_id)): Path<(String, String)>,
-    GraphQuery(query): GraphQuery<DeleteQuery>,
+    Query(query): Query<DeleteQuery>,
     headers: HeaderMap,
-) -> Result<Response, GraphError> {
+) -> Result<Response, MetaError> {
     let number = numbers::by_waba(&fake, &Method::DELETE, &waba_id, &headers).await?;
-    let name = query.name.ok_or_else(|| GraphError::required("name"))?;
+    let name = query.name.ok_or_else(|| MetaError::required("name"))?;
     let mut conn = fake.db().acquire().await.context("acquire connection")?;
     let hsm_id = query.hsm_id.as_deref();
     if !exists(&mut conn, number.tenant_id, &waba_id, &name, hsm_id).await? {
-        return Err(GraphError::template_not_found(&name));
+        return Err(MetaError::template_not_found(&name));
     }
     Ok(Json(json!({ "success": true })).into_response())
 }
@@ -137,9 +138,9 @@ struct NewTemplate {
 }
 
 impl NewTemplate {
-    fn parse(body: &[u8]) -> Result<Self, GraphError> {
+    fn parse(body: &[u8]) -> Result<Self, MetaError> {
         let mut template: Self = serde_json::from_slice(body).map_err(|e| {
-            GraphError::invalid_parameter(format!("Invalid JSON in request body: {e}"))
+            MetaError::invalid_parameter(format!("Invalid JSON in request body: {e}"))
         })?;
         for (parameter, value) in [
             ("name", &template.name),
@@ -147,7 +148,7 @@ impl NewTemplate {
             ("category", &template.category),
         ] {
             if value.is_empty() {
-                return Err(GraphError::required(parameter));
+                return Err(MetaError::required(parameter));
             }
         }
         if !template
@@ -155,13 +156,13 @@ impl NewTemplate {
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
         {
-            return Err(GraphError::invalid_parameter(
+            return Err(MetaError::invalid_parameter(
                 "Template names may contain only lowercase letters, digits and underscores.",
             ));
         }
         template.category = template.category.to_ascii_uppercase();
         if !CATEGORIES.contains(&template.category.as_str()) {
-            return Err(GraphError::invalid_request(format!(
+            return Err(MetaError::invalid_request(format!(
                 "Param category must be one of {{{}}} - got \"{}\".",
                 CATEGORIES.join(", "),
                 template.category
@@ -176,12 +177,12 @@ fn cursor(id: i64) -> String {
     hex::encode(id.to_string())
 }
 
-fn cursor_id(cursor: &str) -> Result<i64, GraphError> {
+fn cursor_id(cursor: &str) -> Result<i64, MetaError> {
     hex::decode(cursor)
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .and_then(|id| id.parse().ok())
-        .ok_or_else(|| GraphError::invalid_parameter(format!("Invalid cursor: {cursor}")))
+        .ok_or_else(|| MetaError::invalid_parameter(format!("Invalid cursor: {cursor}")))
 }
 
 struct TemplateRow {

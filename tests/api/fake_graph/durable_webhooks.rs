@@ -7,9 +7,10 @@ use std::{
     time::Duration,
 };
 
-use axum::{Json, Router, extract::State, http::StatusCode, routing::post};
+use axum::{Router, extract::State, http::StatusCode, routing::post};
 use serde_json::Value;
 use sqlx::PgPool;
+use switchboard::http::extract::Json;
 use switchboard::sandbox::{FakeGraph, FakeGraphConfig};
 use tokio::time::sleep;
 use tokio_util::sync::CancellationToken;

@@ -51,8 +51,9 @@ pub struct TestApp {
     pub app_id: i64,
     /// Where the router is served over real HTTP (for the fake Graph API's webhooks).
     pub url: String,
-    /// The sandbox embedded in the router (its webhooks wait for [`TestApp::start_sandbox_dispatcher`]).
-    pub sandbox: FakeGraph,
+    /// The sandbox embedded in the router, when `SANDBOX` is on (its webhooks wait for
+    /// [`TestApp::start_sandbox_dispatcher`]).
+    pub sandbox: Option<FakeGraph>,
     appended: Arc<Notify>,
     shutdown: CancellationToken,
     /// Stops the background tasks this app started when the test ends.
@@ -69,6 +70,7 @@ pub fn test_config() -> Config {
         meta_graph_url: "http://127.0.0.1:9".into(),
         meta_api_version: "v23.0".into(),
         environment: Environment::Development,
+        sandbox: true,
     }
 }
 
@@ -80,10 +82,24 @@ impl TestApp {
 
     /// [`TestApp::new`], served over HTTP within `limits` (as `switchboard serve` serves it).
     pub async fn with_limits(pool: PgPool, limits: ConnectionLimits) -> Self {
+        Self::build(pool, limits, |_| {}).await
+    }
+
+    /// [`TestApp::new`] with [`test_config`] changed by `adjust`.
+    pub async fn with_config(pool: PgPool, adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::build(pool, ConnectionLimits::default(), adjust).await
+    }
+
+    async fn build(
+        pool: PgPool,
+        limits: ConnectionLimits,
+        adjust: impl FnOnce(&mut Config),
+    ) -> Self {
         // Tests that hold many connections open need more descriptors than the usual soft limit.
         serve::raise_open_file_limit();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let mut config = test_config();
+        adjust(&mut config);
         config.bind_addr = listener.local_addr().unwrap();
         let appended = Arc::new(Notify::new());
         let (events, _writer) = EventLog::start(pool.clone(), appended.clone());
@@ -224,7 +240,11 @@ impl TestApp {
 
     /// Posts the embedded sandbox's webhooks from now on, as the server does.
     pub fn start_sandbox_dispatcher(&self) {
-        self.sandbox.start_dispatcher(self.shutdown()).unwrap();
+        let sandbox = self
+            .sandbox
+            .as_ref()
+            .expect("the sandbox is on in this test");
+        sandbox.start_dispatcher(self.shutdown()).unwrap();
     }
 
     /// A token cancelled when the test ends, for background tasks a test starts.

@@ -1,16 +1,27 @@
 //! `AppError`: the one place where errors become HTTP responses. Its `Display` is what a caller may
-//! see; the cause chain of internal errors goes to the log, once, and never into a response.
+//! see; the cause chain of internal errors goes to the log, once, and never into a response. Each
+//! router says which language its callers speak (`Surface`, in `surface.rs`): the same error is
+//! then an HTML page (`page.rs`), a JSON body (`json.rs`) or Meta's error envelope (`meta.rs`).
 
-use std::sync::Arc;
+mod json;
+mod meta;
+mod page;
+mod surface;
+
+use std::{sync::Arc, time::Duration};
 
 use axum::{
-    http::StatusCode,
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
+use serde::Serialize;
+
+pub use surface::{Surface, SurfaceLayer, SurfaceService, not_found};
 
 /// Result alias for request handlers and the services they call.
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
 
+/// Every way a request can fail, whichever surface it came through.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// 400 — the request is malformed; the message says how.
@@ -25,6 +36,25 @@ pub enum AppError {
     /// 404 — also for rows of another tenant: never reveal that they exist.
     #[error("not found")]
     NotFound,
+    /// 409 — the request contradicts what is stored (a name already taken, a stale edit); the
+    /// message says what.
+    #[error("{0}")]
+    Conflict(String),
+    /// 413 — the body is larger than the route accepts.
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+    /// 415 — the body is not in a format the route reads; the message says which it wants.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 422 — well-formed, but its content is invalid: a message, and one per field at fault.
+    #[error("{message}")]
+    Unprocessable {
+        message: String,
+        fields: Vec<FieldError>,
+    },
+    /// 429 — too many requests; answered with `Retry-After`.
+    #[error("too many requests, try again in {} s", retry_after_seconds(*.retry_after))]
+    TooManyRequests { retry_after: Duration },
     /// 503 — a dependency (the database) cannot be reached or did not answer in time; the caller
     /// should retry.
     #[error("service unavailable, try again")]
@@ -32,6 +62,15 @@ pub enum AppError {
     /// 500 — logged with its cause chain, shown generically.
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
+}
+
+/// What is wrong with one field of a request (for [`AppError::Unprocessable`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// The field's name as the request spells it.
+    pub field: String,
+    /// What is wrong with it, for the person or program that sent it.
+    pub message: String,
 }
 
 impl AppError {
@@ -46,16 +85,70 @@ impl AppError {
         }
     }
 
-    fn status(&self) -> StatusCode {
+    /// The HTTP status, the same on every surface but Meta's (whose codes carry their own).
+    pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
+
+    /// A stable machine-readable name for the variant, for programs to branch on (JSON bodies).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest(_) => "bad_request",
+            Self::Unauthorized(_) => "unauthorized",
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "not_found",
+            Self::Conflict(_) => "conflict",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::Unprocessable { .. } => "unprocessable",
+            Self::TooManyRequests { .. } => "too_many_requests",
+            Self::Unavailable(_) => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    /// The field messages of an [`AppError::Unprocessable`] (none for the others).
+    pub fn fields(&self) -> &[FieldError] {
+        match self {
+            Self::Unprocessable { fields, .. } => fields,
+            _ => &[],
+        }
+    }
+
+    /// The `Retry-After` header a [`AppError::TooManyRequests`] is answered with.
+    fn retry_after(&self) -> Option<HeaderValue> {
+        match self {
+            Self::TooManyRequests { retry_after } => {
+                Some(HeaderValue::from(retry_after_seconds(*retry_after)))
+            }
+            _ => None,
+        }
+    }
+
+    /// Adds the headers every rendering of the error carries (`Retry-After`).
+    fn add_headers(&self, mut response: Response) -> Response {
+        if let Some(seconds) = self.retry_after() {
+            response.headers_mut().insert(header::RETRY_AFTER, seconds);
+        }
+        response
+    }
+}
+
+/// Whole seconds, rounded up: retrying early only earns another refusal.
+fn retry_after_seconds(retry_after: Duration) -> u64 {
+    retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0)
 }
 
 impl From<sqlx::Error> for AppError {
@@ -94,6 +187,9 @@ fn is_unreachable_code(code: &str) -> bool {
     code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
 }
 
+/// Logs the cause of an internal or unavailable error (here, once), then answers in JSON and
+/// leaves the error in the response's extensions, where the router's [`Surface`] layer finds it
+/// and renders it its own way.
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         match &self {
@@ -101,9 +197,15 @@ impl IntoResponse for AppError {
             Self::Unavailable(cause) => tracing::warn!(error = ?cause, "dependency unavailable"),
             _ => {}
         }
-        (self.status(), self.to_string()).into_response()
+        let mut response = json::render(&self);
+        response.extensions_mut().insert(Rendered(Arc::new(self)));
+        response
     }
 }
+
+/// An error on its way out, for the [`Surface`] layer to render (shared: extensions are `Clone`).
+#[derive(Clone)]
+struct Rendered(Arc<AppError>);
 
 #[cfg(test)]
 mod tests {
