@@ -160,6 +160,17 @@ pub async fn upsert(
     .with_context(|| format!("store template {}", template.name))
 }
 
+/// The `parameter_format` to store for what Meta listed: `NAMED` in any case (Meta has answered
+/// `named`), else `POSITIONAL` (also when omitted), as the column's check constraint requires and
+/// as [`template_check`] reads it.
+fn stored_format(listed: Option<&str>) -> &'static str {
+    if listed.is_some_and(|format| format.eq_ignore_ascii_case("NAMED")) {
+        "NAMED"
+    } else {
+        "POSITIONAL"
+    }
+}
+
 /// What [`sync`] fetched for one WABA.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncedWaba {
@@ -209,7 +220,7 @@ pub async fn sync(
                     category: template.category.as_deref(),
                     status: &template.status,
                     components: &template.components,
-                    parameter_format: template.parameter_format.as_deref().unwrap_or("POSITIONAL"),
+                    parameter_format: stored_format(template.parameter_format.as_deref()),
                 };
                 upsert(&mut conn, tenant_id, &number.waba_id, &record).await?;
                 count += 1;
@@ -225,4 +236,17 @@ pub async fn sync(
         });
     }
     Ok(synced)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stored_format;
+
+    #[test]
+    fn a_listed_format_is_stored_in_upper_case_and_positional_by_default() {
+        assert_eq!(stored_format(Some("named")), "NAMED");
+        assert_eq!(stored_format(Some("NAMED")), "NAMED");
+        assert_eq!(stored_format(Some("POSITIONAL")), "POSITIONAL");
+        assert_eq!(stored_format(None), "POSITIONAL");
+    }
 }

@@ -21,5 +21,6 @@ mod services;
 mod statuses;
 mod surfaces;
 mod templates;
+mod tenant_integrity;
 mod unusual_text;
 mod webhook_endpoint;
