@@ -4,15 +4,17 @@
 use anyhow::{Context, bail};
 use sqlx::PgConnection;
 
+use super::ids::{ApiKeyId, MessageId, TenantId, UserId};
+
 /// Who had a message sent through the send path, or sent again. Stored with the message as
 /// `sent_by_kind` with `sent_by` (an agent's user id) or `api_key_id`; messages that did not go
 /// through the send path (the customer's, echoes of ones sent elsewhere) have none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SentBy {
     /// An agent (a user of the tenant, as the surface's extractor vouches), in the inbox.
-    Agent(i64),
+    Agent(UserId),
     /// A program, with the id of its API key.
-    ApiKey(i64),
+    ApiKey(ApiKeyId),
     /// The operator, on the command line.
     Operator,
 }
@@ -28,7 +30,7 @@ impl SentBy {
     }
 
     /// The agent's user id, for an agent.
-    pub fn user_id(self) -> Option<i64> {
+    pub fn user_id(self) -> Option<UserId> {
         match self {
             Self::Agent(user_id) => Some(user_id),
             _ => None,
@@ -36,7 +38,7 @@ impl SentBy {
     }
 
     /// The API key's id, for a program.
-    pub fn api_key_id(self) -> Option<i64> {
+    pub fn api_key_id(self) -> Option<ApiKeyId> {
         match self {
             Self::ApiKey(key_id) => Some(key_id),
             _ => None,
@@ -46,8 +48,8 @@ impl SentBy {
     /// Reads the stored columns back; `None` for a message that did not go through the send path.
     fn from_columns(
         kind: Option<&str>,
-        user_id: Option<i64>,
-        api_key_id: Option<i64>,
+        user_id: Option<UserId>,
+        api_key_id: Option<ApiKeyId>,
     ) -> anyhow::Result<Option<Self>> {
         Ok(Some(match (kind, user_id, api_key_id) {
             (None, _, _) => return Ok(None),
@@ -59,25 +61,33 @@ impl SentBy {
     }
 }
 
-/// The tenant a message belongs to, for operator commands that name only the message.
-pub async fn tenant_of(conn: &mut PgConnection, message_id: i64) -> anyhow::Result<Option<i64>> {
-    sqlx::query_scalar!("select tenant_id from messages where id = $1", message_id)
-        .fetch_optional(conn)
-        .await
-        .context("look up message")
+/// The tenant a message belongs to, whichever it is: for operator commands, which name only the
+/// message and act for any tenant. Everything else knows its tenant and passes it.
+pub async fn operator_tenant_of(
+    conn: &mut PgConnection,
+    message_id: MessageId,
+) -> anyhow::Result<Option<TenantId>> {
+    sqlx::query_scalar!(
+        r#"select tenant_id as "tenant_id: TenantId" from messages where id = $1"#,
+        message_id as MessageId
+    )
+    .fetch_optional(conn)
+    .await
+    .context("look up message")
 }
 
 /// Who had the tenant's message sent; `None` when it did not go through the send path, or is not
 /// the tenant's.
 pub async fn sent_by(
     conn: &mut PgConnection,
-    tenant_id: i64,
-    message_id: i64,
+    tenant_id: TenantId,
+    message_id: MessageId,
 ) -> anyhow::Result<Option<SentBy>> {
     let row = sqlx::query!(
-        "select sent_by_kind, sent_by, api_key_id from messages where tenant_id = $1 and id = $2",
-        tenant_id,
-        message_id
+        r#"select sent_by_kind, sent_by as "sent_by: UserId", api_key_id as "api_key_id: ApiKeyId"
+           from messages where tenant_id = $1 and id = $2"#,
+        tenant_id as TenantId,
+        message_id as MessageId
     )
     .fetch_optional(conn)
     .await
@@ -92,7 +102,11 @@ mod tests {
 
     #[test]
     fn each_sender_reads_back_from_its_columns() {
-        for by in [SentBy::Agent(7), SentBy::ApiKey(42), SentBy::Operator] {
+        for by in [
+            SentBy::Agent(UserId::new(7)),
+            SentBy::ApiKey(ApiKeyId::new(42)),
+            SentBy::Operator,
+        ] {
             let read = SentBy::from_columns(Some(by.kind()), by.user_id(), by.api_key_id());
             assert_eq!(read.unwrap(), Some(by));
         }

@@ -6,7 +6,10 @@ use anyhow::Context;
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 
-use super::numbers;
+use super::{
+    ids::{TemplateId, TenantId},
+    numbers,
+};
 use crate::{
     crypto::Cipher,
     whatsapp::{
@@ -18,7 +21,7 @@ use crate::{
 /// A stored template.
 #[derive(Debug, Clone)]
 pub struct Template {
-    pub id: i64,
+    pub id: TemplateId,
     pub name: String,
     pub language: String,
     pub category: Option<String>,
@@ -45,7 +48,7 @@ impl Template {
 /// An approved template an agent can send, with the variables its form needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TemplateOption {
-    pub id: i64,
+    pub id: TemplateId,
     pub name: String,
     pub language: String,
     pub category: Option<String>,
@@ -55,17 +58,17 @@ pub struct TemplateOption {
 /// The template `name` in `language` of a tenant's WABA.
 pub async fn find(
     conn: &mut PgConnection,
-    tenant_id: i64,
+    tenant_id: TenantId,
     waba_id: &str,
     name: &str,
     language: &str,
 ) -> anyhow::Result<Option<Template>> {
     sqlx::query_as!(
         Template,
-        "select id, name, language, category, status, components, parameter_format
-         from message_templates
-         where tenant_id = $1 and waba_id = $2 and name = $3 and language = $4",
-        tenant_id,
+        r#"select id as "id: TemplateId", name, language, category, status, components, parameter_format
+           from message_templates
+           where tenant_id = $1 and waba_id = $2 and name = $3 and language = $4"#,
+        tenant_id as TenantId,
         waba_id,
         name,
         language
@@ -80,22 +83,22 @@ pub async fn find(
 /// `default_language` (likewise), then the rest; by name within each.
 pub async fn approved_options(
     conn: &mut PgConnection,
-    tenant_id: i64,
+    tenant_id: TenantId,
     waba_id: &str,
     language: Option<&str>,
     default_language: &str,
 ) -> anyhow::Result<Vec<TemplateOption>> {
     let templates = sqlx::query_as!(
         Template,
-        "select id, name, language, category, status, components, parameter_format
+        r#"select id as "id: TemplateId", name, language, category, status, components, parameter_format
          from message_templates
          where tenant_id = $1 and waba_id = $2 and status = 'APPROVED'
          order by language = coalesce($3, '') desc,
                   split_part(language, '_', 1) = split_part(coalesce($3, ''), '_', 1) desc,
                   language = $4 desc,
                   split_part(language, '_', 1) = split_part($4, '_', 1) desc,
-                  name, language",
-        tenant_id,
+                  name, language"#,
+        tenant_id as TenantId,
         waba_id,
         language,
         default_language
@@ -129,12 +132,12 @@ pub struct TemplateRecord<'a> {
 /// Stores or refreshes a template's definition and status.
 pub async fn upsert(
     conn: &mut PgConnection,
-    tenant_id: i64,
+    tenant_id: TenantId,
     waba_id: &str,
     template: &TemplateRecord<'_>,
-) -> anyhow::Result<i64> {
+) -> anyhow::Result<TemplateId> {
     sqlx::query_scalar!(
-        "insert into message_templates (tenant_id, waba_id, meta_template_id, name, language, category,
+        r#"insert into message_templates (tenant_id, waba_id, meta_template_id, name, language, category,
              status, components, parameter_format)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          on conflict (tenant_id, waba_id, name, language) do update set
@@ -144,8 +147,8 @@ pub async fn upsert(
              components = excluded.components,
              parameter_format = excluded.parameter_format,
              updated_at = now()
-         returning id",
-        tenant_id,
+         returning id as "id: TemplateId""#,
+        tenant_id as TenantId,
         waba_id,
         template.meta_template_id,
         template.name,
@@ -177,7 +180,7 @@ pub async fn sync(
     cipher: &Cipher,
     graph: &GraphClient,
     urls: &GraphUrls,
-    tenant_id: i64,
+    tenant_id: TenantId,
 ) -> anyhow::Result<Vec<SyncedWaba>> {
     // A connection is taken for each step, never held across a Graph call: Meta may be slow, and
     // the pool serves the inbox meanwhile.
@@ -185,7 +188,7 @@ pub async fn sync(
     let number_ids = numbers::one_per_waba(&mut conn, tenant_id).await?;
     let mut numbers = Vec::with_capacity(number_ids.len());
     for number_id in number_ids {
-        numbers.push(numbers::credentials(&mut conn, cipher, number_id).await?);
+        numbers.push(numbers::credentials(&mut conn, cipher, tenant_id, number_id).await?);
     }
     drop(conn);
     let mut synced = Vec::with_capacity(numbers.len());

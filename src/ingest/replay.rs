@@ -7,6 +7,7 @@ use anyhow::Context;
 use sqlx::PgPool;
 
 use super::apply;
+use crate::domain::ids::WebhookEventId;
 
 /// Marks events pending again (all, or only the failed ones) and applies them; returns how many
 /// were replayed and how many ended in each state.
@@ -42,7 +43,7 @@ pub async fn replay(
 
 /// A stored event as `webhooks list` prints it.
 pub struct EventSummary {
-    pub id: i64,
+    pub id: WebhookEventId,
     pub received_at: chrono::DateTime<chrono::Utc>,
     pub state: String,
     pub error: Option<String>,
@@ -76,9 +77,10 @@ pub async fn list(
 ) -> anyhow::Result<Vec<EventSummary>> {
     sqlx::query_as!(
         EventSummary,
-        "select id, received_at, state, error, unroutable from webhook_events
-         where state = 'failed' or not $1
-         order by id desc limit $2",
+        r#"select id as "id: WebhookEventId", received_at, state, error, unroutable
+           from webhook_events
+           where state = 'failed' or not $1
+           order by id desc limit $2"#,
         failed_only,
         limit
     )

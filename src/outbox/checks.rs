@@ -9,7 +9,11 @@ use sqlx::{PgConnection, PgPool};
 
 use super::{refused::SendRefused, send::SendError};
 use crate::{
-    domain::{conversations::SendContext, templates},
+    domain::{
+        conversations::SendContext,
+        ids::{TemplateId, TenantId},
+        templates,
+    },
     whatsapp::template_check,
     window::{SEND_MARGIN, Window},
 };
@@ -27,7 +31,7 @@ pub struct ClaimedTemplate {
 /// offer templates when it refuses.
 pub async fn recheck(
     db: &PgPool,
-    tenant_id: i64,
+    tenant_id: TenantId,
     context: &SendContext,
     template: Option<&ClaimedTemplate>,
     now: DateTime<Utc>,
@@ -54,7 +58,7 @@ pub async fn recheck(
 /// Free-form content needs the window open `now`.
 pub(super) async fn check_window(
     conn: &mut PgConnection,
-    tenant_id: i64,
+    tenant_id: TenantId,
     context: &SendContext,
     now: DateTime<Utc>,
 ) -> Result<(), SendError> {
@@ -79,7 +83,7 @@ fn window_of(context: &SendContext, at: DateTime<Utc>) -> Window {
 /// first, then in the tenant's.
 async fn window_refusal(
     conn: &mut PgConnection,
-    tenant_id: i64,
+    tenant_id: TenantId,
     context: &SendContext,
     window: Window,
 ) -> anyhow::Result<SendRefused> {
@@ -105,12 +109,12 @@ async fn window_refusal(
 /// its id.
 pub(super) async fn check_template(
     conn: &mut PgConnection,
-    tenant_id: i64,
+    tenant_id: TenantId,
     context: &SendContext,
     name: &str,
     language: &str,
     components: &serde_json::Value,
-) -> Result<i64, SendError> {
+) -> Result<TemplateId, SendError> {
     let template = templates::find(conn, tenant_id, &context.waba_id, name, language)
         .await?
         .ok_or_else(|| SendRefused::TemplateMissing {

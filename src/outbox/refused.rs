@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::{
-    domain::{conversations, templates::TemplateOption},
+    domain::{conversations, ids::MessageId, templates::TemplateOption},
     whatsapp::template_check::TemplateMismatch,
     window::Closure,
 };
@@ -41,7 +41,7 @@ pub enum SendRefused {
         "This idempotency key was already used for a different message (message {message_id}); \
          use a new key for a new message."
     )]
-    IdempotencyConflict { message_id: i64 },
+    IdempotencyConflict { message_id: MessageId },
     #[error("Only failed or unconfirmed messages can be retried.")]
     NotRetryable,
     #[error("conversation not found")]

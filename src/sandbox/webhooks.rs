@@ -16,11 +16,15 @@ use super::{
     ids, numbers,
     webhook_queue::{self, Recipient, Scheduled},
 };
-use crate::whatsapp::errors;
+use crate::{
+    domain::ids::{NumberId, TenantId},
+    whatsapp::errors,
+};
 
 /// The number a message was sent from, as status webhooks name it.
 pub(super) struct Sender {
-    pub number_id: i64,
+    pub tenant_id: TenantId,
+    pub number_id: NumberId,
     pub phone_number_id: String,
     pub waba_id: String,
     pub meta_app_id: String,
@@ -81,7 +85,7 @@ impl Report {
 /// A template Meta finished reviewing.
 pub(super) struct Review {
     /// The row id of the WABA's number that created it.
-    pub number_id: i64,
+    pub number_id: NumberId,
     pub meta_app_id: String,
     pub waba_id: String,
     pub template_id: String,
@@ -98,7 +102,7 @@ pub(super) async fn schedule_statuses(
     report: Report,
     delays: [Duration; 3],
 ) -> anyhow::Result<()> {
-    let display = numbers::profile(conn, report.sender.number_id)
+    let display = numbers::profile(conn, report.sender.tenant_id, report.sender.number_id)
         .await?
         .display_digits();
     let now = Utc::now();

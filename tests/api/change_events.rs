@@ -39,7 +39,7 @@ async fn each_inbound_change_is_announced_with_its_tenant_and_conversation(pool:
     ))
     .await;
     let added = next(&mut changes).await;
-    let (conversation, message): (i64, i64) =
+    let (conversation, message): (ConversationId, MessageId) =
         sqlx::query_as("select conversation_id, id from messages where wamid = 'wamid.1'")
             .fetch_one(&app.pool)
             .await

@@ -77,7 +77,7 @@ async fn a_131047_status_that_arrives_before_metas_answer_is_recorded_closes_the
         .await
         .unwrap();
     assert!(!window_closed_by_meta(&app).await);
-    let number_id: i64 = app.scalar("select id from phone_numbers").await;
+    let number_id: NumberId = app.scalar("select id from phone_numbers").await;
     let mut conn = app.pool.acquire().await.unwrap();
     sync_message_statuses(&mut conn, &[number_id], &["wamid.EARLY".into()])
         .await

@@ -334,7 +334,7 @@ async fn a_repeated_request_returns_the_same_message_and_calls_meta_once(pool: P
         .into_iter()
         .map(Result::unwrap)
         .collect();
-    let ids: std::collections::HashSet<i64> = results.iter().map(|q| q.message_id).collect();
+    let ids: std::collections::HashSet<MessageId> = results.iter().map(|q| q.message_id).collect();
     assert_eq!(ids.len(), 1);
     assert_eq!(results.iter().filter(|q| !q.duplicate).count(), 1);
     let id = results[0].message_id;
@@ -358,7 +358,7 @@ async fn a_repeated_request_returns_the_same_message_and_calls_meta_once(pool: P
 
 /// A message a crashed instance left `sending` (claimed by it as attempt 1), its Graph call
 /// started or not.
-async fn left_sending(s: &Sending, conversation: i64, call_started: bool) -> i64 {
+async fn left_sending(s: &Sending, conversation: ConversationId, call_started: bool) -> MessageId {
     let dead: i64 = s
         .app
         .scalar("insert into outbox_instances (heartbeat_at) values (now() - interval '1 hour') returning id")

@@ -131,7 +131,7 @@ async fn a_status_that_arrives_before_its_message_is_applied_when_the_message_ex
         .execute(&app.pool)
         .await
         .unwrap();
-    let number_id: i64 = app.scalar("select id from phone_numbers").await;
+    let number_id: NumberId = app.scalar("select id from phone_numbers").await;
     let mut conn = app.pool.acquire().await.unwrap();
     sync_message_statuses(&mut conn, &[number_id], &["wamid.EARLY".into()])
         .await

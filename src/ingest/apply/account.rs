@@ -6,14 +6,17 @@ use sqlx::PgConnection;
 
 use super::EntryInfo;
 use crate::{
-    domain::numbers,
+    domain::{
+        ids::{AppId, TenantId},
+        numbers,
+    },
     whatsapp::payload::{PhoneNumberEvent, TemplateEvent},
 };
 
 /// Applies a template event; `Err(waba_id)` when the WABA is not the signing app's.
 pub async fn apply_template(
     conn: &mut PgConnection,
-    app_id: i64,
+    app_id: AppId,
     entry: &EntryInfo,
     event: TemplateEvent,
 ) -> anyhow::Result<Result<(), String>> {
@@ -48,7 +51,7 @@ pub async fn apply_template(
                  where message_templates.status_updated_at is null
                     or excluded.status_updated_at is null
                     or excluded.status_updated_at >= message_templates.status_updated_at",
-                tenant_id,
+                tenant_id as TenantId,
                 entry.waba_id,
                 template_id,
                 name,
@@ -71,7 +74,7 @@ pub async fn apply_template(
                      updated_at = now()
                  where tenant_id = $1 and waba_id = $2
                    and (meta_template_id = $3 or (name = $4 and language = $5))",
-                tenant_id,
+                tenant_id as TenantId,
                 entry.waba_id,
                 template_id,
                 name,
@@ -90,16 +93,13 @@ pub async fn apply_template(
 /// Applies a phone number quality or name event to the WABA's number with that display number.
 pub async fn apply_number(
     conn: &mut PgConnection,
-    app_id: i64,
+    app_id: AppId,
     entry: &EntryInfo,
     event: PhoneNumberEvent,
 ) -> anyhow::Result<Result<(), String>> {
-    if numbers::tenant_for_waba(conn, app_id, &entry.waba_id)
-        .await?
-        .is_none()
-    {
+    let Some(tenant_id) = numbers::tenant_for_waba(conn, app_id, &entry.waba_id).await? else {
         return Ok(Err(entry.waba_id.clone()));
-    }
+    };
     let digits: String = event
         .display_phone_number
         .chars()
@@ -124,14 +124,15 @@ pub async fn apply_number(
              messaging_tier = coalesce($5, messaging_tier),
              verified_name = coalesce($6, verified_name),
              updated_at = now()
-         where app_id = $1 and waba_id = $2
+         where tenant_id = $7 and app_id = $1 and waba_id = $2
            and regexp_replace(coalesce(display_phone_number, ''), '\D', '', 'g') = $3",
-        app_id,
+        app_id as AppId,
         entry.waba_id,
         digits,
         quality,
         tier,
-        verified_name
+        verified_name,
+        tenant_id as TenantId
     )
     .execute(conn)
     .await

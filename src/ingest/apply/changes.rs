@@ -15,6 +15,7 @@ use sqlx::PgConnection;
 use crate::{
     domain::{
         events::{self, Kind},
+        ids::{ConversationId, MessageId, NumberId, TenantId},
         numbers::Route,
     },
     whatsapp::summary::summarize,
@@ -65,8 +66,8 @@ pub async fn record(
              (tenant_id, phone_number_id, wamid, target_wamid, kind, content, meta_timestamp, raw)
          values ($1, $2, $3, $4, $5, $6, $7, $8)
          on conflict (phone_number_id, wamid) do nothing",
-        route.tenant_id,
-        route.number_id,
+        route.tenant_id as TenantId,
+        route.number_id as NumberId,
         change.wamid,
         change.target,
         if change.edited.is_some() {
@@ -87,11 +88,12 @@ pub async fn record(
 /// Recomputes the message `wamid` of the number from its original content and all its changes.
 pub async fn apply_to(conn: &mut PgConnection, route: Route, wamid: &str) -> anyhow::Result<()> {
     let Some(message) = sqlx::query!(
-        "select id, conversation_id, coalesce(original_content, content) as \"original!\"
-         from messages
-         where tenant_id = $1 and phone_number_id = $2 and wamid = $3 for update",
-        route.tenant_id,
-        route.number_id,
+        r#"select id as "id: MessageId", conversation_id as "conversation_id: ConversationId",
+                  coalesce(original_content, content) as "original!"
+           from messages
+           where tenant_id = $1 and phone_number_id = $2 and wamid = $3 for update"#,
+        route.tenant_id as TenantId,
+        route.number_id as NumberId,
         wamid
     )
     .fetch_optional(&mut *conn)
@@ -104,7 +106,7 @@ pub async fn apply_to(conn: &mut PgConnection, route: Route, wamid: &str) -> any
         "select kind, content, meta_timestamp from message_changes
          where phone_number_id = $1 and target_wamid = $2
          order by meta_timestamp, id",
-        route.number_id,
+        route.number_id as NumberId,
         wamid
     )
     .fetch_all(&mut *conn)
@@ -129,10 +131,11 @@ pub async fn apply_to(conn: &mut PgConnection, route: Route, wamid: &str) -> any
         None => summarize(&content),
     };
     sqlx::query!(
-        "update messages set original_content = $2, content = $3, body = $4, edited_at = $5,
-             deleted_at = $6
-         where id = $1",
-        message.id,
+        "update messages set original_content = $3, content = $4, body = $5, edited_at = $6,
+             deleted_at = $7
+         where tenant_id = $1 and id = $2",
+        route.tenant_id as TenantId,
+        message.id as MessageId,
         message.original,
         content,
         body,

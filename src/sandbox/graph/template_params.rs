@@ -10,7 +10,10 @@ use anyhow::Context;
 use serde_json::Value;
 use sqlx::PgConnection;
 
-use crate::{domain::numbers::NumberCredentials, whatsapp::envelope::MetaError};
+use crate::{
+    domain::{ids::TenantId, numbers::NumberCredentials},
+    whatsapp::envelope::MetaError,
+};
 
 /// Checks a send's `template` object against the stored template; returns its category.
 pub(super) async fn check(
@@ -75,7 +78,7 @@ async fn find(
         StoredTemplate,
         "select status, category, components from message_templates
          where tenant_id = $1 and waba_id = $2 and name = $3 and language = $4",
-        number.tenant_id,
+        number.tenant_id as TenantId,
         number.waba_id,
         name,
         language
