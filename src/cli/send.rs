@@ -11,7 +11,7 @@ use sqlx::PgPool;
 use crate::{
     domain::{
         ids::{MessageId, TenantId},
-        messages::{self, SentBy},
+        messages::{self, MessageStatus, SentBy},
         numbers, templates,
     },
     outbox::send::{SendError, SendRefused, SendRequest, SendService, SendTo},
@@ -198,30 +198,30 @@ async fn follow(
     wait: Duration,
 ) -> anyhow::Result<()> {
     let deadline = tokio::time::Instant::now() + wait;
-    let mut last = String::new();
+    let mut last = None;
     loop {
         let row = sqlx::query!(
-            "select status, error_title, error_message from messages
-             where tenant_id = $1 and id = $2",
+            r#"select status as "status: MessageStatus", error_title, error_message from messages
+               where tenant_id = $1 and id = $2"#,
             tenant_id as TenantId,
             message_id as MessageId
         )
         .fetch_one(pool)
         .await
         .context("read message status")?;
-        if row.status != last {
+        if last != Some(row.status) {
             println!("{}", row.status);
-            last = row.status.clone();
+            last = Some(row.status);
         }
-        match row.status.as_str() {
-            "read" | "played" => return Ok(()),
-            "failed" | "unknown" => bail!(
+        match row.status {
+            MessageStatus::Read | MessageStatus::Played => return Ok(()),
+            MessageStatus::Failed | MessageStatus::Unknown => bail!(
                 "{}: {}",
                 row.error_title.unwrap_or_default(),
                 row.error_message.unwrap_or_default()
             ),
             _ if tokio::time::Instant::now() >= deadline => {
-                if last == "queued" {
+                if last == Some(MessageStatus::Queued) {
                     println!("(still queued: is `switchboard serve` running?)");
                 }
                 return Ok(());

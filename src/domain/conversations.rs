@@ -185,6 +185,33 @@ pub async fn find_or_create_for(
     upsert(conn, tenant_id, number_id, contact_id, None, None).await
 }
 
+/// Where a conversation stands for the agents (`conversations.status`); a customer's message
+/// reopens a resolved one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+pub enum ConversationStatus {
+    Open,
+    Pending,
+    Resolved,
+}
+
+impl ConversationStatus {
+    /// The name stored, and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Pending => "pending",
+            Self::Resolved => "resolved",
+        }
+    }
+}
+
+impl std::fmt::Display for ConversationStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A customer as an agent sees them next to the conversation.
 #[derive(Debug, Clone)]
 pub struct ContactView {
@@ -192,7 +219,7 @@ pub struct ContactView {
     pub user_id: Option<String>,
     pub profile_name: Option<String>,
     pub opted_out_at: Option<DateTime<Utc>>,
-    pub status: String,
+    pub status: ConversationStatus,
     pub unread_count: i32,
     pub last_customer_message_at: Option<DateTime<Utc>>,
     pub window_closed_by_meta_at: Option<DateTime<Utc>>,
@@ -208,12 +235,13 @@ pub async fn contact_view(
 ) -> anyhow::Result<Option<ContactView>> {
     sqlx::query_as!(
         ContactView,
-        "select k.wa_id, k.user_id, k.profile_name, k.opted_out_at, c.status, c.unread_count,
+        r#"select k.wa_id, k.user_id, k.profile_name, k.opted_out_at,
+                c.status as "status: ConversationStatus", c.unread_count,
                 c.last_customer_message_at, c.window_closed_by_meta_at
          from conversations c join contacts k on k.id = c.contact_id
          where c.tenant_id = $1 and c.phone_number_id = $2 and (k.wa_id = $3 or k.user_id = $4)
          order by k.wa_id is null, k.id
-         limit 1",
+         limit 1"#,
         tenant_id as TenantId,
         number_id as NumberId,
         customer.wa_id(),

@@ -1,10 +1,63 @@
-//! Messages as the operator's tools address them (by their id alone), and who had each one sent:
-//! an agent, a program with an API key, or the operator.
+//! Messages as the operator's tools address them (by their id alone), their states, and who had
+//! each one sent: an agent, a program with an API key, or the operator.
 
 use anyhow::{Context, bail};
 use sqlx::PgConnection;
 
 use super::ids::{ApiKeyId, MessageId, TenantId, UserId};
+
+/// Where a message stands (`messages.status`). Outbound messages move `queued` → `sending` → `sent`
+/// → `delivered` → `read` (→ `played`), or end `failed`, or `unknown` when a call's outcome cannot
+/// be told; inbound ones are `received`. The order of the ticks is `message_status_rank()` in SQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+pub enum MessageStatus {
+    Queued,
+    Sending,
+    Sent,
+    Delivered,
+    Read,
+    Played,
+    Failed,
+    Unknown,
+    Received,
+}
+
+impl MessageStatus {
+    /// The name stored, and shown to the operator.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Sending => "sending",
+            Self::Sent => "sent",
+            Self::Delivered => "delivered",
+            Self::Read => "read",
+            Self::Played => "played",
+            Self::Failed => "failed",
+            Self::Unknown => "unknown",
+            Self::Received => "received",
+        }
+    }
+
+    /// Failed, or never confirmed: what an explicit retry may send again.
+    pub fn is_retryable(self) -> bool {
+        matches!(self, Self::Failed | Self::Unknown)
+    }
+}
+
+impl std::fmt::Display for MessageStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether the customer sent a message or the business did (`messages.direction`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
 
 /// Who had a message sent through the send path, or sent again. Stored with the message as
 /// `sent_by_kind` with `sent_by` (an agent's user id) or `api_key_id`; messages that did not go

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use anyhow::Context;
 use sqlx::PgPool;
 
-use super::apply;
+use super::apply::{self, EventState};
 use crate::domain::ids::WebhookEventId;
 
 /// Marks events pending again (all, or only the failed ones) and applies them; returns how many
@@ -14,7 +14,7 @@ use crate::domain::ids::WebhookEventId;
 pub async fn replay(
     pool: &PgPool,
     failed_only: bool,
-) -> anyhow::Result<(usize, BTreeMap<String, i64>)> {
+) -> anyhow::Result<(usize, BTreeMap<EventState, i64>)> {
     let ids = sqlx::query_scalar!(
         "update webhook_events set state = 'pending', error = null, applied_at = null
          where state = 'failed' or not $1
@@ -26,7 +26,8 @@ pub async fn replay(
     .context("mark events for replay")?;
     while apply::apply_pending(pool, 200).await? > 0 {}
     let states = sqlx::query!(
-        r#"select state, count(*) as "count!" from webhook_events where id = any($1) group by state"#,
+        r#"select state as "state: EventState", count(*) as "count!"
+           from webhook_events where id = any($1) group by state"#,
         &ids
     )
     .fetch_all(pool)
@@ -45,7 +46,7 @@ pub async fn replay(
 pub struct EventSummary {
     pub id: WebhookEventId,
     pub received_at: chrono::DateTime<chrono::Utc>,
-    pub state: String,
+    pub state: EventState,
     pub error: Option<String>,
     pub unroutable: Vec<String>,
 }
@@ -77,7 +78,8 @@ pub async fn list(
 ) -> anyhow::Result<Vec<EventSummary>> {
     sqlx::query_as!(
         EventSummary,
-        r#"select id as "id: WebhookEventId", received_at, state, error, unroutable
+        r#"select id as "id: WebhookEventId", received_at, state as "state: EventState", error,
+                  unroutable
            from webhook_events
            where state = 'failed' or not $1
            order by id desc limit $2"#,

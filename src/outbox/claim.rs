@@ -18,6 +18,7 @@ use super::{PACING_HEADROOM, checks::ClaimedTemplate};
 use crate::domain::{
     conversations::SendContext,
     ids::{ContactId, ConversationId, MessageId, NumberId, TenantId},
+    messages::MessageStatus,
 };
 
 /// How far ahead a number's slots are booked: enough to keep it busy between two claims.
@@ -215,7 +216,7 @@ pub(super) async fn settle_abandoned(
                                    and i.heartbeat_at > now() - make_interval(secs => $1)))
            returning m.id, m.tenant_id, m.conversation_id, m.status
            )
-           select settled.status as "status!"
+           select settled.status as "status!: MessageStatus"
            from settled, announce(settled.tenant_id, settled.conversation_id, settled.id,
                                   '{message_status}')"#,
         stale.as_secs_f64(),
@@ -224,7 +225,7 @@ pub(super) async fn settle_abandoned(
     .fetch_all(db)
     .await
     .context("settle abandoned sends")?;
-    let requeued = rows.iter().filter(|s| *s == "queued").count();
+    let requeued = rows.iter().filter(|s| **s == MessageStatus::Queued).count();
     Ok(Settled {
         requeued,
         unknown: rows.len() - requeued,

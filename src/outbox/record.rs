@@ -19,6 +19,7 @@ use crate::{
     domain::{
         conversations,
         ids::{ConversationId, MessageId, NumberId, TenantId},
+        messages::MessageStatus,
     },
     ingest::apply::sync_message_statuses,
     whatsapp::{
@@ -181,11 +182,11 @@ async fn record_failure(
         && job.attempts < config.max_attempts;
     let delay = backoff(config, job.attempts);
     let status = match (&verdict.retry, retry) {
-        (_, true) => "queued",
-        _ if verdict.ambiguous => "unknown",
-        _ => "failed",
+        (_, true) => MessageStatus::Queued,
+        _ if verdict.ambiguous => MessageStatus::Unknown,
+        _ => MessageStatus::Failed,
     };
-    tracing::warn!(message_id = %job.id, code = ?verdict.code, status, attempts = job.attempts, "send failed");
+    tracing::warn!(message_id = %job.id, code = ?verdict.code, %status, attempts = job.attempts, "send failed");
     let mut tx = db.begin().await.context("begin recording a failed send")?;
     sqlx::query!(
         "with recorded as (
@@ -198,7 +199,7 @@ async fn record_failure(
          select from recorded, announce($1, recorded.conversation_id, $2, '{message_status}')",
         job.tenant_id as TenantId,
         job.id as MessageId,
-        status,
+        status as MessageStatus,
         verdict.code.and_then(|c| i32::try_from(c).ok()),
         verdict.title,
         verdict.message,

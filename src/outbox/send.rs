@@ -22,7 +22,7 @@ use crate::{
     domain::{
         audit, conversations,
         ids::{ApiKeyId, ConversationId, MessageId, NumberId, TemplateId, TenantId, UserId},
-        messages::SentBy,
+        messages::{MessageStatus, SentBy},
         numbers,
     },
     whatsapp::{customer_id::CustomerId, outbound::Outbound},
@@ -190,7 +190,9 @@ impl SendService {
     ) -> Result<(), SendError> {
         let mut tx = self.db.begin().await.context("begin retry")?;
         let row = sqlx::query!(
-            r#"select conversation_id as "conversation_id: ConversationId", type, status from messages
+            r#"select conversation_id as "conversation_id: ConversationId", type,
+                      status as "status: MessageStatus"
+               from messages
                where tenant_id = $1 and id = $2 and direction = 'outbound' for update"#,
             tenant_id as TenantId,
             message_id as MessageId
@@ -199,7 +201,7 @@ impl SendService {
         .await
         .context("load message to retry")?
         .ok_or(SendRefused::NotFound)?;
-        if !matches!(row.status.as_str(), "failed" | "unknown") {
+        if !row.status.is_retryable() {
             return Err(SendRefused::NotRetryable.into());
         }
         if row.r#type != "template" {

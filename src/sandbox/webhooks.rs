@@ -17,7 +17,10 @@ use super::{
     webhook_queue::{self, Recipient, Scheduled},
 };
 use crate::{
-    domain::ids::{NumberId, TenantId},
+    domain::{
+        ids::{NumberId, TenantId},
+        messages::MessageStatus,
+    },
     whatsapp::errors,
 };
 
@@ -49,19 +52,23 @@ pub(super) struct Report {
 
 impl Report {
     /// The statuses to report, in order.
-    fn kinds(&self) -> &'static [&'static str] {
+    fn kinds(&self) -> &'static [MessageStatus] {
         match self.outcome {
-            Outcome::Delivered { .. } => &["sent", "delivered", "read"],
-            Outcome::Failed { .. } => &["failed"],
+            Outcome::Delivered { .. } => &[
+                MessageStatus::Sent,
+                MessageStatus::Delivered,
+                MessageStatus::Read,
+            ],
+            Outcome::Failed { .. } => &[MessageStatus::Failed],
         }
     }
 
     /// One status as Meta reports it at `at`: priced while delivered, with the error when failed.
-    fn status(&self, kind: &str, conversation: &str, at: DateTime<Utc>) -> Value {
+    fn status(&self, kind: MessageStatus, conversation: &str, at: DateTime<Utc>) -> Value {
         let at = at.timestamp();
         let mut status = json!({
             "id": self.wamid,
-            "status": kind,
+            "status": kind.as_str(),
             "timestamp": at.to_string(),
             "recipient_id": self.recipient,
         });
@@ -69,7 +76,7 @@ impl Report {
             Outcome::Delivered { category } => {
                 status["conversation"] =
                     json!({ "id": conversation, "origin": { "type": category } });
-                if kind == "sent" {
+                if kind == MessageStatus::Sent {
                     let expires = at + 24 * 3600;
                     status["conversation"]["expiration_timestamp"] = json!(expires.to_string());
                 }

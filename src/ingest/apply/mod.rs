@@ -34,6 +34,39 @@ pub struct StoredEvent {
     pub body: Vec<u8>,
 }
 
+/// Where a stored webhook event stands (`webhook_events.state`). Variants in name order, so that
+/// counts by state list the same way they did as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+pub enum EventState {
+    /// Applied, possibly with some ids in it not registered under the signing app.
+    Applied,
+    /// Not a notification we can read; replayable.
+    Failed,
+    /// Stored, not applied yet.
+    Pending,
+    /// Nothing in it belongs to a number or WABA of the signing app.
+    Unroutable,
+}
+
+impl EventState {
+    /// The name stored, and shown to the operator.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Applied => "applied",
+            Self::Failed => "failed",
+            Self::Pending => "pending",
+            Self::Unroutable => "unroutable",
+        }
+    }
+}
+
+impl std::fmt::Display for EventState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What applying an event came to.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -320,9 +353,9 @@ async fn record_outcome(
     outcome: &Outcome,
 ) -> anyhow::Result<()> {
     let (state, error, unroutable) = match outcome {
-        Outcome::Applied { unroutable } => ("applied", None, unroutable.as_slice()),
-        Outcome::Unroutable(ids) => ("unroutable", None, ids.as_slice()),
-        Outcome::Failed(reason) => ("failed", Some(reason.as_str()), [].as_slice()),
+        Outcome::Applied { unroutable } => (EventState::Applied, None, unroutable.as_slice()),
+        Outcome::Unroutable(ids) => (EventState::Unroutable, None, ids.as_slice()),
+        Outcome::Failed(reason) => (EventState::Failed, Some(reason.as_str()), [].as_slice()),
     };
     if let Outcome::Failed(reason) = outcome {
         tracing::warn!(
@@ -336,7 +369,7 @@ async fn record_outcome(
          set state = $2, error = $3, unroutable = $4, attempts = attempts + 1, applied_at = now()
          where id = $1",
         id as WebhookEventId,
-        state,
+        state as EventState,
         error,
         unroutable
     )
