@@ -12,7 +12,8 @@ use crate::{
     domain::{
         ids::{MessageId, TenantId},
         messages::{self, MessageStatus, SentBy},
-        numbers, templates,
+        numbers,
+        templates::{self, TemplateCategory},
     },
     outbox::send::{SendError, SendRefused, SendRequest, SendService, SendTo},
     whatsapp::{customer_id::CustomerId, outbound::Outbound, template_values::TemplateValues},
@@ -177,7 +178,9 @@ fn explain_refusal(refused: &SendRefused) -> String {
         for template in templates {
             let variables: Vec<String> =
                 template.variables.iter().map(ToString::to_string).collect();
-            let category = template.category.as_deref().unwrap_or("uncategorized");
+            let category = template
+                .category
+                .map_or("uncategorized", TemplateCategory::as_str);
             text.push_str(&format!(
                 "\n  --template {} --language {}  ({category})",
                 template.name, template.language

@@ -12,7 +12,7 @@ use crate::{
     domain::{
         conversations::SendContext,
         ids::{TemplateId, TenantId},
-        templates,
+        templates::{self, TemplateStatus},
     },
     whatsapp::template_check,
     window::{SEND_MARGIN, Window},
@@ -21,7 +21,7 @@ use crate::{
 /// A claimed template message's template, as it stands now.
 pub struct ClaimedTemplate {
     pub name: String,
-    pub status: String,
+    pub status: TemplateStatus,
     pub marketing: bool,
 }
 
@@ -37,13 +37,8 @@ pub async fn recheck(
     now: DateTime<Utc>,
 ) -> Result<(), SendError> {
     if let Some(template) = template {
-        return template_allowed(
-            &template.name,
-            &template.status,
-            template.marketing,
-            context,
-        )
-        .map_err(Into::into);
+        return template_allowed(&template.name, template.status, template.marketing, context)
+            .map_err(Into::into);
     }
     let window = window_of(context, now + SEND_MARGIN);
     if window.is_open() {
@@ -123,7 +118,7 @@ pub(super) async fn check_template(
         })?;
     template_allowed(
         &template.name,
-        &template.status,
+        template.status,
         template.is_marketing(),
         context,
     )?;
@@ -135,14 +130,14 @@ pub(super) async fn check_template(
 /// Only approved templates go out, and marketing ones never to a customer who opted out.
 fn template_allowed(
     name: &str,
-    status: &str,
+    status: TemplateStatus,
     marketing: bool,
     context: &SendContext,
 ) -> Result<(), SendRefused> {
-    if status != "APPROVED" {
+    if status != TemplateStatus::Approved {
         return Err(SendRefused::TemplateNotApproved {
             name: name.into(),
-            status: status.into(),
+            status,
         });
     }
     if marketing && context.opted_out_at.is_some() {

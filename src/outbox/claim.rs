@@ -19,6 +19,7 @@ use crate::domain::{
     conversations::SendContext,
     ids::{ContactId, ConversationId, MessageId, NumberId, TenantId},
     messages::MessageStatus,
+    templates::{TemplateCategory, TemplateStatus},
 };
 
 /// How far ahead a number's slots are booked: enough to keep it busy between two claims.
@@ -127,8 +128,8 @@ pub(super) async fn claim(db: &PgPool, instance: i64, limit: usize) -> anyhow::R
                   n.waba_id, v.contact_id as "contact_id: ContactId", coalesce(p.wa_id, p.user_id) as "recipient!",
                   p.language as contact_language, t.default_language, p.opted_out_at,
                   v.last_customer_message_at, v.window_closed_by_meta_at,
-                  tp.name as "template_name?", tp.status as "template_status?",
-                  tp.category as template_category
+                  tp.name as "template_name?", tp.status as "template_status?: TemplateStatus",
+                  tp.category as "template_category: TemplateCategory"
            from claimed c
            join counts k on k.number_id = c.phone_number_id
            join booked b on b.phone_number_id = c.phone_number_id
@@ -160,9 +161,7 @@ pub(super) async fn claim(db: &PgPool, instance: i64, limit: usize) -> anyhow::R
                 .map(|(name, status)| ClaimedTemplate {
                     name,
                     status,
-                    marketing: r
-                        .template_category
-                        .is_some_and(|c| c.eq_ignore_ascii_case("MARKETING")),
+                    marketing: r.template_category == Some(TemplateCategory::Marketing),
                 }),
             context: SendContext {
                 conversation_id: r.conversation_id,

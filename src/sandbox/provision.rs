@@ -12,7 +12,7 @@ use crate::{
         apps::{self, AppSecrets},
         ids::TenantId,
         numbers::{self, NewNumber},
-        templates::{self, TemplateRecord},
+        templates::{self, TemplateRecord, TemplateStatus},
     },
 };
 
@@ -62,7 +62,7 @@ pub async fn create_number(
             name,
             language,
             category: Some(category),
-            status: "APPROVED",
+            status: TemplateStatus::Approved.as_str(),
             components: &components,
             parameter_format: "POSITIONAL",
         };

@@ -5,6 +5,7 @@ use chrono::{Duration, Utc};
 use serde_json::json;
 use sqlx::PgPool;
 use switchboard::{
+    domain::templates::TemplateStatus,
     outbox::send::{SendError, SendRefused},
     whatsapp::customer_id::CustomerId,
 };
@@ -167,7 +168,7 @@ async fn template_problems_are_caught_before_calling_meta(pool: PgPool) {
         .await,
     );
     assert!(
-        matches!(not_approved, SendRefused::TemplateNotApproved { ref status, .. } if status == "PAUSED")
+        matches!(not_approved, SendRefused::TemplateNotApproved { status, .. } if status == TemplateStatus::Paused)
     );
     let one_param = json!([{ "type": "body", "parameters": [{ "type": "text", "text": "Dana" }] }]);
     let mismatch = refusal(

@@ -9,6 +9,7 @@ use crate::{
     domain::{
         ids::{AppId, TenantId},
         numbers,
+        templates::TemplateStatus,
     },
     whatsapp::payload::{PhoneNumberEvent, TemplateEvent},
 };
@@ -29,7 +30,10 @@ pub async fn apply_template(
     let template_id = event.message_template_id.as_deref();
     match entry.field.as_str() {
         "message_template_status_update" => {
-            let status = event.event.as_deref().unwrap_or("UNKNOWN");
+            let status = event
+                .event
+                .as_deref()
+                .unwrap_or(TemplateStatus::Unknown.as_str());
             let reason = event
                 .rejection_info
                 .as_ref()

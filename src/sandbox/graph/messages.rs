@@ -23,6 +23,7 @@ use crate::{
         conversations,
         ids::{NumberId, TenantId},
         numbers::NumberCredentials,
+        templates::TemplateCategory,
     },
     http::extract::{Json, Path},
     sandbox::{
@@ -80,14 +81,14 @@ async fn report(
     number: NumberCredentials,
     message: &OutgoingMessage,
     wamid: &str,
-    template_category: Option<String>,
+    template_category: Option<TemplateCategory>,
 ) -> anyhow::Result<()> {
     let Some(delays) = fake.status_delays() else {
         return Ok(());
     };
     let outcome = match template_category {
         Some(category) => Outcome::Delivered {
-            category: category.to_lowercase(),
+            category: category.as_str().to_lowercase(),
         },
         None => {
             // Meta knows only the customer's messages, not what Switchboard concluded.

@@ -19,7 +19,10 @@ use sqlx::PgConnection;
 
 use super::template_params::placeholder_names;
 use crate::{
-    domain::ids::{TemplateId, TenantId},
+    domain::{
+        ids::{TemplateId, TenantId},
+        templates::TemplateCategory,
+    },
     http::extract::{Json, Path, Query},
     sandbox::{
         FakeGraph, ids, numbers,
@@ -162,7 +165,7 @@ impl NewTemplate {
             ));
         }
         template.category = template.category.to_ascii_uppercase();
-        if !CATEGORIES.contains(&template.category.as_str()) {
+        if TemplateCategory::from_meta(&template.category) == TemplateCategory::Unknown {
             return Err(MetaError::invalid_request(format!(
                 "Param category must be one of {{{}}} - got \"{}\".",
                 CATEGORIES.join(", "),
