@@ -11,7 +11,7 @@ use crate::{
         numbers,
         templates::TemplateStatus,
     },
-    whatsapp::payload::{PhoneNumberEvent, TemplateEvent},
+    whatsapp::payload::{Field, PhoneNumberEvent, TemplateEvent},
 };
 
 /// Applies a template event; `Err(waba_id)` when the WABA is not the signing app's.
@@ -28,8 +28,8 @@ pub async fn apply_template(
     let language = event.message_template_language.replace('-', "_");
     let name = event.message_template_name.as_str();
     let template_id = event.message_template_id.as_deref();
-    match entry.field.as_str() {
-        "message_template_status_update" => {
+    match entry.field {
+        Field::MessageTemplateStatusUpdate => {
             let status = event
                 .event
                 .as_deref()
@@ -109,7 +109,7 @@ pub async fn apply_number(
         .chars()
         .filter(char::is_ascii_digit)
         .collect();
-    let (quality, tier, verified_name) = if entry.field == "phone_number_quality_update" {
+    let (quality, tier, verified_name) = if entry.field == Field::PhoneNumberQualityUpdate {
         (event.event.as_deref(), event.current_limit.as_deref(), None)
     } else {
         let approved = event.decision.as_deref() == Some("APPROVED");
@@ -143,7 +143,7 @@ pub async fn apply_number(
     .context("apply phone number update")?;
     if updated.rows_affected() == 0 {
         tracing::warn!(
-            field = entry.field,
+            field = %entry.field,
             "no registered number has this display number; update kept in the event log"
         );
     }
