@@ -46,7 +46,8 @@ pub struct AppSecrets {
     pub verify_token: SecretString,
 }
 
-/// Loads the app registered under Meta's App ID, with its secrets opened.
+/// Loads the app registered under Meta's App ID, with its secrets opened. Across tenants: a webhook
+/// names only the app, and the app found says whose it is.
 pub async fn find_credentials(
     conn: &mut PgConnection,
     cipher: &Cipher,
@@ -150,6 +151,7 @@ fn seal(cipher: &Cipher, meta_app_id: &str, secrets: &AppSecrets) -> (Vec<u8>, V
 
 /// Re-seals every app's secrets that are not sealed with the cipher's current key and format (key
 /// rotation), counting them in `rotation`. Locks the apps until the caller's transaction ends.
+/// Across tenants: key rotation is the operator's, for every tenant at once.
 pub async fn reseal_all(
     conn: &mut PgConnection,
     cipher: &Cipher,

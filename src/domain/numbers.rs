@@ -161,6 +161,7 @@ pub async fn tenant_for_waba(
 
 /// Re-seals every access token that is not sealed with the cipher's current key and format (key
 /// rotation), counting them in `rotation`. Locks the numbers until the caller's transaction ends.
+/// Across tenants: key rotation is the operator's, for every tenant at once.
 pub async fn reseal_all(
     conn: &mut PgConnection,
     cipher: &Cipher,

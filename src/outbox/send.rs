@@ -314,7 +314,7 @@ async fn insert_queued(
            touched as (
                update conversations c
                set last_message_at = greatest(c.last_message_at, now()), updated_at = now()
-               from queued where c.id = queued.conversation_id
+               from queued where c.tenant_id = $1 and c.id = queued.conversation_id
            )
            select queued.id as "id!: MessageId"
            from queued, pg_notify($13, ''),

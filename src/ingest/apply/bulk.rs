@@ -333,19 +333,24 @@ async fn after_insert(
     if inserted.is_empty() {
         return Ok(());
     }
-    let mut unread: BTreeMap<ConversationId, i32> = BTreeMap::new();
+    // Keyed by conversation (its id) first, so rows are locked in the same order as before.
+    let mut unread: BTreeMap<(ConversationId, TenantId), i32> = BTreeMap::new();
     for message in inserted {
-        *unread.entry(message.conversation_id).or_default() += 1;
+        *unread
+            .entry((message.conversation_id, message.tenant_id))
+            .or_default() += 1;
     }
-    let ids: Vec<i64> = unread.keys().map(|id| id.get()).collect();
+    let ids: Vec<i64> = unread.keys().map(|(id, _)| id.get()).collect();
+    let tenants: Vec<i64> = unread.keys().map(|(_, tenant)| tenant.get()).collect();
     let counts: Vec<i32> = unread.values().copied().collect();
     sqlx::query!(
         "update conversations c
          set unread_count = c.unread_count + t.n,
              status = case when c.status = 'resolved' then 'open' else c.status end,
              updated_at = now()
-         from unnest($1::bigint[], $2::integer[]) as t (id, n)
-         where c.id = t.id",
+         from unnest($1::bigint[], $2::bigint[], $3::integer[]) as t (tenant_id, id, n)
+         where c.tenant_id = t.tenant_id and c.id = t.id",
+        &tenants,
         &ids,
         &counts
     )

@@ -168,6 +168,8 @@ struct MediaInfo {
     file_size: i32,
 }
 
+/// The media object `id`, whoever's it is: like Meta, the fake finds media by id alone, and the
+/// caller's token for its number decides who may see it.
 async fn info(conn: &mut PgConnection, id: i64) -> anyhow::Result<Option<MediaInfo>> {
     sqlx::query_as!(
         MediaInfo,
@@ -190,6 +192,7 @@ struct MediaContent {
     bytes: Vec<u8>,
 }
 
+/// The bytes of media object `id`, found like [`info`].
 async fn content(conn: &mut PgConnection, id: i64) -> anyhow::Result<Option<MediaContent>> {
     sqlx::query_as!(
         MediaContent,
