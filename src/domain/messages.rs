@@ -72,13 +72,33 @@ pub enum SentBy {
     Operator,
 }
 
+/// The kind of sender stored (`messages.sent_by_kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum SentByKind {
+    Agent,
+    ApiKey,
+    Operator,
+}
+
+impl SentByKind {
+    /// The name stored, and recorded in the audit trail.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Agent => "agent",
+            Self::ApiKey => "api_key",
+            Self::Operator => "operator",
+        }
+    }
+}
+
 impl SentBy {
     /// The `sent_by_kind` stored.
-    pub fn kind(self) -> &'static str {
+    pub fn kind(self) -> SentByKind {
         match self {
-            Self::Agent(_) => "agent",
-            Self::ApiKey(_) => "api_key",
-            Self::Operator => "operator",
+            Self::Agent(_) => SentByKind::Agent,
+            Self::ApiKey(_) => SentByKind::ApiKey,
+            Self::Operator => SentByKind::Operator,
         }
     }
 
@@ -100,16 +120,19 @@ impl SentBy {
 
     /// Reads the stored columns back; `None` for a message that did not go through the send path.
     fn from_columns(
-        kind: Option<&str>,
+        kind: Option<SentByKind>,
         user_id: Option<UserId>,
         api_key_id: Option<ApiKeyId>,
     ) -> anyhow::Result<Option<Self>> {
         Ok(Some(match (kind, user_id, api_key_id) {
             (None, _, _) => return Ok(None),
-            (Some("agent"), Some(user_id), _) => Self::Agent(user_id),
-            (Some("api_key"), _, Some(key_id)) => Self::ApiKey(key_id),
-            (Some("operator"), _, _) => Self::Operator,
-            (Some(kind), _, _) => bail!("a message sent by {kind:?} without its reference"),
+            (Some(SentByKind::Agent), Some(user_id), _) => Self::Agent(user_id),
+            (Some(SentByKind::ApiKey), _, Some(key_id)) => Self::ApiKey(key_id),
+            (Some(SentByKind::Operator), _, _) => Self::Operator,
+            (Some(kind), _, _) => bail!(
+                "a message sent by {:?} without its reference",
+                kind.as_str()
+            ),
         }))
     }
 }
@@ -137,7 +160,7 @@ pub async fn sent_by(
     message_id: MessageId,
 ) -> anyhow::Result<Option<SentBy>> {
     let row = sqlx::query!(
-        r#"select sent_by_kind, sent_by as "sent_by: UserId", api_key_id as "api_key_id: ApiKeyId"
+        r#"select sent_by_kind as "sent_by_kind: SentByKind", sent_by as "sent_by: UserId", api_key_id as "api_key_id: ApiKeyId"
            from messages where tenant_id = $1 and id = $2"#,
         tenant_id as TenantId,
         message_id as MessageId
@@ -146,7 +169,7 @@ pub async fn sent_by(
     .await
     .context("look up who sent a message")?;
     let Some(row) = row else { return Ok(None) };
-    SentBy::from_columns(row.sent_by_kind.as_deref(), row.sent_by, row.api_key_id)
+    SentBy::from_columns(row.sent_by_kind, row.sent_by, row.api_key_id)
 }
 
 #[cfg(test)]
@@ -164,6 +187,6 @@ mod tests {
             assert_eq!(read.unwrap(), Some(by));
         }
         assert_eq!(SentBy::from_columns(None, None, None).unwrap(), None);
-        assert!(SentBy::from_columns(Some("agent"), None, None).is_err());
+        assert!(SentBy::from_columns(Some(SentByKind::Agent), None, None).is_err());
     }
 }

@@ -7,8 +7,9 @@ use sqlx::PgConnection;
 
 use super::ids::{TenantId, UserId};
 
-/// What a user may do: admins configure the tenant, agents work the inbox.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// What a user may do: admins configure the tenant, agents work the inbox (`users.role`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
 pub enum Role {
     Admin,
     Agent,
@@ -47,7 +48,7 @@ pub async fn create(
         tenant_id as TenantId,
         email,
         hash,
-        role.as_str()
+        role as Role
     )
     .fetch_optional(conn)
     .await

@@ -22,7 +22,7 @@ use crate::{
     domain::{
         audit, conversations,
         ids::{ApiKeyId, ConversationId, MessageId, NumberId, TemplateId, TenantId, UserId},
-        messages::{MessageStatus, SentBy},
+        messages::{MessageStatus, SentBy, SentByKind},
         numbers,
     },
     whatsapp::{customer_id::CustomerId, outbound::Outbound},
@@ -226,7 +226,7 @@ impl SendService {
         .await
         .context("queue message again")?;
         let details = json!({
-            "message_id": message_id, "by": by.kind(), "api_key_id": by.api_key_id()
+            "message_id": message_id, "by": by.kind().as_str(), "api_key_id": by.api_key_id()
         });
         audit::record(&mut tx, tenant_id, by.user_id(), "message.retry", details).await?;
         notify_workers(&mut tx).await?;
@@ -327,7 +327,7 @@ async fn insert_queued(
         content,
         request.reply_to,
         request.idempotency_key,
-        request.sent_by.kind(),
+        request.sent_by.kind() as SentByKind,
         request.sent_by.user_id() as Option<UserId>,
         request.sent_by.api_key_id() as Option<ApiKeyId>,
         *template_id as Option<TemplateId>,

@@ -24,8 +24,28 @@ use crate::{
 /// What an agent sees instead of a message its sender deleted.
 pub const DELETED: &str = "This message was deleted";
 
+/// What a change does (`message_changes.kind`), named as the message type that carries it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+pub enum ChangeKind {
+    Edit,
+    Revoke,
+}
+
+impl ChangeKind {
+    /// The change a message of Meta's type `kind` carries, if any.
+    fn of_message_type(kind: &str) -> Option<Self> {
+        match kind {
+            "edit" => Some(Self::Edit),
+            "revoke" => Some(Self::Revoke),
+            _ => None,
+        }
+    }
+}
+
 /// An edit or a deletion of the message `target`.
 pub struct Change<'a> {
+    kind: ChangeKind,
     wamid: &'a str,
     target: &'a str,
     /// The edited message (its `type` and content); `None` for a deletion.
@@ -42,14 +62,15 @@ pub fn parse<'a>(
     at: DateTime<Utc>,
     raw: &'a Value,
 ) -> Option<Change<'a>> {
-    if !matches!(kind, "edit" | "revoke") {
-        return None;
-    }
+    let change_kind = ChangeKind::of_message_type(kind)?;
     let change = raw.get(kind)?;
     Some(Change {
+        kind: change_kind,
         wamid,
         target: change.get("original_message_id")?.as_str()?,
-        edited: (kind == "edit").then(|| change.get("message")).flatten(),
+        edited: (change_kind == ChangeKind::Edit)
+            .then(|| change.get("message"))
+            .flatten(),
         at,
         raw,
     })
@@ -70,11 +91,7 @@ pub async fn record(
         route.number_id as NumberId,
         change.wamid,
         change.target,
-        if change.edited.is_some() {
-            "edit"
-        } else {
-            "revoke"
-        },
+        change.kind as ChangeKind,
         change.edited,
         change.at,
         change.raw
@@ -103,9 +120,10 @@ pub async fn apply_to(conn: &mut PgConnection, route: Route, wamid: &str) -> any
         return Ok(());
     };
     let changes = sqlx::query!(
-        "select kind, content, meta_timestamp from message_changes
-         where phone_number_id = $1 and target_wamid = $2
-         order by meta_timestamp, id",
+        r#"select kind as "kind: ChangeKind", content, meta_timestamp from message_changes
+           where tenant_id = $1 and phone_number_id = $2 and target_wamid = $3
+           order by meta_timestamp, id"#,
+        route.tenant_id as TenantId,
         route.number_id as NumberId,
         wamid
     )
@@ -114,12 +132,12 @@ pub async fn apply_to(conn: &mut PgConnection, route: Route, wamid: &str) -> any
     .context("load the message's changes")?;
     let last_edit = changes
         .iter()
-        .filter(|c| c.kind == "edit")
+        .filter(|c| c.kind == ChangeKind::Edit)
         .filter_map(|c| Some((c.content.as_ref()?, c.meta_timestamp)))
         .next_back();
     let deleted_at = changes
         .iter()
-        .filter(|c| c.kind == "revoke")
+        .filter(|c| c.kind == ChangeKind::Revoke)
         .map(|c| c.meta_timestamp)
         .next_back();
     let content = match last_edit {
