@@ -168,7 +168,7 @@ async fn a_batch_applies_every_entry_change_message_and_status(pool: PgPool) {
             .await,
         2
     );
-    assert_eq!(app.message_status("wamid.OUT").await, "read");
+    assert_eq!(app.message_status("wamid.OUT").await, MessageStatus::Read);
     assert_eq!(
         app.scalar::<i32>("select unread_count from conversations")
             .await,

@@ -28,7 +28,7 @@ async fn send_to_all_and_count_the_busiest_second(
         ids.push(queued.unwrap().message_id);
     }
     for id in ids {
-        s.wait_for(id, "sent").await;
+        s.wait_for(id, MessageStatus::Sent).await;
     }
     let mut arrivals: Vec<_> = s
         .fake
@@ -112,7 +112,7 @@ async fn messages_to_one_customer_go_out_in_order(pool: PgPool) {
         .await
         .unwrap()
         .message_id;
-    s.wait_for(second, "sent").await;
+    s.wait_for(second, MessageStatus::Sent).await;
     let sent_at: Vec<MessageId> =
         sqlx::query_scalar("select id from messages where direction = 'outbound' order by sent_at")
             .fetch_all(&s.app.pool)
@@ -163,7 +163,7 @@ async fn a_busy_numbers_backlog_is_claimed_at_its_pace_and_other_numbers_go_firs
     .unwrap();
 
     let reply = s.send_text(other, "reply", "Hello!").await.unwrap();
-    s.wait_for(reply.message_id, "sent").await;
+    s.wait_for(reply.message_id, MessageStatus::Sent).await;
     // At 1 message/s, the campaign is taken a slot at a time, not claimed whole ahead of the reply.
     let still_queued: i64 = sqlx::query_scalar(
         "select count(*) from messages where idempotency_key like 'campaign-%' and status = 'queued'",

@@ -88,7 +88,10 @@ async fn a_send_to_a_new_phone_starts_the_conversation_and_the_same_key_returns_
     )
     .await;
     assert_eq!(started, queued.conversation_id);
-    assert_eq!(s.wait_for(queued.message_id, "read").await.0, "read");
+    assert_eq!(
+        s.wait_for(queued.message_id, MessageStatus::Read).await.0,
+        MessageStatus::Read
+    );
     assert_eq!(s.sends(), 1);
 }
 
@@ -102,7 +105,10 @@ async fn a_send_to_a_customer_who_wrote_goes_to_their_conversation(pool: PgPool)
         .unwrap();
 
     assert_eq!(queued.conversation_id, conversation);
-    assert_eq!(s.wait_for(queued.message_id, "read").await.0, "read");
+    assert_eq!(
+        s.wait_for(queued.message_id, MessageStatus::Read).await.0,
+        MessageStatus::Read
+    );
 }
 
 #[sqlx::test]
@@ -205,12 +211,12 @@ async fn every_message_records_who_sent_it_and_a_retry_who_retried(pool: PgPool)
             .unwrap();
         assert_eq!(recorded, Some(by), "{key}");
         // Delivered before the failure is queued, which the next send takes.
-        s.wait_for(queued.message_id, "read").await;
+        s.wait_for(queued.message_id, MessageStatus::Read).await;
     }
 
     s.fail_next(131026).await;
     let failed = s.send_text(conversation, "k-fails", "Again").await.unwrap();
-    s.wait_for(failed.message_id, "failed").await;
+    s.wait_for(failed.message_id, MessageStatus::Failed).await;
     let by = SentBy::Agent(agent);
     s.service
         .retry(s.app.tenant_id, failed.message_id, by)

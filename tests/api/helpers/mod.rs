@@ -5,7 +5,7 @@
 mod sending;
 
 pub use sending::*;
-pub use switchboard::domain::ids::*;
+pub use switchboard::domain::{ids::*, messages::MessageStatus};
 
 use std::sync::Arc;
 
@@ -350,7 +350,7 @@ impl TestApp {
         .unwrap()
     }
 
-    pub async fn message_status(&self, wamid: &str) -> String {
+    pub async fn message_status(&self, wamid: &str) -> MessageStatus {
         sqlx::query_scalar("select status from messages where wamid = $1")
             .bind(wamid)
             .fetch_one(&self.pool)

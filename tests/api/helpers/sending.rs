@@ -7,7 +7,7 @@ use sqlx::PgPool;
 use switchboard::{
     domain::{
         ids::{ConversationId, MessageId, NumberId, TemplateId},
-        messages::SentBy,
+        messages::{MessageStatus, SentBy},
         templates::{self, TemplateRecord},
     },
     outbox::{
@@ -155,19 +155,27 @@ impl Sending {
 
     /// Waits until the message reaches `status` (or, for a delivery tick, a later one); returns its
     /// status and error code. Fails the test after 10 s.
-    pub async fn wait_for(&self, message_id: MessageId, status: &str) -> (String, Option<i32>) {
+    pub async fn wait_for(
+        &self,
+        message_id: MessageId,
+        status: MessageStatus,
+    ) -> (MessageStatus, Option<i32>) {
         // Delivery ticks come fast: waiting for `sent`, a message already `read` has passed it.
-        const TICKS: [&str; 3] = ["sent", "delivered", "read"];
-        let tick = |s: &str| TICKS.iter().position(|t| *t == s);
+        const TICKS: [MessageStatus; 3] = [
+            MessageStatus::Sent,
+            MessageStatus::Delivered,
+            MessageStatus::Read,
+        ];
+        let tick = |s: MessageStatus| TICKS.iter().position(|t| *t == s);
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
         loop {
-            let row: (String, Option<i32>) =
+            let row: (MessageStatus, Option<i32>) =
                 sqlx::query_as("select status, error_code from messages where id = $1")
                     .bind(message_id)
                     .fetch_one(&self.app.pool)
                     .await
                     .unwrap();
-            let passed = matches!((tick(status), tick(&row.0)), (Some(w), Some(r)) if r >= w);
+            let passed = matches!((tick(status), tick(row.0)), (Some(w), Some(r)) if r >= w);
             if row.0 == status || passed {
                 return row;
             }
