@@ -10,6 +10,7 @@ use switchboard::{
     crypto::Cipher,
     domain::{
         apps::{self, AppSecrets},
+        ids::{ConversationId, TenantId},
         numbers::{self, NewNumber},
         tenants,
     },
@@ -26,18 +27,18 @@ const DEFAULT_LIMIT: u32 = 80;
 
 /// The provisioned tenant.
 pub struct Fixture {
-    pub tenant_id: i64,
+    pub tenant_id: TenantId,
     pub numbers: Vec<Number>,
 }
 
 /// A business number's conversations.
 pub struct Number {
-    pub conversations: Vec<i64>,
+    pub conversations: Vec<ConversationId>,
 }
 
 impl Fixture {
     /// The conversation that message `index` of a load goes to.
-    pub fn conversation_for(&self, index: usize) -> i64 {
+    pub fn conversation_for(&self, index: usize) -> ConversationId {
         let number = &self.numbers[index % self.numbers.len()];
         let turn = index / self.numbers.len();
         number.conversations[turn % number.conversations.len()]
@@ -95,7 +96,7 @@ pub async fn provision(
 /// then vacuums, gathers statistics on every table and checkpoints: the shape of a database that
 /// has been in use for a while, where the queue is a sliver of `messages` and the planner's
 /// statistics say so.
-pub async fn add_history(db: &PgPool, tenant_id: i64, count: u32) -> anyhow::Result<()> {
+pub async fn add_history(db: &PgPool, tenant_id: TenantId, count: u32) -> anyhow::Result<()> {
     sqlx::query(
         "with threads as (
              select array_agg(id order by id) as ids,
@@ -125,7 +126,7 @@ pub async fn add_history(db: &PgPool, tenant_id: i64, count: u32) -> anyhow::Res
     Ok(())
 }
 
-async fn set_limit(db: &PgPool, tenant_id: i64, limit: u32) -> anyhow::Result<()> {
+async fn set_limit(db: &PgPool, tenant_id: TenantId, limit: u32) -> anyhow::Result<()> {
     sqlx::query("update phone_numbers set max_messages_per_second = $2 where tenant_id = $1")
         .bind(tenant_id)
         .bind(i32::try_from(limit).context("--limit is too large")?)
@@ -137,7 +138,7 @@ async fn set_limit(db: &PgPool, tenant_id: i64, limit: u32) -> anyhow::Result<()
 
 /// `total` customers, each with one conversation on one of the tenant's numbers (dealt out in
 /// turn), who last wrote now: the window stays open for the whole run.
-async fn open_conversations(db: &PgPool, tenant_id: i64, total: i64) -> anyhow::Result<()> {
+async fn open_conversations(db: &PgPool, tenant_id: TenantId, total: i64) -> anyhow::Result<()> {
     sqlx::query(
         "with numbers as (
              select array_agg(id order by id) as ids from phone_numbers where tenant_id = $1
@@ -161,8 +162,8 @@ async fn open_conversations(db: &PgPool, tenant_id: i64, total: i64) -> anyhow::
     Ok(())
 }
 
-async fn load_numbers(db: &PgPool, tenant_id: i64) -> anyhow::Result<Vec<Number>> {
-    let rows: Vec<(Vec<i64>,)> = sqlx::query_as(
+async fn load_numbers(db: &PgPool, tenant_id: TenantId) -> anyhow::Result<Vec<Number>> {
+    let rows: Vec<(Vec<ConversationId>,)> = sqlx::query_as(
         "select array_agg(c.id order by c.id)
          from phone_numbers n join conversations c on c.phone_number_id = n.id
          where n.tenant_id = $1

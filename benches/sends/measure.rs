@@ -17,7 +17,7 @@ use std::{
 use anyhow::{Context, bail};
 use chrono::{DateTime, TimeDelta, Utc};
 use sqlx::PgPool;
-use switchboard::sandbox::Call;
+use switchboard::{domain::ids::TenantId, sandbox::Call};
 
 /// How often the drain watcher looks at the queue.
 const POLL: Duration = Duration::from_millis(250);
@@ -35,7 +35,7 @@ pub struct Row {
 }
 
 /// The rows whose idempotency key starts with `prefix`.
-pub async fn rows(db: &PgPool, tenant_id: i64, prefix: &str) -> anyhow::Result<Vec<Row>> {
+pub async fn rows(db: &PgPool, tenant_id: TenantId, prefix: &str) -> anyhow::Result<Vec<Row>> {
     sqlx::query_as(
         "select idempotency_key, phone_number_id, status, created_at, sending_started_at, sent_at
          from messages

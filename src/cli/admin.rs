@@ -171,11 +171,11 @@ impl NumberCommand {
                     bail!("--per-second must be between 1 and 10000");
                 }
                 let mut tx = pool.begin().await.context("begin")?;
-                let id = numbers::id_by_phone_number_id(&mut tx, &phone_number_id)
+                let route = numbers::route_by_phone_number_id(&mut tx, &phone_number_id)
                     .await?
                     .with_context(|| format!("unknown phone number id {phone_number_id}"))?;
-                let (tenant_id, _) = numbers::owner(&mut tx, id).await?;
-                numbers::set_rate_limit(&mut tx, id, per_second).await?;
+                let tenant_id = route.tenant_id;
+                numbers::set_rate_limit(&mut tx, tenant_id, route.number_id, per_second).await?;
                 let details =
                     json!({ "phone_number_id": phone_number_id, "per_second": per_second });
                 audit::record(&mut tx, tenant_id, None, "number.limit", details).await?;

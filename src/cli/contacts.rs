@@ -29,10 +29,13 @@ impl ContactCommand {
     pub async fn run(self, pool: &PgPool) -> anyhow::Result<()> {
         let Self::Show { number, phone } = self;
         let mut conn = pool.acquire().await.context("acquire connection")?;
-        let number_id = numbers::id_by_phone_number_id(&mut conn, &number)
+        let route = numbers::route_by_phone_number_id(&mut conn, &number)
             .await?
             .with_context(|| format!("unknown phone number id {number}"))?;
-        let Some(contact) = conversations::contact_view(&mut conn, number_id, &phone).await? else {
+        let contact =
+            conversations::contact_view(&mut conn, route.tenant_id, route.number_id, &phone)
+                .await?;
+        let Some(contact) = contact else {
             println!("No conversation with {phone} on {number} yet.");
             return Ok(());
         };

@@ -96,10 +96,10 @@ impl SandboxCommand {
                 println!("{wamid}");
             }
             Self::FailNext { number, code } => {
-                let id = numbers::id_by_phone_number_id(&mut tx, &number)
+                let route = numbers::route_by_phone_number_id(&mut tx, &number)
                     .await?
                     .with_context(|| format!("unknown phone number id {number}"))?;
-                queue_fault(&mut tx, id, code).await?;
+                queue_fault(&mut tx, route.number_id, code).await?;
                 println!("The next send from {number} will fail with error {code}.");
             }
         }

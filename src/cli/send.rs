@@ -10,8 +10,10 @@ use sqlx::PgPool;
 
 use crate::{
     domain::{
-        messages::{self, SentBy},
-        numbers, templates,
+        ids::{MessageId, TenantId},
+        messages::{self, MessageStatus, SentBy},
+        numbers,
+        templates::{self, TemplateCategory},
     },
     outbox::send::{SendError, SendRefused, SendRequest, SendService, SendTo},
     whatsapp::{customer_id::CustomerId, outbound::Outbound, template_values::TemplateValues},
@@ -58,10 +60,11 @@ pub struct SendArgs {
 impl SendArgs {
     pub async fn run(self, pool: &PgPool) -> anyhow::Result<()> {
         let mut conn = pool.acquire().await.context("acquire connection")?;
-        let number_id = numbers::id_by_phone_number_id(&mut conn, &self.number)
+        let route = numbers::route_by_phone_number_id(&mut conn, &self.number)
             .await?
             .with_context(|| format!("unknown phone number id {}", self.number))?;
-        let (tenant_id, waba_id) = numbers::owner(&mut conn, number_id).await?;
+        let tenant_id = route.tenant_id;
+        let waba_id = numbers::waba_of(&mut conn, tenant_id, route.number_id).await?;
         let content = match (self.text, self.template) {
             (Some(body), _) => Outbound::Text {
                 body,
@@ -115,7 +118,13 @@ impl SendArgs {
         } else {
             println!("Queued message {}.", queued.message_id);
         }
-        follow(pool, queued.message_id, Duration::from_secs(self.wait)).await
+        follow(
+            pool,
+            tenant_id,
+            queued.message_id,
+            Duration::from_secs(self.wait),
+        )
+        .await
     }
 }
 
@@ -129,7 +138,7 @@ fn service(pool: &PgPool) -> SendService {
 pub struct RetryArgs {
     /// The message's id, as `switchboard send` printed it.
     #[arg(long)]
-    message: i64,
+    message: MessageId,
     /// How long to follow the delivery status, in seconds.
     #[arg(long, default_value_t = 10)]
     wait: u64,
@@ -138,7 +147,7 @@ pub struct RetryArgs {
 impl RetryArgs {
     pub async fn run(self, pool: &PgPool) -> anyhow::Result<()> {
         let mut conn = pool.acquire().await.context("acquire connection")?;
-        let tenant_id = messages::tenant_of(&mut conn, self.message)
+        let tenant_id = messages::operator_tenant_of(&mut conn, self.message)
             .await?
             .with_context(|| format!("there is no message {}", self.message))?;
         drop(conn);
@@ -150,7 +159,13 @@ impl RetryArgs {
             Err(SendError::Refused(refused)) => bail!(explain_refusal(&refused)),
             Err(SendError::Internal(error)) => return Err(error),
         }
-        follow(pool, self.message, Duration::from_secs(self.wait)).await
+        follow(
+            pool,
+            tenant_id,
+            self.message,
+            Duration::from_secs(self.wait),
+        )
+        .await
     }
 }
 
@@ -163,7 +178,9 @@ fn explain_refusal(refused: &SendRefused) -> String {
         for template in templates {
             let variables: Vec<String> =
                 template.variables.iter().map(ToString::to_string).collect();
-            let category = template.category.as_deref().unwrap_or("uncategorized");
+            let category = template
+                .category
+                .map_or("uncategorized", TemplateCategory::as_str);
             text.push_str(&format!(
                 "\n  --template {} --language {}  ({category})",
                 template.name, template.language
@@ -177,30 +194,37 @@ fn explain_refusal(refused: &SendRefused) -> String {
 }
 
 /// Prints each status the message reaches until it is read or failed, or `wait` is over.
-async fn follow(pool: &PgPool, message_id: i64, wait: Duration) -> anyhow::Result<()> {
+async fn follow(
+    pool: &PgPool,
+    tenant_id: TenantId,
+    message_id: MessageId,
+    wait: Duration,
+) -> anyhow::Result<()> {
     let deadline = tokio::time::Instant::now() + wait;
-    let mut last = String::new();
+    let mut last = None;
     loop {
         let row = sqlx::query!(
-            "select status, error_title, error_message from messages where id = $1",
-            message_id
+            r#"select status as "status: MessageStatus", error_title, error_message from messages
+               where tenant_id = $1 and id = $2"#,
+            tenant_id as TenantId,
+            message_id as MessageId
         )
         .fetch_one(pool)
         .await
         .context("read message status")?;
-        if row.status != last {
+        if last != Some(row.status) {
             println!("{}", row.status);
-            last = row.status.clone();
+            last = Some(row.status);
         }
-        match row.status.as_str() {
-            "read" | "played" => return Ok(()),
-            "failed" | "unknown" => bail!(
+        match row.status {
+            MessageStatus::Read | MessageStatus::Played => return Ok(()),
+            MessageStatus::Failed | MessageStatus::Unknown => bail!(
                 "{}: {}",
                 row.error_title.unwrap_or_default(),
                 row.error_message.unwrap_or_default()
             ),
             _ if tokio::time::Instant::now() >= deadline => {
-                if last == "queued" {
+                if last == Some(MessageStatus::Queued) {
                     println!("(still queued: is `switchboard serve` running?)");
                 }
                 return Ok(());

@@ -7,7 +7,14 @@ use anyhow::{Context, bail};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::{PgConnection, PgPool};
 
-use crate::{crypto::Cipher, domain::secrets::Rotation, ttl_cache::TtlCache};
+use crate::{
+    crypto::Cipher,
+    domain::{
+        ids::{AppId, TenantId},
+        secrets::Rotation,
+    },
+    ttl_cache::TtlCache,
+};
 
 /// How sandbox apps' ids begin (`sandbox-app-{tenant id}`): Switchboard's own, never Meta's.
 pub const SANDBOX_APP_PREFIX: &str = "sandbox-app-";
@@ -27,8 +34,8 @@ pub fn is_app_id(meta_app_id: &str) -> bool {
 
 /// An app with its secrets opened, for verifying webhooks.
 pub struct AppCredentials {
-    pub id: i64,
-    pub tenant_id: i64,
+    pub id: AppId,
+    pub tenant_id: TenantId,
     pub app_secret: SecretString,
     pub verify_token: SecretString,
 }
@@ -39,15 +46,17 @@ pub struct AppSecrets {
     pub verify_token: SecretString,
 }
 
-/// Loads the app registered under Meta's App ID, with its secrets opened.
+/// Loads the app registered under Meta's App ID, with its secrets opened. Across tenants: a webhook
+/// names only the app, and the app found says whose it is.
 pub async fn find_credentials(
     conn: &mut PgConnection,
     cipher: &Cipher,
     meta_app_id: &str,
 ) -> anyhow::Result<Option<AppCredentials>> {
     let row = sqlx::query!(
-        "select id, tenant_id, app_secret_encrypted, verify_token_encrypted
-         from meta_apps where meta_app_id = $1",
+        r#"select id as "id: AppId", tenant_id as "tenant_id: TenantId", app_secret_encrypted,
+                  verify_token_encrypted
+           from meta_apps where meta_app_id = $1"#,
         meta_app_id
     )
     .fetch_optional(conn)
@@ -68,10 +77,10 @@ pub async fn find_credentials(
 pub async fn ensure(
     conn: &mut PgConnection,
     cipher: &Cipher,
-    tenant_id: i64,
+    tenant_id: TenantId,
     meta_app_id: &str,
     secrets: Option<AppSecrets>,
-) -> anyhow::Result<i64> {
+) -> anyhow::Result<AppId> {
     if !is_app_id(meta_app_id) {
         // Its webhooks could never reach it: the endpoint answers 404 for such an id.
         bail!(
@@ -79,7 +88,8 @@ pub async fn ensure(
         );
     }
     let existing = sqlx::query!(
-        "select id, tenant_id from meta_apps where meta_app_id = $1",
+        r#"select id as "id: AppId", tenant_id as "tenant_id: TenantId"
+           from meta_apps where meta_app_id = $1"#,
         meta_app_id
     )
     .fetch_optional(&mut *conn)
@@ -95,7 +105,7 @@ pub async fn ensure(
             sqlx::query!(
                 "update meta_apps set app_secret_encrypted = $2, verify_token_encrypted = $3,
                  updated_at = now() where id = $1",
-                app.id,
+                app.id as AppId,
                 secret,
                 token
             )
@@ -112,9 +122,9 @@ pub async fn ensure(
         (None, Some(secrets)) => {
             let (secret, token) = seal(cipher, meta_app_id, &secrets);
             sqlx::query_scalar!(
-                "insert into meta_apps (tenant_id, meta_app_id, app_secret_encrypted, verify_token_encrypted)
-                 values ($1, $2, $3, $4) returning id",
-                tenant_id,
+                r#"insert into meta_apps (tenant_id, meta_app_id, app_secret_encrypted, verify_token_encrypted)
+                 values ($1, $2, $3, $4) returning id as "id: AppId""#,
+                tenant_id as TenantId,
                 meta_app_id,
                 secret,
                 token
@@ -141,6 +151,7 @@ fn seal(cipher: &Cipher, meta_app_id: &str, secrets: &AppSecrets) -> (Vec<u8>, V
 
 /// Re-seals every app's secrets that are not sealed with the cipher's current key and format (key
 /// rotation), counting them in `rotation`. Locks the apps until the caller's transaction ends.
+/// Across tenants: key rotation is the operator's, for every tenant at once.
 pub async fn reseal_all(
     conn: &mut PgConnection,
     cipher: &Cipher,

@@ -4,18 +4,20 @@ use anyhow::Context;
 use serde_json::Value;
 use sqlx::PgConnection;
 
+use super::ids::{TenantId, UserId};
+
 /// Records `action` (e.g. `number.add`) by `user_id` (`None` for the operator CLI or the system).
 pub async fn record(
     conn: &mut PgConnection,
-    tenant_id: i64,
-    user_id: Option<i64>,
+    tenant_id: TenantId,
+    user_id: Option<UserId>,
     action: &str,
     details: Value,
 ) -> anyhow::Result<()> {
     sqlx::query!(
         "insert into audit_log (tenant_id, user_id, action, details) values ($1, $2, $3, $4)",
-        tenant_id,
-        user_id,
+        tenant_id as TenantId,
+        user_id as Option<UserId>,
         action,
         details
     )

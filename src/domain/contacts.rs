@@ -8,6 +8,8 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
+use super::ids::{ContactId, TenantId};
+
 /// Who a customer is, as far as Meta told us.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Identity<'a> {
@@ -20,18 +22,18 @@ pub struct Identity<'a> {
 /// `wa_id` or a `user_id`.
 pub async fn upsert(
     conn: &mut PgConnection,
-    tenant_id: i64,
+    tenant_id: TenantId,
     who: Identity<'_>,
-) -> anyhow::Result<i64> {
+) -> anyhow::Result<ContactId> {
     if let Some(wa_id) = who.wa_id {
         return sqlx::query_scalar!(
-            "insert into contacts (tenant_id, wa_id, user_id, profile_name) values ($1, $2, $3, $4)
+            r#"insert into contacts (tenant_id, wa_id, user_id, profile_name) values ($1, $2, $3, $4)
              on conflict (tenant_id, wa_id) where wa_id is not null do update set
                  user_id = coalesce(excluded.user_id, contacts.user_id),
                  profile_name = coalesce(excluded.profile_name, contacts.profile_name),
                  updated_at = now()
-             returning id",
-            tenant_id,
+             returning id as "id: ContactId""#,
+            tenant_id as TenantId,
             wa_id,
             who.user_id,
             who.profile_name
@@ -43,11 +45,11 @@ pub async fn upsert(
     // Only a business-scoped user id: prefer the contact that already has it (with a phone, if any).
     let user_id = who.user_id.context("a customer without wa_id or user_id")?;
     let known = sqlx::query_scalar!(
-        "update contacts set profile_name = coalesce($3, profile_name), updated_at = now()
+        r#"update contacts set profile_name = coalesce($3, profile_name), updated_at = now()
          where id = (select id from contacts where tenant_id = $1 and user_id = $2
                      order by wa_id is null, id limit 1)
-         returning id",
-        tenant_id,
+         returning id as "id: ContactId""#,
+        tenant_id as TenantId,
         user_id,
         who.profile_name
     )
@@ -58,11 +60,11 @@ pub async fn upsert(
         return Ok(id);
     }
     sqlx::query_scalar!(
-        "insert into contacts (tenant_id, user_id, profile_name) values ($1, $2, $3)
+        r#"insert into contacts (tenant_id, user_id, profile_name) values ($1, $2, $3)
          on conflict (tenant_id, user_id) where wa_id is null do update set
              profile_name = coalesce(excluded.profile_name, contacts.profile_name)
-         returning id",
-        tenant_id,
+         returning id as "id: ContactId""#,
+        tenant_id as TenantId,
         user_id,
         who.profile_name
     )
@@ -75,8 +77,8 @@ pub async fn upsert(
 /// unless a later change is already recorded.
 pub async fn record_opt_change(
     conn: &mut PgConnection,
-    tenant_id: i64,
-    contact_id: i64,
+    tenant_id: TenantId,
+    contact_id: ContactId,
     opted_out: bool,
     at: DateTime<Utc>,
 ) -> anyhow::Result<()> {
@@ -85,8 +87,8 @@ pub async fn record_opt_change(
              opted_out_at = case when $3 then coalesce(opted_out_at, $4) end,
              opt_changed_at = $4, updated_at = now()
          where tenant_id = $1 and id = $2 and (opt_changed_at is null or opt_changed_at < $4)",
-        tenant_id,
-        contact_id,
+        tenant_id as TenantId,
+        contact_id as ContactId,
         opted_out,
         at
     )
@@ -100,8 +102,8 @@ pub async fn record_opt_change(
 /// keywords (`words`, upper case); other messages change nothing.
 pub async fn apply_opt_keyword(
     conn: &mut PgConnection,
-    tenant_id: i64,
-    contact_id: i64,
+    tenant_id: TenantId,
+    contact_id: ContactId,
     words: &str,
     at: DateTime<Utc>,
 ) -> anyhow::Result<()> {
@@ -113,8 +115,8 @@ pub async fn apply_opt_keyword(
          where c.tenant_id = $1 and c.id = $2 and t.id = c.tenant_id
            and ($3 = any(t.opt_out_keywords) or $3 = any(t.opt_in_keywords))
            and (c.opt_changed_at is null or c.opt_changed_at < $4)",
-        tenant_id,
-        contact_id,
+        tenant_id as TenantId,
+        contact_id as ContactId,
         words,
         at
     )

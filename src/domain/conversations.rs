@@ -9,16 +9,17 @@ use sqlx::PgConnection;
 use super::{
     contacts,
     events::{self, Kind},
+    ids::{ContactId, ConversationId, NumberId, TenantId},
 };
 use crate::whatsapp::customer_id::CustomerId;
 
 /// What deciding and addressing a send needs to know about a conversation.
 #[derive(Debug, Clone)]
 pub struct SendContext {
-    pub conversation_id: i64,
-    pub number_id: i64,
+    pub conversation_id: ConversationId,
+    pub number_id: NumberId,
     pub waba_id: String,
-    pub contact_id: i64,
+    pub contact_id: ContactId,
     /// `wa_id`, or the business-scoped user id when that is all Meta gave us.
     pub recipient: String,
     pub contact_language: Option<String>,
@@ -42,8 +43,8 @@ pub const MARKETING_OPT_OUT: i64 = 131050;
 /// arrived.
 pub async fn apply_meta_refusal(
     conn: &mut PgConnection,
-    tenant_id: i64,
-    conversation_id: i64,
+    tenant_id: TenantId,
+    conversation_id: ConversationId,
     code: i64,
     at: DateTime<Utc>,
 ) -> anyhow::Result<()> {
@@ -54,8 +55,8 @@ pub async fn apply_meta_refusal(
                  set window_closed_by_meta_at = greatest(window_closed_by_meta_at, $3),
                      updated_at = now()
                  where tenant_id = $1 and id = $2",
-                tenant_id,
-                conversation_id,
+                tenant_id as TenantId,
+                conversation_id as ConversationId,
                 at
             )
             .execute(&mut *conn)
@@ -66,9 +67,9 @@ pub async fn apply_meta_refusal(
         }
         MARKETING_OPT_OUT => {
             let contact_id = sqlx::query_scalar!(
-                "select contact_id from conversations where tenant_id = $1 and id = $2",
-                tenant_id,
-                conversation_id
+                r#"select contact_id as "contact_id: ContactId" from conversations where tenant_id = $1 and id = $2"#,
+                tenant_id as TenantId,
+                conversation_id as ConversationId
             )
             .fetch_one(&mut *conn)
             .await
@@ -88,24 +89,24 @@ pub async fn apply_meta_refusal(
 /// `message_at` of any message in it.
 pub async fn upsert(
     conn: &mut PgConnection,
-    tenant_id: i64,
-    number_id: i64,
-    contact_id: i64,
+    tenant_id: TenantId,
+    number_id: NumberId,
+    contact_id: ContactId,
     customer_message_at: Option<DateTime<Utc>>,
     message_at: Option<DateTime<Utc>>,
-) -> anyhow::Result<i64> {
+) -> anyhow::Result<ConversationId> {
     sqlx::query_scalar!(
-        "insert into conversations
+        r#"insert into conversations
              (tenant_id, phone_number_id, contact_id, last_customer_message_at, last_message_at)
          values ($1, $2, $3, $4, $5)
          on conflict (phone_number_id, contact_id) do update set
              last_customer_message_at = greatest(conversations.last_customer_message_at,
                                                  excluded.last_customer_message_at),
              last_message_at = greatest(conversations.last_message_at, excluded.last_message_at)
-         returning id",
-        tenant_id,
-        number_id,
-        contact_id,
+         returning id as "id: ConversationId""#,
+        tenant_id as TenantId,
+        number_id as NumberId,
+        contact_id as ContactId,
         customer_message_at,
         message_at
     )
@@ -117,12 +118,13 @@ pub async fn upsert(
 /// Loads a tenant's conversation for sending; `None` if it is not this tenant's.
 pub async fn send_context(
     conn: &mut PgConnection,
-    tenant_id: i64,
-    conversation_id: i64,
+    tenant_id: TenantId,
+    conversation_id: ConversationId,
 ) -> anyhow::Result<Option<SendContext>> {
     sqlx::query_as!(
         SendContext,
-        r#"select c.id as conversation_id, n.id as number_id, n.waba_id, k.id as contact_id,
+        r#"select c.id as "conversation_id: ConversationId", n.id as "number_id: NumberId", n.waba_id,
+                  k.id as "contact_id: ContactId",
                   coalesce(k.wa_id, k.user_id) as "recipient!", k.language as contact_language,
                   t.default_language, k.opted_out_at, c.last_customer_message_at, c.window_closed_by_meta_at
            from conversations c
@@ -130,8 +132,8 @@ pub async fn send_context(
            join contacts k on k.id = c.contact_id
            join tenants t on t.id = c.tenant_id
            where c.tenant_id = $1 and c.id = $2"#,
-        tenant_id,
-        conversation_id
+        tenant_id as TenantId,
+        conversation_id as ConversationId
     )
     .fetch_optional(conn)
     .await
@@ -142,18 +144,18 @@ pub async fn send_context(
 /// user id finds the conversation of a contact that has it, preferring one with a phone.
 pub async fn find_for(
     conn: &mut PgConnection,
-    tenant_id: i64,
-    number_id: i64,
+    tenant_id: TenantId,
+    number_id: NumberId,
     customer: &CustomerId,
-) -> anyhow::Result<Option<i64>> {
+) -> anyhow::Result<Option<ConversationId>> {
     sqlx::query_scalar!(
-        "select c.id from conversations c join contacts k on k.id = c.contact_id
+        r#"select c.id as "id: ConversationId" from conversations c join contacts k on k.id = c.contact_id
          where c.tenant_id = $1 and c.phone_number_id = $2 and k.tenant_id = $1
            and (k.wa_id = $3 or k.user_id = $4)
          order by k.wa_id is null, k.id
-         limit 1",
-        tenant_id,
-        number_id,
+         limit 1"#,
+        tenant_id as TenantId,
+        number_id as NumberId,
         customer.wa_id(),
         customer.user_id()
     )
@@ -167,10 +169,10 @@ pub async fn find_for(
 /// with `numbers::id_for_tenant`.
 pub async fn find_or_create_for(
     conn: &mut PgConnection,
-    tenant_id: i64,
-    number_id: i64,
+    tenant_id: TenantId,
+    number_id: NumberId,
     customer: &CustomerId,
-) -> anyhow::Result<i64> {
+) -> anyhow::Result<ConversationId> {
     if let Some(id) = find_for(conn, tenant_id, number_id, customer).await? {
         return Ok(id);
     }
@@ -183,6 +185,33 @@ pub async fn find_or_create_for(
     upsert(conn, tenant_id, number_id, contact_id, None, None).await
 }
 
+/// Where a conversation stands for the agents (`conversations.status`); a customer's message
+/// reopens a resolved one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+pub enum ConversationStatus {
+    Open,
+    Pending,
+    Resolved,
+}
+
+impl ConversationStatus {
+    /// The name stored, and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Pending => "pending",
+            Self::Resolved => "resolved",
+        }
+    }
+}
+
+impl std::fmt::Display for ConversationStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A customer as an agent sees them next to the conversation.
 #[derive(Debug, Clone)]
 pub struct ContactView {
@@ -190,7 +219,7 @@ pub struct ContactView {
     pub user_id: Option<String>,
     pub profile_name: Option<String>,
     pub opted_out_at: Option<DateTime<Utc>>,
-    pub status: String,
+    pub status: ConversationStatus,
     pub unread_count: i32,
     pub last_customer_message_at: Option<DateTime<Utc>>,
     pub window_closed_by_meta_at: Option<DateTime<Utc>>,
@@ -200,18 +229,21 @@ pub struct ContactView {
 /// the contact with a phone first, as [`find_or_create_for`] does.
 pub async fn contact_view(
     conn: &mut PgConnection,
-    number_id: i64,
+    tenant_id: TenantId,
+    number_id: NumberId,
     customer: &CustomerId,
 ) -> anyhow::Result<Option<ContactView>> {
     sqlx::query_as!(
         ContactView,
-        "select k.wa_id, k.user_id, k.profile_name, k.opted_out_at, c.status, c.unread_count,
+        r#"select k.wa_id, k.user_id, k.profile_name, k.opted_out_at,
+                c.status as "status: ConversationStatus", c.unread_count,
                 c.last_customer_message_at, c.window_closed_by_meta_at
          from conversations c join contacts k on k.id = c.contact_id
-         where c.phone_number_id = $1 and (k.wa_id = $2 or k.user_id = $3)
+         where c.tenant_id = $1 and c.phone_number_id = $2 and (k.wa_id = $3 or k.user_id = $4)
          order by k.wa_id is null, k.id
-         limit 1",
-        number_id,
+         limit 1"#,
+        tenant_id as TenantId,
+        number_id as NumberId,
         customer.wa_id(),
         customer.user_id()
     )

@@ -25,6 +25,8 @@ use sqlx::{PgConnection, PgPool, postgres::PgListener};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
+use super::ids::{ConversationId, MessageId, TenantId};
+
 /// The NOTIFY channel `announce()` uses.
 pub const CHANNEL: &str = "inbox_changes";
 
@@ -64,17 +66,17 @@ impl Kind {
 /// that change many rows in one statement call `announce()` in that statement instead.
 pub async fn announce(
     conn: &mut PgConnection,
-    tenant_id: i64,
-    conversation_id: i64,
-    message_id: Option<i64>,
+    tenant_id: TenantId,
+    conversation_id: ConversationId,
+    message_id: Option<MessageId>,
     kinds: &[Kind],
 ) -> anyhow::Result<()> {
     let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
     sqlx::query!(
         "select announce($1, $2, $3, $4)",
-        tenant_id,
-        conversation_id,
-        message_id,
+        tenant_id as TenantId,
+        conversation_id as ConversationId,
+        message_id as Option<MessageId>,
         &kinds as &[&str]
     )
     .execute(conn)
@@ -87,12 +89,12 @@ pub async fn announce(
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Change {
     #[serde(rename = "tenant")]
-    pub tenant_id: i64,
+    pub tenant_id: TenantId,
     #[serde(rename = "conversation")]
-    pub conversation_id: i64,
+    pub conversation_id: ConversationId,
     /// The message concerned, for message kinds.
     #[serde(rename = "message")]
-    pub message_id: Option<i64>,
+    pub message_id: Option<MessageId>,
     pub kinds: Vec<Kind>,
 }
 
@@ -174,8 +176,8 @@ mod tests {
         assert_eq!(
             change,
             Change {
-                tenant_id: 1,
-                conversation_id: 2,
+                tenant_id: TenantId::new(1),
+                conversation_id: ConversationId::new(2),
                 message_id: None,
                 kinds: vec![Kind::Window, Kind::Unread],
             }

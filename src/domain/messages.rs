@@ -1,8 +1,63 @@
-//! Messages as the operator's tools address them (by their id alone), and who had each one sent:
-//! an agent, a program with an API key, or the operator.
+//! Messages as the operator's tools address them (by their id alone), their states, and who had
+//! each one sent: an agent, a program with an API key, or the operator.
 
 use anyhow::{Context, bail};
 use sqlx::PgConnection;
+
+use super::ids::{ApiKeyId, MessageId, TenantId, UserId};
+
+/// Where a message stands (`messages.status`). Outbound messages move `queued` → `sending` → `sent`
+/// → `delivered` → `read` (→ `played`), or end `failed`, or `unknown` when a call's outcome cannot
+/// be told; inbound ones are `received`. The order of the ticks is `message_status_rank()` in SQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+pub enum MessageStatus {
+    Queued,
+    Sending,
+    Sent,
+    Delivered,
+    Read,
+    Played,
+    Failed,
+    Unknown,
+    Received,
+}
+
+impl MessageStatus {
+    /// The name stored, and shown to the operator.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Sending => "sending",
+            Self::Sent => "sent",
+            Self::Delivered => "delivered",
+            Self::Read => "read",
+            Self::Played => "played",
+            Self::Failed => "failed",
+            Self::Unknown => "unknown",
+            Self::Received => "received",
+        }
+    }
+
+    /// Failed, or never confirmed: what an explicit retry may send again.
+    pub fn is_retryable(self) -> bool {
+        matches!(self, Self::Failed | Self::Unknown)
+    }
+}
+
+impl std::fmt::Display for MessageStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether the customer sent a message or the business did (`messages.direction`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
 
 /// Who had a message sent through the send path, or sent again. Stored with the message as
 /// `sent_by_kind` with `sent_by` (an agent's user id) or `api_key_id`; messages that did not go
@@ -10,25 +65,45 @@ use sqlx::PgConnection;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SentBy {
     /// An agent (a user of the tenant, as the surface's extractor vouches), in the inbox.
-    Agent(i64),
+    Agent(UserId),
     /// A program, with the id of its API key.
-    ApiKey(i64),
+    ApiKey(ApiKeyId),
     /// The operator, on the command line.
     Operator,
 }
 
+/// The kind of sender stored (`messages.sent_by_kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum SentByKind {
+    Agent,
+    ApiKey,
+    Operator,
+}
+
+impl SentByKind {
+    /// The name stored, and recorded in the audit trail.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Agent => "agent",
+            Self::ApiKey => "api_key",
+            Self::Operator => "operator",
+        }
+    }
+}
+
 impl SentBy {
     /// The `sent_by_kind` stored.
-    pub fn kind(self) -> &'static str {
+    pub fn kind(self) -> SentByKind {
         match self {
-            Self::Agent(_) => "agent",
-            Self::ApiKey(_) => "api_key",
-            Self::Operator => "operator",
+            Self::Agent(_) => SentByKind::Agent,
+            Self::ApiKey(_) => SentByKind::ApiKey,
+            Self::Operator => SentByKind::Operator,
         }
     }
 
     /// The agent's user id, for an agent.
-    pub fn user_id(self) -> Option<i64> {
+    pub fn user_id(self) -> Option<UserId> {
         match self {
             Self::Agent(user_id) => Some(user_id),
             _ => None,
@@ -36,7 +111,7 @@ impl SentBy {
     }
 
     /// The API key's id, for a program.
-    pub fn api_key_id(self) -> Option<i64> {
+    pub fn api_key_id(self) -> Option<ApiKeyId> {
         match self {
             Self::ApiKey(key_id) => Some(key_id),
             _ => None,
@@ -45,45 +120,56 @@ impl SentBy {
 
     /// Reads the stored columns back; `None` for a message that did not go through the send path.
     fn from_columns(
-        kind: Option<&str>,
-        user_id: Option<i64>,
-        api_key_id: Option<i64>,
+        kind: Option<SentByKind>,
+        user_id: Option<UserId>,
+        api_key_id: Option<ApiKeyId>,
     ) -> anyhow::Result<Option<Self>> {
         Ok(Some(match (kind, user_id, api_key_id) {
             (None, _, _) => return Ok(None),
-            (Some("agent"), Some(user_id), _) => Self::Agent(user_id),
-            (Some("api_key"), _, Some(key_id)) => Self::ApiKey(key_id),
-            (Some("operator"), _, _) => Self::Operator,
-            (Some(kind), _, _) => bail!("a message sent by {kind:?} without its reference"),
+            (Some(SentByKind::Agent), Some(user_id), _) => Self::Agent(user_id),
+            (Some(SentByKind::ApiKey), _, Some(key_id)) => Self::ApiKey(key_id),
+            (Some(SentByKind::Operator), _, _) => Self::Operator,
+            (Some(kind), _, _) => bail!(
+                "a message sent by {:?} without its reference",
+                kind.as_str()
+            ),
         }))
     }
 }
 
-/// The tenant a message belongs to, for operator commands that name only the message.
-pub async fn tenant_of(conn: &mut PgConnection, message_id: i64) -> anyhow::Result<Option<i64>> {
-    sqlx::query_scalar!("select tenant_id from messages where id = $1", message_id)
-        .fetch_optional(conn)
-        .await
-        .context("look up message")
+/// The tenant a message belongs to, whichever it is: for operator commands, which name only the
+/// message and act for any tenant. Everything else knows its tenant and passes it.
+pub async fn operator_tenant_of(
+    conn: &mut PgConnection,
+    message_id: MessageId,
+) -> anyhow::Result<Option<TenantId>> {
+    sqlx::query_scalar!(
+        r#"select tenant_id as "tenant_id: TenantId" from messages where id = $1"#,
+        message_id as MessageId
+    )
+    .fetch_optional(conn)
+    .await
+    .context("look up message")
 }
 
 /// Who had the tenant's message sent; `None` when it did not go through the send path, or is not
 /// the tenant's.
 pub async fn sent_by(
     conn: &mut PgConnection,
-    tenant_id: i64,
-    message_id: i64,
+    tenant_id: TenantId,
+    message_id: MessageId,
 ) -> anyhow::Result<Option<SentBy>> {
     let row = sqlx::query!(
-        "select sent_by_kind, sent_by, api_key_id from messages where tenant_id = $1 and id = $2",
-        tenant_id,
-        message_id
+        r#"select sent_by_kind as "sent_by_kind: SentByKind", sent_by as "sent_by: UserId", api_key_id as "api_key_id: ApiKeyId"
+           from messages where tenant_id = $1 and id = $2"#,
+        tenant_id as TenantId,
+        message_id as MessageId
     )
     .fetch_optional(conn)
     .await
     .context("look up who sent a message")?;
     let Some(row) = row else { return Ok(None) };
-    SentBy::from_columns(row.sent_by_kind.as_deref(), row.sent_by, row.api_key_id)
+    SentBy::from_columns(row.sent_by_kind, row.sent_by, row.api_key_id)
 }
 
 #[cfg(test)]
@@ -92,11 +178,15 @@ mod tests {
 
     #[test]
     fn each_sender_reads_back_from_its_columns() {
-        for by in [SentBy::Agent(7), SentBy::ApiKey(42), SentBy::Operator] {
+        for by in [
+            SentBy::Agent(UserId::new(7)),
+            SentBy::ApiKey(ApiKeyId::new(42)),
+            SentBy::Operator,
+        ] {
             let read = SentBy::from_columns(Some(by.kind()), by.user_id(), by.api_key_id());
             assert_eq!(read.unwrap(), Some(by));
         }
         assert_eq!(SentBy::from_columns(None, None, None).unwrap(), None);
-        assert!(SentBy::from_columns(Some("agent"), None, None).is_err());
+        assert!(SentBy::from_columns(Some(SentByKind::Agent), None, None).is_err());
     }
 }

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod contacts;
 pub mod conversations;
 pub mod events;
+pub mod ids;
 pub mod messages;
 pub mod numbers;
 pub mod secrets;

@@ -12,6 +12,7 @@ use crate::{
     domain::{
         apps::{self, AppSecrets},
         audit,
+        ids::{AppId, NumberId, TenantId, UserId},
         secrets::Rotation,
     },
 };
@@ -19,14 +20,14 @@ use crate::{
 /// Where a webhook for a number lands: the number's row and its tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Route {
-    pub number_id: i64,
-    pub tenant_id: i64,
+    pub number_id: NumberId,
+    pub tenant_id: TenantId,
 }
 
 /// A number to register.
 pub struct NewNumber<'a> {
-    pub tenant_id: i64,
-    pub app_id: i64,
+    pub tenant_id: TenantId,
+    pub app_id: AppId,
     pub phone_number_id: &'a str,
     pub waba_id: &'a str,
     pub display_phone_number: Option<&'a str>,
@@ -40,19 +41,19 @@ pub async fn add(
     conn: &mut PgConnection,
     cipher: &Cipher,
     number: NewNumber<'_>,
-) -> anyhow::Result<i64> {
+) -> anyhow::Result<NumberId> {
     let token = cipher.seal(
         number.access_token.expose_secret().as_bytes(),
         &token_context(number.phone_number_id),
     );
     let id = sqlx::query_scalar!(
-        "insert into phone_numbers
+        r#"insert into phone_numbers
             (tenant_id, app_id, phone_number_id, waba_id, display_phone_number, access_token_encrypted, sandbox)
          values ($1, $2, $3, $4, $5, $6, $7)
          on conflict (phone_number_id) do nothing
-         returning id",
-        number.tenant_id,
-        number.app_id,
+         returning id as "id: NumberId""#,
+        number.tenant_id as TenantId,
+        number.app_id as AppId,
         number.phone_number_id,
         number.waba_id,
         number.display_phone_number,
@@ -72,7 +73,7 @@ pub async fn add(
 
 /// A number to register with the Meta app it belongs to, as an operator or an admin gives it.
 pub struct Registration<'a> {
-    pub tenant_id: i64,
+    pub tenant_id: TenantId,
     /// Meta's App ID; the app is created on first use and reused after.
     pub meta_app_id: &'a str,
     /// Needed for a new app; for a known app, they replace the stored ones (rotation).
@@ -83,7 +84,7 @@ pub struct Registration<'a> {
     pub display_phone_number: Option<&'a str>,
     pub access_token: SecretString,
     /// The admin registering it, for the audit trail; `None` for the operator.
-    pub by: Option<i64>,
+    pub by: Option<UserId>,
 }
 
 /// Registers a number and its app (created on first use, see [`apps::ensure`]) and records it in
@@ -93,7 +94,7 @@ pub async fn register(
     conn: &mut PgConnection,
     cipher: &Cipher,
     registration: Registration<'_>,
-) -> anyhow::Result<i64> {
+) -> anyhow::Result<NumberId> {
     let Registration {
         tenant_id,
         meta_app_id,
@@ -121,33 +122,36 @@ pub async fn register(
     Ok(id)
 }
 
-/// The number with this `phone_number_id`, if it is registered under the app `app_id`.
+/// The number with this `phone_number_id`, if it is registered under the app `app_id`. Across
+/// tenants: a webhook names only the app and the number, and this finds whose they are.
 pub async fn route_for_app(
     conn: &mut PgConnection,
-    app_id: i64,
+    app_id: AppId,
     phone_number_id: &str,
 ) -> anyhow::Result<Option<Route>> {
     sqlx::query_as!(
         Route,
-        "select id as number_id, tenant_id from phone_numbers
-         where phone_number_id = $1 and app_id = $2",
+        r#"select id as "number_id: NumberId", tenant_id as "tenant_id: TenantId" from phone_numbers
+           where phone_number_id = $1 and app_id = $2"#,
         phone_number_id,
-        app_id
+        app_id as AppId
     )
     .fetch_optional(conn)
     .await
     .context("route webhook to phone number")
 }
 
-/// The tenant that owns WABA `waba_id` through the app `app_id`, for account-level events.
+/// The tenant that owns WABA `waba_id` through the app `app_id`, for account-level events. Across
+/// tenants: the webhook names only the app and the WABA, and this finds whose they are.
 pub async fn tenant_for_waba(
     conn: &mut PgConnection,
-    app_id: i64,
+    app_id: AppId,
     waba_id: &str,
-) -> anyhow::Result<Option<i64>> {
+) -> anyhow::Result<Option<TenantId>> {
     sqlx::query_scalar!(
-        "select tenant_id from phone_numbers where app_id = $1 and waba_id = $2 limit 1",
-        app_id,
+        r#"select tenant_id as "tenant_id: TenantId" from phone_numbers
+           where app_id = $1 and waba_id = $2 limit 1"#,
+        app_id as AppId,
         waba_id
     )
     .fetch_optional(conn)
@@ -157,6 +161,7 @@ pub async fn tenant_for_waba(
 
 /// Re-seals every access token that is not sealed with the cipher's current key and format (key
 /// rotation), counting them in `rotation`. Locks the numbers until the caller's transaction ends.
+/// Across tenants: key rotation is the operator's, for every tenant at once.
 pub async fn reseal_all(
     conn: &mut PgConnection,
     cipher: &Cipher,
@@ -198,8 +203,8 @@ fn token_context(phone_number_id: &str) -> String {
 
 /// What sending from a number needs: its ids, its sealed token opened, its limits.
 pub struct NumberCredentials {
-    pub id: i64,
-    pub tenant_id: i64,
+    pub id: NumberId,
+    pub tenant_id: TenantId,
     pub phone_number_id: String,
     pub waba_id: String,
     /// Meta's App ID of the app the number belongs to.
@@ -209,18 +214,21 @@ pub struct NumberCredentials {
     pub max_messages_per_second: i32,
 }
 
-/// Loads a number's credentials by its row id.
+/// Loads the credentials of the tenant's number `id`; an error if it is not the tenant's.
 pub async fn credentials(
     conn: &mut PgConnection,
     cipher: &Cipher,
-    id: i64,
+    tenant_id: TenantId,
+    id: NumberId,
 ) -> anyhow::Result<NumberCredentials> {
     let row = sqlx::query!(
-        "select n.id, n.tenant_id, n.phone_number_id, n.waba_id, a.meta_app_id, n.access_token_encrypted,
-                n.sandbox, n.max_messages_per_second
-         from phone_numbers n join meta_apps a on a.id = n.app_id
-         where n.id = $1",
-        id
+        r#"select n.id as "id: NumberId", n.tenant_id as "tenant_id: TenantId", n.phone_number_id,
+                  n.waba_id, a.meta_app_id, n.access_token_encrypted, n.sandbox,
+                  n.max_messages_per_second
+           from phone_numbers n join meta_apps a on a.id = n.app_id
+           where n.tenant_id = $1 and n.id = $2"#,
+        tenant_id as TenantId,
+        id as NumberId
     )
     .fetch_one(conn)
     .await
@@ -240,13 +248,17 @@ pub async fn credentials(
     })
 }
 
-/// The row id of the number with Meta's `phone_number_id`.
-pub async fn id_by_phone_number_id(
+/// The number with Meta's `phone_number_id` and its tenant, whichever it is. Across tenants: for
+/// the operator's command line and the sandbox, which name a number by Meta's id alone; the tenant
+/// found is then passed to the tenant's queries.
+pub async fn route_by_phone_number_id(
     conn: &mut PgConnection,
     phone_number_id: &str,
-) -> anyhow::Result<Option<i64>> {
-    sqlx::query_scalar!(
-        "select id from phone_numbers where phone_number_id = $1",
+) -> anyhow::Result<Option<Route>> {
+    sqlx::query_as!(
+        Route,
+        r#"select id as "number_id: NumberId", tenant_id as "tenant_id: TenantId"
+           from phone_numbers where phone_number_id = $1"#,
         phone_number_id
     )
     .fetch_optional(conn)
@@ -258,12 +270,13 @@ pub async fn id_by_phone_number_id(
 /// tenant's or nobody's.
 pub async fn id_for_tenant(
     conn: &mut PgConnection,
-    tenant_id: i64,
+    tenant_id: TenantId,
     phone_number_id: &str,
-) -> anyhow::Result<Option<i64>> {
+) -> anyhow::Result<Option<NumberId>> {
     sqlx::query_scalar!(
-        "select id from phone_numbers where tenant_id = $1 and phone_number_id = $2",
-        tenant_id,
+        r#"select id as "id: NumberId" from phone_numbers
+           where tenant_id = $1 and phone_number_id = $2"#,
+        tenant_id as TenantId,
         phone_number_id
     )
     .fetch_optional(conn)
@@ -272,37 +285,48 @@ pub async fn id_for_tenant(
 }
 
 /// One number of each of the tenant's WABAs (calls on a WABA need a token of one of its numbers).
-pub async fn one_per_waba(conn: &mut PgConnection, tenant_id: i64) -> anyhow::Result<Vec<i64>> {
+pub async fn one_per_waba(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+) -> anyhow::Result<Vec<NumberId>> {
     sqlx::query_scalar!(
-        r#"select min(id) as "id!" from phone_numbers where tenant_id = $1 group by waba_id order by 1"#,
-        tenant_id
+        r#"select min(id) as "id!: NumberId" from phone_numbers where tenant_id = $1
+           group by waba_id order by 1"#,
+        tenant_id as TenantId
     )
     .fetch_all(conn)
     .await
     .context("list the tenant's WABAs")
 }
 
-/// The tenant and WABA a number belongs to.
-pub async fn owner(conn: &mut PgConnection, id: i64) -> anyhow::Result<(i64, String)> {
-    let row = sqlx::query!(
-        "select tenant_id, waba_id from phone_numbers where id = $1",
-        id
+/// The WABA the tenant's number belongs to.
+pub async fn waba_of(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    id: NumberId,
+) -> anyhow::Result<String> {
+    sqlx::query_scalar!(
+        "select waba_id from phone_numbers where tenant_id = $1 and id = $2",
+        tenant_id as TenantId,
+        id as NumberId
     )
     .fetch_one(conn)
     .await
-    .context("look up the number's tenant")?;
-    Ok((row.tenant_id, row.waba_id))
+    .context("look up the number's WABA")
 }
 
-/// Sets how many messages per second the number may send.
+/// Sets how many messages per second the tenant's number may send.
 pub async fn set_rate_limit(
     conn: &mut PgConnection,
-    id: i64,
+    tenant_id: TenantId,
+    id: NumberId,
     per_second: i32,
 ) -> anyhow::Result<()> {
     sqlx::query!(
-        "update phone_numbers set max_messages_per_second = $2, updated_at = now() where id = $1",
-        id,
+        "update phone_numbers set max_messages_per_second = $3, updated_at = now()
+         where tenant_id = $1 and id = $2",
+        tenant_id as TenantId,
+        id as NumberId,
         per_second
     )
     .execute(conn)

@@ -3,10 +3,12 @@
 use anyhow::{Context, bail};
 use sqlx::PgConnection;
 
+use super::ids::TenantId;
+
 /// A tenant as the CLI and admin pages see it.
 #[derive(Debug, Clone)]
 pub struct Tenant {
-    pub id: i64,
+    pub id: TenantId,
     pub slug: String,
     pub name: String,
 }
@@ -20,9 +22,9 @@ pub async fn create(conn: &mut PgConnection, name: &str) -> anyhow::Result<Tenan
     }
     let created = sqlx::query_as!(
         Tenant,
-        "insert into tenants (slug, name) values ($1, $2)
-         on conflict (slug) do nothing
-         returning id, slug, name",
+        r#"insert into tenants (slug, name) values ($1, $2)
+           on conflict (slug) do nothing
+           returning id as "id: TenantId", slug, name"#,
         slug,
         name
     )
@@ -36,7 +38,7 @@ pub async fn create(conn: &mut PgConnection, name: &str) -> anyhow::Result<Tenan
 pub async fn find_by_slug(conn: &mut PgConnection, slug: &str) -> anyhow::Result<Option<Tenant>> {
     sqlx::query_as!(
         Tenant,
-        "select id, slug, name from tenants where slug = $1",
+        r#"select id as "id: TenantId", slug, name from tenants where slug = $1"#,
         slug
     )
     .fetch_optional(conn)
@@ -54,13 +56,13 @@ pub async fn get_by_slug(conn: &mut PgConnection, slug: &str) -> anyhow::Result<
 /// Sets the keywords that opt a customer out of marketing messages, or back in (upper case).
 pub async fn set_keywords(
     conn: &mut PgConnection,
-    tenant_id: i64,
+    tenant_id: TenantId,
     opt_out: &[String],
     opt_in: &[String],
 ) -> anyhow::Result<()> {
     sqlx::query!(
         "update tenants set opt_out_keywords = $2, opt_in_keywords = $3 where id = $1",
-        tenant_id,
+        tenant_id as TenantId,
         opt_out,
         opt_in
     )
@@ -74,12 +76,12 @@ pub async fn set_keywords(
 /// `pt_BR`, …).
 pub async fn set_default_language(
     conn: &mut PgConnection,
-    tenant_id: i64,
+    tenant_id: TenantId,
     language: &str,
 ) -> anyhow::Result<()> {
     sqlx::query!(
         "update tenants set default_language = $2 where id = $1",
-        tenant_id,
+        tenant_id as TenantId,
         language
     )
     .execute(conn)

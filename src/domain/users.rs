@@ -5,8 +5,11 @@ use argon2::{Argon2, PasswordHasher, password_hash::SaltString};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgConnection;
 
-/// What a user may do: admins configure the tenant, agents work the inbox.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+use super::ids::{TenantId, UserId};
+
+/// What a user may do: admins configure the tenant, agents work the inbox (`users.role`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
 pub enum Role {
     Admin,
     Agent,
@@ -27,11 +30,11 @@ pub const MIN_PASSWORD_LEN: usize = 10;
 /// Creates a user; e-mail addresses are unique across tenants (case-insensitively).
 pub async fn create(
     conn: &mut PgConnection,
-    tenant_id: i64,
+    tenant_id: TenantId,
     email: &str,
     role: Role,
     password: &SecretString,
-) -> anyhow::Result<i64> {
+) -> anyhow::Result<UserId> {
     let email = email.trim();
     anyhow::ensure!(email.contains('@'), "{email:?} is not an e-mail address");
     anyhow::ensure!(
@@ -40,12 +43,12 @@ pub async fn create(
     );
     let hash = hash_password(password)?;
     let id = sqlx::query_scalar!(
-        "insert into users (tenant_id, email, password_hash, role) values ($1, $2, $3, $4)
-         on conflict (lower(email)) do nothing returning id",
-        tenant_id,
+        r#"insert into users (tenant_id, email, password_hash, role) values ($1, $2, $3, $4)
+           on conflict (lower(email)) do nothing returning id as "id: UserId""#,
+        tenant_id as TenantId,
         email,
         hash,
-        role.as_str()
+        role as Role
     )
     .fetch_optional(conn)
     .await

@@ -9,6 +9,8 @@ use bytes::Bytes;
 use sqlx::PgPool;
 use tokio::sync::{Notify, mpsc, oneshot};
 
+use crate::domain::ids::AppId;
+
 /// The most events committed together.
 const MAX_BATCH: usize = 512;
 
@@ -19,7 +21,7 @@ pub struct EventLog {
 }
 
 struct Append {
-    app_id: i64,
+    app_id: AppId,
     body: Bytes,
     committed: oneshot::Sender<Result<(), Arc<sqlx::Error>>>,
 }
@@ -34,7 +36,7 @@ impl EventLog {
     }
 
     /// Stores `body` durably; returns once it is committed.
-    pub async fn append(&self, app_id: i64, body: Bytes) -> anyhow::Result<()> {
+    pub async fn append(&self, app_id: AppId, body: Bytes) -> anyhow::Result<()> {
         let (committed, receipt) = oneshot::channel();
         self.sender
             .send(Append {
@@ -56,7 +58,7 @@ impl EventLog {
 async fn write_batches(pool: PgPool, mut receiver: mpsc::Receiver<Append>, appended: Arc<Notify>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let app_ids: Vec<i64> = batch.iter().map(|a| a.app_id).collect();
+        let app_ids: Vec<i64> = batch.iter().map(|a| a.app_id.get()).collect();
         let bodies: Vec<&[u8]> = batch.iter().map(|a| a.body.as_ref()).collect();
         let priorities: Vec<i16> = bodies.iter().map(|b| priority(b)).collect();
         let result = sqlx::query!(

@@ -6,14 +6,15 @@ use std::collections::BTreeMap;
 use anyhow::Context;
 use sqlx::PgPool;
 
-use super::apply;
+use super::apply::{self, EventState};
+use crate::domain::ids::WebhookEventId;
 
 /// Marks events pending again (all, or only the failed ones) and applies them; returns how many
 /// were replayed and how many ended in each state.
 pub async fn replay(
     pool: &PgPool,
     failed_only: bool,
-) -> anyhow::Result<(usize, BTreeMap<String, i64>)> {
+) -> anyhow::Result<(usize, BTreeMap<EventState, i64>)> {
     let ids = sqlx::query_scalar!(
         "update webhook_events set state = 'pending', error = null, applied_at = null
          where state = 'failed' or not $1
@@ -25,7 +26,8 @@ pub async fn replay(
     .context("mark events for replay")?;
     while apply::apply_pending(pool, 200).await? > 0 {}
     let states = sqlx::query!(
-        r#"select state, count(*) as "count!" from webhook_events where id = any($1) group by state"#,
+        r#"select state as "state: EventState", count(*) as "count!"
+           from webhook_events where id = any($1) group by state"#,
         &ids
     )
     .fetch_all(pool)
@@ -42,9 +44,9 @@ pub async fn replay(
 
 /// A stored event as `webhooks list` prints it.
 pub struct EventSummary {
-    pub id: i64,
+    pub id: WebhookEventId,
     pub received_at: chrono::DateTime<chrono::Utc>,
-    pub state: String,
+    pub state: EventState,
     pub error: Option<String>,
     pub unroutable: Vec<String>,
 }
@@ -76,9 +78,11 @@ pub async fn list(
 ) -> anyhow::Result<Vec<EventSummary>> {
     sqlx::query_as!(
         EventSummary,
-        "select id, received_at, state, error, unroutable from webhook_events
-         where state = 'failed' or not $1
-         order by id desc limit $2",
+        r#"select id as "id: WebhookEventId", received_at, state as "state: EventState", error,
+                  unroutable
+           from webhook_events
+           where state = 'failed' or not $1
+           order by id desc limit $2"#,
         failed_only,
         limit
     )

@@ -9,7 +9,11 @@ use sqlx::{PgConnection, PgPool};
 
 use super::{refused::SendRefused, send::SendError};
 use crate::{
-    domain::{conversations::SendContext, templates},
+    domain::{
+        conversations::SendContext,
+        ids::{TemplateId, TenantId},
+        templates::{self, TemplateStatus},
+    },
     whatsapp::template_check,
     window::{SEND_MARGIN, Window},
 };
@@ -17,7 +21,7 @@ use crate::{
 /// A claimed template message's template, as it stands now.
 pub struct ClaimedTemplate {
     pub name: String,
-    pub status: String,
+    pub status: TemplateStatus,
     pub marketing: bool,
 }
 
@@ -27,19 +31,14 @@ pub struct ClaimedTemplate {
 /// offer templates when it refuses.
 pub async fn recheck(
     db: &PgPool,
-    tenant_id: i64,
+    tenant_id: TenantId,
     context: &SendContext,
     template: Option<&ClaimedTemplate>,
     now: DateTime<Utc>,
 ) -> Result<(), SendError> {
     if let Some(template) = template {
-        return template_allowed(
-            &template.name,
-            &template.status,
-            template.marketing,
-            context,
-        )
-        .map_err(Into::into);
+        return template_allowed(&template.name, template.status, template.marketing, context)
+            .map_err(Into::into);
     }
     let window = window_of(context, now + SEND_MARGIN);
     if window.is_open() {
@@ -54,7 +53,7 @@ pub async fn recheck(
 /// Free-form content needs the window open `now`.
 pub(super) async fn check_window(
     conn: &mut PgConnection,
-    tenant_id: i64,
+    tenant_id: TenantId,
     context: &SendContext,
     now: DateTime<Utc>,
 ) -> Result<(), SendError> {
@@ -79,7 +78,7 @@ fn window_of(context: &SendContext, at: DateTime<Utc>) -> Window {
 /// first, then in the tenant's.
 async fn window_refusal(
     conn: &mut PgConnection,
-    tenant_id: i64,
+    tenant_id: TenantId,
     context: &SendContext,
     window: Window,
 ) -> anyhow::Result<SendRefused> {
@@ -105,12 +104,12 @@ async fn window_refusal(
 /// its id.
 pub(super) async fn check_template(
     conn: &mut PgConnection,
-    tenant_id: i64,
+    tenant_id: TenantId,
     context: &SendContext,
     name: &str,
     language: &str,
     components: &serde_json::Value,
-) -> Result<i64, SendError> {
+) -> Result<TemplateId, SendError> {
     let template = templates::find(conn, tenant_id, &context.waba_id, name, language)
         .await?
         .ok_or_else(|| SendRefused::TemplateMissing {
@@ -119,7 +118,7 @@ pub(super) async fn check_template(
         })?;
     template_allowed(
         &template.name,
-        &template.status,
+        template.status,
         template.is_marketing(),
         context,
     )?;
@@ -131,14 +130,14 @@ pub(super) async fn check_template(
 /// Only approved templates go out, and marketing ones never to a customer who opted out.
 fn template_allowed(
     name: &str,
-    status: &str,
+    status: TemplateStatus,
     marketing: bool,
     context: &SendContext,
 ) -> Result<(), SendRefused> {
-    if status != "APPROVED" {
+    if status != TemplateStatus::Approved {
         return Err(SendRefused::TemplateNotApproved {
             name: name.into(),
-            status: status.into(),
+            status,
         });
     }
     if marketing && context.opted_out_at.is_some() {

@@ -15,16 +15,21 @@ use serde_json::Value;
 use sqlx::PgPool;
 
 use super::{PACING_HEADROOM, checks::ClaimedTemplate};
-use crate::domain::conversations::SendContext;
+use crate::domain::{
+    conversations::SendContext,
+    ids::{ContactId, ConversationId, MessageId, NumberId, TenantId},
+    messages::MessageStatus,
+    templates::{TemplateCategory, TemplateStatus},
+};
 
 /// How far ahead a number's slots are booked: enough to keep it busy between two claims.
 const HORIZON: Duration = Duration::from_millis(250);
 
 /// A claimed message and when its slot comes.
 pub(super) struct Job {
-    pub id: i64,
-    pub tenant_id: i64,
-    pub number_id: i64,
+    pub id: MessageId,
+    pub tenant_id: TenantId,
+    pub number_id: NumberId,
     pub content: Value,
     /// Claims so far, this one included; also tells this claim from a later one.
     pub attempts: i32,
@@ -37,7 +42,8 @@ pub(super) struct Job {
 }
 
 /// Claims up to `limit` due messages for delivery instance `instance` and books their send slots
-/// (see the module docs).
+/// (see the module docs). Across tenants: the queue is shared, and each job carries its tenant,
+/// which every later step passes on.
 pub(super) async fn claim(db: &PgPool, instance: i64, limit: usize) -> anyhow::Result<Vec<Job>> {
     if limit == 0 {
         return Ok(Vec::new());
@@ -110,19 +116,20 @@ pub(super) async fn claim(db: &PgPool, instance: i64, limit: usize) -> anyhow::R
                           where c.number_id = excluded.phone_number_id)
                returning p.phone_number_id, p.next_slot_at
            )
-           select c.id as "id!", c.tenant_id as "tenant_id!", c.phone_number_id as "number_id!",
-                  c.conversation_id as "conversation_id!", c.content as "content!",
+           select c.id as "id!: MessageId", c.tenant_id as "tenant_id!: TenantId",
+                  c.phone_number_id as "number_id!: NumberId",
+                  c.conversation_id as "conversation_id!: ConversationId", c.content as "content!",
                   c.attempts as "attempts!",
                   extract(epoch from b.next_slot_at - clock_timestamp()
                       - make_interval(secs => k.spacing * (k.sends + 1
                           - row_number() over (partition by c.phone_number_id order by c.id))))::float8
                       as "wait!",
                   -- What the send is checked against again right before its Graph call.
-                  n.waba_id, v.contact_id, coalesce(p.wa_id, p.user_id) as "recipient!",
+                  n.waba_id, v.contact_id as "contact_id: ContactId", coalesce(p.wa_id, p.user_id) as "recipient!",
                   p.language as contact_language, t.default_language, p.opted_out_at,
                   v.last_customer_message_at, v.window_closed_by_meta_at,
-                  tp.name as "template_name?", tp.status as "template_status?",
-                  tp.category as template_category
+                  tp.name as "template_name?", tp.status as "template_status?: TemplateStatus",
+                  tp.category as "template_category: TemplateCategory"
            from claimed c
            join counts k on k.number_id = c.phone_number_id
            join booked b on b.phone_number_id = c.phone_number_id
@@ -154,9 +161,7 @@ pub(super) async fn claim(db: &PgPool, instance: i64, limit: usize) -> anyhow::R
                 .map(|(name, status)| ClaimedTemplate {
                     name,
                     status,
-                    marketing: r
-                        .template_category
-                        .is_some_and(|c| c.eq_ignore_ascii_case("MARKETING")),
+                    marketing: r.template_category == Some(TemplateCategory::Marketing),
                 }),
             context: SendContext {
                 conversation_id: r.conversation_id,
@@ -186,7 +191,8 @@ pub(super) struct Settled {
 /// Settles `sending` messages whose instance is gone (no heartbeat within `stale`), or that have
 /// been `sending` longer than `stuck` (a call has long timed out by then). One whose Graph call
 /// never started goes back to the queue: its instance can no longer start the call, since it
-/// marks the start only while the message is still its claim (see [`mark_call_started`]).
+/// marks the start only while the message is still its claim (see [`mark_call_started`]). Across
+/// tenants, like the queue: each settled message announces its change to its own tenant.
 pub(super) async fn settle_abandoned(
     db: &PgPool,
     stale: Duration,
@@ -209,7 +215,7 @@ pub(super) async fn settle_abandoned(
                                    and i.heartbeat_at > now() - make_interval(secs => $1)))
            returning m.id, m.tenant_id, m.conversation_id, m.status
            )
-           select settled.status as "status!"
+           select settled.status as "status!: MessageStatus"
            from settled, announce(settled.tenant_id, settled.conversation_id, settled.id,
                                   '{message_status}')"#,
         stale.as_secs_f64(),
@@ -218,7 +224,7 @@ pub(super) async fn settle_abandoned(
     .fetch_all(db)
     .await
     .context("settle abandoned sends")?;
-    let requeued = rows.iter().filter(|s| *s == "queued").count();
+    let requeued = rows.iter().filter(|s| **s == MessageStatus::Queued).count();
     Ok(Settled {
         requeued,
         unknown: rows.len() - requeued,
@@ -226,19 +232,21 @@ pub(super) async fn settle_abandoned(
 }
 
 /// Durably records that the Graph calls of these claims are starting, and returns the ids of
-/// those that are still this claim (`sending`, same attempt): only those may be called.
+/// those that are still this claim (`sending`, same attempt): only those may be called. Across
+/// tenants: the ids are this instance's claims, whoever's they are.
 pub(super) async fn mark_call_started(
     db: &PgPool,
-    ids: &[i64],
+    ids: &[MessageId],
     attempts: &[i32],
-) -> anyhow::Result<Vec<i64>> {
+) -> anyhow::Result<Vec<MessageId>> {
+    let ids: Vec<i64> = ids.iter().map(|id| id.get()).collect();
     sqlx::query_scalar!(
-        "update messages m set call_started_at = now()
-         from unnest($1::bigint[], $2::integer[]) as t (id, attempts)
-         where m.id = t.id and m.status = 'sending' and m.attempts = t.attempts
-           and m.call_started_at is null
-         returning m.id",
-        ids,
+        r#"update messages m set call_started_at = now()
+           from unnest($1::bigint[], $2::integer[]) as t (id, attempts)
+           where m.id = t.id and m.status = 'sending' and m.attempts = t.attempts
+             and m.call_started_at is null
+           returning m.id as "id: MessageId""#,
+        &ids,
         attempts
     )
     .fetch_all(db)

@@ -16,7 +16,11 @@ use tokio::{sync::mpsc, task::JoinHandle};
 
 use super::{claim::Job, send::SendRefused, worker::OutboxConfig};
 use crate::{
-    domain::conversations,
+    domain::{
+        conversations,
+        ids::{ConversationId, MessageId, NumberId, TenantId},
+        messages::MessageStatus,
+    },
     ingest::apply::sync_message_statuses,
     whatsapp::{
         errors::{self, Retry},
@@ -81,6 +85,7 @@ async fn record_all(db: &PgPool, config: &OutboxConfig, answers: Vec<Answered>) 
     for Answered { job, result, at } in answers {
         match result {
             Ok(message) => sent.push(Sent {
+                tenant_id: job.tenant_id,
                 id: job.id,
                 number_id: job.number_id,
                 wamid: message.wamid,
@@ -94,7 +99,7 @@ async fn record_all(db: &PgPool, config: &OutboxConfig, answers: Vec<Answered>) 
     }
     for (job, failure, at) in failed {
         if let Err(error) = record_failure(db, config, &job, &failure, at).await {
-            tracing::error!(message_id = job.id, error = ?error, "could not record a failed send");
+            tracing::error!(message_id = %job.id, error = ?error, "could not record a failed send");
         }
     }
 }
@@ -118,7 +123,7 @@ async fn record_sent_with_retries(db: &PgPool, sent: &[Sent]) {
         for one in sent {
             if let Err(error) = record_sent(db, std::slice::from_ref(one)).await {
                 // It stays `sending`; the sweep makes it `unknown` ("check before resending").
-                tracing::error!(message_id = one.id, error = ?error, "could not record a sent message");
+                tracing::error!(message_id = %one.id, error = ?error, "could not record a sent message");
             }
         }
     }
@@ -126,30 +131,35 @@ async fn record_sent_with_retries(db: &PgPool, sent: &[Sent]) {
 
 /// A message Meta accepted, with the wamid it answered and when.
 struct Sent {
-    id: i64,
-    number_id: i64,
+    tenant_id: TenantId,
+    id: MessageId,
+    number_id: NumberId,
     wamid: String,
     at: DateTime<Utc>,
 }
 
 /// Stores the wamids Meta answered with, then (after that commit) applies statuses that arrived
 /// before the answer. Repeating it changes nothing: a message already `sent`, or further along by
-/// its statuses, is left as it is.
+/// its statuses, is left as it is. The batch may hold several tenants' messages: each is matched by
+/// its tenant and id.
 async fn record_sent(db: &PgPool, sent: &[Sent]) -> anyhow::Result<()> {
     let mut conn = db.acquire().await.context("acquire connection")?;
-    let ids: Vec<i64> = sent.iter().map(|s| s.id).collect();
-    let number_ids: Vec<i64> = sent.iter().map(|s| s.number_id).collect();
+    let tenant_ids: Vec<i64> = sent.iter().map(|s| s.tenant_id.get()).collect();
+    let ids: Vec<i64> = sent.iter().map(|s| s.id.get()).collect();
+    let number_ids: Vec<NumberId> = sent.iter().map(|s| s.number_id).collect();
     let wamids: Vec<String> = sent.iter().map(|s| s.wamid.clone()).collect();
     let at: Vec<DateTime<Utc>> = sent.iter().map(|s| s.at).collect();
     sqlx::query!(
         "with sent as (
              update messages m set status = 'sent', wamid = t.wamid, sent_at = t.at,
                  error_code = null, error_title = null, error_message = null, error_details = null
-             from unnest($1::bigint[], $2::text[], $3::timestamptz[]) as t (id, wamid, at)
-             where m.id = t.id and m.status in ('sending', 'unknown')
+             from unnest($1::bigint[], $2::bigint[], $3::text[], $4::timestamptz[])
+                 as t (tenant_id, id, wamid, at)
+             where m.tenant_id = t.tenant_id and m.id = t.id and m.status in ('sending', 'unknown')
              returning m.id, m.tenant_id, m.conversation_id
          )
          select from sent, announce(sent.tenant_id, sent.conversation_id, sent.id, '{message_status}')",
+        &tenant_ids,
         &ids,
         &wamids,
         &at
@@ -172,11 +182,11 @@ async fn record_failure(
         && job.attempts < config.max_attempts;
     let delay = backoff(config, job.attempts);
     let status = match (&verdict.retry, retry) {
-        (_, true) => "queued",
-        _ if verdict.ambiguous => "unknown",
-        _ => "failed",
+        (_, true) => MessageStatus::Queued,
+        _ if verdict.ambiguous => MessageStatus::Unknown,
+        _ => MessageStatus::Failed,
     };
-    tracing::warn!(message_id = job.id, code = ?verdict.code, status, attempts = job.attempts, "send failed");
+    tracing::warn!(message_id = %job.id, code = ?verdict.code, %status, attempts = job.attempts, "send failed");
     let mut tx = db.begin().await.context("begin recording a failed send")?;
     sqlx::query!(
         "with recorded as (
@@ -187,9 +197,9 @@ async fn record_failure(
              returning conversation_id
          )
          select from recorded, announce($1, recorded.conversation_id, $2, '{message_status}')",
-        job.tenant_id,
-        job.id,
-        status,
+        job.tenant_id as TenantId,
+        job.id as MessageId,
+        status as MessageStatus,
         verdict.code.and_then(|c| i32::try_from(c).ok()),
         verdict.title,
         verdict.message,
@@ -205,8 +215,8 @@ async fn record_failure(
             sqlx::query!(
                 "update conversations set send_paused_until = now() + make_interval(secs => $3)
                  where tenant_id = $1 and id = $2",
-                job.tenant_id,
-                conversation_id,
+                job.tenant_id as TenantId,
+                conversation_id as ConversationId,
                 delay.as_secs_f64()
             )
             .execute(&mut *tx)

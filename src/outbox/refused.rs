@@ -5,7 +5,11 @@
 use chrono::{DateTime, Utc};
 
 use crate::{
-    domain::{conversations, templates::TemplateOption},
+    domain::{
+        conversations,
+        ids::MessageId,
+        templates::{TemplateOption, TemplateStatus},
+    },
     whatsapp::template_check::TemplateMismatch,
     window::Closure,
 };
@@ -30,7 +34,10 @@ pub enum SendRefused {
     #[error("There is no template {name:?} in language {language} for this number.")]
     TemplateMissing { name: String, language: String },
     #[error("Template {name:?} is {status}; only approved templates can be sent.")]
-    TemplateNotApproved { name: String, status: String },
+    TemplateNotApproved {
+        name: String,
+        status: TemplateStatus,
+    },
     #[error("The template's variables don't fit: {}.", .0.problems.join("; "))]
     TemplateMismatch(TemplateMismatch),
     #[error("This customer opted out of marketing messages.")]
@@ -41,7 +48,7 @@ pub enum SendRefused {
         "This idempotency key was already used for a different message (message {message_id}); \
          use a new key for a new message."
     )]
-    IdempotencyConflict { message_id: i64 },
+    IdempotencyConflict { message_id: MessageId },
     #[error("Only failed or unconfirmed messages can be retried.")]
     NotRetryable,
     #[error("conversation not found")]
@@ -111,9 +118,9 @@ impl SendRefused {
                 Some(conversations::RE_ENGAGEMENT)
             }
             Self::TemplateMissing { .. } => Some(132001),
-            Self::TemplateNotApproved { status, .. } => Some(match status.as_str() {
-                "PAUSED" => 132015,
-                "DISABLED" => 132016,
+            Self::TemplateNotApproved { status, .. } => Some(match status {
+                TemplateStatus::Paused => 132015,
+                TemplateStatus::Disabled => 132016,
                 _ => 132001,
             }),
             Self::TemplateMismatch(mismatch) => Some(mismatch.code),

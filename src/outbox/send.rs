@@ -19,7 +19,12 @@ use super::{
     checks::{check_template, check_window},
 };
 use crate::{
-    domain::{audit, conversations, messages::SentBy, numbers},
+    domain::{
+        audit, conversations,
+        ids::{ApiKeyId, ConversationId, MessageId, NumberId, TemplateId, TenantId, UserId},
+        messages::{MessageStatus, SentBy, SentByKind},
+        numbers,
+    },
     whatsapp::{customer_id::CustomerId, outbound::Outbound},
     window::Clock,
 };
@@ -35,7 +40,7 @@ pub struct SendService {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendTo {
     /// One of the tenant's conversations, by id.
-    Conversation(i64),
+    Conversation(ConversationId),
     /// A customer of the tenant's number with Meta's `phone_number_id`; their conversation is
     /// found, or started.
     Customer {
@@ -61,8 +66,8 @@ pub struct SendRequest {
 /// before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Queued {
-    pub message_id: i64,
-    pub conversation_id: i64,
+    pub message_id: MessageId,
+    pub conversation_id: ConversationId,
     pub duplicate: bool,
 }
 
@@ -82,8 +87,12 @@ impl SendService {
     }
 
     /// Checks and queues a message; see the module docs.
-    #[tracing::instrument(skip_all, fields(tenant_id, conversation_id = tracing::field::Empty))]
-    pub async fn send(&self, tenant_id: i64, request: SendRequest) -> Result<Queued, SendError> {
+    #[tracing::instrument(skip_all, fields(tenant_id = %tenant_id, conversation_id = tracing::field::Empty))]
+    pub async fn send(
+        &self,
+        tenant_id: TenantId,
+        request: SendRequest,
+    ) -> Result<Queued, SendError> {
         let mut conn = self.db.acquire().await.context("acquire connection")?;
         let (phone_number_id, customer) = match &request.to {
             SendTo::Conversation(conversation_id) => {
@@ -116,11 +125,11 @@ impl SendService {
     async fn queue(
         &self,
         conn: &mut PgConnection,
-        tenant_id: i64,
-        conversation_id: i64,
+        tenant_id: TenantId,
+        conversation_id: ConversationId,
         request: &SendRequest,
     ) -> Result<Queued, SendError> {
-        tracing::Span::current().record("conversation_id", conversation_id);
+        tracing::Span::current().record("conversation_id", conversation_id.get());
         let existing = find_by_key(conn, tenant_id, &request.idempotency_key).await?;
         let context = conversations::send_context(conn, tenant_id, conversation_id)
             .await?
@@ -172,25 +181,27 @@ impl SendService {
     /// Queues a failed or unconfirmed message again: an explicit retry by `by` (recorded in the
     /// audit trail), which really sends again. Free-form content is checked against the window
     /// once more.
-    #[tracing::instrument(skip_all, fields(tenant_id, message_id))]
+    #[tracing::instrument(skip_all, fields(tenant_id = %tenant_id, message_id = %message_id))]
     pub async fn retry(
         &self,
-        tenant_id: i64,
-        message_id: i64,
+        tenant_id: TenantId,
+        message_id: MessageId,
         by: SentBy,
     ) -> Result<(), SendError> {
         let mut tx = self.db.begin().await.context("begin retry")?;
         let row = sqlx::query!(
-            "select conversation_id, type, status from messages
-             where tenant_id = $1 and id = $2 and direction = 'outbound' for update",
-            tenant_id,
-            message_id
+            r#"select conversation_id as "conversation_id: ConversationId", type,
+                      status as "status: MessageStatus"
+               from messages
+               where tenant_id = $1 and id = $2 and direction = 'outbound' for update"#,
+            tenant_id as TenantId,
+            message_id as MessageId
         )
         .fetch_optional(&mut *tx)
         .await
         .context("load message to retry")?
         .ok_or(SendRefused::NotFound)?;
-        if !matches!(row.status.as_str(), "failed" | "unknown") {
+        if !row.status.is_retryable() {
             return Err(SendRefused::NotRetryable.into());
         }
         if row.r#type != "template" {
@@ -208,14 +219,14 @@ impl SendService {
                  returning conversation_id
              )
              select from queued, announce($1, queued.conversation_id, $2, '{message_status}')",
-            tenant_id,
-            message_id
+            tenant_id as TenantId,
+            message_id as MessageId
         )
         .execute(&mut *tx)
         .await
         .context("queue message again")?;
         let details = json!({
-            "message_id": message_id, "by": by.kind(), "api_key_id": by.api_key_id()
+            "message_id": message_id, "by": by.kind().as_str(), "api_key_id": by.api_key_id()
         });
         audit::record(&mut tx, tenant_id, by.user_id(), "message.retry", details).await?;
         notify_workers(&mut tx).await?;
@@ -226,8 +237,8 @@ impl SendService {
 
 /// The message an idempotency key was first used for.
 struct KeyedMessage {
-    id: i64,
-    conversation_id: i64,
+    id: MessageId,
+    conversation_id: ConversationId,
     content: serde_json::Value,
 }
 
@@ -236,7 +247,7 @@ impl KeyedMessage {
     /// as payment APIs answer it.
     fn answer(
         self,
-        conversation_id: i64,
+        conversation_id: ConversationId,
         content: &serde_json::Value,
     ) -> Result<Queued, SendRefused> {
         if self.conversation_id != conversation_id || &self.content != content {
@@ -254,14 +265,14 @@ impl KeyedMessage {
 
 async fn find_by_key(
     conn: &mut PgConnection,
-    tenant_id: i64,
+    tenant_id: TenantId,
     key: &str,
 ) -> anyhow::Result<Option<KeyedMessage>> {
     sqlx::query_as!(
         KeyedMessage,
-        "select id, conversation_id, content from messages
-         where tenant_id = $1 and idempotency_key = $2",
-        tenant_id,
+        r#"select id as "id: MessageId", conversation_id as "conversation_id: ConversationId", content
+           from messages where tenant_id = $1 and idempotency_key = $2"#,
+        tenant_id as TenantId,
         key
     )
     .fetch_optional(conn)
@@ -275,16 +286,16 @@ struct NewMessage<'a> {
     request: &'a SendRequest,
     /// The Graph request body.
     content: &'a serde_json::Value,
-    template_id: Option<i64>,
+    template_id: Option<TemplateId>,
 }
 
 /// Queues the message, brings the conversation to the top and wakes the delivery workers, in one
 /// statement; `None` when the idempotency key is taken.
 async fn insert_queued(
     conn: &mut PgConnection,
-    tenant_id: i64,
+    tenant_id: TenantId,
     message: &NewMessage<'_>,
-) -> anyhow::Result<Option<i64>> {
+) -> anyhow::Result<Option<MessageId>> {
     let NewMessage {
         context,
         request,
@@ -303,23 +314,23 @@ async fn insert_queued(
            touched as (
                update conversations c
                set last_message_at = greatest(c.last_message_at, now()), updated_at = now()
-               from queued where c.id = queued.conversation_id
+               from queued where c.tenant_id = $1 and c.id = queued.conversation_id
            )
-           select queued.id as "id!"
+           select queued.id as "id!: MessageId"
            from queued, pg_notify($13, ''),
                 announce($1, queued.conversation_id, queued.id, '{message_added}')"#,
-        tenant_id,
-        context.conversation_id,
-        context.number_id,
+        tenant_id as TenantId,
+        context.conversation_id as ConversationId,
+        context.number_id as NumberId,
         request.content.kind(),
         request.content.summary(),
         content,
         request.reply_to,
         request.idempotency_key,
-        request.sent_by.kind(),
-        request.sent_by.user_id(),
-        request.sent_by.api_key_id(),
-        *template_id,
+        request.sent_by.kind() as SentByKind,
+        request.sent_by.user_id() as Option<UserId>,
+        request.sent_by.api_key_id() as Option<ApiKeyId>,
+        *template_id as Option<TemplateId>,
         CHANNEL
     )
     .fetch_optional(conn)

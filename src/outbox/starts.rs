@@ -11,13 +11,14 @@ use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot};
 
 use super::claim;
+use crate::domain::ids::MessageId;
 
 /// Starts recorded per statement, at most.
 const BATCH: usize = 256;
 
 /// A call about to start, and where to say whether it may.
 struct Start {
-    id: i64,
+    id: MessageId,
     attempts: i32,
     allowed: oneshot::Sender<bool>,
 }
@@ -43,7 +44,7 @@ impl Starts {
 
     /// Records that the call of message `id` (claimed as attempt `attempts`) starts; `Ok(false)`
     /// when the message is no longer this claim, so it must not be called.
-    pub async fn begin(&self, id: i64, attempts: i32) -> anyhow::Result<bool> {
+    pub async fn begin(&self, id: MessageId, attempts: i32) -> anyhow::Result<bool> {
         let (allowed, answer) = oneshot::channel();
         let start = Start {
             id,
@@ -62,7 +63,7 @@ impl Starts {
 /// Records a batch; on a database error every call in it is held back: its `begin` fails, so the
 /// message is not called (and is retried like a call that could not connect).
 async fn record(db: &PgPool, batch: Vec<Start>) {
-    let ids: Vec<i64> = batch.iter().map(|s| s.id).collect();
+    let ids: Vec<MessageId> = batch.iter().map(|s| s.id).collect();
     let attempts: Vec<i32> = batch.iter().map(|s| s.attempts).collect();
     let allowed = match claim::mark_call_started(db, &ids, &attempts).await {
         Ok(allowed) => allowed,

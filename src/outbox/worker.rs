@@ -33,7 +33,10 @@ use super::{
 };
 use crate::{
     crypto::Cipher,
-    domain::numbers::{self, NumberCredentials},
+    domain::{
+        ids::{NumberId, TenantId},
+        numbers::{self, NumberCredentials},
+    },
     ttl_cache::TtlCache,
     whatsapp::graph::{Auth, GraphClient, GraphFailure, SentMessage},
     window::Clock,
@@ -102,7 +105,7 @@ pub struct Outbox {
     graph: GraphClient,
     clock: Arc<dyn Clock>,
     config: Arc<OutboxConfig>,
-    numbers: Arc<TtlCache<i64, NumberCredentials>>,
+    numbers: Arc<TtlCache<NumberId, NumberCredentials>>,
 }
 
 impl Outbox {
@@ -231,7 +234,7 @@ impl Outbox {
 
     /// Waits for the job's slot, checks it once more, calls Meta, and hands the answer to the
     /// recorder; holds its permit until then.
-    #[tracing::instrument(skip_all, fields(message_id = job.id, number_id = job.number_id))]
+    #[tracing::instrument(skip_all, fields(tenant_id = %job.tenant_id, message_id = %job.id, number_id = %job.number_id))]
     async fn deliver(
         self,
         job: Job,
@@ -241,7 +244,7 @@ impl Outbox {
     ) {
         // Credentials first, so that reading them cannot delay the call past its slot.
         let slot = Instant::now() + job.wait;
-        let result = match self.number(job.number_id).await {
+        let result = match self.number(job.tenant_id, job.number_id).await {
             Ok(number) => {
                 match self.call(&starts, &number, &job, slot).await {
                     Some(result) => result,
@@ -327,13 +330,17 @@ impl Outbox {
             .await
     }
 
-    /// The number's credentials, read at most every `CREDENTIALS_TTL`.
-    async fn number(&self, id: i64) -> anyhow::Result<Arc<NumberCredentials>> {
-        if let Some(cached) = self.numbers.get(&id) {
+    /// The tenant's number's credentials, read at most every `CREDENTIALS_TTL`.
+    async fn number(
+        &self,
+        tenant_id: TenantId,
+        id: NumberId,
+    ) -> anyhow::Result<Arc<NumberCredentials>> {
+        if let Some(cached) = self.numbers.get(&id).filter(|n| n.tenant_id == tenant_id) {
             return Ok(cached);
         }
         let mut conn = self.db.acquire().await.context("acquire connection")?;
-        let number = Arc::new(numbers::credentials(&mut conn, &self.cipher, id).await?);
+        let number = Arc::new(numbers::credentials(&mut conn, &self.cipher, tenant_id, id).await?);
         self.numbers.insert(id, number.clone());
         Ok(number)
     }

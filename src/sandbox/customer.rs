@@ -34,10 +34,10 @@ pub async fn say(
     switchboard_url: &str,
     message: &CustomerMessage<'_>,
 ) -> anyhow::Result<String> {
-    let number_id = numbers::id_by_phone_number_id(conn, message.phone_number_id)
+    let route = numbers::route_by_phone_number_id(conn, message.phone_number_id)
         .await?
         .with_context(|| format!("unknown phone number id {}", message.phone_number_id))?;
-    let number = numbers::credentials(conn, cipher, number_id).await?;
+    let number = numbers::credentials(conn, cipher, route.tenant_id, route.number_id).await?;
     if !number.sandbox {
         bail!(
             "{} is a real WhatsApp number, not a sandbox number",

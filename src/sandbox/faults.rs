@@ -4,7 +4,7 @@
 use anyhow::Context;
 use sqlx::PgConnection;
 
-use crate::whatsapp::errors;
+use crate::{domain::ids::NumberId, whatsapp::errors};
 
 /// The codes the sandbox answers with Meta's own title and details (any other code gets a generic
 /// body), with their titles: what an admin may queue as a fault.
@@ -15,11 +15,15 @@ pub fn known_codes() -> impl Iterator<Item = (i64, &'static str)> {
 }
 
 /// Queues a failure: the next send from this number is answered with Meta's error for `code`.
-pub async fn queue_fault(conn: &mut PgConnection, number_id: i64, code: i64) -> anyhow::Result<()> {
+pub async fn queue_fault(
+    conn: &mut PgConnection,
+    number_id: NumberId,
+    code: i64,
+) -> anyhow::Result<()> {
     let code = i32::try_from(code).with_context(|| format!("{code} is not a Meta error code"))?;
     sqlx::query!(
         "insert into sandbox_faults (phone_number_id, code) values ($1, $2)",
-        number_id,
+        number_id as NumberId,
         code
     )
     .execute(conn)
@@ -30,13 +34,16 @@ pub async fn queue_fault(conn: &mut PgConnection, number_id: i64, code: i64) -> 
 
 /// Consumes the oldest fault queued for the number, if any. Concurrent sends each take a different
 /// fault (or none): a locked row is skipped, never handed out twice.
-pub(super) async fn take(conn: &mut PgConnection, number_id: i64) -> anyhow::Result<Option<i64>> {
+pub(super) async fn take(
+    conn: &mut PgConnection,
+    number_id: NumberId,
+) -> anyhow::Result<Option<i64>> {
     let code = sqlx::query_scalar!(
         "delete from sandbox_faults
          where id = (select id from sandbox_faults where phone_number_id = $1
                      order by id limit 1 for update skip locked)
          returning code",
-        number_id
+        number_id as NumberId
     )
     .fetch_optional(conn)
     .await

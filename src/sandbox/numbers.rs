@@ -10,11 +10,15 @@ use subtle::ConstantTimeEq;
 
 use super::FakeGraph;
 use crate::{
-    domain::numbers::{self, NumberCredentials},
+    domain::{
+        ids::{NumberId, TenantId},
+        numbers::{self, NumberCredentials, Route},
+    },
     whatsapp::envelope::MetaError,
 };
 
-/// The number with Meta's `phone_number_id`, if the request carries its access token.
+/// The number with Meta's `phone_number_id`, if the request carries its access token. Across
+/// tenants, as Meta finds its numbers: the token, not a tenant, vouches for the caller.
 pub(super) async fn by_phone_number_id(
     fake: &FakeGraph,
     method: &Method,
@@ -22,10 +26,10 @@ pub(super) async fn by_phone_number_id(
     headers: &HeaderMap,
 ) -> Result<NumberCredentials, MetaError> {
     let mut conn = fake.db().acquire().await.context("acquire connection")?;
-    let id = numbers::id_by_phone_number_id(&mut conn, phone_number_id)
+    let route = numbers::route_by_phone_number_id(&mut conn, phone_number_id)
         .await?
         .ok_or_else(|| MetaError::unsupported(method, phone_number_id))?;
-    let number = by_id(&mut conn, fake, id, headers).await?;
+    let number = by_route(&mut conn, fake, route, headers).await?;
     if fake.sandbox_only() && !number.sandbox {
         // A real number is Meta's business: the embedded sandbox acts as if it did not exist.
         return Err(MetaError::unsupported(method, phone_number_id));
@@ -33,20 +37,22 @@ pub(super) async fn by_phone_number_id(
     Ok(number)
 }
 
-/// The number with row id `id`, if the request carries its access token.
-pub(super) async fn by_id(
+/// The number `route` names, if the request carries its access token.
+pub(super) async fn by_route(
     conn: &mut PgConnection,
     fake: &FakeGraph,
-    id: i64,
+    route: Route,
     headers: &HeaderMap,
 ) -> Result<NumberCredentials, MetaError> {
-    let number = numbers::credentials(conn, fake.cipher(), id).await?;
+    let number =
+        numbers::credentials(conn, fake.cipher(), route.tenant_id, route.number_id).await?;
     authorize(headers, &number.access_token)?;
     Ok(number)
 }
 
 /// The number of WABA `waba_id` whose access token the request carries (any number of the WABA
-/// vouches for it, as a token with access to the WABA does at Meta).
+/// vouches for it, as a token with access to the WABA does at Meta). Across tenants, like
+/// [`by_phone_number_id`].
 pub(super) async fn by_waba(
     fake: &FakeGraph,
     method: &Method,
@@ -54,13 +60,13 @@ pub(super) async fn by_waba(
     headers: &HeaderMap,
 ) -> Result<NumberCredentials, MetaError> {
     let mut conn = fake.db().acquire().await.context("acquire connection")?;
-    let ids = ids_in_waba(&mut conn, waba_id, fake.sandbox_only()).await?;
-    if ids.is_empty() {
+    let routes = routes_in_waba(&mut conn, waba_id, fake.sandbox_only()).await?;
+    if routes.is_empty() {
         return Err(MetaError::unsupported(method, waba_id));
     }
     let mut refused = MetaError::token_required();
-    for id in ids {
-        match by_id(&mut conn, fake, id, headers).await {
+    for route in routes {
+        match by_route(&mut conn, fake, route, headers).await {
             Ok(number) => return Ok(number),
             Err(error) => refused = error,
         }
@@ -83,14 +89,16 @@ pub(super) fn authorize(headers: &HeaderMap, token: &SecretString) -> Result<(),
     }
 }
 
-/// The numbers of a WABA (only sandbox numbers when `sandbox_only`).
-async fn ids_in_waba(
+/// The numbers of a WABA (only sandbox numbers when `sandbox_only`), whoever's they are.
+async fn routes_in_waba(
     conn: &mut PgConnection,
     waba_id: &str,
     sandbox_only: bool,
-) -> anyhow::Result<Vec<i64>> {
-    sqlx::query_scalar!(
-        "select id from phone_numbers where waba_id = $1 and (sandbox or not $2) order by id",
+) -> anyhow::Result<Vec<Route>> {
+    sqlx::query_as!(
+        Route,
+        r#"select id as "number_id: NumberId", tenant_id as "tenant_id: TenantId"
+           from phone_numbers where waba_id = $1 and (sandbox or not $2) order by id"#,
         waba_id,
         sandbox_only
     )
@@ -116,15 +124,20 @@ impl Profile {
     }
 }
 
-/// The profile of the number with row id `number_id`.
-pub(super) async fn profile(conn: &mut PgConnection, number_id: i64) -> anyhow::Result<Profile> {
+/// The profile of the tenant's number `number_id`.
+pub(super) async fn profile(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    number_id: NumberId,
+) -> anyhow::Result<Profile> {
     sqlx::query_as!(
         Profile,
         r#"select coalesce(n.verified_name, t.name) as "verified_name!", n.display_phone_number,
                   n.quality_rating, n.messaging_tier
            from phone_numbers n join tenants t on t.id = n.tenant_id
-           where n.id = $1"#,
-        number_id
+           where n.tenant_id = $1 and n.id = $2"#,
+        tenant_id as TenantId,
+        number_id as NumberId
     )
     .fetch_one(conn)
     .await

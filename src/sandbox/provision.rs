@@ -10,8 +10,9 @@ use crate::{
     crypto::{Cipher, SecretKey},
     domain::{
         apps::{self, AppSecrets},
+        ids::TenantId,
         numbers::{self, NewNumber},
-        templates::{self, TemplateRecord},
+        templates::{self, TemplateRecord, TemplateStatus},
     },
 };
 
@@ -25,7 +26,7 @@ pub struct SandboxNumber {
 pub async fn create_number(
     conn: &mut PgConnection,
     cipher: &Cipher,
-    tenant_id: i64,
+    tenant_id: TenantId,
 ) -> anyhow::Result<SandboxNumber> {
     let meta_app_id = format!("{}{tenant_id}", apps::SANDBOX_APP_PREFIX);
     let secrets = AppSecrets {
@@ -61,7 +62,7 @@ pub async fn create_number(
             name,
             language,
             category: Some(category),
-            status: "APPROVED",
+            status: TemplateStatus::Approved.as_str(),
             components: &components,
             parameter_format: "POSITIONAL",
         };

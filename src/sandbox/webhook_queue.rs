@@ -11,13 +11,15 @@ use anyhow::Context;
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 
+use crate::domain::ids::NumberId;
+
 /// The channel that wakes dispatchers when webhooks are scheduled.
 pub(super) const CHANNEL: &str = "sandbox_webhooks";
 
 /// Whom scheduled webhooks are for.
 pub(super) struct Recipient<'a> {
     /// The number's row id.
-    pub number_id: i64,
+    pub number_id: NumberId,
     /// The app whose endpoint receives them and whose secret signs them.
     pub meta_app_id: &'a str,
     /// Webhooks of one series are posted in the order they were scheduled, one at a time.
@@ -58,7 +60,7 @@ pub(super) async fn schedule(
                returning id
            )
            select count(*) as "scheduled!" from scheduled, pg_notify($6, '')"#,
-        recipient.number_id,
+        recipient.number_id as NumberId,
         recipient.meta_app_id,
         recipient.series,
         &bodies,

@@ -16,11 +16,18 @@ use super::{
     ids, numbers,
     webhook_queue::{self, Recipient, Scheduled},
 };
-use crate::whatsapp::errors;
+use crate::{
+    domain::{
+        ids::{NumberId, TenantId},
+        messages::MessageStatus,
+    },
+    whatsapp::errors,
+};
 
 /// The number a message was sent from, as status webhooks name it.
 pub(super) struct Sender {
-    pub number_id: i64,
+    pub tenant_id: TenantId,
+    pub number_id: NumberId,
     pub phone_number_id: String,
     pub waba_id: String,
     pub meta_app_id: String,
@@ -45,19 +52,23 @@ pub(super) struct Report {
 
 impl Report {
     /// The statuses to report, in order.
-    fn kinds(&self) -> &'static [&'static str] {
+    fn kinds(&self) -> &'static [MessageStatus] {
         match self.outcome {
-            Outcome::Delivered { .. } => &["sent", "delivered", "read"],
-            Outcome::Failed { .. } => &["failed"],
+            Outcome::Delivered { .. } => &[
+                MessageStatus::Sent,
+                MessageStatus::Delivered,
+                MessageStatus::Read,
+            ],
+            Outcome::Failed { .. } => &[MessageStatus::Failed],
         }
     }
 
     /// One status as Meta reports it at `at`: priced while delivered, with the error when failed.
-    fn status(&self, kind: &str, conversation: &str, at: DateTime<Utc>) -> Value {
+    fn status(&self, kind: MessageStatus, conversation: &str, at: DateTime<Utc>) -> Value {
         let at = at.timestamp();
         let mut status = json!({
             "id": self.wamid,
-            "status": kind,
+            "status": kind.as_str(),
             "timestamp": at.to_string(),
             "recipient_id": self.recipient,
         });
@@ -65,7 +76,7 @@ impl Report {
             Outcome::Delivered { category } => {
                 status["conversation"] =
                     json!({ "id": conversation, "origin": { "type": category } });
-                if kind == "sent" {
+                if kind == MessageStatus::Sent {
                     let expires = at + 24 * 3600;
                     status["conversation"]["expiration_timestamp"] = json!(expires.to_string());
                 }
@@ -81,7 +92,7 @@ impl Report {
 /// A template Meta finished reviewing.
 pub(super) struct Review {
     /// The row id of the WABA's number that created it.
-    pub number_id: i64,
+    pub number_id: NumberId,
     pub meta_app_id: String,
     pub waba_id: String,
     pub template_id: String,
@@ -98,7 +109,7 @@ pub(super) async fn schedule_statuses(
     report: Report,
     delays: [Duration; 3],
 ) -> anyhow::Result<()> {
-    let display = numbers::profile(conn, report.sender.number_id)
+    let display = numbers::profile(conn, report.sender.tenant_id, report.sender.number_id)
         .await?
         .display_digits();
     let now = Utc::now();

@@ -29,9 +29,72 @@ pub struct Entry {
 /// One change: `field` names its kind, `value` its content.
 #[derive(Debug, Deserialize)]
 pub struct Change {
-    pub field: String,
+    pub field: Field,
     #[serde(default)]
     pub value: Value,
+}
+
+/// What a change is about: the fields Switchboard handles, and any other it stores unhandled.
+/// <https://developers.facebook.com/docs/graph-api/webhooks/reference/whatsapp-business-account>
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "String")]
+pub enum Field {
+    /// Customers' messages and the delivery statuses of ours.
+    Messages,
+    /// Messages the business sent from the WhatsApp Business app (coexistence).
+    SmbMessageEchoes,
+    /// A customer's marketing preferences changed in WhatsApp.
+    UserPreferences,
+    MessageTemplateStatusUpdate,
+    MessageTemplateQualityUpdate,
+    TemplateCategoryUpdate,
+    PhoneNumberQualityUpdate,
+    PhoneNumberNameUpdate,
+    /// A field with no handler, by Meta's name.
+    Other(String),
+}
+
+impl Field {
+    const HANDLED: [Self; 8] = [
+        Self::Messages,
+        Self::SmbMessageEchoes,
+        Self::UserPreferences,
+        Self::MessageTemplateStatusUpdate,
+        Self::MessageTemplateQualityUpdate,
+        Self::TemplateCategoryUpdate,
+        Self::PhoneNumberQualityUpdate,
+        Self::PhoneNumberNameUpdate,
+    ];
+
+    /// Meta's name for it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Messages => "messages",
+            Self::SmbMessageEchoes => "smb_message_echoes",
+            Self::UserPreferences => "user_preferences",
+            Self::MessageTemplateStatusUpdate => "message_template_status_update",
+            Self::MessageTemplateQualityUpdate => "message_template_quality_update",
+            Self::TemplateCategoryUpdate => "template_category_update",
+            Self::PhoneNumberQualityUpdate => "phone_number_quality_update",
+            Self::PhoneNumberNameUpdate => "phone_number_name_update",
+            Self::Other(name) => name,
+        }
+    }
+}
+
+impl From<String> for Field {
+    fn from(name: String) -> Self {
+        Self::HANDLED
+            .into_iter()
+            .find(|field| field.as_str() == name)
+            .unwrap_or(Self::Other(name))
+    }
+}
+
+impl std::fmt::Display for Field {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// The `value` of a `messages` change: inbound messages and delivery statuses for one number.
@@ -343,13 +406,23 @@ mod tests {
     }
 
     #[test]
+    fn fields_we_handle_read_as_themselves_and_others_keep_their_name() {
+        for field in Field::HANDLED {
+            assert_eq!(Field::from(field.as_str().to_owned()), field);
+        }
+        let other = Field::from("business_capability_update".to_owned());
+        assert_eq!(other, Field::Other("business_capability_update".into()));
+        assert_eq!(other.to_string(), "business_capability_update");
+    }
+
+    #[test]
     fn every_corpus_webhook_parses_down_to_its_messages_and_statuses() {
         let (mut messages, mut statuses) = (0, 0);
         for (name, body) in corpus() {
             let notification: Notification =
                 serde_json::from_slice(&body).unwrap_or_else(|e| panic!("{name}: {e}"));
             for change in notification.entry.iter().flat_map(|e| &e.changes) {
-                if change.field != "messages" {
+                if change.field != Field::Messages {
                     continue;
                 }
                 let value = MessagesValue::deserialize(&change.value)

@@ -103,7 +103,7 @@ async fn a_mixed_burst_in_one_batch_is_applied_like_each_event_alone(pool: PgPoo
         .scalar("select opted_out_at is not null from contacts where wa_id = '15550000003'")
         .await;
     assert!(opted_out);
-    assert_eq!(app.message_status("wamid.OUT").await, "read");
+    assert_eq!(app.message_status("wamid.OUT").await, MessageStatus::Read);
     let statuses: i64 = app.scalar("select count(*) from message_statuses").await;
     assert_eq!(statuses, 2);
     let edited: String = app

@@ -39,7 +39,7 @@ async fn each_inbound_change_is_announced_with_its_tenant_and_conversation(pool:
     ))
     .await;
     let added = next(&mut changes).await;
-    let (conversation, message): (i64, i64) =
+    let (conversation, message): (ConversationId, MessageId) =
         sqlx::query_as("select conversation_id, id from messages where wamid = 'wamid.1'")
             .fetch_one(&app.pool)
             .await
@@ -130,14 +130,14 @@ async fn the_send_path_announces_queued_sent_and_delivered(pool: PgPool) {
     loop {
         let moved = until(&mut changes, Kind::MessageStatus).await;
         assert_eq!(moved.message_id, Some(queued.message_id));
-        let status: String = s
+        let status: MessageStatus = s
             .app
             .scalar(&format!(
                 "select status from messages where id = {}",
                 queued.message_id
             ))
             .await;
-        if status == "read" {
+        if status == MessageStatus::Read {
             break;
         }
     }
@@ -145,7 +145,12 @@ async fn the_send_path_announces_queued_sent_and_delivered(pool: PgPool) {
     // A failure, and an agent's retry.
     s.fail_next(131026).await;
     let failing = s.send_text(conversation, "k2", "Again").await.unwrap();
-    assert_eq!(s.wait_for(failing.message_id, "failed").await.0, "failed");
+    assert_eq!(
+        s.wait_for(failing.message_id, MessageStatus::Failed)
+            .await
+            .0,
+        MessageStatus::Failed
+    );
     let failed = until(&mut changes, Kind::MessageStatus).await;
     assert_eq!(failed.message_id, Some(failing.message_id));
     s.retry(failing.message_id).await.unwrap();

@@ -2,7 +2,10 @@
 
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use switchboard::{ingest::replay, whatsapp::signature};
+use switchboard::{
+    ingest::{apply::EventState, replay},
+    whatsapp::signature,
+};
 
 use crate::helpers::*;
 
@@ -165,7 +168,7 @@ async fn a_batch_applies_every_entry_change_message_and_status(pool: PgPool) {
             .await,
         2
     );
-    assert_eq!(app.message_status("wamid.OUT").await, "read");
+    assert_eq!(app.message_status("wamid.OUT").await, MessageStatus::Read);
     assert_eq!(
         app.scalar::<i32>("select unread_count from conversations")
             .await,
@@ -388,7 +391,10 @@ async fn replay_reapplies_stored_events_without_duplicating_anything(pool: PgPoo
     let (count, states) = replay::replay(&app.pool, true).await.unwrap();
     assert_eq!(count, 2);
     assert_eq!(
-        (states.get("applied"), states.get("failed")),
+        (
+            states.get(&EventState::Applied),
+            states.get(&EventState::Failed)
+        ),
         (Some(&1), Some(&1))
     );
     assert_eq!(app.scalar::<i64>("select count(*) from messages").await, 2);

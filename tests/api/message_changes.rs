@@ -203,7 +203,7 @@ async fn a_status_left_only_in_the_history_is_reconciled_onto_its_message(pool: 
     .execute(&app.pool)
     .await
     .unwrap();
-    assert_eq!(app.message_status("wamid.OUT").await, "sent");
+    assert_eq!(app.message_status("wamid.OUT").await, MessageStatus::Sent);
 
     let moved = switchboard::ingest::apply::reconcile_statuses(
         &app.pool,
@@ -212,7 +212,7 @@ async fn a_status_left_only_in_the_history_is_reconciled_onto_its_message(pool: 
     .await
     .unwrap();
     assert_eq!(moved, 1);
-    assert_eq!(app.message_status("wamid.OUT").await, "read");
+    assert_eq!(app.message_status("wamid.OUT").await, MessageStatus::Read);
     let again = switchboard::ingest::apply::reconcile_statuses(
         &app.pool,
         std::time::Duration::from_secs(60),

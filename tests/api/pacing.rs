@@ -8,7 +8,7 @@ use sqlx::PgPool;
 use crate::helpers::*;
 
 /// `count` customers who wrote an hour ago, one conversation each.
-async fn customers(s: &Sending, count: usize) -> Vec<i64> {
+async fn customers(s: &Sending, count: usize) -> Vec<ConversationId> {
     let mut conversations = Vec::new();
     for i in 0..count {
         conversations.push(s.conversation_with(&format!("1555100{i:04}"), 1).await);
@@ -18,14 +18,17 @@ async fn customers(s: &Sending, count: usize) -> Vec<i64> {
 
 /// Sends one message to each conversation and waits until all are sent; returns the most sends
 /// the fake Meta received within any one second.
-async fn send_to_all_and_count_the_busiest_second(s: &Sending, conversations: &[i64]) -> usize {
+async fn send_to_all_and_count_the_busiest_second(
+    s: &Sending,
+    conversations: &[ConversationId],
+) -> usize {
     let mut ids = Vec::new();
     for (i, conversation) in conversations.iter().enumerate() {
         let queued = s.send_text(*conversation, &format!("k{i}"), "Sale!").await;
         ids.push(queued.unwrap().message_id);
     }
     for id in ids {
-        s.wait_for(id, "sent").await;
+        s.wait_for(id, MessageStatus::Sent).await;
     }
     let mut arrivals: Vec<_> = s
         .fake
@@ -109,8 +112,8 @@ async fn messages_to_one_customer_go_out_in_order(pool: PgPool) {
         .await
         .unwrap()
         .message_id;
-    s.wait_for(second, "sent").await;
-    let sent_at: Vec<i64> =
+    s.wait_for(second, MessageStatus::Sent).await;
+    let sent_at: Vec<MessageId> =
         sqlx::query_scalar("select id from messages where direction = 'outbound' order by sent_at")
             .fetch_all(&s.app.pool)
             .await
@@ -150,7 +153,7 @@ async fn a_busy_numbers_backlog_is_claimed_at_its_pace_and_other_numbers_go_firs
     .unwrap();
     body["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = json!(other_number);
     s.app.deliver(body.to_string()).await;
-    let other: i64 = sqlx::query_scalar(
+    let other: ConversationId = sqlx::query_scalar(
         "select c.id from conversations c join phone_numbers n on n.id = c.phone_number_id
          where n.phone_number_id = $1",
     )
@@ -160,7 +163,7 @@ async fn a_busy_numbers_backlog_is_claimed_at_its_pace_and_other_numbers_go_firs
     .unwrap();
 
     let reply = s.send_text(other, "reply", "Hello!").await.unwrap();
-    s.wait_for(reply.message_id, "sent").await;
+    s.wait_for(reply.message_id, MessageStatus::Sent).await;
     // At 1 message/s, the campaign is taken a slot at a time, not claimed whole ahead of the reply.
     let still_queued: i64 = sqlx::query_scalar(
         "select count(*) from messages where idempotency_key like 'campaign-%' and status = 'queued'",

@@ -25,7 +25,7 @@ async fn a_text_queued_inside_the_window_is_not_sent_once_it_has_closed(pool: Pg
         .set(Utc::now() + Duration::hours(23) + Duration::minutes(1));
 
     assert_eq!(
-        s.wait_for(queued.message_id, "failed").await.1,
+        s.wait_for(queued.message_id, MessageStatus::Failed).await.1,
         Some(131047)
     );
     let (_, title, message) = s.error(queued.message_id).await;
@@ -54,7 +54,7 @@ async fn a_text_whose_window_closes_within_the_margin_is_not_sent(pool: PgPool) 
     s.clock
         .set(last + Duration::hours(24) - Duration::seconds(2));
     assert_eq!(
-        s.wait_for(queued.message_id, "failed").await.1,
+        s.wait_for(queued.message_id, MessageStatus::Failed).await.1,
         Some(131047)
     );
     assert_eq!(s.sends(), 0);
@@ -69,9 +69,12 @@ async fn a_second_text_queued_while_meta_refused_the_first_is_not_sent(pool: PgP
     let first = s.send_text(conversation, "k1", "First").await.unwrap();
     let second = s.send_text(conversation, "k2", "Second").await.unwrap();
 
-    assert_eq!(s.wait_for(first.message_id, "failed").await.1, Some(131047));
     assert_eq!(
-        s.wait_for(second.message_id, "failed").await.1,
+        s.wait_for(first.message_id, MessageStatus::Failed).await.1,
+        Some(131047)
+    );
+    assert_eq!(
+        s.wait_for(second.message_id, MessageStatus::Failed).await.1,
         Some(131047)
     );
     let (_, _, message) = s.error(second.message_id).await;
@@ -102,7 +105,7 @@ async fn a_template_paused_while_its_message_waited_is_not_sent(pool: PgPool) {
         .unwrap();
 
     assert_eq!(
-        s.wait_for(queued.message_id, "failed").await.1,
+        s.wait_for(queued.message_id, MessageStatus::Failed).await.1,
         Some(132015)
     );
     assert!(s.error(queued.message_id).await.2.contains("PAUSED"));
@@ -138,7 +141,7 @@ async fn a_marketing_template_is_not_sent_to_a_customer_who_opted_out_while_it_w
         .await;
 
     assert_eq!(
-        s.wait_for(queued.message_id, "failed").await.1,
+        s.wait_for(queued.message_id, MessageStatus::Failed).await.1,
         Some(131050)
     );
     assert_eq!(s.sends(), 0);

@@ -77,13 +77,16 @@ async fn a_131047_status_that_arrives_before_metas_answer_is_recorded_closes_the
         .await
         .unwrap();
     assert!(!window_closed_by_meta(&app).await);
-    let number_id: i64 = app.scalar("select id from phone_numbers").await;
+    let number_id: NumberId = app.scalar("select id from phone_numbers").await;
     let mut conn = app.pool.acquire().await.unwrap();
     sync_message_statuses(&mut conn, &[number_id], &["wamid.EARLY".into()])
         .await
         .unwrap();
 
-    assert_eq!(app.message_status("wamid.EARLY").await, "failed");
+    assert_eq!(
+        app.message_status("wamid.EARLY").await,
+        MessageStatus::Failed
+    );
     assert!(window_closed_by_meta(&app).await);
 }
 
@@ -111,7 +114,7 @@ async fn after_meta_refuses_inside_our_window_the_agent_is_told_what_happened(po
     let conversation = s.conversation(0).await;
     s.fail_next(131047).await;
     let queued = s.send_text(conversation, "k1", "Hi").await.unwrap();
-    s.wait_for(queued.message_id, "failed").await;
+    s.wait_for(queued.message_id, MessageStatus::Failed).await;
     let (_, _, message) = s.error(queued.message_id).await;
     assert!(message.contains("WhatsApp refused"), "{message}");
     assert!(

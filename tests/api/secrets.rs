@@ -176,10 +176,10 @@ async fn store_legacy_values(pool: &PgPool) {
 async fn open_all(pool: &PgPool, cipher: &Cipher) -> anyhow::Result<(String, String, String)> {
     use secrecy::ExposeSecret;
     let mut conn = pool.acquire().await?;
-    let id = numbers::id_by_phone_number_id(&mut conn, PHONE_NUMBER_ID)
+    let route = numbers::route_by_phone_number_id(&mut conn, PHONE_NUMBER_ID)
         .await?
         .unwrap();
-    let number = numbers::credentials(&mut conn, cipher, id).await?;
+    let number = numbers::credentials(&mut conn, cipher, route.tenant_id, route.number_id).await?;
     let app = apps::find_credentials(&mut conn, cipher, META_APP_ID)
         .await?
         .unwrap();

@@ -5,6 +5,7 @@ use chrono::{Duration, Utc};
 use serde_json::json;
 use sqlx::PgPool;
 use switchboard::{
+    domain::templates::TemplateStatus,
     outbox::send::{SendError, SendRefused},
     whatsapp::customer_id::CustomerId,
 };
@@ -20,8 +21,8 @@ async fn free_text_inside_the_window_is_sent_and_ticks_through_delivered_and_rea
         .await
         .unwrap();
     assert!(!queued.duplicate);
-    let (status, _) = s.wait_for(queued.message_id, "read").await;
-    assert_eq!(status, "read");
+    let (status, _) = s.wait_for(queued.message_id, MessageStatus::Read).await;
+    assert_eq!(status, MessageStatus::Read);
     let wamid: Option<String> = s
         .app
         .scalar(&format!(
@@ -139,7 +140,10 @@ async fn a_customer_who_never_wrote_gets_templates_only(pool: PgPool) {
         )
         .await
         .unwrap();
-    assert_eq!(s.wait_for(queued.message_id, "read").await.0, "read");
+    assert_eq!(
+        s.wait_for(queued.message_id, MessageStatus::Read).await.0,
+        MessageStatus::Read
+    );
 }
 
 #[sqlx::test]
@@ -167,7 +171,7 @@ async fn template_problems_are_caught_before_calling_meta(pool: PgPool) {
         .await,
     );
     assert!(
-        matches!(not_approved, SendRefused::TemplateNotApproved { ref status, .. } if status == "PAUSED")
+        matches!(not_approved, SendRefused::TemplateNotApproved { status, .. } if status == TemplateStatus::Paused)
     );
     let one_param = json!([{ "type": "body", "parameters": [{ "type": "text", "text": "Dana" }] }]);
     let mismatch = refusal(
@@ -209,7 +213,7 @@ async fn when_meta_says_the_window_closed_although_our_clock_disagreed_templates
         .send_text(conversation, "k1", "Are you still there?")
         .await
         .unwrap();
-    let (status, code) = s.wait_for(queued.message_id, "failed").await;
+    let (status, code) = s.wait_for(queued.message_id, MessageStatus::Failed).await;
     assert_eq!((status.as_str(), code), ("failed", Some(131047)));
     // From now on the composer gets the template path, even with our lagging clock.
     let refused = refusal(s.send_text(conversation, "k2", "Hello?").await);
@@ -226,8 +230,8 @@ async fn a_synchronous_131047_also_closes_the_window(pool: PgPool) {
     s.fail_next(131047).await;
     let queued = s.send_text(conversation, "k1", "Hi").await.unwrap();
     assert_eq!(
-        s.wait_for(queued.message_id, "failed").await,
-        ("failed".into(), Some(131047))
+        s.wait_for(queued.message_id, MessageStatus::Failed).await,
+        (MessageStatus::Failed, Some(131047))
     );
     let message: String = s
         .app
@@ -254,7 +258,10 @@ async fn transient_errors_are_retried_until_the_message_goes_out(pool: PgPool) {
         s.fail_next(code).await;
     }
     let queued = s.send_text(conversation, "k1", "Hello").await.unwrap();
-    assert_eq!(s.wait_for(queued.message_id, "read").await.0, "read");
+    assert_eq!(
+        s.wait_for(queued.message_id, MessageStatus::Read).await.0,
+        MessageStatus::Read
+    );
     let attempts: i32 = s
         .app
         .scalar(&format!(
@@ -275,8 +282,8 @@ async fn transient_errors_give_up_after_the_attempt_limit(pool: PgPool) {
     }
     let queued = s.send_text(conversation, "k1", "Hello").await.unwrap();
     assert_eq!(
-        s.wait_for(queued.message_id, "failed").await,
-        ("failed".into(), Some(131000))
+        s.wait_for(queued.message_id, MessageStatus::Failed).await,
+        (MessageStatus::Failed, Some(131000))
     );
     assert_eq!(s.sends(), 3);
 }
@@ -292,8 +299,8 @@ async fn permanent_errors_fail_at_once_with_an_explanation(pool: PgPool) {
             .await
             .unwrap();
         assert_eq!(
-            s.wait_for(queued.message_id, "failed").await,
-            ("failed".into(), Some(code as i32))
+            s.wait_for(queued.message_id, MessageStatus::Failed).await,
+            (MessageStatus::Failed, Some(code as i32))
         );
         let (title, message): (String, String) =
             sqlx::query_as("select error_title, error_message from messages where id = $1")
@@ -315,7 +322,10 @@ async fn the_pair_rate_limit_backs_off_for_that_recipient_only(pool: PgPool) {
     let conversation = s.conversation(1).await;
     s.fail_next(131056).await;
     let queued = s.send_text(conversation, "k1", "one").await.unwrap();
-    assert_eq!(s.wait_for(queued.message_id, "read").await.0, "read");
+    assert_eq!(
+        s.wait_for(queued.message_id, MessageStatus::Read).await.0,
+        MessageStatus::Read
+    );
     let paused: Option<chrono::DateTime<Utc>> = s
         .app
         .scalar("select send_paused_until from conversations")
@@ -334,11 +344,11 @@ async fn a_repeated_request_returns_the_same_message_and_calls_meta_once(pool: P
         .into_iter()
         .map(Result::unwrap)
         .collect();
-    let ids: std::collections::HashSet<i64> = results.iter().map(|q| q.message_id).collect();
+    let ids: std::collections::HashSet<MessageId> = results.iter().map(|q| q.message_id).collect();
     assert_eq!(ids.len(), 1);
     assert_eq!(results.iter().filter(|q| !q.duplicate).count(), 1);
     let id = results[0].message_id;
-    s.wait_for(id, "read").await;
+    s.wait_for(id, MessageStatus::Read).await;
     // A client retry much later still gets the same message.
     assert_eq!(
         s.send_text(conversation, "double-click", "Thanks!")
@@ -358,7 +368,7 @@ async fn a_repeated_request_returns_the_same_message_and_calls_meta_once(pool: P
 
 /// A message a crashed instance left `sending` (claimed by it as attempt 1), its Graph call
 /// started or not.
-async fn left_sending(s: &Sending, conversation: i64, call_started: bool) -> i64 {
+async fn left_sending(s: &Sending, conversation: ConversationId, call_started: bool) -> MessageId {
     let dead: i64 = s
         .app
         .scalar("insert into outbox_instances (heartbeat_at) values (now() - interval '1 hour') returning id")
@@ -391,13 +401,19 @@ async fn a_message_whose_call_started_before_a_crash_becomes_unknown_and_is_not_
     .await;
     let conversation = s.conversation(1).await;
     let id = left_sending(&s, conversation, true).await;
-    assert_eq!(s.wait_for(id, "unknown").await.0, "unknown");
+    assert_eq!(
+        s.wait_for(id, MessageStatus::Unknown).await.0,
+        MessageStatus::Unknown
+    );
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(s.sends(), 0, "never resent automatically");
 
     // The agent checked and retries: that really sends again.
     s.retry(id).await.unwrap();
-    assert_eq!(s.wait_for(id, "read").await.0, "read");
+    assert_eq!(
+        s.wait_for(id, MessageStatus::Read).await.0,
+        MessageStatus::Read
+    );
     assert_eq!(s.sends(), 1);
 }
 
@@ -410,7 +426,10 @@ async fn a_message_claimed_but_never_called_before_a_crash_is_sent_once(pool: Pg
     .await;
     let conversation = s.conversation(1).await;
     let id = left_sending(&s, conversation, false).await;
-    assert_eq!(s.wait_for(id, "read").await.0, "read");
+    assert_eq!(
+        s.wait_for(id, MessageStatus::Read).await.0,
+        MessageStatus::Read
+    );
     assert_eq!(s.sends(), 1);
 }
 
@@ -435,7 +454,10 @@ async fn a_live_instances_claims_are_left_alone(pool: PgPool) {
     .await
     .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(800)).await;
-    assert_eq!(s.wait_for(id, "sending").await.0, "sending");
+    assert_eq!(
+        s.wait_for(id, MessageStatus::Sending).await.0,
+        MessageStatus::Sending
+    );
 }
 
 #[sqlx::test]
@@ -444,9 +466,12 @@ async fn an_agent_can_retry_a_failed_message(pool: PgPool) {
     let conversation = s.conversation(1).await;
     s.fail_next(131026).await;
     let queued = s.send_text(conversation, "k1", "Hello").await.unwrap();
-    s.wait_for(queued.message_id, "failed").await;
+    s.wait_for(queued.message_id, MessageStatus::Failed).await;
     s.retry(queued.message_id).await.unwrap();
-    assert_eq!(s.wait_for(queued.message_id, "read").await.0, "read");
+    assert_eq!(
+        s.wait_for(queued.message_id, MessageStatus::Read).await.0,
+        MessageStatus::Read
+    );
     assert_eq!(s.sends(), 2);
     let again = s.retry(queued.message_id).await;
     assert!(matches!(

@@ -50,6 +50,13 @@ async fn send(s: &Sending, request: SendRequest) -> Result<Queued, SendError> {
 }
 
 async fn count(s: &Sending, sql: &str) -> i64 {
+    scalar(s, sql).await
+}
+
+async fn scalar<T>(s: &Sending, sql: &str) -> T
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send + Unpin,
+{
     s.app.scalar(sql).await
 }
 
@@ -74,14 +81,17 @@ async fn a_send_to_a_new_phone_starts_the_conversation_and_the_same_key_returns_
         (again.message_id, again.conversation_id, again.duplicate),
         (queued.message_id, queued.conversation_id, true)
     );
-    let started: i64 = count(
+    let started: ConversationId = scalar(
         &s,
         "select c.id from conversations c join contacts k on k.id = c.contact_id
          where k.wa_id = '15550003333'",
     )
     .await;
     assert_eq!(started, queued.conversation_id);
-    assert_eq!(s.wait_for(queued.message_id, "read").await.0, "read");
+    assert_eq!(
+        s.wait_for(queued.message_id, MessageStatus::Read).await.0,
+        MessageStatus::Read
+    );
     assert_eq!(s.sends(), 1);
 }
 
@@ -95,7 +105,10 @@ async fn a_send_to_a_customer_who_wrote_goes_to_their_conversation(pool: PgPool)
         .unwrap();
 
     assert_eq!(queued.conversation_id, conversation);
-    assert_eq!(s.wait_for(queued.message_id, "read").await.0, "read");
+    assert_eq!(
+        s.wait_for(queued.message_id, MessageStatus::Read).await.0,
+        MessageStatus::Read
+    );
 }
 
 #[sqlx::test]
@@ -121,7 +134,7 @@ async fn a_send_to_a_business_scoped_user_id_reaches_the_conversation_they_start
     body["entry"][0]["changes"][0]["value"]["contacts"] =
         json!([{ "profile": { "name": "Sheena" }, "user_id": BSUID }]);
     s.app.deliver(body.to_string()).await;
-    let conversation: i64 = count(&s, "select id from conversations").await;
+    let conversation: ConversationId = scalar(&s, "select id from conversations").await;
 
     let queued = send(&s, to_customer(BSUID, "k1", hello())).await.unwrap();
     let again = send(&s, to_customer(BSUID, "k1", hello())).await.unwrap();
@@ -136,7 +149,7 @@ async fn a_send_to_a_business_scoped_user_id_reaches_the_conversation_they_start
 }
 
 /// The recipient the message was addressed to.
-async fn addressed_to(s: &Sending, message_id: i64) -> String {
+async fn addressed_to(s: &Sending, message_id: MessageId) -> String {
     sqlx::query_scalar("select content ->> 'to' from messages where id = $1")
         .bind(message_id)
         .fetch_one(&s.app.pool)
@@ -170,7 +183,7 @@ async fn a_send_through_another_tenants_number_is_refused_and_starts_nothing(poo
 async fn every_message_records_who_sent_it_and_a_retry_who_retried(pool: PgPool) {
     let s = Sending::new(pool).await;
     let conversation = s.conversation(1).await;
-    let agent: i64 = sqlx::query_scalar(
+    let agent: UserId = sqlx::query_scalar(
         "insert into users (tenant_id, email, password_hash, role)
          values ($1, 'ana@acme.test', 'x', 'agent') returning id",
     )
@@ -182,7 +195,7 @@ async fn every_message_records_who_sent_it_and_a_retry_who_retried(pool: PgPool)
 
     for (key, by) in [
         ("k-agent", SentBy::Agent(agent)),
-        ("k-api", SentBy::ApiKey(42)),
+        ("k-api", SentBy::ApiKey(ApiKeyId::new(42))),
         ("k-operator", SentBy::Operator),
     ] {
         let request = SendRequest {
@@ -198,24 +211,24 @@ async fn every_message_records_who_sent_it_and_a_retry_who_retried(pool: PgPool)
             .unwrap();
         assert_eq!(recorded, Some(by), "{key}");
         // Delivered before the failure is queued, which the next send takes.
-        s.wait_for(queued.message_id, "read").await;
+        s.wait_for(queued.message_id, MessageStatus::Read).await;
     }
 
     s.fail_next(131026).await;
     let failed = s.send_text(conversation, "k-fails", "Again").await.unwrap();
-    s.wait_for(failed.message_id, "failed").await;
+    s.wait_for(failed.message_id, MessageStatus::Failed).await;
     let by = SentBy::Agent(agent);
     s.service
         .retry(s.app.tenant_id, failed.message_id, by)
         .await
         .unwrap();
-    let (user_id, details): (Option<i64>, Value) =
+    let (user_id, details): (Option<UserId>, Value) =
         sqlx::query_as("select user_id, details from audit_log where action = 'message.retry'")
             .fetch_one(&s.app.pool)
             .await
             .unwrap();
     assert_eq!(user_id, Some(agent));
-    assert_eq!(details["message_id"], failed.message_id);
+    assert_eq!(details["message_id"], failed.message_id.get());
     assert_eq!(details["by"], "agent");
 }
 

@@ -15,7 +15,7 @@ async fn statuses_only_move_forward_whatever_order_they_arrive_in(pool: PgPool) 
         vec![status("wamid.OUT", "read", 1_700_000_030)],
     ))
     .await;
-    assert_eq!(app.message_status("wamid.OUT").await, "read");
+    assert_eq!(app.message_status("wamid.OUT").await, MessageStatus::Read);
     app.deliver(messages_webhook(
         vec![],
         vec![status("wamid.OUT", "delivered", 1_700_000_020)],
@@ -28,7 +28,7 @@ async fn statuses_only_move_forward_whatever_order_they_arrive_in(pool: PgPool) 
     .await;
     assert_eq!(
         app.message_status("wamid.OUT").await,
-        "read",
+        MessageStatus::Read,
         "a late delivered/sent changes nothing"
     );
     let history: Vec<String> =
@@ -131,10 +131,13 @@ async fn a_status_that_arrives_before_its_message_is_applied_when_the_message_ex
         .execute(&app.pool)
         .await
         .unwrap();
-    let number_id: i64 = app.scalar("select id from phone_numbers").await;
+    let number_id: NumberId = app.scalar("select id from phone_numbers").await;
     let mut conn = app.pool.acquire().await.unwrap();
     sync_message_statuses(&mut conn, &[number_id], &["wamid.EARLY".into()])
         .await
         .unwrap();
-    assert_eq!(app.message_status("wamid.EARLY").await, "delivered");
+    assert_eq!(
+        app.message_status("wamid.EARLY").await,
+        MessageStatus::Delivered
+    );
 }

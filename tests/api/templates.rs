@@ -168,7 +168,7 @@ async fn an_account_event_for_another_apps_waba_is_unroutable(pool: PgPool) {
     app.post_webhook("777", body, Some(signature)).await;
     app.apply().await;
     assert_eq!(
-        app.scalar::<i64>("select tenant_id from message_templates")
+        app.scalar::<TenantId>("select tenant_id from message_templates")
             .await,
         globex
     );

@@ -3,6 +3,7 @@
 
 use chrono::Utc;
 use sqlx::PgPool;
+use switchboard::domain::messages::MessageStatus;
 
 use crate::helpers::*;
 
@@ -29,17 +30,19 @@ impl TwoTenants {
         app.outbound_message("wamid.OUT").await;
         let acme_number: i64 = app.scalar("select id from phone_numbers").await;
         let acme = Rows {
-            tenant: app.tenant_id,
-            app: app.app_id,
+            tenant: app.tenant_id.get(),
+            app: app.app_id.get(),
             number: acme_number,
             contact: app.scalar("select id from contacts").await,
-            user: user(&app, app.tenant_id, "dana@acme.test").await,
+            user: user(&app, app.tenant_id.get(), "dana@acme.test").await,
             conversation: app.scalar("select id from conversations").await,
         };
         let (tenant, globex_app) = app.add_tenant("Globex", "999000111", "globex-secret").await;
         let number = app
             .add_number(tenant, globex_app, "9988776655443", "555000", None)
-            .await;
+            .await
+            .get();
+        let (tenant, globex_app) = (tenant.get(), globex_app.get());
         let contact = insert(
             &app,
             "insert into contacts (tenant_id, wa_id) values ($1, '15559990000') returning id",
@@ -216,5 +219,5 @@ async fn a_delivery_status_meta_adds_later_still_applies(pool: PgPool) {
     .await;
     let (state, error, _) = app.last_event().await;
     assert_eq!((state.as_str(), error), ("applied", None));
-    assert_eq!(app.message_status("wamid.OUT").await, "sent");
+    assert_eq!(app.message_status("wamid.OUT").await, MessageStatus::Sent);
 }

@@ -45,6 +45,12 @@ async fn a_text_and_profile_name_with_nul_reach_the_inbox_with_the_character_rep
     let (count, states) = switchboard::ingest::replay::replay(&app.pool, false)
         .await
         .unwrap();
-    assert_eq!((count, states.get("applied")), (1, Some(&1)));
+    assert_eq!(
+        (
+            count,
+            states.get(&switchboard::ingest::apply::EventState::Applied)
+        ),
+        (1, Some(&1))
+    );
     assert_eq!(app.scalar::<i64>("select count(*) from messages").await, 1);
 }

@@ -6,14 +6,18 @@ use sqlx::PgConnection;
 
 use super::EntryInfo;
 use crate::{
-    domain::numbers,
-    whatsapp::payload::{PhoneNumberEvent, TemplateEvent},
+    domain::{
+        ids::{AppId, TenantId},
+        numbers,
+        templates::TemplateStatus,
+    },
+    whatsapp::payload::{Field, PhoneNumberEvent, TemplateEvent},
 };
 
 /// Applies a template event; `Err(waba_id)` when the WABA is not the signing app's.
 pub async fn apply_template(
     conn: &mut PgConnection,
-    app_id: i64,
+    app_id: AppId,
     entry: &EntryInfo,
     event: TemplateEvent,
 ) -> anyhow::Result<Result<(), String>> {
@@ -24,9 +28,12 @@ pub async fn apply_template(
     let language = event.message_template_language.replace('-', "_");
     let name = event.message_template_name.as_str();
     let template_id = event.message_template_id.as_deref();
-    match entry.field.as_str() {
-        "message_template_status_update" => {
-            let status = event.event.as_deref().unwrap_or("UNKNOWN");
+    match entry.field {
+        Field::MessageTemplateStatusUpdate => {
+            let status = event
+                .event
+                .as_deref()
+                .unwrap_or(TemplateStatus::Unknown.as_str());
             let reason = event
                 .rejection_info
                 .as_ref()
@@ -48,7 +55,7 @@ pub async fn apply_template(
                  where message_templates.status_updated_at is null
                     or excluded.status_updated_at is null
                     or excluded.status_updated_at >= message_templates.status_updated_at",
-                tenant_id,
+                tenant_id as TenantId,
                 entry.waba_id,
                 template_id,
                 name,
@@ -71,7 +78,7 @@ pub async fn apply_template(
                      updated_at = now()
                  where tenant_id = $1 and waba_id = $2
                    and (meta_template_id = $3 or (name = $4 and language = $5))",
-                tenant_id,
+                tenant_id as TenantId,
                 entry.waba_id,
                 template_id,
                 name,
@@ -90,22 +97,19 @@ pub async fn apply_template(
 /// Applies a phone number quality or name event to the WABA's number with that display number.
 pub async fn apply_number(
     conn: &mut PgConnection,
-    app_id: i64,
+    app_id: AppId,
     entry: &EntryInfo,
     event: PhoneNumberEvent,
 ) -> anyhow::Result<Result<(), String>> {
-    if numbers::tenant_for_waba(conn, app_id, &entry.waba_id)
-        .await?
-        .is_none()
-    {
+    let Some(tenant_id) = numbers::tenant_for_waba(conn, app_id, &entry.waba_id).await? else {
         return Ok(Err(entry.waba_id.clone()));
-    }
+    };
     let digits: String = event
         .display_phone_number
         .chars()
         .filter(char::is_ascii_digit)
         .collect();
-    let (quality, tier, verified_name) = if entry.field == "phone_number_quality_update" {
+    let (quality, tier, verified_name) = if entry.field == Field::PhoneNumberQualityUpdate {
         (event.event.as_deref(), event.current_limit.as_deref(), None)
     } else {
         let approved = event.decision.as_deref() == Some("APPROVED");
@@ -124,21 +128,22 @@ pub async fn apply_number(
              messaging_tier = coalesce($5, messaging_tier),
              verified_name = coalesce($6, verified_name),
              updated_at = now()
-         where app_id = $1 and waba_id = $2
+         where tenant_id = $7 and app_id = $1 and waba_id = $2
            and regexp_replace(coalesce(display_phone_number, ''), '\D', '', 'g') = $3",
-        app_id,
+        app_id as AppId,
         entry.waba_id,
         digits,
         quality,
         tier,
-        verified_name
+        verified_name,
+        tenant_id as TenantId
     )
     .execute(conn)
     .await
     .context("apply phone number update")?;
     if updated.rows_affected() == 0 {
         tracing::warn!(
-            field = entry.field,
+            field = %entry.field,
             "no registered number has this display number; update kept in the event log"
         );
     }

@@ -18,7 +18,12 @@ use super::{
     statuses::{EarlyStatuses, sync_message_statuses},
 };
 use crate::{
-    domain::{contacts, events::Kind, numbers::Route},
+    domain::{
+        contacts,
+        events::Kind,
+        ids::{AppId, ContactId, ConversationId, MessageId, NumberId, TenantId},
+        numbers::Route,
+    },
     whatsapp::{
         errors,
         payload::{InboundMessage, Status, WebhookError},
@@ -28,7 +33,7 @@ use crate::{
 
 /// A `messages` change of a stored event, with the app that signed it.
 pub(super) struct Routable<'a> {
-    pub app_id: i64,
+    pub app_id: AppId,
     pub change: &'a MessagesChange,
 }
 
@@ -37,14 +42,15 @@ pub(super) struct Routable<'a> {
 pub(super) async fn routes(
     conn: &mut PgConnection,
     changes: &[Routable<'_>],
-) -> anyhow::Result<HashMap<(i64, String), Route>> {
-    let app_ids: Vec<i64> = changes.iter().map(|c| c.app_id).collect();
+) -> anyhow::Result<HashMap<(AppId, String), Route>> {
+    let app_ids: Vec<i64> = changes.iter().map(|c| c.app_id.get()).collect();
     let pnids: Vec<&str> = changes
         .iter()
         .map(|c| c.change.phone_number_id.as_str())
         .collect();
     let rows = sqlx::query!(
-        r#"select distinct t.app_id as "app_id!", t.pnid as "pnid!", n.id as number_id, n.tenant_id
+        r#"select distinct t.app_id as "app_id!: AppId", t.pnid as "pnid!",
+                  n.id as "number_id: NumberId", n.tenant_id as "tenant_id: TenantId"
            from unnest($1::bigint[], $2::text[]) as t (app_id, pnid)
            join phone_numbers n on n.phone_number_id = t.pnid and n.app_id = t.app_id"#,
         &app_ids,
@@ -116,13 +122,13 @@ pub(super) async fn apply(
     Ok(())
 }
 
-type ContactKey<'a> = (i64, &'a str);
+type ContactKey<'a> = (TenantId, &'a str);
 
 async fn upsert_contacts<'a>(
     conn: &mut PgConnection,
     contacts: &BTreeMap<ContactKey<'a>, (Option<&'a str>, Option<&'a str>)>,
-) -> anyhow::Result<HashMap<(i64, String), i64>> {
-    let tenants: Vec<i64> = contacts.keys().map(|k| k.0).collect();
+) -> anyhow::Result<HashMap<(TenantId, String), ContactId>> {
+    let tenants: Vec<i64> = contacts.keys().map(|k| k.0.get()).collect();
     let wa_ids: Vec<&str> = contacts.keys().map(|k| k.1).collect();
     let user_ids: Vec<Option<&str>> = contacts.values().map(|v| v.0).collect();
     let names: Vec<Option<&str>> = contacts.values().map(|v| v.1).collect();
@@ -133,7 +139,7 @@ async fn upsert_contacts<'a>(
                user_id = coalesce(excluded.user_id, contacts.user_id),
                profile_name = coalesce(excluded.profile_name, contacts.profile_name),
                updated_at = now()
-           returning id, tenant_id, wa_id as "wa_id!""#,
+           returning id as "id: ContactId", tenant_id as "tenant_id: TenantId", wa_id as "wa_id!""#,
         &tenants,
         &wa_ids as &[&str],
         &user_ids as &[Option<&str>],
@@ -149,9 +155,9 @@ async fn upsert_contacts<'a>(
 }
 
 fn contact_of(
-    contact_ids: &HashMap<(i64, String), i64>,
+    contact_ids: &HashMap<(TenantId, String), ContactId>,
     item: &Inbound<'_>,
-) -> anyhow::Result<i64> {
+) -> anyhow::Result<ContactId> {
     contact_ids
         .get(&(item.route.tenant_id, item.wa_id.to_owned()))
         .copied()
@@ -162,9 +168,9 @@ fn contact_of(
 async fn upsert_conversations(
     conn: &mut PgConnection,
     inbound: &[Inbound<'_>],
-    contact_ids: &HashMap<(i64, String), i64>,
-) -> anyhow::Result<HashMap<(i64, i64), i64>> {
-    let mut latest: BTreeMap<(i64, i64), (i64, DateTime<Utc>)> = BTreeMap::new();
+    contact_ids: &HashMap<(TenantId, String), ContactId>,
+) -> anyhow::Result<HashMap<(NumberId, ContactId), ConversationId>> {
+    let mut latest: BTreeMap<(NumberId, ContactId), (TenantId, DateTime<Utc>)> = BTreeMap::new();
     for item in inbound {
         let key = (item.route.number_id, contact_of(contact_ids, item)?);
         let at = item.message.timestamp;
@@ -173,12 +179,12 @@ async fn upsert_conversations(
             .and_modify(|(_, newest)| *newest = (*newest).max(at))
             .or_insert((item.route.tenant_id, at));
     }
-    let numbers: Vec<i64> = latest.keys().map(|k| k.0).collect();
-    let contacts: Vec<i64> = latest.keys().map(|k| k.1).collect();
-    let tenants: Vec<i64> = latest.values().map(|v| v.0).collect();
+    let numbers: Vec<i64> = latest.keys().map(|k| k.0.get()).collect();
+    let contacts: Vec<i64> = latest.keys().map(|k| k.1.get()).collect();
+    let tenants: Vec<i64> = latest.values().map(|v| v.0.get()).collect();
     let times: Vec<DateTime<Utc>> = latest.values().map(|v| v.1).collect();
     let rows = sqlx::query!(
-        "insert into conversations
+        r#"insert into conversations
              (tenant_id, phone_number_id, contact_id, last_customer_message_at, last_message_at)
          select t.tenant_id, t.number_id, t.contact_id, t.at, t.at
          from unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::timestamptz[])
@@ -187,7 +193,8 @@ async fn upsert_conversations(
              last_customer_message_at = greatest(conversations.last_customer_message_at,
                                                  excluded.last_customer_message_at),
              last_message_at = greatest(conversations.last_message_at, excluded.last_message_at)
-         returning id, phone_number_id, contact_id",
+         returning id as "id: ConversationId", phone_number_id as "number_id: NumberId",
+             contact_id as "contact_id: ContactId""#,
         &tenants,
         &numbers,
         &contacts,
@@ -198,15 +205,15 @@ async fn upsert_conversations(
     .context("upsert conversations")?;
     Ok(rows
         .into_iter()
-        .map(|r| ((r.phone_number_id, r.contact_id), r.id))
+        .map(|r| ((r.number_id, r.contact_id), r.id))
         .collect())
 }
 
 /// A message the insert stored (not a duplicate).
 struct Inserted {
-    id: i64,
-    tenant_id: i64,
-    conversation_id: i64,
+    id: MessageId,
+    tenant_id: TenantId,
+    conversation_id: ConversationId,
     /// Its position in the batch's inbound messages.
     index: usize,
     /// Edits or deletions arrived before it.
@@ -216,8 +223,8 @@ struct Inserted {
 async fn insert_messages(
     conn: &mut PgConnection,
     inbound: &[Inbound<'_>],
-    contact_ids: &HashMap<(i64, String), i64>,
-    conversation_ids: &HashMap<(i64, i64), i64>,
+    contact_ids: &HashMap<(TenantId, String), ContactId>,
+    conversation_ids: &HashMap<(NumberId, ContactId), ConversationId>,
 ) -> anyhow::Result<Vec<Inserted>> {
     let mut conversations = Vec::with_capacity(inbound.len());
     for item in inbound {
@@ -225,14 +232,14 @@ async fn insert_messages(
         let id = conversation_ids
             .get(&key)
             .context("a conversation the upsert did not return")?;
-        conversations.push(*id);
+        conversations.push(id.get());
     }
     let indexes: Vec<i32> = (0..inbound.len())
         .map(i32::try_from)
         .collect::<Result<_, _>>()
         .context("batch too large")?;
-    let tenants: Vec<i64> = inbound.iter().map(|i| i.route.tenant_id).collect();
-    let numbers: Vec<i64> = inbound.iter().map(|i| i.route.number_id).collect();
+    let tenants: Vec<i64> = inbound.iter().map(|i| i.route.tenant_id.get()).collect();
+    let numbers: Vec<i64> = inbound.iter().map(|i| i.route.number_id.get()).collect();
     let wamids: Vec<&str> = inbound.iter().map(|i| i.message.id.as_str()).collect();
     let kinds: Vec<&str> = inbound.iter().map(|i| i.message.kind.as_str()).collect();
     let bodies: Vec<String> = inbound.iter().map(|i| summarize(i.raw)).collect();
@@ -269,7 +276,9 @@ async fn insert_messages(
                as t (tenant_id, conversation_id, number_id, wamid, kind, body, content, at,
                      context, code, title, text, details)
            on conflict (phone_number_id, wamid) do nothing
-           returning id, tenant_id, conversation_id, phone_number_id, wamid as "wamid!",
+           returning id as "id: MessageId", tenant_id as "tenant_id: TenantId",
+               conversation_id as "conversation_id: ConversationId",
+               phone_number_id as "number_id: NumberId", wamid as "wamid!",
                exists (select 1 from message_changes c
                        where c.phone_number_id = messages.phone_number_id
                          and c.target_wamid = messages.wamid) as "changed!""#,
@@ -291,7 +300,7 @@ async fn insert_messages(
     .await
     .context("store inbound messages")?;
     // Back to the batch's items: wamids are unique per number.
-    let position: HashMap<(i64, &str), usize> = inbound
+    let position: HashMap<(NumberId, &str), usize> = inbound
         .iter()
         .zip(&indexes)
         .map(|(i, &index)| ((i.route.number_id, i.message.id.as_str()), index as usize))
@@ -299,7 +308,7 @@ async fn insert_messages(
     rows.into_iter()
         .map(|r| {
             let index = position
-                .get(&(r.phone_number_id, r.wamid.as_str()))
+                .get(&(r.number_id, r.wamid.as_str()))
                 .copied()
                 .context("an inserted message that is not in the batch")?;
             Ok(Inserted {
@@ -318,25 +327,30 @@ async fn insert_messages(
 async fn after_insert(
     conn: &mut PgConnection,
     inbound: &[Inbound<'_>],
-    contact_ids: &HashMap<(i64, String), i64>,
+    contact_ids: &HashMap<(TenantId, String), ContactId>,
     inserted: &[Inserted],
 ) -> anyhow::Result<()> {
     if inserted.is_empty() {
         return Ok(());
     }
-    let mut unread: BTreeMap<i64, i32> = BTreeMap::new();
+    // Keyed by conversation (its id) first, so rows are locked in the same order as before.
+    let mut unread: BTreeMap<(ConversationId, TenantId), i32> = BTreeMap::new();
     for message in inserted {
-        *unread.entry(message.conversation_id).or_default() += 1;
+        *unread
+            .entry((message.conversation_id, message.tenant_id))
+            .or_default() += 1;
     }
-    let ids: Vec<i64> = unread.keys().copied().collect();
+    let ids: Vec<i64> = unread.keys().map(|(id, _)| id.get()).collect();
+    let tenants: Vec<i64> = unread.keys().map(|(_, tenant)| tenant.get()).collect();
     let counts: Vec<i32> = unread.values().copied().collect();
     sqlx::query!(
         "update conversations c
          set unread_count = c.unread_count + t.n,
              status = case when c.status = 'resolved' then 'open' else c.status end,
              updated_at = now()
-         from unnest($1::bigint[], $2::integer[]) as t (id, n)
-         where c.id = t.id",
+         from unnest($1::bigint[], $2::bigint[], $3::integer[]) as t (tenant_id, id, n)
+         where c.tenant_id = t.tenant_id and c.id = t.id",
+        &tenants,
         &ids,
         &counts
     )
@@ -364,9 +378,9 @@ async fn announce_customer_messages(
         Kind::ConversationStatus,
     ]
     .map(Kind::as_str);
-    let tenants: Vec<i64> = inserted.iter().map(|m| m.tenant_id).collect();
-    let conversations: Vec<i64> = inserted.iter().map(|m| m.conversation_id).collect();
-    let messages: Vec<i64> = inserted.iter().map(|m| m.id).collect();
+    let tenants: Vec<i64> = inserted.iter().map(|m| m.tenant_id.get()).collect();
+    let conversations: Vec<i64> = inserted.iter().map(|m| m.conversation_id.get()).collect();
+    let messages: Vec<i64> = inserted.iter().map(|m| m.id.get()).collect();
     sqlx::query!(
         "select from unnest($1::bigint[], $2::bigint[], $3::bigint[]) as t (tenant, conversation, message),
              announce(t.tenant, t.conversation, t.message, $4)",
@@ -385,14 +399,15 @@ async fn announce_customer_messages(
 async fn apply_keywords(
     conn: &mut PgConnection,
     inbound: &[Inbound<'_>],
-    contact_ids: &HashMap<(i64, String), i64>,
+    contact_ids: &HashMap<(TenantId, String), ContactId>,
     inserted: &[Inserted],
 ) -> anyhow::Result<()> {
-    let mut tenant_ids: Vec<i64> = inserted.iter().map(|m| m.tenant_id).collect();
+    let mut tenant_ids: Vec<i64> = inserted.iter().map(|m| m.tenant_id.get()).collect();
     tenant_ids.sort_unstable();
     tenant_ids.dedup();
-    let keywords: HashMap<i64, (Vec<String>, Vec<String>)> = sqlx::query!(
-        "select id, opt_out_keywords, opt_in_keywords from tenants where id = any($1)",
+    let keywords: HashMap<TenantId, (Vec<String>, Vec<String>)> = sqlx::query!(
+        r#"select id as "id: TenantId", opt_out_keywords, opt_in_keywords
+           from tenants where id = any($1)"#,
         &tenant_ids
     )
     .fetch_all(&mut *conn)
@@ -438,8 +453,9 @@ async fn apply_statuses(
             ))
         })
         .collect();
-    let tenants: Vec<i64> = statuses.iter().map(|(r, _, _)| r.tenant_id).collect();
-    let numbers: Vec<i64> = statuses.iter().map(|(r, _, _)| r.number_id).collect();
+    let tenants: Vec<i64> = statuses.iter().map(|(r, _, _)| r.tenant_id.get()).collect();
+    let numbers: Vec<NumberId> = statuses.iter().map(|(r, _, _)| r.number_id).collect();
+    let number_ids: Vec<i64> = numbers.iter().map(|id| id.get()).collect();
     let wamids: Vec<&str> = statuses.iter().map(|(_, s, _)| s.id.as_str()).collect();
     let kinds: Vec<&str> = statuses.iter().map(|(_, s, _)| s.status.as_str()).collect();
     let times: Vec<DateTime<Utc>> = statuses.iter().map(|(_, s, _)| s.timestamp).collect();
@@ -484,12 +500,12 @@ async fn apply_statuses(
                                 $5::timestamptz[], $6::text[], $7::jsonb[], $8::jsonb[], $9::jsonb[],
                                 $10::jsonb[], $11::integer[], $12::text[], $13::text[], $14::text[])
            on conflict (phone_number_id, wamid, status) do nothing
-           returning phone_number_id, wamid, exists (
+           returning phone_number_id as "number_id: NumberId", wamid, exists (
                select 1 from messages m
                where m.phone_number_id = message_statuses.phone_number_id
                  and m.wamid = message_statuses.wamid) as "known!""#,
         &tenants,
-        &numbers,
+        &number_ids,
         &wamids as &[&str],
         &kinds as &[&str],
         &times,
@@ -507,7 +523,7 @@ async fn apply_statuses(
     .await
     .context("record delivery statuses")?;
     for row in unknown.iter().filter(|r| !r.known) {
-        early.push(row.phone_number_id, &row.wamid);
+        early.push(row.number_id, &row.wamid);
     }
     // Every status, new or a replay, is synced: the ranks keep it idempotent.
     let wamids: Vec<String> = wamids.into_iter().map(str::to_owned).collect();

@@ -15,6 +15,7 @@ use sqlx::PgConnection;
 use crate::{
     domain::{
         events::{self, Kind},
+        ids::{ConversationId, MessageId, NumberId, TenantId},
         numbers::Route,
     },
     whatsapp::summary::summarize,
@@ -23,8 +24,28 @@ use crate::{
 /// What an agent sees instead of a message its sender deleted.
 pub const DELETED: &str = "This message was deleted";
 
+/// What a change does (`message_changes.kind`), named as the message type that carries it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+pub enum ChangeKind {
+    Edit,
+    Revoke,
+}
+
+impl ChangeKind {
+    /// The change a message of Meta's type `kind` carries, if any.
+    fn of_message_type(kind: &str) -> Option<Self> {
+        match kind {
+            "edit" => Some(Self::Edit),
+            "revoke" => Some(Self::Revoke),
+            _ => None,
+        }
+    }
+}
+
 /// An edit or a deletion of the message `target`.
 pub struct Change<'a> {
+    kind: ChangeKind,
     wamid: &'a str,
     target: &'a str,
     /// The edited message (its `type` and content); `None` for a deletion.
@@ -41,14 +62,15 @@ pub fn parse<'a>(
     at: DateTime<Utc>,
     raw: &'a Value,
 ) -> Option<Change<'a>> {
-    if !matches!(kind, "edit" | "revoke") {
-        return None;
-    }
+    let change_kind = ChangeKind::of_message_type(kind)?;
     let change = raw.get(kind)?;
     Some(Change {
+        kind: change_kind,
         wamid,
         target: change.get("original_message_id")?.as_str()?,
-        edited: (kind == "edit").then(|| change.get("message")).flatten(),
+        edited: (change_kind == ChangeKind::Edit)
+            .then(|| change.get("message"))
+            .flatten(),
         at,
         raw,
     })
@@ -65,15 +87,11 @@ pub async fn record(
              (tenant_id, phone_number_id, wamid, target_wamid, kind, content, meta_timestamp, raw)
          values ($1, $2, $3, $4, $5, $6, $7, $8)
          on conflict (phone_number_id, wamid) do nothing",
-        route.tenant_id,
-        route.number_id,
+        route.tenant_id as TenantId,
+        route.number_id as NumberId,
         change.wamid,
         change.target,
-        if change.edited.is_some() {
-            "edit"
-        } else {
-            "revoke"
-        },
+        change.kind as ChangeKind,
         change.edited,
         change.at,
         change.raw
@@ -87,11 +105,12 @@ pub async fn record(
 /// Recomputes the message `wamid` of the number from its original content and all its changes.
 pub async fn apply_to(conn: &mut PgConnection, route: Route, wamid: &str) -> anyhow::Result<()> {
     let Some(message) = sqlx::query!(
-        "select id, conversation_id, coalesce(original_content, content) as \"original!\"
-         from messages
-         where tenant_id = $1 and phone_number_id = $2 and wamid = $3 for update",
-        route.tenant_id,
-        route.number_id,
+        r#"select id as "id: MessageId", conversation_id as "conversation_id: ConversationId",
+                  coalesce(original_content, content) as "original!"
+           from messages
+           where tenant_id = $1 and phone_number_id = $2 and wamid = $3 for update"#,
+        route.tenant_id as TenantId,
+        route.number_id as NumberId,
         wamid
     )
     .fetch_optional(&mut *conn)
@@ -101,10 +120,11 @@ pub async fn apply_to(conn: &mut PgConnection, route: Route, wamid: &str) -> any
         return Ok(());
     };
     let changes = sqlx::query!(
-        "select kind, content, meta_timestamp from message_changes
-         where phone_number_id = $1 and target_wamid = $2
-         order by meta_timestamp, id",
-        route.number_id,
+        r#"select kind as "kind: ChangeKind", content, meta_timestamp from message_changes
+           where tenant_id = $1 and phone_number_id = $2 and target_wamid = $3
+           order by meta_timestamp, id"#,
+        route.tenant_id as TenantId,
+        route.number_id as NumberId,
         wamid
     )
     .fetch_all(&mut *conn)
@@ -112,12 +132,12 @@ pub async fn apply_to(conn: &mut PgConnection, route: Route, wamid: &str) -> any
     .context("load the message's changes")?;
     let last_edit = changes
         .iter()
-        .filter(|c| c.kind == "edit")
+        .filter(|c| c.kind == ChangeKind::Edit)
         .filter_map(|c| Some((c.content.as_ref()?, c.meta_timestamp)))
         .next_back();
     let deleted_at = changes
         .iter()
-        .filter(|c| c.kind == "revoke")
+        .filter(|c| c.kind == ChangeKind::Revoke)
         .map(|c| c.meta_timestamp)
         .next_back();
     let content = match last_edit {
@@ -129,10 +149,11 @@ pub async fn apply_to(conn: &mut PgConnection, route: Route, wamid: &str) -> any
         None => summarize(&content),
     };
     sqlx::query!(
-        "update messages set original_content = $2, content = $3, body = $4, edited_at = $5,
-             deleted_at = $6
-         where id = $1",
-        message.id,
+        "update messages set original_content = $3, content = $4, body = $5, edited_at = $6,
+             deleted_at = $7
+         where tenant_id = $1 and id = $2",
+        route.tenant_id as TenantId,
+        message.id as MessageId,
         message.original,
         content,
         body,

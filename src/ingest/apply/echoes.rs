@@ -14,6 +14,7 @@ use crate::{
     domain::{
         contacts, conversations,
         events::{self, Kind},
+        ids::{ConversationId, MessageId, NumberId, TenantId},
         numbers::Route,
     },
     whatsapp::{
@@ -114,12 +115,12 @@ pub async fn apply(
                  type, body, content, meta_timestamp, context_wamid, status, sent_at)
              values ($1, $2, $3, 'outbound', $4, $5, $6, $7, $8, $9, 'sent', $8)
              on conflict (phone_number_id, wamid) do nothing
-             returning id, exists (select 1 from message_changes c
-                                   where c.phone_number_id = $3 and c.target_wamid = $4)
-                 as "changed!""#,
-            route.tenant_id,
-            conversation_id,
-            route.number_id,
+             returning id as "id: MessageId",
+                 exists (select 1 from message_changes c
+                         where c.phone_number_id = $3 and c.target_wamid = $4) as "changed!""#,
+            route.tenant_id as TenantId,
+            conversation_id as ConversationId,
+            route.number_id as NumberId,
             echo.id,
             echo.kind,
             summarize(raw),

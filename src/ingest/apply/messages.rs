@@ -14,6 +14,7 @@ use crate::{
     domain::{
         contacts, conversations,
         events::{self, Kind},
+        ids::{ConversationId, MessageId, NumberId, TenantId},
         numbers::Route,
     },
     whatsapp::{
@@ -142,7 +143,7 @@ impl MessagesChange {
         for error in &self.errors {
             let (code, title) = (error.get("code"), error.get("title"));
             tracing::warn!(
-                tenant_id = route.tenant_id,
+                tenant_id = %route.tenant_id,
                 ?code,
                 ?title,
                 "Meta reported an error for a number"
@@ -208,11 +209,12 @@ async fn apply_inbound(
              error_code, error_title, error_message, error_details)
          values ($1, $2, $3, 'inbound', $4, $5, $6, $7, $8, $9, 'received', $10, $11, $12, $13)
          on conflict (phone_number_id, wamid) do nothing
-         returning id, exists (select 1 from message_changes c
-                               where c.phone_number_id = $3 and c.target_wamid = $4) as "changed!""#,
-        route.tenant_id,
-        conversation_id,
-        route.number_id,
+         returning id as "id: MessageId",
+             exists (select 1 from message_changes c
+                     where c.phone_number_id = $3 and c.target_wamid = $4) as "changed!""#,
+        route.tenant_id as TenantId,
+        conversation_id as ConversationId,
+        route.number_id as NumberId,
         message.id,
         message.kind,
         summarize(raw),
@@ -244,8 +246,9 @@ async fn apply_inbound(
              set unread_count = unread_count + 1,
                  status = case when status = 'resolved' then 'open' else status end,
                  updated_at = now()
-             where id = $1",
-            conversation_id
+             where tenant_id = $1 and id = $2",
+            route.tenant_id as TenantId,
+            conversation_id as ConversationId
         )
         .execute(&mut *conn)
         .await
@@ -299,8 +302,8 @@ async fn upsert_reaction(
              emoji = excluded.emoji, reaction_wamid = excluded.reaction_wamid,
              meta_timestamp = excluded.meta_timestamp, raw = excluded.raw
          where excluded.meta_timestamp >= message_reactions.meta_timestamp",
-        route.tenant_id,
-        route.number_id,
+        route.tenant_id as TenantId,
+        route.number_id as NumberId,
         target_wamid,
         emoji,
         message.id,

@@ -17,7 +17,10 @@ use anyhow::Context;
 use serde::Deserialize;
 use sqlx::{PgConnection, PgPool};
 
-use crate::domain::numbers::{self, Route};
+use crate::domain::{
+    ids::{AppId, WebhookEventId},
+    numbers::{self, Route},
+};
 use plan::{Work, plan};
 
 pub use plan::EntryInfo;
@@ -26,9 +29,42 @@ pub use statuses::{EarlyStatuses, reconcile as reconcile_statuses, sync_message_
 
 /// A stored webhook event, as the applier reads it.
 pub struct StoredEvent {
-    pub id: i64,
-    pub app_id: i64,
+    pub id: WebhookEventId,
+    pub app_id: AppId,
     pub body: Vec<u8>,
+}
+
+/// Where a stored webhook event stands (`webhook_events.state`). Variants in name order, so that
+/// counts by state list the same way they did as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+pub enum EventState {
+    /// Applied, possibly with some ids in it not registered under the signing app.
+    Applied,
+    /// Not a notification we can read; replayable.
+    Failed,
+    /// Stored, not applied yet.
+    Pending,
+    /// Nothing in it belongs to a number or WABA of the signing app.
+    Unroutable,
+}
+
+impl EventState {
+    /// The name stored, and shown to the operator.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Applied => "applied",
+            Self::Failed => "failed",
+            Self::Pending => "pending",
+            Self::Unroutable => "unroutable",
+        }
+    }
+}
+
+impl std::fmt::Display for EventState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// What applying an event came to.
@@ -45,12 +81,15 @@ pub enum Outcome {
 /// Applies up to `limit` pending events in one transaction, those carrying customer messages first,
 /// then oldest first; returns how many it took.
 /// If that transaction fails, each event is retried on its own so that one cannot hold back others.
+/// Across tenants: events are stored by app before anyone knows whose they are; routing each
+/// change to its number finds its tenant.
 pub async fn apply_pending(pool: &PgPool, limit: i64) -> anyhow::Result<usize> {
     let mut tx = pool.begin().await.context("begin applying events")?;
     let events = sqlx::query_as!(
         StoredEvent,
-        "select id, app_id, body from webhook_events where state = 'pending'
-         order by priority, id limit $1 for update skip locked",
+        r#"select id as "id: WebhookEventId", app_id as "app_id: AppId", body
+           from webhook_events where state = 'pending'
+           order by priority, id limit $1 for update skip locked"#,
         limit
     )
     .fetch_all(&mut *tx)
@@ -193,13 +232,14 @@ async fn apply_all(
 
 /// Applies one event in its own transaction; an error that is not the database going away marks
 /// the event failed (replayable), so it is not retried forever.
-async fn apply_alone(pool: &PgPool, id: i64) -> anyhow::Result<()> {
+async fn apply_alone(pool: &PgPool, id: WebhookEventId) -> anyhow::Result<()> {
     let mut tx = pool.begin().await.context("begin applying event")?;
     let event = sqlx::query_as!(
         StoredEvent,
-        "select id, app_id, body from webhook_events where id = $1 and state = 'pending'
-         for update skip locked",
-        id
+        r#"select id as "id: WebhookEventId", app_id as "app_id: AppId", body
+           from webhook_events where id = $1 and state = 'pending'
+           for update skip locked"#,
+        id as WebhookEventId
     )
     .fetch_optional(&mut *tx)
     .await
@@ -214,7 +254,7 @@ async fn apply_alone(pool: &PgPool, id: i64) -> anyhow::Result<()> {
         }
         Err(error) => {
             tx.rollback().await.context("roll back failed event")?;
-            tracing::error!(event_id = id, error = ?error, "webhook event could not be applied");
+            tracing::error!(event_id = %id, error = ?error, "webhook event could not be applied");
             let mut conn = pool.acquire().await.context("record failed event")?;
             record_outcome(&mut conn, id, &Outcome::Failed(format!("{error:#}"))).await?;
         }
@@ -265,7 +305,7 @@ pub async fn apply_event(
             } => account::apply_number(conn, event.app_id, &entry, number).await?,
             Work::Other { field } => {
                 tracing::info!(
-                    event_id = event.id,
+                    event_id = %event.id,
                     field,
                     "stored a webhook field that has no handler"
                 );
@@ -276,7 +316,7 @@ pub async fn apply_event(
             Ok(()) => routed = true,
             Err(id) => {
                 tracing::warn!(
-                    event_id = event.id,
+                    event_id = %event.id,
                     id,
                     "webhook for a number or WABA not registered under this app"
                 );
@@ -292,13 +332,14 @@ pub async fn apply_event(
 }
 
 /// Marks events applied whole.
-async fn record_applied(conn: &mut PgConnection, ids: &[i64]) -> anyhow::Result<()> {
+async fn record_applied(conn: &mut PgConnection, ids: &[WebhookEventId]) -> anyhow::Result<()> {
+    let ids: Vec<i64> = ids.iter().map(|id| id.get()).collect();
     sqlx::query!(
         "update webhook_events
          set state = 'applied', error = null, unroutable = '{}', attempts = attempts + 1,
              applied_at = now()
          where id = any($1)",
-        ids
+        &ids
     )
     .execute(conn)
     .await
@@ -306,15 +347,19 @@ async fn record_applied(conn: &mut PgConnection, ids: &[i64]) -> anyhow::Result<
     Ok(())
 }
 
-async fn record_outcome(conn: &mut PgConnection, id: i64, outcome: &Outcome) -> anyhow::Result<()> {
+async fn record_outcome(
+    conn: &mut PgConnection,
+    id: WebhookEventId,
+    outcome: &Outcome,
+) -> anyhow::Result<()> {
     let (state, error, unroutable) = match outcome {
-        Outcome::Applied { unroutable } => ("applied", None, unroutable.as_slice()),
-        Outcome::Unroutable(ids) => ("unroutable", None, ids.as_slice()),
-        Outcome::Failed(reason) => ("failed", Some(reason.as_str()), [].as_slice()),
+        Outcome::Applied { unroutable } => (EventState::Applied, None, unroutable.as_slice()),
+        Outcome::Unroutable(ids) => (EventState::Unroutable, None, ids.as_slice()),
+        Outcome::Failed(reason) => (EventState::Failed, Some(reason.as_str()), [].as_slice()),
     };
     if let Outcome::Failed(reason) = outcome {
         tracing::warn!(
-            event_id = id,
+            event_id = %id,
             reason,
             "webhook event failed; stored for replay"
         );
@@ -323,8 +368,8 @@ async fn record_outcome(conn: &mut PgConnection, id: i64, outcome: &Outcome) -> 
         "update webhook_events
          set state = $2, error = $3, unroutable = $4, attempts = attempts + 1, applied_at = now()
          where id = $1",
-        id,
-        state,
+        id as WebhookEventId,
+        state as EventState,
         error,
         unroutable
     )

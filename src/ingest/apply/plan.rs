@@ -4,13 +4,15 @@
 use serde::Deserialize;
 
 use super::{echoes, messages, nul, preferences};
-use crate::whatsapp::payload::{Change, Entry, Notification, PhoneNumberEvent, TemplateEvent};
+use crate::whatsapp::payload::{
+    Change, Entry, Field, Notification, PhoneNumberEvent, TemplateEvent,
+};
 
 /// The entry a change came in, as account-level events need it.
 pub struct EntryInfo {
     pub waba_id: String,
     pub time: Option<chrono::DateTime<chrono::Utc>>,
-    pub field: String,
+    pub field: Field,
 }
 
 pub(super) enum Work {
@@ -47,27 +49,27 @@ pub(super) fn plan(body: &[u8]) -> Result<Vec<Work>, String> {
             };
             let malformed =
                 |e: serde_json::Error| format!("malformed `{field}` change in entry {id}: {e}");
-            work.push(match field.as_str() {
-                "messages" => {
+            work.push(match field {
+                Field::Messages => {
                     Work::Messages(messages::parse(value).map_err(|e| format!("entry {id}: {e}"))?)
                 }
-                "smb_message_echoes" => {
+                Field::SmbMessageEchoes => {
                     Work::Echoes(echoes::parse(value).map_err(|e| format!("entry {id}: {e}"))?)
                 }
-                "user_preferences" => Work::Preferences(
+                Field::UserPreferences => Work::Preferences(
                     preferences::parse(value).map_err(|e| format!("entry {id}: {e}"))?,
                 ),
-                "message_template_status_update"
-                | "message_template_quality_update"
-                | "template_category_update" => Work::Template {
+                Field::MessageTemplateStatusUpdate
+                | Field::MessageTemplateQualityUpdate
+                | Field::TemplateCategoryUpdate => Work::Template {
                     event: TemplateEvent::deserialize(&value).map_err(malformed)?,
                     entry,
                 },
-                "phone_number_quality_update" | "phone_number_name_update" => Work::Number {
+                Field::PhoneNumberQualityUpdate | Field::PhoneNumberNameUpdate => Work::Number {
                     event: PhoneNumberEvent::deserialize(&value).map_err(malformed)?,
                     entry,
                 },
-                _ => Work::Other { field },
+                Field::Other(field) => Work::Other { field },
             });
         }
     }

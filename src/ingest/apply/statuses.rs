@@ -19,7 +19,11 @@ use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 
 use crate::{
-    domain::{conversations, numbers::Route},
+    domain::{
+        conversations,
+        ids::{ConversationId, NumberId, TenantId},
+        numbers::Route,
+    },
     whatsapp::{errors, payload::Status},
 };
 
@@ -46,8 +50,8 @@ pub async fn apply(
          on conflict (phone_number_id, wamid, status) do nothing
          returning exists (select 1 from messages where phone_number_id = $2 and wamid = $3)
              as "known!""#,
-        route.tenant_id,
-        route.number_id,
+        route.tenant_id as TenantId,
+        route.number_id as NumberId,
         status.id,
         status.status,
         status.timestamp,
@@ -76,12 +80,12 @@ pub async fn apply(
 /// Statuses recorded for wamids that no message had (yet), to sync after the commit.
 #[derive(Debug, Default)]
 pub struct EarlyStatuses {
-    number_ids: Vec<i64>,
+    number_ids: Vec<NumberId>,
     wamids: Vec<String>,
 }
 
 impl EarlyStatuses {
-    pub(super) fn push(&mut self, number_id: i64, wamid: &str) {
+    pub(super) fn push(&mut self, number_id: NumberId, wamid: &str) {
         self.number_ids.push(number_id);
         self.wamids.push(wamid.to_owned());
     }
@@ -116,7 +120,7 @@ impl EarlyStatuses {
 /// that no status stays only in `message_statuses`. Returns how many messages it moved.
 pub async fn reconcile(db: &PgPool, recent: Duration) -> anyhow::Result<usize> {
     let behind = sqlx::query!(
-        r#"select s.phone_number_id as "number_id!", s.wamid as "wamid!"
+        r#"select s.phone_number_id as "number_id!: NumberId", s.wamid as "wamid!"
            from message_statuses s
            join messages m on m.phone_number_id = s.phone_number_id and m.wamid = s.wamid
            where s.received_at > now() - make_interval(secs => $1)
@@ -129,7 +133,7 @@ pub async fn reconcile(db: &PgPool, recent: Duration) -> anyhow::Result<usize> {
     if behind.is_empty() {
         return Ok(0);
     }
-    let (number_ids, wamids): (Vec<i64>, Vec<String>) =
+    let (number_ids, wamids): (Vec<NumberId>, Vec<String>) =
         behind.into_iter().map(|r| (r.number_id, r.wamid)).unzip();
     let mut conn = db.acquire().await.context("acquire connection")?;
     sync_message_statuses(&mut conn, &number_ids, &wamids).await?;
@@ -143,12 +147,14 @@ const SYNC_ATTEMPTS: u32 = 3;
 /// recorded for it, with the explained error of a `failed` status; a failure that outlives its
 /// message (131047, 131050) is applied to the conversation once, when the message first fails. Call
 /// it after storing a status, and after giving a message its wamid (statuses may have come first),
-/// so the rule holds whichever of the two commits last.
+/// so the rule holds whichever of the two commits last. Across tenants: a (number, wamid) pair
+/// names one message, and each moved message announces its change to its own tenant.
 pub async fn sync_message_statuses(
     conn: &mut PgConnection,
-    number_ids: &[i64],
+    number_ids: &[NumberId],
     wamids: &[String],
 ) -> anyhow::Result<()> {
+    let number_ids: Vec<i64> = number_ids.iter().map(|id| id.get()).collect();
     let moved = sqlx::query!(
         r#"with moved as (
            update messages m set
@@ -167,10 +173,12 @@ pub async fn sync_message_statuses(
            and message_status_rank(best.status) > message_status_rank(m.status)
          returning m.id, m.tenant_id, m.conversation_id, best.error_code, best.meta_timestamp
          )
-         select moved.tenant_id, moved.conversation_id, moved.error_code as "error_code?",
+         select moved.tenant_id as "tenant_id: TenantId",
+                moved.conversation_id as "conversation_id: ConversationId",
+                moved.error_code as "error_code?",
                 moved.meta_timestamp
          from moved, announce(moved.tenant_id, moved.conversation_id, moved.id, '{message_status}')"#,
-        number_ids,
+        &number_ids,
         wamids
     )
     .fetch_all(&mut *conn)

@@ -15,6 +15,10 @@ use serde_json::json;
 use sqlx::PgConnection;
 
 use crate::{
+    domain::{
+        ids::{NumberId, TenantId},
+        numbers::Route,
+    },
     http::extract::{Json, Path},
     sandbox::{FakeGraph, numbers},
     whatsapp::envelope::MetaError,
@@ -54,7 +58,7 @@ pub(super) async fn show_media(
     let Some(info) = info(&mut conn, id).await? else {
         return Ok(None);
     };
-    numbers::by_id(&mut conn, fake, info.phone_number_id, headers).await?;
+    numbers::by_route(&mut conn, fake, info.route(), headers).await?;
     Ok(Some(
         Json(json!({
             "messaging_product": "whatsapp",
@@ -81,7 +85,7 @@ pub(super) async fn download_media(
     let Some(media) = content(&mut conn, id).await? else {
         return Ok(StatusCode::NOT_FOUND.into_response());
     };
-    numbers::by_id(&mut conn, &fake, media.phone_number_id, &headers).await?;
+    numbers::by_route(&mut conn, &fake, media.route(), &headers).await?;
     Ok(([(header::CONTENT_TYPE, media.mime_type)], media.bytes).into_response())
 }
 
@@ -137,11 +141,15 @@ fn bad_form(error: axum::extract::multipart::MultipartError) -> MetaError {
     MetaError::invalid_parameter(error.body_text())
 }
 
-async fn insert(conn: &mut PgConnection, number_id: i64, upload: &Upload) -> anyhow::Result<i64> {
+async fn insert(
+    conn: &mut PgConnection,
+    number_id: NumberId,
+    upload: &Upload,
+) -> anyhow::Result<i64> {
     sqlx::query_scalar!(
         "insert into sandbox_media (phone_number_id, mime_type, filename, bytes)
          values ($1, $2, $3, $4) returning id",
-        number_id,
+        number_id as NumberId,
         upload.mime_type,
         upload.filename,
         upload.bytes.as_ref()
@@ -151,19 +159,25 @@ async fn insert(conn: &mut PgConnection, number_id: i64, upload: &Upload) -> any
     .context("store uploaded media")
 }
 
+/// Media belong to a number; its tenant comes along so the number's queries can be scoped.
 struct MediaInfo {
-    phone_number_id: i64,
+    tenant_id: TenantId,
+    number_id: NumberId,
     mime_type: String,
     sha256: String,
     file_size: i32,
 }
 
+/// The media object `id`, whoever's it is: like Meta, the fake finds media by id alone, and the
+/// caller's token for its number decides who may see it.
 async fn info(conn: &mut PgConnection, id: i64) -> anyhow::Result<Option<MediaInfo>> {
     sqlx::query_as!(
         MediaInfo,
-        r#"select phone_number_id, mime_type, encode(sha256(bytes), 'hex') as "sha256!",
-                  octet_length(bytes) as "file_size!"
-           from sandbox_media where id = $1"#,
+        r#"select n.tenant_id as "tenant_id: TenantId", m.phone_number_id as "number_id: NumberId",
+                  m.mime_type, encode(sha256(m.bytes), 'hex') as "sha256!",
+                  octet_length(m.bytes) as "file_size!"
+           from sandbox_media m join phone_numbers n on n.id = m.phone_number_id
+           where m.id = $1"#,
         id
     )
     .fetch_optional(conn)
@@ -172,18 +186,41 @@ async fn info(conn: &mut PgConnection, id: i64) -> anyhow::Result<Option<MediaIn
 }
 
 struct MediaContent {
-    phone_number_id: i64,
+    tenant_id: TenantId,
+    number_id: NumberId,
     mime_type: String,
     bytes: Vec<u8>,
 }
 
+/// The bytes of media object `id`, found like [`info`].
 async fn content(conn: &mut PgConnection, id: i64) -> anyhow::Result<Option<MediaContent>> {
     sqlx::query_as!(
         MediaContent,
-        "select phone_number_id, mime_type, bytes from sandbox_media where id = $1",
+        r#"select n.tenant_id as "tenant_id: TenantId", m.phone_number_id as "number_id: NumberId",
+                  m.mime_type, m.bytes
+           from sandbox_media m join phone_numbers n on n.id = m.phone_number_id
+           where m.id = $1"#,
         id
     )
     .fetch_optional(conn)
     .await
     .context("load media")
+}
+
+impl MediaInfo {
+    fn route(&self) -> Route {
+        Route {
+            number_id: self.number_id,
+            tenant_id: self.tenant_id,
+        }
+    }
+}
+
+impl MediaContent {
+    fn route(&self) -> Route {
+        Route {
+            number_id: self.number_id,
+            tenant_id: self.tenant_id,
+        }
+    }
 }

@@ -19,7 +19,12 @@ use sqlx::PgConnection;
 
 use super::template_params;
 use crate::{
-    domain::{conversations, numbers::NumberCredentials},
+    domain::{
+        conversations,
+        ids::{NumberId, TenantId},
+        numbers::NumberCredentials,
+        templates::TemplateCategory,
+    },
     http::extract::{Json, Path},
     sandbox::{
         FakeGraph, faults, ids, numbers,
@@ -76,18 +81,19 @@ async fn report(
     number: NumberCredentials,
     message: &OutgoingMessage,
     wamid: &str,
-    template_category: Option<String>,
+    template_category: Option<TemplateCategory>,
 ) -> anyhow::Result<()> {
     let Some(delays) = fake.status_delays() else {
         return Ok(());
     };
     let outcome = match template_category {
         Some(category) => Outcome::Delivered {
-            category: category.to_lowercase(),
+            category: category.as_str().to_lowercase(),
         },
         None => {
             // Meta knows only the customer's messages, not what Switchboard concluded.
-            let last = last_customer_message_at(conn, number.id, &message.wa_id).await?;
+            let last =
+                last_customer_message_at(conn, number.tenant_id, number.id, &message.wa_id).await?;
             if Window::at(last, None, Utc::now()).is_open() {
                 Outcome::Delivered {
                     category: "service".into(),
@@ -100,6 +106,7 @@ async fn report(
         }
     };
     let sender = Sender {
+        tenant_id: number.tenant_id,
         number_id: number.id,
         phone_number_id: number.phone_number_id,
         waba_id: number.waba_id,
@@ -118,14 +125,16 @@ async fn report(
 /// <https://developers.facebook.com/docs/whatsapp/cloud-api/guides/send-messages#customer-service-windows>
 async fn last_customer_message_at(
     conn: &mut PgConnection,
-    number_id: i64,
+    tenant_id: TenantId,
+    number_id: NumberId,
     wa_id: &str,
 ) -> anyhow::Result<Option<DateTime<Utc>>> {
     sqlx::query_scalar!(
         "select max(c.last_customer_message_at)
          from conversations c join contacts k on k.id = c.contact_id
-         where c.phone_number_id = $1 and k.wa_id = $2",
-        number_id,
+         where c.tenant_id = $1 and c.phone_number_id = $2 and k.wa_id = $3",
+        tenant_id as TenantId,
+        number_id as NumberId,
         wa_id
     )
     .fetch_one(conn)

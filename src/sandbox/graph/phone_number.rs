@@ -24,7 +24,7 @@ pub(super) async fn show_phone_number(
 ) -> Result<Response, MetaError> {
     let number = numbers::by_phone_number_id(fake, &Method::GET, phone_number_id, headers).await?;
     let mut conn = fake.db().acquire().await.context("acquire connection")?;
-    let profile = numbers::profile(&mut conn, number.id).await?;
+    let profile = numbers::profile(&mut conn, number.tenant_id, number.id).await?;
     let mut all = json!({
         "verified_name": profile.verified_name,
         "display_phone_number": profile.display_phone_number,

@@ -10,14 +10,21 @@ use anyhow::Context;
 use serde_json::Value;
 use sqlx::PgConnection;
 
-use crate::{domain::numbers::NumberCredentials, whatsapp::envelope::MetaError};
+use crate::{
+    domain::{
+        ids::TenantId,
+        numbers::NumberCredentials,
+        templates::{TemplateCategory, TemplateStatus},
+    },
+    whatsapp::envelope::MetaError,
+};
 
 /// Checks a send's `template` object against the stored template; returns its category.
 pub(super) async fn check(
     conn: &mut PgConnection,
     number: &NumberCredentials,
     template: &Value,
-) -> Result<String, MetaError> {
+) -> Result<TemplateCategory, MetaError> {
     let name = template.get("name").and_then(Value::as_str);
     let name = name.ok_or_else(|| MetaError::required("template['name']"))?;
     let language = template.pointer("/language/code").and_then(Value::as_str);
@@ -30,10 +37,10 @@ pub(super) async fn check(
     let stored = find(conn, number, name, language)
         .await?
         .ok_or_else(missing)?;
-    match stored.status.as_str() {
-        "APPROVED" => {}
-        "PAUSED" => return Err(MetaError::code(132015)),
-        "DISABLED" => return Err(MetaError::code(132016)),
+    match stored.status {
+        TemplateStatus::Approved => {}
+        TemplateStatus::Paused => return Err(MetaError::code(132015)),
+        TemplateStatus::Disabled => return Err(MetaError::code(132016)),
         _ => return Err(missing()),
     }
     let expected = expected_params(&stored.components);
@@ -50,7 +57,7 @@ pub(super) async fn check(
             return Err(mismatch(slot, sent, 0));
         }
     }
-    Ok(stored.category.unwrap_or_else(|| "UTILITY".into()))
+    Ok(stored.category.unwrap_or(TemplateCategory::Utility))
 }
 
 fn mismatch(slot: &Slot, sent: usize, expected: usize) -> MetaError {
@@ -60,8 +67,8 @@ fn mismatch(slot: &Slot, sent: usize, expected: usize) -> MetaError {
 }
 
 struct StoredTemplate {
-    status: String,
-    category: Option<String>,
+    status: TemplateStatus,
+    category: Option<TemplateCategory>,
     components: Value,
 }
 
@@ -73,9 +80,11 @@ async fn find(
 ) -> anyhow::Result<Option<StoredTemplate>> {
     sqlx::query_as!(
         StoredTemplate,
-        "select status, category, components from message_templates
-         where tenant_id = $1 and waba_id = $2 and name = $3 and language = $4",
-        number.tenant_id,
+        r#"select status as "status: TemplateStatus", category as "category: TemplateCategory",
+                  components
+           from message_templates
+           where tenant_id = $1 and waba_id = $2 and name = $3 and language = $4"#,
+        number.tenant_id as TenantId,
         number.waba_id,
         name,
         language

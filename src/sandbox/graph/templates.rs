@@ -19,6 +19,10 @@ use sqlx::PgConnection;
 
 use super::template_params::placeholder_names;
 use crate::{
+    domain::{
+        ids::{TemplateId, TenantId},
+        templates::TemplateCategory,
+    },
     http::extract::{Json, Path, Query},
     sandbox::{
         FakeGraph, ids, numbers,
@@ -53,7 +57,7 @@ pub(super) async fn list_templates(
         .as_deref()
         .map(cursor_id)
         .transpose()?
-        .unwrap_or(0);
+        .unwrap_or(TemplateId::new(0));
     let mut conn = fake.db().acquire().await.context("acquire connection")?;
     let mut rows = page(&mut conn, number.tenant_id, &waba_id, after, limit + 1).await?;
     let more = rows.len() as i64 > limit;
@@ -161,7 +165,7 @@ impl NewTemplate {
             ));
         }
         template.category = template.category.to_ascii_uppercase();
-        if !CATEGORIES.contains(&template.category.as_str()) {
+        if TemplateCategory::from_meta(&template.category) == TemplateCategory::Unknown {
             return Err(MetaError::invalid_request(format!(
                 "Param category must be one of {{{}}} - got \"{}\".",
                 CATEGORIES.join(", "),
@@ -173,11 +177,11 @@ impl NewTemplate {
 }
 
 /// A cursor names the row id it stands after (opaque to clients, as Meta's are).
-fn cursor(id: i64) -> String {
+fn cursor(id: TemplateId) -> String {
     hex::encode(id.to_string())
 }
 
-fn cursor_id(cursor: &str) -> Result<i64, MetaError> {
+fn cursor_id(cursor: &str) -> Result<TemplateId, MetaError> {
     hex::decode(cursor)
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
@@ -186,7 +190,7 @@ fn cursor_id(cursor: &str) -> Result<i64, MetaError> {
 }
 
 struct TemplateRow {
-    id: i64,
+    id: TemplateId,
     meta_template_id: Option<String>,
     name: String,
     language: String,
@@ -226,20 +230,21 @@ fn template_texts(components: &Value) -> impl Iterator<Item = &str> {
 
 async fn page(
     conn: &mut PgConnection,
-    tenant_id: i64,
+    tenant_id: TenantId,
     waba_id: &str,
-    after: i64,
+    after: TemplateId,
     limit: i64,
 ) -> anyhow::Result<Vec<TemplateRow>> {
     sqlx::query_as!(
         TemplateRow,
-        "select id, meta_template_id, name, language, status, category, components
-         from message_templates
-         where tenant_id = $1 and waba_id = $2 and id > $3
-         order by id limit $4",
-        tenant_id,
+        r#"select id as "id: TemplateId", meta_template_id, name, language, status, category,
+                  components
+           from message_templates
+           where tenant_id = $1 and waba_id = $2 and id > $3
+           order by id limit $4"#,
+        tenant_id as TenantId,
         waba_id,
-        after,
+        after as TemplateId,
         limit
     )
     .fetch_all(conn)
@@ -249,7 +254,7 @@ async fn page(
 
 async fn exists(
     conn: &mut PgConnection,
-    tenant_id: i64,
+    tenant_id: TenantId,
     waba_id: &str,
     name: &str,
     hsm_id: Option<&str>,
@@ -258,7 +263,7 @@ async fn exists(
         r#"select exists (select 1 from message_templates
                           where tenant_id = $1 and waba_id = $2 and name = $3
                             and ($4::text is null or meta_template_id = $4)) as "exists!""#,
-        tenant_id,
+        tenant_id as TenantId,
         waba_id,
         name,
         hsm_id
@@ -274,14 +279,15 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_garbage_is_refused() {
-        assert_eq!(cursor_id(&cursor(42)).unwrap(), 42);
+        let id = TemplateId::new(42);
+        assert_eq!(cursor_id(&cursor(id)).unwrap(), id);
         assert!(cursor_id("zz").is_err());
     }
 
     #[test]
     fn named_placeholders_make_a_named_template() {
         let row = |text: &str| TemplateRow {
-            id: 1,
+            id: TemplateId::new(1),
             meta_template_id: None,
             name: "t".into(),
             language: "en".into(),

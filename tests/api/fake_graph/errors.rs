@@ -123,7 +123,7 @@ async fn requests_are_checked_like_meta_checks_them(pool: PgPool) {
 async fn a_queued_fault_answers_the_next_send_once_with_that_error(pool: PgPool) {
     let meta = Meta::new(pool).await;
     meta.customer_wrote(1).await;
-    let number_id: i64 = meta.app.scalar("select id from phone_numbers").await;
+    let number_id: NumberId = meta.app.scalar("select id from phone_numbers").await;
     let mut conn = meta.app.pool.acquire().await.unwrap();
     queue_fault(&mut conn, number_id, 130429).await.unwrap();
     queue_fault(&mut conn, number_id, 131000).await.unwrap();

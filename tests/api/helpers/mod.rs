@@ -5,6 +5,7 @@
 mod sending;
 
 pub use sending::*;
+pub use switchboard::domain::{ids::*, messages::MessageStatus};
 
 use std::sync::Arc;
 
@@ -47,8 +48,8 @@ pub struct TestApp {
     pub pool: PgPool,
     pub router: Router,
     pub config: Config,
-    pub tenant_id: i64,
-    pub app_id: i64,
+    pub tenant_id: TenantId,
+    pub app_id: AppId,
     /// Where the router is served over real HTTP (for the fake Graph API's webhooks).
     pub url: String,
     /// The sandbox embedded in the router, when `SANDBOX` is on (its webhooks wait for
@@ -119,8 +120,8 @@ impl TestApp {
             url: config.internal_url(),
             sandbox,
             config,
-            tenant_id: 0,
-            app_id: 0,
+            tenant_id: TenantId::new(0),
+            app_id: AppId::new(0),
             appended,
             _stop_on_drop: shutdown.clone().drop_guard(),
             shutdown,
@@ -138,7 +139,12 @@ impl TestApp {
     }
 
     /// Creates a tenant with its own Meta app; returns (tenant id, app row id).
-    pub async fn add_tenant(&self, name: &str, meta_app_id: &str, app_secret: &str) -> (i64, i64) {
+    pub async fn add_tenant(
+        &self,
+        name: &str,
+        meta_app_id: &str,
+        app_secret: &str,
+    ) -> (TenantId, AppId) {
         let mut conn = self.pool.acquire().await.unwrap();
         let tenant = tenants::create(&mut conn, name).await.unwrap();
         let secrets = AppSecrets {
@@ -154,12 +160,12 @@ impl TestApp {
 
     pub async fn add_number(
         &self,
-        tenant_id: i64,
-        app_id: i64,
+        tenant_id: TenantId,
+        app_id: AppId,
         phone_number_id: &str,
         waba_id: &str,
         display: Option<&str>,
-    ) -> i64 {
+    ) -> NumberId {
         let mut conn = self.pool.acquire().await.unwrap();
         let number = NewNumber {
             tenant_id,
@@ -325,7 +331,7 @@ pub fn status(wamid: &str, status: &str, ts: i64) -> Value {
 
 impl TestApp {
     /// An outbound message with `wamid` in the customer's conversation (as the send path leaves it).
-    pub async fn outbound_message(&self, wamid: &str) -> i64 {
+    pub async fn outbound_message(&self, wamid: &str) -> MessageId {
         self.deliver(messages_webhook(
             vec![text("wamid.opening", 1_700_000_000, "Hello")],
             vec![],
@@ -344,7 +350,7 @@ impl TestApp {
         .unwrap()
     }
 
-    pub async fn message_status(&self, wamid: &str) -> String {
+    pub async fn message_status(&self, wamid: &str) -> MessageStatus {
         sqlx::query_scalar("select status from messages where wamid = $1")
             .bind(wamid)
             .fetch_one(&self.pool)

@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use switchboard::{
     domain::{
-        messages::SentBy,
+        ids::{ConversationId, MessageId, NumberId, TemplateId},
+        messages::{MessageStatus, SentBy},
         templates::{self, TemplateRecord},
     },
     outbox::{
@@ -46,7 +47,7 @@ pub struct Sending {
     pub fake: switchboard::sandbox::FakeGraph,
     pub clock: Arc<TestClock>,
     pub service: SendService,
-    pub number_id: i64,
+    pub number_id: NumberId,
 }
 
 impl Sending {
@@ -95,11 +96,11 @@ impl Sending {
     }
 
     /// A conversation with [`CUSTOMER`], who last wrote `hours_ago` hours ago (by the real clock).
-    pub async fn conversation(&self, hours_ago: i64) -> i64 {
+    pub async fn conversation(&self, hours_ago: i64) -> ConversationId {
         self.conversation_with(CUSTOMER, hours_ago).await
     }
 
-    pub async fn conversation_with(&self, wa_id: &str, hours_ago: i64) -> i64 {
+    pub async fn conversation_with(&self, wa_id: &str, hours_ago: i64) -> ConversationId {
         let ts = chrono::Utc::now().timestamp() - hours_ago * 3600;
         let mut message = text(&format!("wamid.in.{wa_id}.{ts}"), ts, "Hello?");
         message["from"] = json!(wa_id);
@@ -119,7 +120,7 @@ impl Sending {
     /// Sends `content` in the conversation as the operator would.
     pub async fn send(
         &self,
-        conversation_id: i64,
+        conversation_id: ConversationId,
         key: &str,
         content: Outbound,
     ) -> Result<Queued, SendError> {
@@ -134,14 +135,14 @@ impl Sending {
     }
 
     /// Retries the message as the operator would.
-    pub async fn retry(&self, message_id: i64) -> Result<(), SendError> {
+    pub async fn retry(&self, message_id: MessageId) -> Result<(), SendError> {
         let by = SentBy::Operator;
         self.service.retry(self.app.tenant_id, message_id, by).await
     }
 
     pub async fn send_text(
         &self,
-        conversation_id: i64,
+        conversation_id: ConversationId,
         key: &str,
         body: &str,
     ) -> Result<Queued, SendError> {
@@ -154,19 +155,27 @@ impl Sending {
 
     /// Waits until the message reaches `status` (or, for a delivery tick, a later one); returns its
     /// status and error code. Fails the test after 10 s.
-    pub async fn wait_for(&self, message_id: i64, status: &str) -> (String, Option<i32>) {
+    pub async fn wait_for(
+        &self,
+        message_id: MessageId,
+        status: MessageStatus,
+    ) -> (MessageStatus, Option<i32>) {
         // Delivery ticks come fast: waiting for `sent`, a message already `read` has passed it.
-        const TICKS: [&str; 3] = ["sent", "delivered", "read"];
-        let tick = |s: &str| TICKS.iter().position(|t| *t == s);
+        const TICKS: [MessageStatus; 3] = [
+            MessageStatus::Sent,
+            MessageStatus::Delivered,
+            MessageStatus::Read,
+        ];
+        let tick = |s: MessageStatus| TICKS.iter().position(|t| *t == s);
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
         loop {
-            let row: (String, Option<i32>) =
+            let row: (MessageStatus, Option<i32>) =
                 sqlx::query_as("select status, error_code from messages where id = $1")
                     .bind(message_id)
                     .fetch_one(&self.app.pool)
                     .await
                     .unwrap();
-            let passed = matches!((tick(status), tick(&row.0)), (Some(w), Some(r)) if r >= w);
+            let passed = matches!((tick(status), tick(row.0)), (Some(w), Some(r)) if r >= w);
             if row.0 == status || passed {
                 return row;
             }
@@ -181,7 +190,7 @@ impl Sending {
 
     /// Holds the conversation's queued messages back for `millis` (as Meta's pair rate limit does),
     /// so the test can change the world while they wait.
-    pub async fn hold(&self, conversation_id: i64, millis: i64) {
+    pub async fn hold(&self, conversation_id: ConversationId, millis: i64) {
         sqlx::query(
             "update conversations set send_paused_until = now() + make_interval(secs => $2 / 1000.0)
              where id = $1",
@@ -194,7 +203,7 @@ impl Sending {
     }
 
     /// The message's error: (code, title, message for the agent).
-    pub async fn error(&self, message_id: i64) -> (Option<i32>, String, String) {
+    pub async fn error(&self, message_id: MessageId) -> (Option<i32>, String, String) {
         let (code, title, message): (Option<i32>, Option<String>, Option<String>) = sqlx::query_as(
             "select error_code, error_title, error_message from messages where id = $1",
         )
@@ -246,7 +255,7 @@ impl Sending {
         language: &str,
         category: &str,
         components: Value,
-    ) -> i64 {
+    ) -> TemplateId {
         let mut conn = self.app.pool.acquire().await.unwrap();
         let record = TemplateRecord {
             meta_template_id: None,
