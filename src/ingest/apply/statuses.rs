@@ -15,6 +15,7 @@
 use std::time::Duration;
 
 use anyhow::Context;
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 
@@ -197,4 +198,100 @@ pub async fn sync_message_statuses(
         }
     }
     Ok(())
+}
+
+/// Records many statuses at once (the set-based path of a batch), explained when failed, then
+/// applies them to their messages in one statement.
+pub(super) async fn apply_many(
+    conn: &mut PgConnection,
+    statuses: &[(Route, &Status, &Value)],
+    early: &mut EarlyStatuses,
+) -> anyhow::Result<()> {
+    let explained: Vec<Option<errors::Explanation>> = statuses
+        .iter()
+        .map(|(_, s, _)| {
+            let e = s.errors.first()?;
+            Some(errors::explain(
+                e.code,
+                e.title.as_deref(),
+                e.details(),
+                false,
+            ))
+        })
+        .collect();
+    let tenants: Vec<i64> = statuses.iter().map(|(r, _, _)| r.tenant_id.get()).collect();
+    let numbers: Vec<NumberId> = statuses.iter().map(|(r, _, _)| r.number_id).collect();
+    let number_ids: Vec<i64> = numbers.iter().map(|id| id.get()).collect();
+    let wamids: Vec<&str> = statuses.iter().map(|(_, s, _)| s.id.as_str()).collect();
+    let kinds: Vec<&str> = statuses.iter().map(|(_, s, _)| s.status.as_str()).collect();
+    let times: Vec<DateTime<Utc>> = statuses.iter().map(|(_, s, _)| s.timestamp).collect();
+    let recipients: Vec<Option<&str>> = statuses
+        .iter()
+        .map(|(_, s, _)| s.recipient_id.as_deref())
+        .collect();
+    let errors: Vec<Option<&Value>> = statuses
+        .iter()
+        .map(|(_, s, raw)| (!s.errors.is_empty()).then(|| raw.get("errors")).flatten())
+        .collect();
+    let pricing: Vec<Option<&Value>> = statuses
+        .iter()
+        .map(|(_, s, _)| s.pricing.as_ref())
+        .collect();
+    let billing: Vec<Option<&Value>> = statuses
+        .iter()
+        .map(|(_, s, _)| s.conversation.as_ref())
+        .collect();
+    let raws: Vec<&Value> = statuses.iter().map(|(_, _, raw)| *raw).collect();
+    let codes: Vec<Option<i32>> = statuses
+        .iter()
+        .map(|(_, s, _)| s.errors.first().and_then(|e| i32::try_from(e.code).ok()))
+        .collect();
+    let titles: Vec<Option<&str>> = explained
+        .iter()
+        .map(|e| e.as_ref().map(|e| e.title.as_str()))
+        .collect();
+    let messages: Vec<Option<String>> = explained
+        .iter()
+        .map(|e| e.as_ref().map(errors::Explanation::message))
+        .collect();
+    let details: Vec<Option<&str>> = statuses
+        .iter()
+        .map(|(_, s, _)| s.errors.first().and_then(|e| e.details()))
+        .collect();
+    let unknown = sqlx::query!(
+        r#"insert into message_statuses (tenant_id, phone_number_id, wamid, status, meta_timestamp,
+               recipient_id, errors, pricing, conversation, raw, error_code, error_title,
+               error_message, error_details)
+           select * from unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[],
+                                $5::timestamptz[], $6::text[], $7::jsonb[], $8::jsonb[], $9::jsonb[],
+                                $10::jsonb[], $11::integer[], $12::text[], $13::text[], $14::text[])
+           on conflict (phone_number_id, wamid, status) do nothing
+           returning phone_number_id as "number_id: NumberId", wamid, exists (
+               select 1 from messages m
+               where m.phone_number_id = message_statuses.phone_number_id
+                 and m.wamid = message_statuses.wamid) as "known!""#,
+        &tenants,
+        &number_ids,
+        &wamids as &[&str],
+        &kinds as &[&str],
+        &times,
+        &recipients as &[Option<&str>],
+        &errors as &[Option<&Value>],
+        &pricing as &[Option<&Value>],
+        &billing as &[Option<&Value>],
+        &raws as &[&Value],
+        &codes as &[Option<i32>],
+        &titles as &[Option<&str>],
+        &messages as &[Option<String>],
+        &details as &[Option<&str>]
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .context("record delivery statuses")?;
+    for row in unknown.iter().filter(|r| !r.known) {
+        early.push(row.number_id, &row.wamid);
+    }
+    // Every status, new or a replay, is synced: the ranks keep it idempotent.
+    let wamids: Vec<String> = wamids.into_iter().map(str::to_owned).collect();
+    sync_message_statuses(conn, &numbers, &wamids).await
 }

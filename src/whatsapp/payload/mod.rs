@@ -3,9 +3,17 @@
 //! leave everything else in the raw JSON that is stored whole.
 //! <https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/components>
 
+mod account;
+mod de;
+
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer, de::Error as _};
+use serde::Deserialize;
 use serde_json::Value;
+
+pub use account::{
+    Echo, EchoesValue, PhoneNumberEvent, PreferencesValue, TemplateEvent, UserPreference,
+};
+use de::{integer, optional_string_or_number, optional_timestamp, string_or_number, timestamp};
 
 /// A webhook POST body: `{"object": "whatsapp_business_account", "entry": [...]}`.
 #[derive(Debug, Deserialize)]
@@ -120,58 +128,6 @@ pub struct Metadata {
     pub display_phone_number: Option<String>,
 }
 
-/// The `value` of a `smb_message_echoes` change: messages the business sent from the WhatsApp
-/// Business app on a number it shares with the Cloud API.
-/// <https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/reference/smb_message_echoes>
-#[derive(Debug, Deserialize)]
-pub struct EchoesValue {
-    pub metadata: Metadata,
-    #[serde(default)]
-    pub message_echoes: Vec<Value>,
-}
-
-/// What storage needs of an echo; its whole JSON is kept beside it.
-#[derive(Debug, Deserialize)]
-pub struct Echo {
-    pub id: String,
-    #[serde(default)]
-    pub from: Option<String>,
-    #[serde(default)]
-    pub to: Option<String>,
-    #[serde(default)]
-    pub to_user_id: Option<String>,
-    #[serde(deserialize_with = "timestamp")]
-    pub timestamp: DateTime<Utc>,
-    #[serde(rename = "type", default = "unknown_type")]
-    pub kind: String,
-    #[serde(default)]
-    pub context: Option<MessageContext>,
-}
-
-/// The `value` of a `user_preferences` change: a customer changed their marketing preferences in
-/// WhatsApp itself.
-/// <https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/reference/user_preferences>
-#[derive(Debug, Deserialize)]
-pub struct PreferencesValue {
-    pub metadata: Metadata,
-    #[serde(default)]
-    pub user_preferences: Vec<UserPreference>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct UserPreference {
-    #[serde(default)]
-    pub wa_id: Option<String>,
-    #[serde(default)]
-    pub user_id: Option<String>,
-    /// `marketing_messages` for marketing opt-outs.
-    pub category: String,
-    /// `stop` or `resume`.
-    pub value: String,
-    #[serde(deserialize_with = "timestamp")]
-    pub timestamp: DateTime<Utc>,
-}
-
 /// A customer's identity: a phone-based `wa_id`, a business-scoped `user_id`, or both.
 #[derive(Debug, Deserialize)]
 pub struct Contact {
@@ -220,7 +176,7 @@ pub struct SystemNotice {
     pub user_id: Option<String>,
 }
 
-fn unknown_type() -> String {
+pub(super) fn unknown_type() -> String {
     "unknown".into()
 }
 
@@ -285,96 +241,6 @@ impl WebhookError {
 pub struct ErrorData {
     #[serde(default)]
     pub details: Option<String>,
-}
-
-/// `message_template_status_update`, `message_template_quality_update`,
-/// `template_category_update` and `message_template_components_update` share these fields.
-#[derive(Debug, Deserialize)]
-pub struct TemplateEvent {
-    #[serde(default, deserialize_with = "optional_string_or_number")]
-    pub message_template_id: Option<String>,
-    pub message_template_name: String,
-    pub message_template_language: String,
-    /// Status updates: APPROVED, REJECTED, PAUSED, DISABLED, FLAGGED, …
-    #[serde(default)]
-    pub event: Option<String>,
-    #[serde(default)]
-    pub reason: Option<String>,
-    #[serde(default)]
-    pub message_template_category: Option<String>,
-    #[serde(default)]
-    pub rejection_info: Option<Value>,
-    #[serde(default)]
-    pub new_quality_score: Option<String>,
-    #[serde(default)]
-    pub new_category: Option<String>,
-}
-
-/// `phone_number_quality_update` and `phone_number_name_update`.
-#[derive(Debug, Deserialize)]
-pub struct PhoneNumberEvent {
-    #[serde(deserialize_with = "string_or_number")]
-    pub display_phone_number: String,
-    /// Quality updates: FLAGGED, UNFLAGGED, THROUGHPUT_UPGRADE, …
-    #[serde(default)]
-    pub event: Option<String>,
-    #[serde(default)]
-    pub current_limit: Option<String>,
-    /// Name updates: APPROVED, REJECTED, …
-    #[serde(default)]
-    pub decision: Option<String>,
-    #[serde(default)]
-    pub requested_verified_name: Option<String>,
-}
-
-/// Meta sends Unix seconds as strings in messages and statuses, as integers elsewhere.
-fn timestamp<'de, D: Deserializer<'de>>(deserializer: D) -> Result<DateTime<Utc>, D::Error> {
-    let seconds = integer(deserializer).map_err(|e| D::Error::custom(format!("timestamp: {e}")))?;
-    DateTime::from_timestamp(seconds, 0).ok_or_else(|| D::Error::custom("timestamp out of range"))
-}
-
-fn optional_timestamp<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<DateTime<Utc>>, D::Error> {
-    timestamp(deserializer).map(Some)
-}
-
-fn integer<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
-    match Value::deserialize(deserializer)? {
-        Value::Number(n) => n
-            .as_i64()
-            .ok_or_else(|| D::Error::custom("expected an integer")),
-        Value::String(s) => s
-            .trim()
-            .parse()
-            .map_err(|_| D::Error::custom(format!("expected an integer, found {s:?}"))),
-        other => Err(D::Error::custom(format!(
-            "expected an integer, found {other}"
-        ))),
-    }
-}
-
-fn string_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    match Value::deserialize(deserializer)? {
-        Value::String(s) => Ok(s),
-        Value::Number(n) => Ok(n.to_string()),
-        other => Err(D::Error::custom(format!(
-            "expected a string or number, found {other}"
-        ))),
-    }
-}
-
-fn optional_string_or_number<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<String>, D::Error> {
-    match Value::deserialize(deserializer)? {
-        Value::Null => Ok(None),
-        Value::String(s) => Ok(Some(s)),
-        Value::Number(n) => Ok(Some(n.to_string())),
-        other => Err(D::Error::custom(format!(
-            "expected a string or number, found {other}"
-        ))),
-    }
 }
 
 #[cfg(test)]
