@@ -1,5 +1,7 @@
 //! Switchboard: a multi-tenant shared inbox for the WhatsApp Business Cloud API.
 
+/// A read-through cache with a time to live that coalesces concurrent misses.
+pub mod cache;
 /// The operator command line.
 pub mod cli;
 /// Configuration from the environment.
@@ -18,14 +20,14 @@ pub mod http;
 pub mod ingest;
 /// Sending: the send service and the delivery pipeline.
 pub mod outbox;
+/// The retry policy for in-process retries.
+pub mod retry;
 /// Meta without Meta: the fake Graph API behind sandbox numbers and tests.
 pub mod sandbox;
 /// Running the service.
 pub mod server;
 /// Tracing setup.
 pub mod telemetry;
-/// A read-through cache with a time to live.
-pub mod ttl_cache;
 /// Meta's WhatsApp Cloud API: signatures, payloads, the Graph client, errors.
 pub mod whatsapp;
 /// The 24-hour customer service window.

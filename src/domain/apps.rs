@@ -8,12 +8,12 @@ use secrecy::{ExposeSecret, SecretString};
 use sqlx::{PgConnection, PgPool};
 
 use crate::{
+    cache::ReadThrough,
     crypto::Cipher,
     domain::{
         ids::{AppId, TenantId},
         secrets::Rotation,
     },
-    ttl_cache::TtlCache,
 };
 
 /// How sandbox apps' ids begin (`sandbox-app-{tenant id}`): Switchboard's own, never Meta's.
@@ -219,13 +219,15 @@ fn token_context(meta_app_id: &str) -> String {
 /// How long a looked-up app is trusted before it is read again (so secret rotation reaches every
 /// instance within this time without any shared in-memory state).
 const DIRECTORY_TTL: Duration = Duration::from_secs(30);
+/// Apps kept at most: far more than an installation has, so only a flood of ids evicts one.
+const DIRECTORY_CAPACITY: u64 = 10_000;
 
 /// A small read-through cache of app credentials for the webhook hot path.
 #[derive(Clone)]
 pub struct AppDirectory {
     db: PgPool,
     cipher: Cipher,
-    cache: Arc<TtlCache<String, AppCredentials>>,
+    cache: Arc<ReadThrough<String, AppCredentials>>,
 }
 
 impl AppDirectory {
@@ -233,25 +235,22 @@ impl AppDirectory {
         Self {
             db,
             cipher,
-            cache: Arc::new(TtlCache::new(DIRECTORY_TTL)),
+            cache: Arc::new(ReadThrough::new(DIRECTORY_TTL, DIRECTORY_CAPACITY)),
         }
     }
 
-    /// The app with this Meta App ID, from the cache while fresh. Unknown ids are not cached.
+    /// The app with this Meta App ID, from the cache while fresh; concurrent misses for one id
+    /// read it once. Unknown ids are not cached.
     pub async fn credentials(
         &self,
         meta_app_id: &str,
     ) -> anyhow::Result<Option<Arc<AppCredentials>>> {
-        if let Some(cached) = self.cache.get(meta_app_id) {
-            return Ok(Some(cached));
-        }
-        let mut conn = self.db.acquire().await.context("acquire connection")?;
-        let Some(app) = find_credentials(&mut conn, &self.cipher, meta_app_id).await? else {
-            return Ok(None);
-        };
-        let app = Arc::new(app);
-        self.cache.insert(meta_app_id.to_owned(), app.clone());
-        Ok(Some(app))
+        self.cache
+            .get_or_load(meta_app_id, async {
+                let mut conn = self.db.acquire().await.context("acquire connection")?;
+                find_credentials(&mut conn, &self.cipher, meta_app_id).await
+            })
+            .await
     }
 }
 

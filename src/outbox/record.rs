@@ -9,6 +9,7 @@
 use std::time::Duration;
 
 use anyhow::Context;
+use backon::Retryable;
 use chrono::{DateTime, Utc};
 use rand::Rng;
 use sqlx::PgPool;
@@ -22,6 +23,7 @@ use crate::{
         messages::MessageStatus,
     },
     ingest::apply::sync_message_statuses,
+    retry,
     whatsapp::{
         errors::{self, Retry},
         graph::{GraphFailure, SentMessage},
@@ -30,8 +32,6 @@ use crate::{
 
 /// Answers recorded per statement, at most.
 const BATCH: usize = 256;
-/// Attempts at recording a batch of sent messages before giving up on it.
-const ATTEMPTS: u32 = 3;
 
 /// A claimed message and what Meta answered, or why it was not sent after all.
 pub(super) struct Answered {
@@ -104,21 +104,17 @@ async fn record_all(db: &PgPool, config: &OutboxConfig, answers: Vec<Answered>) 
     }
 }
 
-/// Records a batch, retrying what the database refused; if the batch still fails, each message is
-/// tried on its own, so that one bad row cannot leave the others `sending`.
+/// Records a batch, retrying what the database refused ([`retry::quick`]); if the batch still
+/// fails, each message is tried on its own, so that one bad row cannot leave the others `sending`.
 async fn record_sent_with_retries(db: &PgPool, sent: &[Sent]) {
-    for attempt in 1..=ATTEMPTS {
-        match record_sent(db, sent).await {
-            Ok(()) => return,
-            Err(error) if attempt < ATTEMPTS => {
-                tracing::warn!(error = ?error, attempt, "recording sent messages failed; retrying");
-                tokio::time::sleep(Duration::from_millis(100) * attempt).await;
-            }
-            Err(error) => {
-                tracing::error!(error = ?error, count = sent.len(), "could not record sent messages");
-            }
-        }
-    }
+    let recorded = (|| record_sent(db, sent))
+        .retry(retry::quick())
+        .notify(retry::warn("recording sent messages"))
+        .await;
+    let Err(error) = recorded else {
+        return;
+    };
+    tracing::error!(error = ?error, count = sent.len(), "could not record sent messages");
     if sent.len() > 1 {
         for one in sent {
             if let Err(error) = record_sent(db, std::slice::from_ref(one)).await {

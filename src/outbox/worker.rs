@@ -32,12 +32,12 @@ use super::{
     starts::Starts,
 };
 use crate::{
+    cache::ReadThrough,
     crypto::Cipher,
     domain::{
         ids::{NumberId, TenantId},
         numbers::{self, NumberCredentials},
     },
-    ttl_cache::TtlCache,
     whatsapp::graph::{Auth, GraphClient, GraphFailure, SentMessage},
     window::Clock,
 };
@@ -96,6 +96,8 @@ const CLAIM_PAUSE: Duration = Duration::from_millis(5);
 const START_LEAD: Duration = Duration::from_millis(100);
 /// How long a number's credentials are reused before they are read again.
 const CREDENTIALS_TTL: Duration = Duration::from_secs(30);
+/// Numbers whose credentials are kept at most; the least used go first.
+const CREDENTIALS_CAPACITY: u64 = 10_000;
 
 /// The delivery worker; clone-cheap pieces shared by its in-flight sends.
 #[derive(Clone)]
@@ -105,7 +107,8 @@ pub struct Outbox {
     graph: GraphClient,
     clock: Arc<dyn Clock>,
     config: Arc<OutboxConfig>,
-    numbers: Arc<TtlCache<NumberId, NumberCredentials>>,
+    /// By tenant and number: a number is only ever read for its own tenant.
+    numbers: Arc<ReadThrough<(TenantId, NumberId), NumberCredentials>>,
 }
 
 impl Outbox {
@@ -123,7 +126,7 @@ impl Outbox {
             graph,
             clock,
             config: Arc::new(config),
-            numbers: Arc::new(TtlCache::new(CREDENTIALS_TTL)),
+            numbers: Arc::new(ReadThrough::new(CREDENTIALS_TTL, CREDENTIALS_CAPACITY)),
         }
     }
 
@@ -330,19 +333,24 @@ impl Outbox {
             .await
     }
 
-    /// The tenant's number's credentials, read at most every `CREDENTIALS_TTL`.
+    /// The tenant's number's credentials, read at most every `CREDENTIALS_TTL` (and once for
+    /// concurrent sends from a cold cache).
     async fn number(
         &self,
         tenant_id: TenantId,
         id: NumberId,
     ) -> anyhow::Result<Arc<NumberCredentials>> {
-        if let Some(cached) = self.numbers.get(&id).filter(|n| n.tenant_id == tenant_id) {
-            return Ok(cached);
-        }
-        let mut conn = self.db.acquire().await.context("acquire connection")?;
-        let number = Arc::new(numbers::credentials(&mut conn, &self.cipher, tenant_id, id).await?);
-        self.numbers.insert(id, number.clone());
-        Ok(number)
+        let number = self
+            .numbers
+            .get_or_load(&(tenant_id, id), async {
+                let mut conn = self.db.acquire().await.context("acquire connection")?;
+                numbers::credentials(&mut conn, &self.cipher, tenant_id, id)
+                    .await
+                    .map(Some)
+            })
+            .await?;
+        // The load above never answers `None`.
+        number.context("no credentials for the number")
     }
 }
 

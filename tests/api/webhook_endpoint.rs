@@ -114,6 +114,25 @@ async fn an_unknown_app_is_not_found(pool: PgPool) {
 }
 
 #[sqlx::test]
+async fn an_app_registered_after_a_miss_is_found_at_once(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let body = envelope("late-waba", None, vec![]);
+    let signature = signature::sign(b"late-secret", body.as_bytes());
+    assert_eq!(
+        app.post_webhook("4242", body.clone(), Some(signature.clone()))
+            .await,
+        StatusCode::NOT_FOUND
+    );
+
+    app.add_tenant("Late", "4242", "late-secret").await;
+
+    assert_eq!(
+        app.post_webhook("4242", body, Some(signature)).await,
+        StatusCode::OK
+    );
+}
+
+#[sqlx::test]
 async fn an_app_id_that_names_no_app_is_not_found_by_either_method(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let body = messages_webhook(vec![text("wamid.1", 1_700_000_000, "hi")], vec![]);

@@ -15,6 +15,7 @@
 use std::time::Duration;
 
 use anyhow::Context;
+use backon::Retryable;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
@@ -25,6 +26,7 @@ use crate::{
         ids::{ConversationId, NumberId, TenantId},
         numbers::Route,
     },
+    retry,
     whatsapp::{errors, payload::Status},
 };
 
@@ -91,28 +93,20 @@ impl EarlyStatuses {
         self.wamids.push(wamid.to_owned());
     }
 
-    /// Applies them to their messages, if these now exist; call it after committing. Retried a
-    /// few times: a status lost here would only be applied by a later one for the same message.
+    /// Applies them to their messages, if these now exist; call it after committing. Retried
+    /// ([`retry::quick`]): a status lost here would only be applied by a later one for the same
+    /// message.
     pub async fn sync(&self, db: &PgPool) -> anyhow::Result<()> {
         if self.wamids.is_empty() {
             return Ok(());
         }
-        let mut attempt = 1;
-        loop {
-            let synced = async {
-                let mut conn = db.acquire().await.context("acquire connection")?;
-                sync_message_statuses(&mut conn, &self.number_ids, &self.wamids).await
-            }
-            .await;
-            match synced {
-                Err(error) if attempt < SYNC_ATTEMPTS => {
-                    tracing::warn!(error = ?error, attempt, "syncing early statuses failed; retrying");
-                    tokio::time::sleep(Duration::from_millis(100) * attempt).await;
-                    attempt += 1;
-                }
-                result => return result,
-            }
-        }
+        (|| async {
+            let mut conn = db.acquire().await.context("acquire connection")?;
+            sync_message_statuses(&mut conn, &self.number_ids, &self.wamids).await
+        })
+        .retry(retry::quick())
+        .notify(retry::warn("syncing early statuses"))
+        .await
     }
 }
 
@@ -140,9 +134,6 @@ pub async fn reconcile(db: &PgPool, recent: Duration) -> anyhow::Result<usize> {
     sync_message_statuses(&mut conn, &number_ids, &wamids).await?;
     Ok(wamids.len())
 }
-
-/// Attempts at syncing early statuses after a commit.
-const SYNC_ATTEMPTS: u32 = 3;
 
 /// Raises each message with one of these (number, wamid) pairs to the highest-ranked status
 /// recorded for it, with the explained error of a `failed` status; a failure that outlives its
