@@ -1,7 +1,11 @@
 //! The PostgreSQL pool: create the database when missing, connect, and apply the embedded migrations.
 
 use anyhow::Context;
-use sqlx::{PgPool, Postgres, migrate::MigrateDatabase, postgres::PgPoolOptions};
+use sqlx::{
+    PgPool, Postgres,
+    migrate::MigrateDatabase,
+    postgres::{PgListener, PgPoolOptions},
+};
 
 /// The migrations in `migrations/`, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
@@ -31,4 +35,17 @@ pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
         .run(pool)
         .await
         .context("apply database migrations")
+}
+
+/// The next notification on `listener`'s channels, for a worker that LISTENs to be woken (and
+/// polls anyway); without a listener (it could not connect), never.
+pub async fn notified(listener: &mut Option<PgListener>) -> anyhow::Result<()> {
+    match listener {
+        Some(listener) => listener
+            .recv()
+            .await
+            .map(drop)
+            .context("receive notification"),
+        None => std::future::pending().await,
+    }
 }

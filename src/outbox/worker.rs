@@ -34,6 +34,7 @@ use super::{
 use crate::{
     cache::ReadThrough,
     crypto::Cipher,
+    db,
     domain::{
         ids::{NumberId, TenantId},
         numbers::{self, NumberCredentials},
@@ -186,7 +187,7 @@ impl Outbox {
             }
             next_claim = Instant::now() + CLAIM_PAUSE;
             tokio::select! {
-                notification = recv(&mut listener) => if let Err(e) = notification {
+                notification = db::notified(&mut listener) => if let Err(e) = notification {
                     tracing::warn!(error = ?e, "LISTEN connection lost; reconnecting");
                 },
                 () = tokio::time::sleep(self.config.poll) => {}
@@ -351,16 +352,5 @@ impl Outbox {
             .await?;
         // The load above never answers `None`.
         number.context("no credentials for the number")
-    }
-}
-
-async fn recv(listener: &mut Option<PgListener>) -> anyhow::Result<()> {
-    match listener {
-        Some(listener) => listener
-            .recv()
-            .await
-            .map(drop)
-            .context("receive notification"),
-        None => std::future::pending().await,
     }
 }

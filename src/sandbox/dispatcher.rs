@@ -18,7 +18,7 @@ use tokio::{
 use tokio_util::sync::CancellationToken;
 
 use super::webhook_queue::{self, CHANNEL, Claimed};
-use crate::{crypto::Cipher, domain::apps::AppDirectory, whatsapp::signature};
+use crate::{crypto::Cipher, db, domain::apps::AppDirectory, whatsapp::signature};
 
 /// Attempts per webhook, and the wait before the first retry (doubled after each failure).
 const ATTEMPTS: i32 = 5;
@@ -98,7 +98,7 @@ impl Dispatcher {
                 }
             };
             tokio::select! {
-                notification = recv(&mut listener) => if let Err(e) = notification {
+                notification = db::notified(&mut listener) => if let Err(e) = notification {
                     tracing::warn!(error = ?e, "LISTEN connection lost; reconnecting");
                     // Not at once: while the database is down, every attempt fails at once.
                     tokio::time::sleep(POLL).await;
@@ -187,17 +187,6 @@ fn retry_wait(attempts: i32) -> Duration {
         .unwrap_or(0)
         .min(16);
     FIRST_RETRY * 2_u32.pow(doublings)
-}
-
-async fn recv(listener: &mut Option<PgListener>) -> anyhow::Result<()> {
-    match listener {
-        Some(listener) => listener
-            .recv()
-            .await
-            .map(drop)
-            .context("receive notification"),
-        None => std::future::pending().await,
-    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,6 @@
 //! <https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/reference/smb_message_echoes>
 
 use anyhow::Context;
-use serde::Deserialize;
 use serde_json::Value;
 use sqlx::PgConnection;
 
@@ -18,7 +17,7 @@ use crate::{
         numbers::Route,
     },
     whatsapp::{
-        payload::{Echo, EchoesValue},
+        payload::{self, Echo, EchoesValue},
         summary::summarize,
     },
 };
@@ -35,14 +34,7 @@ pub struct EchoesChange {
 pub fn parse(value: Value) -> Result<EchoesChange, String> {
     let value: EchoesValue = serde_json::from_value(value)
         .map_err(|e| format!("malformed `smb_message_echoes` change: {e}"))?;
-    let echoes = value
-        .message_echoes
-        .into_iter()
-        .map(|raw| {
-            let echo = Echo::deserialize(&raw).map_err(|e| format!("malformed echo: {e}"))?;
-            Ok((echo, raw))
-        })
-        .collect::<Result<Vec<_>, String>>()?;
+    let echoes = payload::with_raw(value.message_echoes, "echo")?;
     let change = EchoesChange {
         phone_number_id: value.metadata.phone_number_id,
         business: digits(value.metadata.display_phone_number.as_deref().unwrap_or("")),

@@ -2,7 +2,6 @@
 //! delivery statuses and value-level errors for one business number.
 
 use anyhow::Context;
-use serde::Deserialize;
 use serde_json::Value;
 use sqlx::PgConnection;
 
@@ -18,7 +17,7 @@ use crate::{
         numbers::Route,
     },
     whatsapp::{
-        payload::{Contact, InboundMessage, MessagesValue, Status},
+        payload::{self, Contact, InboundMessage, MessagesValue, Status},
         summary::summarize,
     },
 };
@@ -36,23 +35,8 @@ pub struct MessagesChange {
 pub fn parse(value: Value) -> Result<MessagesChange, String> {
     let value: MessagesValue =
         serde_json::from_value(value).map_err(|e| format!("malformed `messages` change: {e}"))?;
-    let messages = value
-        .messages
-        .into_iter()
-        .map(|raw| {
-            let message =
-                InboundMessage::deserialize(&raw).map_err(|e| format!("malformed message: {e}"))?;
-            Ok((message, raw))
-        })
-        .collect::<Result<Vec<_>, String>>()?;
-    let statuses = value
-        .statuses
-        .into_iter()
-        .map(|raw| {
-            let status = Status::deserialize(&raw).map_err(|e| format!("malformed status: {e}"))?;
-            Ok((status, raw))
-        })
-        .collect::<Result<Vec<_>, String>>()?;
+    let messages = payload::with_raw(value.messages, "message")?;
+    let statuses = payload::with_raw(value.statuses, "status")?;
     let change = MessagesChange {
         phone_number_id: value.metadata.phone_number_id,
         contacts: value.contacts,

@@ -15,6 +15,21 @@ pub use account::{
 };
 use de::{integer, optional_string_or_number, optional_timestamp, string_or_number, timestamp};
 
+/// Reads each item as `T` beside its raw JSON (which is stored whole); `what` names the items in
+/// the error.
+pub fn with_raw<T: serde::de::DeserializeOwned>(
+    items: Vec<Value>,
+    what: &str,
+) -> Result<Vec<(T, Value)>, String> {
+    items
+        .into_iter()
+        .map(|raw| {
+            let typed = T::deserialize(&raw).map_err(|e| format!("malformed {what}: {e}"))?;
+            Ok((typed, raw))
+        })
+        .collect()
+}
+
 /// A webhook POST body: `{"object": "whatsapp_business_account", "entry": [...]}`.
 #[derive(Debug, Deserialize)]
 pub struct Notification {
