@@ -366,6 +366,15 @@ async fn a_repeated_request_returns_the_same_message_and_calls_meta_once(pool: P
     );
 }
 
+/// A [`Sending`] whose instances beat every 100 ms and count as gone after 500 ms of silence.
+async fn settling_fast(pool: PgPool) -> Sending {
+    Sending::with_config(pool, |c| {
+        c.instance_stale = std::time::Duration::from_millis(500);
+        c.heartbeat = std::time::Duration::from_millis(100);
+    })
+    .await
+}
+
 /// A message a crashed instance left `sending` (claimed by it as attempt 1), its Graph call
 /// started or not.
 async fn left_sending(s: &Sending, conversation: ConversationId, call_started: bool) -> MessageId {
@@ -394,11 +403,7 @@ async fn a_message_whose_call_started_before_a_crash_becomes_unknown_and_is_not_
     pool: PgPool,
 ) {
     // Settled because its instance is gone, long before a call could time out.
-    let s = Sending::with_config(pool, |c| {
-        c.instance_stale = std::time::Duration::from_millis(500);
-        c.heartbeat = std::time::Duration::from_millis(100);
-    })
-    .await;
+    let s = settling_fast(pool).await;
     let conversation = s.conversation(1).await;
     let id = left_sending(&s, conversation, true).await;
     assert_eq!(
@@ -419,11 +424,7 @@ async fn a_message_whose_call_started_before_a_crash_becomes_unknown_and_is_not_
 
 #[sqlx::test]
 async fn a_message_claimed_but_never_called_before_a_crash_is_sent_once(pool: PgPool) {
-    let s = Sending::with_config(pool, |c| {
-        c.instance_stale = std::time::Duration::from_millis(500);
-        c.heartbeat = std::time::Duration::from_millis(100);
-    })
-    .await;
+    let s = settling_fast(pool).await;
     let conversation = s.conversation(1).await;
     let id = left_sending(&s, conversation, false).await;
     assert_eq!(
@@ -435,11 +436,7 @@ async fn a_message_claimed_but_never_called_before_a_crash_is_sent_once(pool: Pg
 
 #[sqlx::test]
 async fn a_live_instances_claims_are_left_alone(pool: PgPool) {
-    let s = Sending::with_config(pool, |c| {
-        c.instance_stale = std::time::Duration::from_millis(500);
-        c.heartbeat = std::time::Duration::from_millis(100);
-    })
-    .await;
+    let s = settling_fast(pool).await;
     let conversation = s.conversation(1).await;
     let id = left_sending(&s, conversation, true).await;
     sqlx::query("update outbox_instances set heartbeat_at = now() + interval '1 hour'")
