@@ -164,3 +164,20 @@ async fn the_sandboxs_malformed_paths_and_queries_get_metas_invalid_parameter(po
         );
     }
 }
+
+#[sqlx::test]
+async fn every_answer_carries_a_strict_content_security_policy(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    for path in ["/no/such/page", "/healthz"] {
+        let request = Request::get(path).body(Body::empty()).unwrap();
+        let response = app.router.clone().oneshot(request).await.unwrap();
+        let headers = response.headers();
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("default-src 'none'") && !csp.contains("unsafe-inline"),
+            "{path}: {csp}"
+        );
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+    }
+}
