@@ -1,9 +1,5 @@
-//! The common case of a batch, applied set-based: plain customer messages and delivery statuses of
-//! many events in a handful of statements (routes, contacts, conversations, messages, unread counts,
-//! change events, statuses), instead of several statements per message. The rules are those of the
-//! per-message path (`messages`, `statuses`): unique keys make it idempotent, `greatest()` keeps
-//! the clocks monotonic, ranks keep statuses moving forward. Inputs are deduplicated and sorted by
-//! their keys, so concurrent appliers lock contacts and conversations in the same order.
+//! A batch's customer messages, inserted in one statement, and what follows them: unread counts,
+//! change events and opt-out keywords.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -12,204 +8,19 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgConnection;
 
-use super::{
-    changes,
-    messages::{MessagesChange, keyword_text},
-    statuses::{self, EarlyStatuses},
-};
+use super::{Inbound, parties::contact_of};
 use crate::{
     domain::{
         contacts,
         events::Kind,
-        ids::{AppId, ContactId, ConversationId, MessageId, NumberId, TenantId},
-        numbers::Route,
+        ids::{ContactId, ConversationId, MessageId, NumberId, TenantId},
     },
-    whatsapp::{
-        payload::{InboundMessage, Status, WebhookError},
-        summary::summarize,
-    },
+    ingest::apply::{changes, messages::keyword_text},
+    whatsapp::{payload::WebhookError, summary::summarize},
 };
 
-/// A `messages` change of a stored event, with the app that signed it.
-pub(super) struct Routable<'a> {
-    pub app_id: AppId,
-    pub change: &'a MessagesChange,
-}
-
-/// The numbers these changes are for, by (app, phone number id); a change whose number is not
-/// registered under its app is missing from the map.
-pub(super) async fn routes(
-    conn: &mut PgConnection,
-    changes: &[Routable<'_>],
-) -> anyhow::Result<HashMap<(AppId, String), Route>> {
-    let app_ids: Vec<i64> = changes.iter().map(|c| c.app_id.get()).collect();
-    let pnids: Vec<&str> = changes
-        .iter()
-        .map(|c| c.change.phone_number_id.as_str())
-        .collect();
-    let rows = sqlx::query!(
-        r#"select distinct t.app_id as "app_id!: AppId", t.pnid as "pnid!",
-                  n.id as "number_id: NumberId", n.tenant_id as "tenant_id: TenantId"
-           from unnest($1::bigint[], $2::text[]) as t (app_id, pnid)
-           join phone_numbers n on n.phone_number_id = t.pnid and n.app_id = t.app_id"#,
-        &app_ids,
-        &pnids as &[&str]
-    )
-    .fetch_all(conn)
-    .await
-    .context("route webhooks to phone numbers")?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let route = Route {
-                number_id: r.number_id,
-                tenant_id: r.tenant_id,
-            };
-            ((r.app_id, r.pnid), route)
-        })
-        .collect())
-}
-
-/// A plain customer message and where it goes.
-struct Inbound<'a> {
-    route: Route,
-    wa_id: &'a str,
-    message: &'a InboundMessage,
-    raw: &'a Value,
-}
-
-/// Applies every message and status of the routed changes (all [`MessagesChange::is_plain`]);
-/// statuses of messages not known yet go to `early`.
-pub(super) async fn apply(
-    conn: &mut PgConnection,
-    routed: &[(Route, &MessagesChange)],
-    early: &mut EarlyStatuses,
-) -> anyhow::Result<()> {
-    let mut inbound = Vec::new();
-    let mut contacts = BTreeMap::new();
-    for &(route, change) in routed {
-        change.log_errors(route);
-        for (message, raw) in &change.messages {
-            let sender = change.sender(message).context("message without a sender")?;
-            let wa_id = sender.wa_id.context("plain message without a wa_id")?;
-            // Later messages of the batch fill in what earlier ones lacked.
-            let known: &mut (Option<&str>, Option<&str>) =
-                contacts.entry((route.tenant_id, wa_id)).or_default();
-            known.0 = sender.user_id.or(known.0);
-            known.1 = sender.profile_name.or(known.1);
-            inbound.push(Inbound {
-                route,
-                wa_id,
-                message,
-                raw,
-            });
-        }
-    }
-    if !inbound.is_empty() {
-        let contact_ids = upsert_contacts(conn, &contacts).await?;
-        let conversation_ids = upsert_conversations(conn, &inbound, &contact_ids).await?;
-        let inserted = insert_messages(conn, &inbound, &contact_ids, &conversation_ids).await?;
-        after_insert(conn, &inbound, &contact_ids, &inserted).await?;
-    }
-    let statuses: Vec<(Route, &Status, &Value)> = routed
-        .iter()
-        .flat_map(|&(route, change)| change.statuses.iter().map(move |(s, raw)| (route, s, raw)))
-        .collect();
-    if !statuses.is_empty() {
-        statuses::apply_many(conn, &statuses, early).await?;
-    }
-    Ok(())
-}
-
-type ContactKey<'a> = (TenantId, &'a str);
-
-async fn upsert_contacts<'a>(
-    conn: &mut PgConnection,
-    contacts: &BTreeMap<ContactKey<'a>, (Option<&'a str>, Option<&'a str>)>,
-) -> anyhow::Result<HashMap<(TenantId, String), ContactId>> {
-    let tenants: Vec<i64> = contacts.keys().map(|k| k.0.get()).collect();
-    let wa_ids: Vec<&str> = contacts.keys().map(|k| k.1).collect();
-    let user_ids: Vec<Option<&str>> = contacts.values().map(|v| v.0).collect();
-    let names: Vec<Option<&str>> = contacts.values().map(|v| v.1).collect();
-    let rows = sqlx::query!(
-        r#"insert into contacts (tenant_id, wa_id, user_id, profile_name)
-           select * from unnest($1::bigint[], $2::text[], $3::text[], $4::text[])
-           on conflict (tenant_id, wa_id) where wa_id is not null do update set
-               user_id = coalesce(excluded.user_id, contacts.user_id),
-               profile_name = coalesce(excluded.profile_name, contacts.profile_name),
-               updated_at = now()
-           returning id as "id: ContactId", tenant_id as "tenant_id: TenantId", wa_id as "wa_id!""#,
-        &tenants,
-        &wa_ids as &[&str],
-        &user_ids as &[Option<&str>],
-        &names as &[Option<&str>]
-    )
-    .fetch_all(conn)
-    .await
-    .context("upsert contacts")?;
-    Ok(rows
-        .into_iter()
-        .map(|r| ((r.tenant_id, r.wa_id), r.id))
-        .collect())
-}
-
-fn contact_of(
-    contact_ids: &HashMap<(TenantId, String), ContactId>,
-    item: &Inbound<'_>,
-) -> anyhow::Result<ContactId> {
-    contact_ids
-        .get(&(item.route.tenant_id, item.wa_id.to_owned()))
-        .copied()
-        .context("a contact the upsert did not return")
-}
-
-/// Finds or creates each conversation and moves its clocks forward to its newest message.
-async fn upsert_conversations(
-    conn: &mut PgConnection,
-    inbound: &[Inbound<'_>],
-    contact_ids: &HashMap<(TenantId, String), ContactId>,
-) -> anyhow::Result<HashMap<(NumberId, ContactId), ConversationId>> {
-    let mut latest: BTreeMap<(NumberId, ContactId), (TenantId, DateTime<Utc>)> = BTreeMap::new();
-    for item in inbound {
-        let key = (item.route.number_id, contact_of(contact_ids, item)?);
-        let at = item.message.timestamp;
-        latest
-            .entry(key)
-            .and_modify(|(_, newest)| *newest = (*newest).max(at))
-            .or_insert((item.route.tenant_id, at));
-    }
-    let numbers: Vec<i64> = latest.keys().map(|k| k.0.get()).collect();
-    let contacts: Vec<i64> = latest.keys().map(|k| k.1.get()).collect();
-    let tenants: Vec<i64> = latest.values().map(|v| v.0.get()).collect();
-    let times: Vec<DateTime<Utc>> = latest.values().map(|v| v.1).collect();
-    let rows = sqlx::query!(
-        r#"insert into conversations
-             (tenant_id, phone_number_id, contact_id, last_customer_message_at, last_message_at)
-         select t.tenant_id, t.number_id, t.contact_id, t.at, t.at
-         from unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::timestamptz[])
-             as t (tenant_id, number_id, contact_id, at)
-         on conflict (phone_number_id, contact_id) do update set
-             last_customer_message_at = greatest(conversations.last_customer_message_at,
-                                                 excluded.last_customer_message_at),
-             last_message_at = greatest(conversations.last_message_at, excluded.last_message_at)
-         returning id as "id: ConversationId", phone_number_id as "number_id: NumberId",
-             contact_id as "contact_id: ContactId""#,
-        &tenants,
-        &numbers,
-        &contacts,
-        &times
-    )
-    .fetch_all(conn)
-    .await
-    .context("upsert conversations")?;
-    Ok(rows
-        .into_iter()
-        .map(|r| ((r.number_id, r.contact_id), r.id))
-        .collect())
-}
-
 /// A message the insert stored (not a duplicate).
-struct Inserted {
+pub(super) struct Inserted {
     id: MessageId,
     tenant_id: TenantId,
     conversation_id: ConversationId,
@@ -219,7 +30,7 @@ struct Inserted {
     changed: bool,
 }
 
-async fn insert_messages(
+pub(super) async fn insert_messages(
     conn: &mut PgConnection,
     inbound: &[Inbound<'_>],
     contact_ids: &HashMap<(TenantId, String), ContactId>,
@@ -323,7 +134,7 @@ async fn insert_messages(
 
 /// What a new customer message brings: unread counts (and a resolved conversation reopened), the
 /// change events, opt-out keywords, and edits that came before it.
-async fn after_insert(
+pub(super) async fn after_insert(
     conn: &mut PgConnection,
     inbound: &[Inbound<'_>],
     contact_ids: &HashMap<(TenantId, String), ContactId>,

@@ -1,0 +1,226 @@
+//! The sandbox through the real binary: the README's loop, and what the sandbox refuses to do.
+
+use super::*;
+
+/// The README's sandbox loop, through the real binary: the customer writes, the agent answers, the
+/// window closes, a template goes out.
+#[sqlx::test]
+async fn the_sandbox_loop_works_from_the_command_line(pool: PgPool) {
+    let app = TestApp::new(pool.clone()).await;
+    app.start_appliers();
+    app.start_sandbox_dispatcher();
+    let graph = switchboard::whatsapp::graph::GraphClient::new("v23.0").unwrap();
+    let outbox_config = switchboard::outbox::worker::OutboxConfig::new(
+        "http://127.0.0.1:9",
+        &app.config.sandbox_graph_url(),
+    );
+    let outbox = switchboard::outbox::worker::Outbox::new(
+        pool.clone(),
+        app.config.secret_key.cipher(),
+        graph,
+        std::sync::Arc::new(switchboard::window::SystemClock),
+        outbox_config,
+    );
+    tokio::spawn(outbox.run(app.shutdown()));
+    let cli = Cli::new(&pool);
+    let bind = app.config.bind_addr.to_string();
+    let env = [
+        ("SECRET_KEY", "test secret key, thirty-two chars at least"),
+        ("BIND_ADDR", bind.as_str()),
+    ];
+    let run = async |args: Vec<&str>| cli.run(&args, &env).await;
+
+    let created = run(vec!["sandbox", "create", "--tenant", "acme"]).await;
+    assert!(created.status.success(), "{}", stderr(&created));
+    let number = stdout(&created)
+        .split_whitespace()
+        .nth(2)
+        .unwrap()
+        .to_owned();
+    assert!(number.starts_with("sandbox-"), "{}", stdout(&created));
+
+    let said = run(vec![
+        "sandbox",
+        "say",
+        "--number",
+        &number,
+        "--from",
+        "+1 555 000 1111",
+        "Where is my order?",
+    ])
+    .await;
+    assert!(said.status.success(), "{}", stderr(&said));
+    let answered = run(vec![
+        "send",
+        "--number",
+        &number,
+        "--to",
+        "+15550001111",
+        "--text",
+        "It ships today!",
+    ])
+    .await;
+    assert!(answered.status.success(), "{}", stderr(&answered));
+    let ticks: Vec<String> = stdout(&answered)
+        .lines()
+        .skip(1)
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        ticks.last().map(String::as_str),
+        Some("read"),
+        "{}",
+        stdout(&answered)
+    );
+
+    let old = run(vec![
+        "sandbox",
+        "say",
+        "--number",
+        &number,
+        "--from",
+        "+15550002222",
+        "--hours-ago",
+        "25",
+        "Hello?",
+    ])
+    .await;
+    assert!(old.status.success(), "{}", stderr(&old));
+    let refused = run(vec![
+        "send",
+        "--number",
+        &number,
+        "--to",
+        "+15550002222",
+        "--text",
+        "Sorry for the wait",
+    ])
+    .await;
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("24-hour window closed"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(
+        stderr(&refused).contains("--template order_update"),
+        "offers the templates: {}",
+        stderr(&refused)
+    );
+
+    let template = run(vec![
+        "send",
+        "--number",
+        &number,
+        "--to",
+        "+15550002222",
+        "--template",
+        "order_update",
+        "--var",
+        "Dana",
+        "--var",
+        "#1042",
+        "--url-suffix",
+        "1042",
+    ])
+    .await;
+    assert!(template.status.success(), "{}", stderr(&template));
+    assert_eq!(stdout(&template).lines().last(), Some("read"));
+
+    // A failed message, retried by hand, really goes out.
+    let fault = [
+        "sandbox",
+        "fail-next",
+        "--number",
+        &number,
+        "--code",
+        "131026",
+    ];
+    assert!(run(fault.to_vec()).await.status.success());
+    let failed = run(vec![
+        "send",
+        "--number",
+        &number,
+        "--to",
+        "+15550001111",
+        "--text",
+        "Hello again",
+    ])
+    .await;
+    assert!(!failed.status.success());
+    assert!(
+        stderr(&failed).contains("Message undeliverable"),
+        "{}",
+        stderr(&failed)
+    );
+    let id = stdout(&failed)
+        .split_whitespace()
+        .nth(2)
+        .unwrap()
+        .trim_end_matches('.')
+        .to_owned();
+    let retried = run(vec!["retry", "--message", &id]).await;
+    assert!(retried.status.success(), "{}", stderr(&retried));
+    assert_eq!(
+        stdout(&retried).lines().next(),
+        Some(format!("Queued message {id} again.").as_str())
+    );
+    assert_eq!(stdout(&retried).lines().last(), Some("read"));
+    let again = run(vec!["retry", "--message", &id]).await;
+    assert!(stderr(&again).contains("Only failed or unconfirmed messages"));
+
+    // The operator sent and retried them all.
+    let senders: Vec<String> = sqlx::query_scalar(
+        "select distinct sent_by_kind from messages where direction = 'outbound'
+         union all select details ->> 'by' from audit_log where action = 'message.retry'",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(senders, ["operator", "operator"]);
+}
+
+#[sqlx::test]
+async fn send_names_what_is_wrong_with_the_customer_given(pool: PgPool) {
+    let _app = TestApp::new(pool.clone()).await;
+    let cli = Cli::new(&pool);
+    let send = async |to: &str| {
+        let args = [
+            "send",
+            "--number",
+            PHONE_NUMBER_ID,
+            "--to",
+            to,
+            "--text",
+            "Hi",
+        ];
+        let output = cli.run(&args, &[]).await;
+        assert!(!output.status.success());
+        stderr(&output)
+    };
+    assert!(
+        send("555 12")
+            .await
+            .contains("\"555 12\" is not a phone number: it has 5 digits")
+    );
+    assert!(
+        send("us.1349")
+            .await
+            .contains("nor a business-scoped user id")
+    );
+}
+
+#[sqlx::test]
+async fn the_embedded_sandbox_never_acts_for_a_real_number(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let response = reqwest::Client::new()
+        .post(format!("{}/v23.0/{PHONE_NUMBER_ID}/messages", app.config.sandbox_graph_url()))
+        .bearer_auth("test-access-token")
+        .json(&serde_json::json!({ "messaging_product": "whatsapp", "to": CUSTOMER, "type": "text", "text": { "body": "x" } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], 100);
+}
