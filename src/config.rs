@@ -39,6 +39,9 @@ pub struct Config {
     /// `/sandbox/graph` and its CLI commands work (`SANDBOX`: on in development, off in
     /// production unless set).
     pub sandbox: bool,
+    /// Whether requests come through a reverse proxy that appends the client's address to
+    /// `X-Forwarded-For` (`TRUST_PROXY=on`); sign-in throttling then counts per that address.
+    pub trust_proxy: bool,
 }
 
 impl Config {
@@ -82,6 +85,7 @@ impl Config {
             meta_api_version: var("META_API_VERSION").unwrap_or_else(|| "v23.0".into()),
             environment,
             sandbox,
+            trust_proxy: on_off("TRUST_PROXY", var("TRUST_PROXY").as_deref(), false)?,
         })
     }
 }
@@ -100,6 +104,11 @@ impl Config {
             addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
         }
         format!("http://{addr}")
+    }
+
+    /// Whether cookies are marked `Secure`: when the site is served over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
     }
 
     /// The embedded fake Graph API that sandbox numbers talk to.
@@ -166,11 +175,16 @@ fn redact_password(database_url: &str) -> String {
 /// `SANDBOX`: `on` or `off`; unset, on in development and off in production, where a fake Graph
 /// API that anyone may create numbers on has no place unless asked for.
 fn sandbox_enabled(value: Option<&str>, environment: Environment) -> anyhow::Result<bool> {
+    on_off("SANDBOX", value, environment == Environment::Development)
+}
+
+/// An `on`/`off` setting, `default` when unset.
+fn on_off(name: &str, value: Option<&str>, default: bool) -> anyhow::Result<bool> {
     match value.map(str::trim) {
         Some("on") => Ok(true),
         Some("off") => Ok(false),
-        None => Ok(environment == Environment::Development),
-        Some(other) => bail!("SANDBOX must be 'on' or 'off', not {other:?}"),
+        None => Ok(default),
+        Some(other) => bail!("{name} must be 'on' or 'off', not {other:?}"),
     }
 }
 
@@ -236,6 +250,7 @@ mod tests {
             meta_api_version: "v23.0".into(),
             environment: Environment::Production,
             sandbox: false,
+            trust_proxy: false,
         }
     }
 

@@ -15,6 +15,7 @@ use crate::{
         AppState, app,
         serve::{self, ConnectionLimits},
     },
+    inbox::{auth, setup},
     ingest::{event_log::EventLog, worker},
     outbox::worker::{Outbox, OutboxConfig},
     whatsapp::graph::GraphClient,
@@ -52,6 +53,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         OutboxConfig::new(&config.meta_graph_url, &config.sandbox_graph_url()),
     );
     let sender = tokio::spawn(outbox.run(shutdown.clone()));
+    let pruner = tokio::spawn(auth::prune_until(pool.clone(), shutdown.clone()));
 
     let listener = tokio::net::TcpListener::bind(config.bind_addr)
         .await
@@ -62,7 +64,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         max_connections = limits.max_connections,
         "switchboard is listening"
     );
-    print_welcome(&config);
+    let setup_link = setup::issue_link(&pool, &config.public_url).await?;
+    print_welcome(&config, setup_link.as_deref());
     let state = AppState::new(pool.clone(), config, events);
     // The sandbox posts its webhooks to this very server, so it stops as soon as the server stops
     // accepting (instead of failing its posts while requests finish); what it has not posted stays
@@ -84,6 +87,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     shutdown.cancel();
     writer.await.context("event log writer")?;
     sender.await.context("delivery worker")?;
+    pruner.await.context("session pruner")?;
     if let Some(dispatcher) = sandbox_webhooks {
         dispatcher.await.context("sandbox webhook dispatcher")?;
     }
@@ -95,23 +99,32 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Tells whoever started the server where it is and what to do next (the sandbox's commands only
-/// when it is on).
-fn print_welcome(config: &Config) {
+/// Tells whoever started the server where it is and what to do next: on the first run, the setup
+/// link; then where agents sign in.
+fn print_welcome(config: &Config, setup_link: Option<&str>) {
     println!("Switchboard is running at {}", config.internal_url());
+    match setup_link {
+        Some(link) => {
+            println!(
+                "First run: open this link to create your organisation and its admin (it works once):"
+            );
+            println!("  {link}");
+        }
+        None => println!("  Agents sign in at {}/login", config.public_url),
+    }
     println!(
         "  Meta webhooks:  {}/webhooks/whatsapp/{{app_id}}",
         config.public_url
     );
     println!("  Health:         {}/readyz", config.internal_url());
     if config.sandbox {
-        println!("Try it without Meta, from another terminal (README, \"The sandbox\"):");
-        println!("  switchboard tenant create --name \"Acme Support\"");
-        println!("  switchboard sandbox create --tenant acme-support");
+        println!(
+            "Play a customer of a sandbox number from another terminal (README, \"The sandbox\"):"
+        );
+        println!(
+            "  switchboard sandbox say --number <phone number id> --from +15550001111 \"Hi!\""
+        );
     }
-    println!(
-        "The agent inbox (web login) is not built yet; agents use `switchboard send` meanwhile."
-    );
 }
 
 async fn shutdown_signal() {

@@ -14,7 +14,7 @@ use crate::{
         audit,
         numbers::{self, Registration},
         templates, tenants,
-        users::{self, Role},
+        users::{self, NewUser, Role},
     },
     whatsapp::graph::GraphClient,
 };
@@ -85,6 +85,9 @@ pub enum UserCommand {
         tenant: String,
         #[arg(long)]
         email: String,
+        /// The name the team sees (defaults to the e-mail address's local part).
+        #[arg(long, default_value = "")]
+        name: String,
         #[arg(long, value_enum)]
         role: Role,
     },
@@ -245,13 +248,20 @@ impl UserCommand {
         let Self::Create {
             tenant,
             email,
+            name,
             role,
         } = self;
         let mut tx = pool.begin().await.context("begin")?;
         let tenant = tenants::get_by_slug(&mut tx, &tenant).await?;
         let password = secret("SWITCHBOARD_PASSWORD", "Password: ")?
             .context("SWITCHBOARD_PASSWORD is not set")?;
-        let user_id = users::create(&mut tx, tenant.id, &email, role, &password).await?;
+        let user = NewUser {
+            email: &email,
+            name: &name,
+            role,
+            password: &password,
+        };
+        let user_id = users::create(&mut tx, tenant.id, &user).await?;
         let details = json!({ "user_id": user_id, "email": email, "role": role.as_str() });
         audit::record(&mut tx, tenant.id, None, "user.create", details).await?;
         tx.commit().await.context("commit")?;

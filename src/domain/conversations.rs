@@ -98,7 +98,7 @@ pub async fn upsert(
     sqlx::query_scalar!(
         r#"insert into conversations
              (tenant_id, phone_number_id, contact_id, last_customer_message_at, last_message_at)
-         values ($1, $2, $3, $4, $5)
+         values ($1, $2, $3, $4, coalesce($5, now()))
          on conflict (phone_number_id, contact_id) do update set
              last_customer_message_at = greatest(conversations.last_customer_message_at,
                                                  excluded.last_customer_message_at),
@@ -202,6 +202,17 @@ impl ConversationStatus {
             Self::Open => "open",
             Self::Pending => "pending",
             Self::Resolved => "resolved",
+        }
+    }
+}
+
+impl ConversationStatus {
+    /// The name agents read.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Open => "Open",
+            Self::Pending => "Pending",
+            Self::Resolved => "Resolved",
         }
     }
 }

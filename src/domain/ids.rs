@@ -62,6 +62,12 @@ ids! {
     TemplateId;
     /// A stored webhook delivery (`webhook_events.id`).
     WebhookEventId;
+    /// A tenant's label (`labels.id`).
+    LabelId;
+    /// A note or event in a conversation's timeline (`conversation_events.id`).
+    TimelineEventId;
+    /// A canned response (`canned_responses.id`).
+    CannedResponseId;
     /// A program's API key (`messages.api_key_id`; its table comes with the public API).
     ApiKeyId;
 }

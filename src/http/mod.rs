@@ -24,6 +24,7 @@ use crate::{
     crypto::Cipher,
     domain::apps::AppDirectory,
     error::{self, Surface},
+    inbox,
     ingest::event_log::EventLog,
     outbox::send::SendService,
     sandbox::{FakeGraph, FakeGraphConfig},
@@ -90,6 +91,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; st
 pub fn app(state: AppState) -> Router {
     let mut router = Router::new()
         .merge(health::router())
+        .merge(inbox::router(state.clone()))
         .nest("/webhooks", webhook::router());
     if let Some(sandbox) = &state.sandbox {
         router = router.nest_service("/sandbox/graph", sandbox.router());

@@ -313,7 +313,8 @@ async fn insert_queued(
            ),
            touched as (
                update conversations c
-               set last_message_at = greatest(c.last_message_at, now()), updated_at = now()
+               set last_message_at = greatest(c.last_message_at, now()),
+                   last_reply_at = greatest(c.last_reply_at, now()), updated_at = now()
                from queued where c.tenant_id = $1 and c.id = queued.conversation_id
            )
            select queued.id as "id!: MessageId"

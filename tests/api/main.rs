@@ -9,6 +9,7 @@ mod fake_graph;
 mod graph_client;
 mod helpers;
 mod inbound;
+mod inbox;
 mod message_changes;
 mod optout;
 mod pacing;

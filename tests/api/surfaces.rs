@@ -40,7 +40,7 @@ fn json_body(body: &str) -> Value {
 #[sqlx::test]
 async fn an_unknown_path_is_a_404_page(pool: PgPool) {
     let app = TestApp::new(pool).await;
-    for path in ["/", "/conversations/42", "/sandboxes"] {
+    for path in ["/conversations/42", "/sandboxes", "/inbox/nowhere"] {
         let (status, content_type, page) = answer(&app, get(path)).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
         assert_eq!(content_type, "text/html; charset=utf-8", "{path}");

@@ -81,6 +81,25 @@ pub async fn find(
     .context("look up template")
 }
 
+/// The tenant's template `id`.
+pub async fn by_id(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    id: TemplateId,
+) -> anyhow::Result<Option<Template>> {
+    sqlx::query_as!(
+        Template,
+        r#"select id as "id: TemplateId", name, language, category as "category: TemplateCategory",
+                  status as "status: TemplateStatus", components, parameter_format
+           from message_templates where tenant_id = $1 and id = $2"#,
+        tenant_id as TenantId,
+        id as TemplateId
+    )
+    .fetch_optional(conn)
+    .await
+    .context("load template")
+}
+
 /// The WABA's approved templates in the order to offer them: in the customer's `language` (exact,
 /// then the same language of another region: `es` for `es_MX`), then in the tenant's
 /// `default_language` (likewise), then the rest; by name within each.

@@ -3,11 +3,12 @@
 //! [`Activity::deadline`]), or when the cap needs its slot or the server is shutting down. A request
 //! in flight is never cut off: such a connection is shut down gracefully, after its response.
 
-use std::{convert::Infallible, pin::pin, sync::Arc, time::Duration};
+use std::{convert::Infallible, net::SocketAddr, pin::pin, sync::Arc, time::Duration};
 
 use axum::{
     Router,
     body::{Body, Bytes},
+    extract::ConnectInfo,
     http::{Request, Response},
 };
 use http_body::{Frame, SizeHint};
@@ -55,11 +56,13 @@ pub(super) async fn serve_connection(
     draining: CancellationToken,
 ) {
     let activity = slot.activity().clone();
+    let peer = stream.peer_addr().ok();
     if let Err(error) = stream.set_nodelay(true) {
         tracing::debug!(%error, "cannot set TCP_NODELAY");
     }
     let io = TokioIo::new(Watched::new(stream, activity.clone()));
-    let mut connection = pin!(builder.serve_connection(io, tracked(router, activity.clone())));
+    let mut connection =
+        pin!(builder.serve_connection(io, tracked(router, activity.clone(), peer)));
     let mut shutting_down = false;
     let mut grace_ends: Option<Instant> = None;
     loop {
@@ -115,10 +118,11 @@ async fn sleep_until(deadline: Option<Instant>) {
 }
 
 /// The router as a hyper service whose requests are tracked in `activity` until their response
-/// body is dropped.
+/// body is dropped, and carry the client's address (`ConnectInfo`) when known.
 fn tracked(
     router: Router,
     activity: Arc<Activity>,
+    peer: Option<SocketAddr>,
 ) -> impl Service<
     Request<Incoming>,
     Response = Response<UntilSent>,
@@ -128,7 +132,10 @@ fn tracked(
 + Send
 + 'static {
     let app = TowerToHyperService::new(router);
-    service_fn(move |request: Request<Incoming>| {
+    service_fn(move |mut request: Request<Incoming>| {
+        if let Some(peer) = peer {
+            request.extensions_mut().insert(ConnectInfo(peer));
+        }
         let in_flight = activity.begin_request();
         let response = app.call(request);
         async move {

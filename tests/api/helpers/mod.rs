@@ -72,6 +72,7 @@ pub fn test_config() -> Config {
         meta_api_version: "v23.0".into(),
         environment: Environment::Development,
         sandbox: true,
+        trust_proxy: false,
     }
 }
 

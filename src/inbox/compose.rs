@@ -1,0 +1,216 @@
+//! The composer's forms: a free-text reply while the window is open, a template when it is not.
+//! Both go through the send service, which checks the window again whatever the page showed. Each
+//! form carries an idempotency key chosen when the page was rendered, so a double click or a
+//! resubmitted form sends once. A refused send renders the page again with the agent's text (or
+//! template values) still in the form and the reason beside it.
+
+use std::collections::BTreeMap;
+
+use axum::{
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+
+use super::{
+    auth::{Agent, sessions::random_token},
+    list::ListParams,
+    page::render,
+    pages::{conversation_panel, list_page},
+};
+use crate::{
+    domain::{
+        ids::{ConversationId, TemplateId},
+        messages::SentBy,
+        templates::{self, TemplateOption},
+    },
+    error::{AppError, Result},
+    http::{
+        AppState,
+        extract::{Form, Path, Query},
+    },
+    outbox::send::{SendError, SendRefused, SendRequest, SendTo},
+    whatsapp::{outbound::Outbound, template_check, template_values::TemplateValues},
+};
+
+/// What the composer holds: the agent's unsent text or template values, the key its next send
+/// carries, and why the last send was refused.
+pub struct Draft {
+    pub text: String,
+    pub values: Vec<String>,
+    pub idempotency_key: String,
+    pub error: Option<String>,
+}
+
+impl Default for Draft {
+    fn default() -> Self {
+        Self {
+            text: String::new(),
+            values: Vec::new(),
+            idempotency_key: random_token(),
+            error: None,
+        }
+    }
+}
+
+impl Draft {
+    /// The value typed for the template variable at `index`.
+    pub fn value(&self, index: &usize) -> &str {
+        self.values
+            .get(*index)
+            .map(String::as_str)
+            .unwrap_or_default()
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TextForm {
+    #[serde(default)]
+    text: String,
+    idempotency_key: String,
+    #[serde(default)]
+    reply_to: Option<String>,
+}
+
+/// `POST /inbox/conversations/{id}/messages`.
+pub async fn send_text(
+    State(state): State<AppState>,
+    agent: Agent,
+    Path(id): Path<ConversationId>,
+    Query(list): Query<ListParams>,
+    Form(form): Form<TextForm>,
+) -> Result<Response> {
+    let request = SendRequest {
+        to: SendTo::Conversation(id),
+        content: Outbound::Text {
+            preview_url: form.text.contains("https://") || form.text.contains("http://"),
+            body: form.text.clone(),
+        },
+        reply_to: form.reply_to.filter(|r| !r.is_empty()),
+        idempotency_key: form.idempotency_key.clone(),
+        sent_by: SentBy::Agent(agent.user_id),
+    };
+    let draft = Draft {
+        text: form.text,
+        values: Vec::new(),
+        idempotency_key: form.idempotency_key,
+        error: None,
+    };
+    answer(&state, agent, id, list, None, draft, request).await
+}
+
+/// The template form: `template_id`, `idempotency_key`, and the variables' values in the order of
+/// the template's variables (`v0`, `v1`, …). Read as a map because the variables differ per
+/// template.
+pub struct TemplateForm(BTreeMap<String, String>);
+
+impl TemplateForm {
+    fn field(&self, name: &str) -> &str {
+        self.0.get(name).map(String::as_str).unwrap_or_default()
+    }
+
+    fn values(&self, count: usize) -> Vec<String> {
+        (0..count)
+            .map(|i| self.field(&format!("v{i}")).to_owned())
+            .collect()
+    }
+}
+
+/// `POST /inbox/conversations/{id}/templates`.
+pub async fn send_template(
+    State(state): State<AppState>,
+    agent: Agent,
+    Path(id): Path<ConversationId>,
+    Query(list): Query<ListParams>,
+    Form(form): Form<BTreeMap<String, String>>,
+) -> Result<Response> {
+    let form = TemplateForm(form);
+    let template_id: TemplateId = form
+        .field("template_id")
+        .parse()
+        .map_err(|_| AppError::BadRequest("choose a template".into()))?;
+    let mut conn = state
+        .db
+        .acquire()
+        .await
+        .map_err(|e| AppError::from_database(e.into()))?;
+    let template = templates::by_id(&mut conn, agent.tenant_id, template_id)
+        .await
+        .map_err(AppError::from_database)?
+        .ok_or(AppError::NotFound)?;
+    drop(conn);
+    let option = TemplateOption {
+        id: template.id,
+        name: template.name.clone(),
+        language: template.language.clone(),
+        category: template.category,
+        variables: template_check::variables(&template.definition()),
+    };
+    let values = form.values(option.variables.len());
+    let components = template_values(&option, &values).components(&template.definition());
+    let request = SendRequest {
+        to: SendTo::Conversation(id),
+        content: Outbound::Template {
+            name: template.name.clone(),
+            language: template.language.clone(),
+            components,
+        },
+        reply_to: None,
+        idempotency_key: form.field("idempotency_key").to_owned(),
+        sent_by: SentBy::Agent(agent.user_id),
+    };
+    let draft = Draft {
+        text: String::new(),
+        values,
+        idempotency_key: form.field("idempotency_key").to_owned(),
+        error: None,
+    };
+    answer(&state, agent, id, list, Some(template.id), draft, request).await
+}
+
+/// The form's values as the send's components need them, by what each variable is.
+fn template_values(option: &TemplateOption, values: &[String]) -> TemplateValues {
+    let mut out = TemplateValues::default();
+    let named = option
+        .variables
+        .iter()
+        .any(|v| v.component == "body" && v.name.parse::<u32>().is_err());
+    for (variable, value) in option.variables.iter().zip(values) {
+        match (variable.component, variable.kind) {
+            ("header", "text") => out.header_text = Some(value.clone()),
+            ("header", _) => out.header_media = Some(value.clone()),
+            ("body", _) if named => out.body.push(format!("{}={value}", variable.name)),
+            ("body", _) => out.body.push(value.clone()),
+            ("button", "text") => out.url_suffix = Some(value.clone()),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Sends `request`; on success back to the conversation, on a refusal the page again with the
+/// draft kept and the reason shown.
+async fn answer(
+    state: &AppState,
+    agent: Agent,
+    id: ConversationId,
+    list: ListParams,
+    template: Option<TemplateId>,
+    mut draft: Draft,
+    request: SendRequest,
+) -> Result<Response> {
+    let refusal = match state.sends.send(agent.tenant_id, request).await {
+        Ok(_) => {
+            let to = format!("/inbox/conversations/{id}?{}", list.link(list.view, None));
+            return Ok(Redirect::to(&to).into_response());
+        }
+        Err(SendError::Refused(SendRefused::NotFound)) => return Err(AppError::NotFound),
+        Err(SendError::Refused(refusal)) => refusal,
+        Err(SendError::Internal(error)) => return Err(AppError::from_database(error)),
+    };
+    draft.error = Some(refusal.to_string());
+    let panel = conversation_panel(state, &agent, id, None, template, draft).await?;
+    let page = list_page(state, agent, list, Some(panel)).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+}

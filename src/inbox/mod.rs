@@ -1,0 +1,45 @@
+//! The agent inbox: server-rendered pages for support agents. Every page works as plain HTML
+//! forms; `static/app.js` adds live updates and in-place swaps on top. Signed-out routes (sign-in,
+//! the first run's setup, static files) sit beside the inbox proper, which is behind
+//! [`auth::require_agent`].
+
+mod assets;
+pub mod auth;
+mod compose;
+mod list;
+mod page;
+mod pages;
+pub mod setup;
+mod thread;
+mod time;
+
+use axum::{
+    Router, middleware,
+    response::Redirect,
+    routing::{get, post},
+};
+
+use crate::http::AppState;
+
+/// The inbox's routes, signed-out and signed-in.
+pub fn router(state: AppState) -> Router<AppState> {
+    let signed_in = Router::new()
+        .route("/inbox", get(pages::inbox))
+        .route("/inbox/conversations/{id}", get(pages::conversation))
+        .route(
+            "/inbox/conversations/{id}/messages",
+            post(compose::send_text),
+        )
+        .route(
+            "/inbox/conversations/{id}/templates",
+            post(compose::send_template),
+        )
+        .route("/logout", post(auth::sign_out))
+        .route_layer(middleware::from_fn_with_state(state, auth::require_agent));
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/inbox") }))
+        .merge(auth::router())
+        .merge(setup::router())
+        .merge(assets::router())
+        .merge(signed_in)
+}

@@ -1,0 +1,175 @@
+//! The conversation view's SQL, scoped by tenant: the conversation with its contact, a page of its
+//! messages (newest first, continued by id), its notes and events in the same span, and marking it
+//! read for the agent.
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+
+use crate::domain::{
+    conversations::ConversationStatus,
+    ids::{ConversationId, MessageId, TenantId, TimelineEventId, UserId},
+    messages::MessageStatus,
+};
+
+/// Messages per page of the thread.
+pub const PAGE: i64 = 50;
+
+/// The conversation and its customer.
+#[derive(Debug, Clone)]
+pub struct Conversation {
+    pub id: ConversationId,
+    pub number_label: String,
+    pub waba_id: String,
+    /// The tenant's template language for customers whose language is unknown.
+    pub default_language: String,
+    pub status: ConversationStatus,
+    pub assignee_id: Option<UserId>,
+    pub assignee_name: Option<String>,
+    pub contact_name: Option<String>,
+    pub wa_id: Option<String>,
+    pub user_id: Option<String>,
+    pub language: Option<String>,
+    pub opted_out_at: Option<DateTime<Utc>>,
+    pub last_customer_message_at: Option<DateTime<Utc>>,
+    pub window_closed_by_meta_at: Option<DateTime<Utc>>,
+}
+
+/// The tenant's conversation `id`; `None` for an unknown id or another tenant's.
+pub async fn conversation(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    id: ConversationId,
+) -> anyhow::Result<Option<Conversation>> {
+    sqlx::query_as!(
+        Conversation,
+        r#"select c.id as "id: ConversationId",
+                  coalesce(n.verified_name || ' · ' || n.display_phone_number, n.display_phone_number,
+                           n.verified_name, n.phone_number_id) as "number_label!",
+                  n.waba_id, t.default_language,
+                  c.status as "status: ConversationStatus",
+                  c.assignee_id as "assignee_id: UserId", u.name as "assignee_name?",
+                  k.profile_name as contact_name, k.wa_id, k.user_id, k.language, k.opted_out_at,
+                  c.last_customer_message_at, c.window_closed_by_meta_at
+           from conversations c
+           join contacts k on k.tenant_id = c.tenant_id and k.id = c.contact_id
+           join phone_numbers n on n.tenant_id = c.tenant_id and n.id = c.phone_number_id
+           join tenants t on t.id = c.tenant_id
+           left join users u on u.tenant_id = c.tenant_id and u.id = c.assignee_id
+           where c.tenant_id = $1 and c.id = $2"#,
+        tenant_id as TenantId,
+        id as ConversationId
+    )
+    .fetch_optional(conn)
+    .await
+    .context("load conversation")
+}
+
+/// A message as the thread shows it.
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub id: MessageId,
+    pub outbound: bool,
+    pub kind: String,
+    pub body: String,
+    pub status: MessageStatus,
+    pub at: DateTime<Utc>,
+    pub sender_name: Option<String>,
+    pub error_title: Option<String>,
+    pub error_message: Option<String>,
+    pub edited: bool,
+    pub deleted: bool,
+}
+
+/// Up to [`PAGE`] messages before `before` (the newest without), newest first.
+pub async fn messages(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    conversation_id: ConversationId,
+    before: Option<MessageId>,
+) -> anyhow::Result<Vec<Message>> {
+    sqlx::query_as!(
+        Message,
+        r#"select m.id as "id: MessageId", m.direction = 'outbound' as "outbound!",
+                  m.type as kind, m.body, m.status as "status: MessageStatus",
+                  coalesce(m.meta_timestamp, m.created_at) as "at!",
+                  u.name as "sender_name?", m.error_title, m.error_message,
+                  m.edited_at is not null as "edited!", m.deleted_at is not null as "deleted!"
+           from messages m
+           left join users u on u.tenant_id = m.tenant_id and u.id = m.sent_by
+           where m.conversation_id = $2 and m.tenant_id = $1
+             and ($3::bigint is null or m.id < $3)
+           order by m.id desc
+           limit $4"#,
+        tenant_id as TenantId,
+        conversation_id as ConversationId,
+        before as Option<MessageId>,
+        PAGE
+    )
+    .fetch_all(conn)
+    .await
+    .context("load messages")
+}
+
+/// A note or event of the timeline.
+#[derive(Debug, Clone)]
+pub struct TimelineEvent {
+    pub id: TimelineEventId,
+    pub kind: String,
+    pub body: String,
+    pub user_name: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// The notes and events since `since` (all of them when `None`), oldest first.
+pub async fn events(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    conversation_id: ConversationId,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+) -> anyhow::Result<Vec<TimelineEvent>> {
+    sqlx::query_as!(
+        TimelineEvent,
+        r#"select e.id as "id: TimelineEventId", e.kind, e.body, u.name as "user_name?",
+                  e.created_at as at
+           from conversation_events e
+           left join users u on u.tenant_id = e.tenant_id and u.id = e.user_id
+           where e.tenant_id = $1 and e.conversation_id = $2
+             and ($3::timestamptz is null or e.created_at >= $3)
+             and ($4::timestamptz is null or e.created_at < $4)
+           order by e.created_at, e.id"#,
+        tenant_id as TenantId,
+        conversation_id as ConversationId,
+        since,
+        until
+    )
+    .fetch_all(conn)
+    .await
+    .context("load the timeline")
+}
+
+/// Marks the conversation read by `user` up to its newest message; whether that changed anything.
+pub async fn mark_read(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    conversation_id: ConversationId,
+    user: UserId,
+) -> anyhow::Result<bool> {
+    let changed = sqlx::query!(
+        r#"insert into conversation_reads (tenant_id, conversation_id, user_id, last_read_message_id)
+           select $1, $2, $3, m.id from messages m
+           where m.conversation_id = $2 and m.tenant_id = $1
+           order by m.id desc limit 1
+           on conflict (conversation_id, user_id) do update
+               set last_read_message_id = excluded.last_read_message_id, read_at = now()
+               where conversation_reads.last_read_message_id < excluded.last_read_message_id"#,
+        tenant_id as TenantId,
+        conversation_id as ConversationId,
+        user as UserId
+    )
+    .execute(conn)
+    .await
+    .context("mark the conversation read")?;
+    Ok(changed.rows_affected() > 0)
+}

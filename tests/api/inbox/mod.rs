@@ -1,0 +1,172 @@
+//! The agent inbox through the real router: a cookie-keeping client signs in like a browser does
+//! (the sign-in form's CSRF cookie, the session cookie) and uses the pages and forms.
+
+mod accounts;
+mod composer;
+mod pages;
+mod setup;
+
+use std::collections::HashMap;
+
+use axum::{
+    body::Body,
+    http::{HeaderMap, Request, StatusCode, header},
+};
+use http_body_util::BodyExt;
+use secrecy::SecretString;
+use switchboard::domain::users::{self, NewUser, Role};
+use tower::ServiceExt;
+
+use crate::helpers::*;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A browser without JavaScript: keeps cookies, follows nothing by itself.
+pub struct Client<'a> {
+    pub app: &'a TestApp,
+    cookies: HashMap<String, String>,
+}
+
+/// An answer: status, headers and body.
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+}
+
+impl<'a> Client<'a> {
+    pub fn new(app: &'a TestApp) -> Self {
+        Self {
+            app,
+            cookies: HashMap::new(),
+        }
+    }
+
+    pub async fn send(&mut self, request: axum::http::request::Builder, body: Body) -> Answer {
+        let cookie = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let request = request
+            .header(header::COOKIE, cookie)
+            .header(header::ACCEPT, "text/html")
+            .body(body)
+            .unwrap();
+        let response = self.app.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        for set in headers.get_all(header::SET_COOKIE) {
+            let set = set.to_str().unwrap();
+            let pair = set.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            let removed = set.contains("Max-Age=0") || value.is_empty();
+            if removed {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        Answer {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Answer {
+        self.send(Request::get(path), Body::empty()).await
+    }
+
+    pub async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Answer {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        self.send(
+            Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded"),
+            Body::from(body),
+        )
+        .await
+    }
+
+    /// Signs in through the form; returns the answer to the form's POST.
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> Answer {
+        let page = self.get("/login").await;
+        assert_eq!(page.status, StatusCode::OK);
+        let csrf = field(&page.body, "csrf");
+        self.post_form(
+            "/login",
+            &[
+                ("email", email),
+                ("password", password),
+                ("csrf", &csrf),
+                ("next", ""),
+            ],
+        )
+        .await
+    }
+
+    /// Signs in and expects it to work.
+    pub async fn signed_in(app: &'a TestApp, email: &str) -> Self {
+        let mut client = Self::new(app);
+        let answer = client.sign_in(email, PASSWORD).await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+        client
+    }
+
+    /// The session's CSRF token, read from a signed-in page.
+    pub async fn csrf(&mut self) -> String {
+        let page = self.get("/inbox").await;
+        field(&page.body, "csrf")
+    }
+}
+
+/// The value of the first hidden input `name` of a page.
+pub fn field(page: &str, name: &str) -> String {
+    let marker = format!(r#"name="{name}" value=""#);
+    let start = page
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no field {name} in {page}"))
+        + marker.len();
+    page[start..].split('"').next().unwrap().to_owned()
+}
+
+/// Creates a user of `tenant_id` with [`PASSWORD`].
+pub async fn user(app: &TestApp, tenant_id: TenantId, email: &str, name: &str) -> UserId {
+    let mut conn = app.pool.acquire().await.unwrap();
+    let password = SecretString::from(PASSWORD);
+    let user = NewUser {
+        email,
+        name,
+        role: Role::Agent,
+        password: &password,
+    };
+    users::create(&mut conn, tenant_id, &user).await.unwrap()
+}
+
+/// The customer writes "text" to [`PHONE_NUMBER_ID`] `hours_ago`; returns their conversation.
+pub async fn customer_writes(
+    app: &TestApp,
+    wamid: &str,
+    text_body: &str,
+    hours_ago: i64,
+) -> ConversationId {
+    let ts = chrono::Utc::now().timestamp() - hours_ago * 3600;
+    app.deliver(messages_webhook(vec![text(wamid, ts, text_body)], vec![]))
+        .await;
+    let id: i64 = app
+        .scalar("select conversation_id from messages order by id desc limit 1")
+        .await;
+    ConversationId::new(id)
+}

@@ -1,0 +1,173 @@
+//! The list and the conversation view: what they show, and that no tenant sees another's.
+
+use axum::http::StatusCode;
+use sqlx::PgPool;
+
+use super::*;
+
+#[sqlx::test]
+async fn a_customer_message_shows_in_the_list_and_the_thread_with_its_window(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    user(&app, app.tenant_id, "ana@acme.test", "Ana").await;
+    let conversation = customer_writes(&app, "wamid.hi", "Where is my order?", 21).await;
+    let mut browser = Client::signed_in(&app, "ana@acme.test").await;
+
+    let list = browser.get("/inbox").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains("Dana"), "{}", list.body);
+    assert!(list.body.contains("Where is my order?"));
+    assert!(
+        list.body.contains(r#"aria-label="1 unread""#),
+        "{}",
+        list.body
+    );
+    assert!(list.body.contains("⏳ 2 h"), "{}", list.body);
+
+    // Closing soon: the customer wrote last and the window ends within 4 hours.
+    let closing = browser.get("/inbox?view=closing").await;
+    assert!(
+        closing
+            .body
+            .contains(&format!(r#"data-conversation="{conversation}""#))
+    );
+
+    let thread = browser
+        .get(&format!("/inbox/conversations/{conversation}"))
+        .await;
+    assert_eq!(thread.status, StatusCode::OK);
+    assert!(thread.body.contains("Where is my order?"));
+    assert!(
+        thread.body.contains("Window closes in 2 h"),
+        "{}",
+        thread.body
+    );
+    assert!(thread.body.contains(r#"data-testid="reply-form""#));
+
+    // Opening it read it for this agent only.
+    let list = browser.get("/inbox").await;
+    assert!(!list.body.contains("unread\""), "{}", list.body);
+    user(&app, app.tenant_id, "ben@acme.test", "Ben").await;
+    let mut ben = Client::signed_in(&app, "ben@acme.test").await;
+    assert!(
+        ben.get("/inbox")
+            .await
+            .body
+            .contains(r#"aria-label="1 unread""#)
+    );
+}
+
+#[sqlx::test]
+async fn a_replied_conversation_is_not_closing_soon(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    user(&app, app.tenant_id, "ana@acme.test", "Ana").await;
+    let conversation = customer_writes(&app, "wamid.hi", "Hi", 21).await;
+    let mut browser = Client::signed_in(&app, "ana@acme.test").await;
+    let csrf = browser.csrf().await;
+    let sent = browser
+        .post_form(
+            &format!("/inbox/conversations/{conversation}/messages"),
+            &[
+                ("text", "On it"),
+                ("idempotency_key", "reply-1"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    let closing = browser.get("/inbox?view=closing").await;
+    assert!(
+        closing.body.contains(r#"data-testid="empty-list""#),
+        "{}",
+        closing.body
+    );
+}
+
+#[sqlx::test]
+async fn another_tenants_conversation_is_404_and_absent_from_every_view(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let conversation = customer_writes(&app, "wamid.secret", "My secret order", 1).await;
+    let (other, _) = app.add_tenant("Globex", "99887766", "globex-secret").await;
+    user(&app, other, "eve@globex.test", "Eve").await;
+    let mut eve = Client::signed_in(&app, "eve@globex.test").await;
+
+    let page = eve
+        .get(&format!("/inbox/conversations/{conversation}"))
+        .await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(!page.body.contains("My secret order"));
+    for view in ["all", "mine", "unassigned", "closing"] {
+        let list = eve.get(&format!("/inbox?view={view}")).await;
+        assert_eq!(list.status, StatusCode::OK);
+        assert!(!list.body.contains("Dana"), "{view}: {}", list.body);
+        assert!(!list.body.contains("My secret order"), "{view}");
+    }
+    let csrf = eve.csrf().await;
+    let send = eve
+        .post_form(
+            &format!("/inbox/conversations/{conversation}/messages"),
+            &[
+                ("text", "Hi"),
+                ("idempotency_key", "eve-1"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(send.status, StatusCode::NOT_FOUND);
+    let sent: i64 = app
+        .scalar("select count(*) from messages where direction = 'outbound'")
+        .await;
+    assert_eq!(sent, 0);
+}
+
+#[sqlx::test]
+async fn the_list_pages_by_keyset_without_repeating_or_skipping(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    user(&app, app.tenant_id, "ana@acme.test", "Ana").await;
+    // 60 conversations, from 60 customers, all at the same instant (ties broken by id).
+    sqlx::query(
+        "with made as (
+             insert into contacts (tenant_id, wa_id, profile_name)
+             select $1, '1555000' || lpad(i::text, 4, '0'), 'Customer ' || i from generate_series(1, 60) i
+             returning id)
+         insert into conversations (tenant_id, phone_number_id, contact_id, last_message_at)
+         select $1, (select id from phone_numbers where tenant_id = $1 limit 1), id, '2026-11-01T10:00:00Z'
+         from made",
+    )
+    .bind(app.tenant_id)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let mut browser = Client::signed_in(&app, "ana@acme.test").await;
+    let first = browser.get("/inbox").await;
+    let next = first
+        .body
+        .split(r#"<a class="more" href=""#)
+        .nth(1)
+        .expect("a next page")
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&#38;", "&");
+    let second = browser.get(&next).await;
+    let ids = |body: &str| -> Vec<String> {
+        body.split(r#"<li class="row"#)
+            .skip(1)
+            .map(|row| {
+                row.split(r#"data-conversation=""#)
+                    .nth(1)
+                    .unwrap()
+                    .split('"')
+                    .next()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    };
+    let (a, b) = (ids(&first.body), ids(&second.body));
+    assert_eq!(a.len(), 50);
+    assert_eq!(b.len(), 10);
+    let mut all: Vec<String> = a.into_iter().chain(b).collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 60);
+}
