@@ -16,6 +16,8 @@ pub mod domain;
 pub mod error;
 /// The HTTP router, its handlers, and serving them over TCP.
 pub mod http;
+/// The agent inbox in the browser.
+pub mod inbox;
 /// Storing and applying Meta's webhooks.
 pub mod ingest;
 /// Sending: the send service and the delivery pipeline.
