@@ -1,5 +1,6 @@
 //! The view and the partial for each kind of message, built from content as it is stored.
 
+mod corpus;
 mod sent;
 mod xss;
 
