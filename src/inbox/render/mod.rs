@@ -13,7 +13,7 @@
 //! 3. Includes `inbox/message_body.html` inside each bubble, with the view named `message`
 //!    ([`MessageBodyPartial`] renders it alone, for live updates and tests).
 //!
-//! Media are served by the inbox's media route, [`media_url`]. Text goes through [`format`], whose
+//! Media are served by the inbox's media route, [`media_url`]. Text goes through [`format()`], whose
 //! [`Markup`] is the only thing the templates print with `|safe`.
 
 mod body;

@@ -17,7 +17,7 @@ use std::fmt;
 
 pub use link::WebLink;
 
-/// HTML made from a message's text by [`format`], with every character of the text escaped. It is
+/// HTML made from a message's text by [`format()`], with every character of the text escaped. It is
 /// the one value templates print with `|safe`: no other code can build one, so `|safe` on anything
 /// else is a bug.
 #[derive(Debug, Clone, PartialEq, Eq)]
