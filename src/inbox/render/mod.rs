@@ -133,22 +133,24 @@ impl MessageView {
         } else {
             None
         };
+        let product = context.and_then(Product::of_context);
+        // A question about a product quotes the catalog message it came from; the product says
+        // more than "a message not shown here" would.
+        let quote = match message.reply_to.filter(|_| shown) {
+            Some(ReplyTo::Found { direction, body }) => Some(Quote::Message {
+                from_customer: direction == Direction::Inbound,
+                summary: body.to_owned(),
+            }),
+            Some(ReplyTo::Missing) if product.is_none() => Some(Quote::Missing),
+            _ => None,
+        };
         Self {
             id: message.id,
             direction: message.direction,
             body: Body::of(message),
-            quote: message
-                .reply_to
-                .filter(|_| shown)
-                .map(|reply_to| match reply_to {
-                    ReplyTo::Found { direction, body } => Quote::Message {
-                        from_customer: direction == Direction::Inbound,
-                        summary: body.to_owned(),
-                    },
-                    ReplyTo::Missing => Quote::Missing,
-                }),
+            quote,
             forwarded,
-            product: context.and_then(Product::of_context),
+            product,
             referral: content
                 .get("referral")
                 .filter(|_| shown)

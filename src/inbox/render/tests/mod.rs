@@ -278,9 +278,15 @@ fn edits_deletions_replies_forwards_products_and_ads_are_marked() {
     ] {
         assert!(!html.contains(hidden), "{hidden}: {html}");
     }
-    let lost = StoredMessage {
+    let product = StoredMessage {
         reply_to: Some(ReplyTo::Missing),
         ..inbound(&content)
+    };
+    assert_eq!(view(&product).quote, None);
+    let text = json!({"type": "text", "text": {"body": "And this?"}, "context": {"id": "w0"}});
+    let lost = StoredMessage {
+        reply_to: Some(ReplyTo::Missing),
+        ..inbound(&text)
     };
     assert!(render(&view(&lost)).contains("A message not shown here"));
 }
