@@ -9,6 +9,7 @@ mod compose;
 mod list;
 mod page;
 mod pages;
+pub mod render;
 pub mod setup;
 mod thread;
 mod time;

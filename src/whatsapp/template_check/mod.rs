@@ -3,7 +3,8 @@
 //! definition (the `components` and `parameter_format` of `GET /{waba-id}/message_templates`), so what
 //! Meta would refuse with 132000 (parameter count), 132012 (parameter format) or 132005 (hydrated
 //! text too long) is refused here, with a message that names the component and what it expects. It
-//! also lists the variables a template needs, to build a form. Pure: no I/O.
+//! also lists the variables a template needs, to build a form, and fills a send's values into the
+//! template's text, to show the message as its recipient reads it. Pure: no I/O.
 //!
 //! Meta's rules: <https://developers.facebook.com/docs/whatsapp/cloud-api/guides/send-message-templates>
 //! and the component reference
@@ -19,6 +20,7 @@ mod json;
 mod parameters;
 mod placeholders;
 mod problems;
+mod text;
 mod variables;
 
 use std::fmt;
@@ -32,6 +34,8 @@ use self::header::{HeaderNeeds, check_header, header_needs};
 use self::json::{parameters, str_at};
 use self::problems::Problems;
 use self::variables::text_variables;
+
+pub use self::text::{TemplateText, filled_text};
 
 /// Why a template send does not fit its template; each message names the component and what is expected.
 #[derive(Debug, Clone, PartialEq, Eq)]
