@@ -9,19 +9,7 @@ async fn the_sandbox_loop_works_from_the_command_line(pool: PgPool) {
     let app = TestApp::new(pool.clone()).await;
     app.start_appliers();
     app.start_sandbox_dispatcher();
-    let graph = switchboard::whatsapp::graph::GraphClient::new("v23.0").unwrap();
-    let outbox_config = switchboard::outbox::worker::OutboxConfig::new(
-        "http://127.0.0.1:9",
-        &app.config.sandbox_graph_url(),
-    );
-    let outbox = switchboard::outbox::worker::Outbox::new(
-        pool.clone(),
-        app.config.secret_key.cipher(),
-        graph,
-        std::sync::Arc::new(switchboard::window::SystemClock),
-        outbox_config,
-    );
-    tokio::spawn(outbox.run(app.shutdown()));
+    app.start_outbox();
     let cli = Cli::new(&pool);
     let bind = app.config.bind_addr.to_string();
     let env = [

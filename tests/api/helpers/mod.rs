@@ -1,7 +1,9 @@
 //! `TestApp`: the real router over a fresh database, with a tenant, a Meta app and a number, and
 //! helpers to post signed webhooks shaped like Meta's and to apply them; [`Sending`] wires it for
-//! the send path.
+//! the send path, [`inbox`] the people of the inbox, and `sandbox` the whole sandbox loop.
 
+pub mod inbox;
+mod sandbox;
 mod sending;
 
 pub use sending::*;

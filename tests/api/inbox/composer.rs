@@ -4,7 +4,6 @@
 use axum::http::StatusCode;
 use serde_json::json;
 use sqlx::PgPool;
-use switchboard::domain::templates::{self, TemplateRecord};
 
 use super::*;
 
@@ -185,26 +184,4 @@ async fn a_template_with_a_missing_value_is_refused_beside_the_form_with_the_val
     );
     assert!(answer.body.contains(r#"data-testid="send-error""#));
     assert!(answer.body.contains(r#"value="Dana""#), "{}", answer.body);
-}
-
-/// `order_update` (en_US): two body variables and a URL button, with examples.
-async fn approved_template(app: &TestApp) -> TemplateId {
-    let components = json!([
-        { "type": "BODY", "text": "Hi {{1}}, your order {{2}} has shipped.",
-          "example": { "body_text": [["Dana", "#1042"]] } },
-        { "type": "BUTTONS", "buttons": [{ "type": "URL", "text": "Track", "url": "https://example.com/t/{{1}}", "example": ["https://example.com/t/1042"] }] }
-    ]);
-    let record = TemplateRecord {
-        meta_template_id: None,
-        name: "order_update",
-        language: "en_US",
-        category: Some("UTILITY"),
-        status: "APPROVED",
-        components: &components,
-        parameter_format: "POSITIONAL",
-    };
-    let mut conn = app.pool.acquire().await.unwrap();
-    templates::upsert(&mut conn, app.tenant_id, WABA_ID, &record)
-        .await
-        .unwrap()
 }

@@ -13,13 +13,10 @@ use axum::{
     http::{HeaderMap, Request, StatusCode, header},
 };
 use http_body_util::BodyExt;
-use secrecy::SecretString;
-use switchboard::domain::users::{self, NewUser, Role};
 use tower::ServiceExt;
 
+pub use crate::helpers::inbox::*;
 use crate::helpers::*;
-
-pub const PASSWORD: &str = "correct horse battery";
 
 /// A browser without JavaScript: keeps cookies, follows nothing by itself.
 pub struct Client<'a> {
@@ -140,33 +137,4 @@ pub fn field(page: &str, name: &str) -> String {
         .unwrap_or_else(|| panic!("no field {name} in {page}"))
         + marker.len();
     page[start..].split('"').next().unwrap().to_owned()
-}
-
-/// Creates a user of `tenant_id` with [`PASSWORD`].
-pub async fn user(app: &TestApp, tenant_id: TenantId, email: &str, name: &str) -> UserId {
-    let mut conn = app.pool.acquire().await.unwrap();
-    let password = SecretString::from(PASSWORD);
-    let user = NewUser {
-        email,
-        name,
-        role: Role::Agent,
-        password: &password,
-    };
-    users::create(&mut conn, tenant_id, &user).await.unwrap()
-}
-
-/// The customer writes "text" to [`PHONE_NUMBER_ID`] `hours_ago`; returns their conversation.
-pub async fn customer_writes(
-    app: &TestApp,
-    wamid: &str,
-    text_body: &str,
-    hours_ago: i64,
-) -> ConversationId {
-    let ts = chrono::Utc::now().timestamp() - hours_ago * 3600;
-    app.deliver(messages_webhook(vec![text(wamid, ts, text_body)], vec![]))
-        .await;
-    let id: i64 = app
-        .scalar("select conversation_id from messages order by id desc limit 1")
-        .await;
-    ConversationId::new(id)
 }

@@ -1,0 +1,67 @@
+//! The inbox's people: agents who sign in with [`PASSWORD`], and the customer who writes to them.
+
+use secrecy::SecretString;
+use serde_json::json;
+use switchboard::domain::{
+    templates::{self, TemplateRecord},
+    users::{self, NewUser, Role},
+};
+
+use super::{
+    ConversationId, TemplateId, TenantId, TestApp, UserId, WABA_ID, messages_webhook, text,
+};
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Creates an agent of `tenant_id` with [`PASSWORD`].
+pub async fn user(app: &TestApp, tenant_id: TenantId, email: &str, name: &str) -> UserId {
+    let mut conn = app.pool.acquire().await.unwrap();
+    let password = SecretString::from(PASSWORD);
+    let user = NewUser {
+        email,
+        name,
+        role: Role::Agent,
+        password: &password,
+    };
+    users::create(&mut conn, tenant_id, &user).await.unwrap()
+}
+
+/// The customer writes "text" to [`super::PHONE_NUMBER_ID`] `hours_ago`; returns their
+/// conversation.
+pub async fn customer_writes(
+    app: &TestApp,
+    wamid: &str,
+    text_body: &str,
+    hours_ago: i64,
+) -> ConversationId {
+    let ts = chrono::Utc::now().timestamp() - hours_ago * 3600;
+    app.deliver(messages_webhook(vec![text(wamid, ts, text_body)], vec![]))
+        .await;
+    let id: i64 = app
+        .scalar("select conversation_id from messages order by id desc limit 1")
+        .await;
+    ConversationId::new(id)
+}
+
+/// `order_update` (en_US), approved for [`WABA_ID`]: two body variables and a URL button, with
+/// examples.
+pub async fn approved_template(app: &TestApp) -> TemplateId {
+    let components = json!([
+        { "type": "BODY", "text": "Hi {{1}}, your order {{2}} has shipped.",
+          "example": { "body_text": [["Dana", "#1042"]] } },
+        { "type": "BUTTONS", "buttons": [{ "type": "URL", "text": "Track", "url": "https://example.com/t/{{1}}", "example": ["https://example.com/t/1042"] }] }
+    ]);
+    let record = TemplateRecord {
+        meta_template_id: None,
+        name: "order_update",
+        language: "en_US",
+        category: Some("UTILITY"),
+        status: "APPROVED",
+        components: &components,
+        parameter_format: "POSITIONAL",
+    };
+    let mut conn = app.pool.acquire().await.unwrap();
+    templates::upsert(&mut conn, app.tenant_id, WABA_ID, &record)
+        .await
+        .unwrap()
+}
