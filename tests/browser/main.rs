@@ -7,6 +7,8 @@
 #[allow(dead_code, unused_imports)]
 mod helpers;
 
+mod customers;
 mod driver;
 
 mod accounts;
+mod composer;
