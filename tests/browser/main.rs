@@ -12,3 +12,4 @@ mod driver;
 
 mod accounts;
 mod composer;
+mod hostile;
