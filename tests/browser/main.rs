@@ -13,3 +13,4 @@ mod driver;
 mod accounts;
 mod composer;
 mod hostile;
+mod tenants;
