@@ -13,4 +13,5 @@ mod driver;
 mod accounts;
 mod composer;
 mod hostile;
+mod live;
 mod tenants;
