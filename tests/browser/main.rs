@@ -14,4 +14,5 @@ mod accounts;
 mod composer;
 mod hostile;
 mod live;
+mod screenshots;
 mod tenants;
