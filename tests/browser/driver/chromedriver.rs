@@ -16,9 +16,12 @@ use std::{
 /// What `SWITCHBOARD_BROWSER_TESTS` must say for a missing browser to fail the tests.
 const REQUIRED: &str = "required";
 
-/// A running chromedriver; dropping it ends it and every browser it started.
+/// A running chromedriver; dropping it ends it and every browser it started, and removes their
+/// temporary files (profiles, sockets).
 pub struct Chromedriver {
     child: Child,
+    /// The `TMPDIR` of chromedriver and its browsers.
+    temp: PathBuf,
     /// Where it listens, e.g. `http://127.0.0.1:40123`.
     pub url: String,
     /// The Chromium it starts.
@@ -42,8 +45,14 @@ impl Chromedriver {
         // A free port can be taken between asking for it and chromedriver binding it: try again.
         for _ in 0..3 {
             let port = free_port();
+            let temp = std::env::temp_dir().join(format!(
+                "switchboard-chromium-{}-{port}",
+                std::process::id()
+            ));
+            std::fs::create_dir_all(&temp).expect("a temporary directory for Chromium");
             let child = Command::new(&chromedriver)
                 .arg(format!("--port={port}"))
+                .env("TMPDIR", &temp)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .process_group(0)
@@ -51,6 +60,7 @@ impl Chromedriver {
                 .unwrap_or_else(|e| panic!("start {}: {e}", chromedriver.display()));
             let mut driver = Self {
                 child,
+                temp,
                 url: format!("http://127.0.0.1:{port}"),
                 chromium: chromium.clone(),
             };
@@ -91,6 +101,7 @@ impl Drop for Chromedriver {
             unsafe { libc::killpg(group, libc::SIGKILL) };
         }
         let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.temp);
     }
 }
 
