@@ -7,6 +7,7 @@ mod assets;
 pub mod auth;
 mod compose;
 mod list;
+mod live;
 mod page;
 mod pages;
 pub mod render;
@@ -26,6 +27,7 @@ use crate::http::AppState;
 pub fn router(state: AppState) -> Router<AppState> {
     let signed_in = Router::new()
         .route("/inbox", get(pages::inbox))
+        .route("/inbox/events", get(live::events))
         .route("/inbox/conversations/{id}", get(pages::conversation))
         .route(
             "/inbox/conversations/{id}/messages",

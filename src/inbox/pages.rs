@@ -18,6 +18,7 @@ use super::{
         query::{self as list_query, COUNT_CAP, Counts, UNREAD_CAP},
     },
     page::render,
+    render::Body,
     thread::{self, Entry, Picker, WindowView, query as thread_query},
     time,
 };
@@ -26,7 +27,7 @@ use crate::{
         conversations::ConversationStatus,
         events::{self, Kind},
         ids::{ConversationId, MessageId, TemplateId},
-        messages::MessageStatus,
+        messages::{Direction, MessageStatus},
         templates,
     },
     error::{AppError, Result},
@@ -374,6 +375,10 @@ pub async fn conversation_panel(
     let events = thread_query::events(&mut conn, agent.tenant_id, id, since, until)
         .await
         .map_err(AppError::from_database)?;
+    let wamids: Vec<String> = messages.iter().filter_map(|m| m.wamid.clone()).collect();
+    let reactions = thread_query::reactions(&mut conn, agent.tenant_id, id, &wamids)
+        .await
+        .map_err(AppError::from_database)?;
     if before.is_none()
         && thread_query::mark_read(&mut conn, agent.tenant_id, id, agent.user_id)
             .await
@@ -407,7 +412,7 @@ pub async fn conversation_panel(
         picker(agent, &mut conn, &conversation, template).await?
     };
     Ok(ConversationPanel {
-        entries: thread::timeline(messages, events),
+        entries: thread::timeline(messages, events, reactions),
         conversation,
         name,
         window,
