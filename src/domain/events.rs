@@ -18,6 +18,9 @@
 //! - `conversation_status`: open / pending / resolved may have changed (a customer message reopens).
 //! - `assignment`: the conversation's assignee changed.
 //! - `contact`: the customer's details changed (e.g. a marketing opt-out).
+//! - `timeline`: a note or an event (assigned, resolved, labelled…) joined the timeline (the inbox's
+//!   teamwork; with `assignment`, `conversation_status` or `labels` when one of those changed).
+//! - `labels`: the conversation's labels changed (the inbox's teamwork).
 
 use anyhow::Context;
 use serde::Deserialize;
@@ -43,6 +46,8 @@ pub enum Kind {
     ConversationStatus,
     Assignment,
     Contact,
+    Timeline,
+    Labels,
 }
 
 impl Kind {
@@ -58,6 +63,8 @@ impl Kind {
             Self::ConversationStatus => "conversation_status",
             Self::Assignment => "assignment",
             Self::Contact => "contact",
+            Self::Timeline => "timeline",
+            Self::Labels => "labels",
         }
     }
 }

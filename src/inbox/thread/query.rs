@@ -9,7 +9,7 @@ use sqlx::PgConnection;
 
 use crate::domain::{
     conversations::ConversationStatus,
-    ids::{ConversationId, MessageId, TenantId, TimelineEventId, UserId},
+    ids::{ConversationId, LabelId, MessageId, TenantId, TimelineEventId, UserId},
     messages::{Direction, MessageStatus},
 };
 
@@ -125,6 +125,26 @@ pub async fn messages(
     .fetch_all(conn)
     .await
     .context("load messages")
+}
+
+/// The conversation's labels, by name.
+pub async fn labels(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    conversation_id: ConversationId,
+) -> anyhow::Result<Vec<(LabelId, String)>> {
+    let rows = sqlx::query!(
+        r#"select l.id as "id: LabelId", l.name
+           from conversation_labels cl join labels l on l.tenant_id = cl.tenant_id and l.id = cl.label_id
+           where cl.tenant_id = $1 and cl.conversation_id = $2
+           order by lower(l.name)"#,
+        tenant_id as TenantId,
+        conversation_id as ConversationId
+    )
+    .fetch_all(conn)
+    .await
+    .context("load the conversation's labels")?;
+    Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
 }
 
 /// A customer's reaction to one of `wamids` (the latest per message; no emoji: taken back).

@@ -6,6 +6,7 @@ mod composer;
 mod live;
 mod pages;
 mod setup;
+mod teamwork;
 
 use std::collections::HashMap;
 
