@@ -37,7 +37,7 @@ async fn the_composer_becomes_the_template_form_when_the_window_closes(pool: PgP
 
             browser.find("[data-testid=window-closed]").await;
             assert_eq!(browser.count("[data-testid=reply-form]").await, 0);
-            assert_eq!(browser.count("textarea").await, 0);
+            assert_eq!(browser.count("textarea[name=text]").await, 0);
             let kept = browser.text(".composer .kept-draft").await;
             assert!(kept.contains("Are you still there?"), "{kept:?}");
             let options = browser.text("select#template").await;

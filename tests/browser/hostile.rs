@@ -10,15 +10,16 @@ use crate::{
     helpers::{inbox::*, *},
 };
 
-/// Each part, if it ran, would set `window.__pwned` and open a dialog.
-const HOSTILE: &str = "<script>window.__pwned = 'script'; alert(1)</script> \
-    <img src=x onerror=\"window.__pwned = 'img'; alert(1)\"> \
-    <a href=\"javascript:window.__pwned = 'link'; alert(1)\">open me</a> \
-    <svg onload=\"window.__pwned = 'svg'\"></svg> \
+/// Each part, if it ran, would set `window.xssRan` and open a dialog. (No underscores in it:
+/// WhatsApp's `_italic_` would change the text shown.)
+const HOSTILE: &str = "<script>window.xssRan = 'script'; alert(1)</script> \
+    <img src=x onerror=\"window.xssRan = 'img'; alert(1)\"> \
+    <a href=\"javascript:window.xssRan = 'link'; alert(1)\">open me</a> \
+    <svg onload=\"window.xssRan = 'svg'\"></svg> \
     javascript:alert(1)";
 
 /// A name that tries the same.
-const HOSTILE_NAME: &str = "<img src=x onerror=\"window.__pwned = 'name'\">Mallory";
+const HOSTILE_NAME: &str = "<img src=x onerror=\"window.xssRan = 'name'\">Mallory";
 
 #[sqlx::test]
 async fn markup_in_a_customer_message_renders_as_text(pool: PgPool) {
@@ -46,7 +47,7 @@ async fn markup_in_a_customer_message_renders_as_text(pool: PgPool) {
                 .wait_for_text("[data-testid=thread]", "<img src=x onerror=")
                 .await;
             let thread = browser.text("[data-testid=thread]").await;
-            assert!(thread.contains("<script>window.__pwned"), "{thread}");
+            assert!(thread.contains("<script>window.xssRan"), "{thread}");
             assert!(thread.contains("<a href=\"javascript:"), "{thread}");
             assert!(
                 browser
@@ -105,7 +106,7 @@ async fn assert_inert(browser: &Browser) {
         .eval("return [...document.scripts].map(s => s.getAttribute('src') ?? 'inline')")
         .await;
     assert_eq!(scripts, ["/static/app.js"], "the page's only script");
-    let pwned: Option<String> = browser.eval("return window.__pwned ?? null").await;
-    assert_eq!(pwned, None, "a hostile part ran");
+    let ran: Option<String> = browser.eval("return window.xssRan ?? null").await;
+    assert_eq!(ran, None, "a hostile part ran");
     browser.assert_no_dialog().await;
 }

@@ -21,8 +21,8 @@ const OMAR: Customer = Customer {
 };
 
 /// Acme (the test app's tenant, with Dana's conversation) and Globex (with Omar's), and Ben,
-/// Globex's agent.
-async fn two_tenants(app: &TestApp) -> i64 {
+/// Globex's agent; returns the conversations of Dana and Omar.
+async fn two_tenants(app: &TestApp) -> (i64, i64) {
     let (globex, globex_app) = app
         .add_tenant("Globex", OMAR.meta_app_id, OMAR.app_secret)
         .await;
@@ -33,14 +33,23 @@ async fn two_tenants(app: &TestApp) -> i64 {
     DANA.writes(app, "wamid.acme", "Acme secret order 4711")
         .await;
     OMAR.writes(app, "wamid.globex", "Globex hello").await;
-    app.scalar("select c.id from conversations c join contacts k on k.id = c.contact_id where k.profile_name = 'Dana'")
+    let of = async |name: &str| -> i64 {
+        sqlx::query_scalar(
+            "select c.id from conversations c join contacts k on k.id = c.contact_id
+             where k.profile_name = $1",
+        )
+        .bind(name)
+        .fetch_one(&app.pool)
         .await
+        .unwrap()
+    };
+    (of("Dana").await, of("Omar").await)
 }
 
 #[sqlx::test]
 async fn another_tenants_agent_gets_404_and_sees_nothing_of_the_conversation(pool: PgPool) {
     let app = TestApp::new(pool).await;
-    let acme_conversation = two_tenants(&app).await;
+    let (acme_conversation, _) = two_tenants(&app).await;
     let Some(browser) = Browser::launch(&app).await else {
         return;
     };
@@ -82,7 +91,7 @@ async fn another_tenants_agent_gets_404_and_sees_nothing_of_the_conversation(poo
 async fn another_tenants_agent_sees_nothing_of_it_live(pool: PgPool) {
     let app = TestApp::new(pool).await;
     app.start_appliers();
-    two_tenants(&app).await;
+    let (acme_conversation, globex_conversation) = two_tenants(&app).await;
     let Some(browser) = Browser::launch(&app).await else {
         return;
     };
@@ -118,12 +127,26 @@ async fn another_tenants_agent_sees_nothing_of_it_live(pool: PgPool) {
             browser
                 .wait_for_text("[data-testid=rows]", "Globex again")
                 .await;
+            // The stream names conversations by id: Omar's must come, Dana's never.
+            let conversations = async || -> Vec<i64> {
+                let stream: String = browser.eval("return window.__stream").await;
+                stream
+                    .lines()
+                    .filter_map(|line| line.strip_prefix("data:"))
+                    .filter_map(|data| serde_json::from_str::<Value>(data.trim()).ok())
+                    .filter_map(|event| event["conversation"].as_i64())
+                    .collect()
+            };
             browser
-                .wait_until("Ben's stream carries an event", async || {
-                    let stream: String = browser.eval("return window.__stream").await;
-                    stream.lines().any(|line| line.starts_with("data:"))
+                .wait_until("Ben's stream names Omar's conversation", async || {
+                    conversations().await.contains(&globex_conversation)
                 })
                 .await;
+            let named = conversations().await;
+            assert!(
+                !named.contains(&acme_conversation),
+                "Ben's stream named Dana's: {named:?}"
+            );
 
             let page = browser.text("body").await;
             assert!(!page.contains("Dana") && !page.contains("4712"), "{page}");
