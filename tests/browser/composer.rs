@@ -22,9 +22,9 @@ async fn the_composer_becomes_the_template_form_when_the_window_closes(pool: PgP
     browser
         .run(async |browser| {
             browser.sign_in("ana@acme.test").await;
-            // Dana wrote 24 hours ago, less six seconds.
+            // Dana wrote 24 hours ago, less eight seconds (time to open the page).
             let hello = message("wamid.old", "text", json!({ "body": "Hello?" }));
-            DANA.sends(&app, hello, 24 * 3600 - 6).await;
+            DANA.sends(&app, hello, 24 * 3600 - 8).await;
             let conversation: i64 = app.scalar("select id from conversations").await;
             browser
                 .open(&format!("/inbox/conversations/{conversation}"))
