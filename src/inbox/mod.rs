@@ -43,12 +43,21 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/inbox/conversations/{id}/notes", post(actions::note))
         .route("/inbox/conversations/{id}/labels", post(actions::add_label))
         .route(
+            "/inbox/conversations/{id}/canned",
+            post(actions::add_canned),
+        )
+        .route("/inbox/conversations/{id}/viewing", post(actions::viewing))
+        .route(
             "/inbox/conversations/{id}/labels/{label}/remove",
             post(actions::remove_label),
         )
         .route(
             "/inbox/conversations/{id}/messages/{message}/retry",
             post(actions::retry),
+        )
+        .route(
+            "/inbox/conversations/{id}/messages/{message}/react",
+            post(compose::react),
         )
         .route("/logout", post(auth::sign_out))
         .route_layer(middleware::from_fn_with_state(state, auth::require_agent));

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod composer;
+mod conversation_tools;
 mod live;
 mod pages;
 mod setup;
