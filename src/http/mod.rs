@@ -24,10 +24,11 @@ use crate::{
     crypto::Cipher,
     domain::apps::AppDirectory,
     error::{self, Surface},
-    inbox,
+    inbox::{self, media::MediaFiles},
     ingest::event_log::EventLog,
     outbox::send::SendService,
     sandbox::{FakeGraph, FakeGraphConfig},
+    whatsapp::graph::GraphClient,
     window::SystemClock,
 };
 
@@ -48,11 +49,13 @@ pub struct AppState {
     /// The fake Graph API behind sandbox numbers, served under `/sandbox/graph`; `None` when
     /// `SANDBOX` is off.
     pub sandbox: Option<FakeGraph>,
+    /// Media files fetched from Meta for the inbox, kept a while in this process.
+    pub media: MediaFiles,
 }
 
 impl AppState {
-    /// The state for `config`, on the real clock.
-    pub fn new(db: PgPool, config: Config, events: EventLog) -> Self {
+    /// The state for `config`, on the real clock; fails if `META_API_VERSION` is not a version.
+    pub fn new(db: PgPool, config: Config, events: EventLog) -> anyhow::Result<Self> {
         let cipher = config.cipher();
         let apps = AppDirectory::new(db.clone(), cipher.clone());
         let sandbox = config.sandbox.then(|| {
@@ -68,7 +71,13 @@ impl AppState {
             )
         });
         let sends = SendService::new(db.clone(), Arc::new(SystemClock));
-        Self {
+        let media = MediaFiles::new(
+            db.clone(),
+            cipher.clone(),
+            GraphClient::new(&config.meta_api_version)?,
+            config.graph_urls(),
+        );
+        Ok(Self {
             db,
             config: Arc::new(config),
             cipher,
@@ -76,7 +85,8 @@ impl AppState {
             events,
             sends,
             sandbox,
-        }
+            media,
+        })
     }
 }
 

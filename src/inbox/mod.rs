@@ -7,6 +7,7 @@ mod assets;
 pub mod auth;
 mod compose;
 mod list;
+pub mod media;
 mod page;
 mod pages;
 pub mod render;
@@ -35,6 +36,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/inbox/conversations/{id}/templates",
             post(compose::send_template),
         )
+        .route("/inbox/media/{id}", get(media::show_media))
         .route("/logout", post(auth::sign_out))
         .route_layer(middleware::from_fn_with_state(state, auth::require_agent));
     Router::new()
