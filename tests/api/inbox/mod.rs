@@ -3,6 +3,7 @@
 
 mod accounts;
 mod composer;
+mod media;
 mod pages;
 mod setup;
 
@@ -27,11 +28,12 @@ pub struct Client<'a> {
     cookies: HashMap<String, String>,
 }
 
-/// An answer: status, headers and body.
+/// An answer: status, headers and body (as text, and as it came).
 pub struct Answer {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: String,
+    pub bytes: bytes::Bytes,
 }
 
 impl Answer {
@@ -82,6 +84,7 @@ impl<'a> Client<'a> {
             status,
             headers,
             body: String::from_utf8_lossy(&body).into_owned(),
+            bytes: body,
         }
     }
 
