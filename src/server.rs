@@ -67,6 +67,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let setup_link = setup::issue_link(&pool, &config.public_url).await?;
     print_welcome(&config, setup_link.as_deref());
     let state = AppState::new(pool.clone(), config, events)?;
+    state.changes.listen(pool.clone(), shutdown.clone()).await?;
+    let streams = state.streams.clone();
     // The sandbox posts its webhooks to this very server, so it stops as soon as the server stops
     // accepting (instead of failing its posts while requests finish); what it has not posted stays
     // scheduled for the next instance.
@@ -79,6 +81,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let stop_accepting = async move {
         shutdown_signal().await;
         sandbox_stop.cancel();
+        streams.cancel();
     };
     serve::serve(listener, router, limits, stop_accepting).await;
 

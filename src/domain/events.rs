@@ -18,6 +18,9 @@
 //! - `conversation_status`: open / pending / resolved may have changed (a customer message reopens).
 //! - `assignment`: the conversation's assignee changed.
 //! - `contact`: the customer's details changed (e.g. a marketing opt-out).
+//! - `timeline`: a note or an event (assigned, resolved, labelled…) joined the timeline (the inbox's
+//!   teamwork; with `assignment`, `conversation_status` or `labels` when one of those changed).
+//! - `labels`: the conversation's labels changed (the inbox's teamwork).
 
 use anyhow::Context;
 use serde::Deserialize;
@@ -43,6 +46,8 @@ pub enum Kind {
     ConversationStatus,
     Assignment,
     Contact,
+    Timeline,
+    Labels,
 }
 
 impl Kind {
@@ -58,6 +63,8 @@ impl Kind {
             Self::ConversationStatus => "conversation_status",
             Self::Assignment => "assignment",
             Self::Contact => "contact",
+            Self::Timeline => "timeline",
+            Self::Labels => "labels",
         }
     }
 }
@@ -109,17 +116,44 @@ impl Change {
 /// `RecvError::Lagged`, to reload what it shows).
 const BUFFER: usize = 4096;
 
+/// What a subscriber hears.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signal {
+    Change(Change),
+    /// The listener lost its connection and reconnected: changes made meanwhile were not heard,
+    /// so whatever a subscriber shows may be stale.
+    Missed,
+}
+
 /// The process's one listener, fanning change events out to subscribers; cheap to clone.
 #[derive(Clone)]
 pub struct Hub {
-    sender: broadcast::Sender<Change>,
+    sender: broadcast::Sender<Signal>,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Hub {
-    /// Connects the listener and starts fanning out until `shutdown`. A lost connection is
-    /// reconnected; subscribers get `Lagged` for what they may have missed meanwhile.
-    pub async fn start(db: PgPool, shutdown: CancellationToken) -> anyhow::Result<Self> {
+    /// A hub with no listener yet: subscribers hear nothing until [`Hub::listen`].
+    pub fn new() -> Self {
         let (sender, _) = broadcast::channel(BUFFER);
+        Self { sender }
+    }
+
+    /// A hub already listening (see [`Hub::listen`]).
+    pub async fn start(db: PgPool, shutdown: CancellationToken) -> anyhow::Result<Self> {
+        let hub = Self::new();
+        hub.listen(db, shutdown).await?;
+        Ok(hub)
+    }
+
+    /// Connects the listener and fans out until `shutdown`. A lost connection is reconnected, and
+    /// subscribers are told they may have missed changes meanwhile ([`Signal::Missed`]).
+    pub async fn listen(&self, db: PgPool, shutdown: CancellationToken) -> anyhow::Result<()> {
         let mut listener = PgListener::connect_with(&db)
             .await
             .context("connect the change listener")?;
@@ -127,13 +161,12 @@ impl Hub {
             .listen(CHANNEL)
             .await
             .context("LISTEN for changes")?;
-        let hub = Self { sender };
-        tokio::spawn(hub.clone().fan_out(listener, shutdown));
-        Ok(hub)
+        tokio::spawn(self.clone().fan_out(listener, shutdown));
+        Ok(())
     }
 
     /// Every change from now on, of every tenant: filter by the subscriber's tenant.
-    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Signal> {
         self.sender.subscribe()
     }
 
@@ -146,13 +179,14 @@ impl Hub {
             match notification {
                 Ok(Some(notification)) => match Change::parse(notification.payload()) {
                     // No subscriber is not an error.
-                    Ok(change) => drop(self.sender.send(change)),
+                    Ok(change) => drop(self.sender.send(Signal::Change(change))),
                     Err(error) => tracing::error!(error = ?error, "unreadable change event"),
                 },
                 // The connection was lost and is re-established by the next `try_recv`;
                 // notifications sent meanwhile are gone.
                 Ok(None) => {
-                    tracing::warn!("change listener reconnected; events may have been missed")
+                    tracing::warn!("change listener reconnected; events may have been missed");
+                    drop(self.sender.send(Signal::Missed));
                 }
                 Err(error) => {
                     tracing::error!(error = ?error, "change listener failed; retrying");

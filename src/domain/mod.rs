@@ -9,6 +9,7 @@ pub mod ids;
 pub mod messages;
 pub mod numbers;
 pub mod secrets;
+pub mod teamwork;
 pub mod templates;
 pub mod tenants;
 pub mod users;

@@ -14,6 +14,7 @@ use axum::{
     http::{HeaderValue, Request, StatusCode, header},
 };
 use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
 use tower_http::{
     catch_panic::CatchPanicLayer, set_header::SetResponseHeaderLayer, timeout::TimeoutLayer,
     trace::TraceLayer,
@@ -22,7 +23,7 @@ use tower_http::{
 use crate::{
     config::Config,
     crypto::Cipher,
-    domain::apps::AppDirectory,
+    domain::{apps::AppDirectory, events::Hub},
     error::{self, Surface},
     inbox::{self, media::MediaFiles},
     ingest::event_log::EventLog,
@@ -49,6 +50,12 @@ pub struct AppState {
     /// The fake Graph API behind sandbox numbers, served under `/sandbox/graph`; `None` when
     /// `SANDBOX` is off.
     pub sandbox: Option<FakeGraph>,
+    /// Change events for live pages; silent until the server starts its listener
+    /// (`changes.listen`).
+    pub changes: Hub,
+    /// Cancelled when the server stops accepting: ends live streams so shutdown never waits on
+    /// them.
+    pub streams: CancellationToken,
     /// Media files fetched from Meta for the inbox, kept a while in this process.
     pub media: MediaFiles,
 }
@@ -85,6 +92,8 @@ impl AppState {
             events,
             sends,
             sandbox,
+            changes: Hub::new(),
+            streams: CancellationToken::new(),
             media,
         })
     }

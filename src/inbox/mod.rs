@@ -3,10 +3,12 @@
 //! the first run's setup, static files) sit beside the inbox proper, which is behind
 //! [`auth::require_agent`].
 
+mod actions;
 mod assets;
 pub mod auth;
 mod compose;
 mod list;
+mod live;
 pub mod media;
 mod page;
 mod pages;
@@ -27,6 +29,7 @@ use crate::http::AppState;
 pub fn router(state: AppState) -> Router<AppState> {
     let signed_in = Router::new()
         .route("/inbox", get(pages::inbox))
+        .route("/inbox/events", get(live::events))
         .route("/inbox/conversations/{id}", get(pages::conversation))
         .route(
             "/inbox/conversations/{id}/messages",
@@ -37,6 +40,18 @@ pub fn router(state: AppState) -> Router<AppState> {
             post(compose::send_template),
         )
         .route("/inbox/media/{id}", get(media::show_media))
+        .route("/inbox/conversations/{id}/assign", post(actions::assign))
+        .route("/inbox/conversations/{id}/status", post(actions::status))
+        .route("/inbox/conversations/{id}/notes", post(actions::note))
+        .route("/inbox/conversations/{id}/labels", post(actions::add_label))
+        .route(
+            "/inbox/conversations/{id}/labels/{label}/remove",
+            post(actions::remove_label),
+        )
+        .route(
+            "/inbox/conversations/{id}/messages/{message}/retry",
+            post(actions::retry),
+        )
         .route("/logout", post(auth::sign_out))
         .route_layer(middleware::from_fn_with_state(state, auth::require_agent));
     Router::new()

@@ -18,6 +18,7 @@ use super::{
         query::{self as list_query, COUNT_CAP, Counts, UNREAD_CAP},
     },
     page::render,
+    render::Body,
     thread::{self, Entry, Picker, WindowView, query as thread_query},
     time,
 };
@@ -25,9 +26,9 @@ use crate::{
     domain::{
         conversations::ConversationStatus,
         events::{self, Kind},
-        ids::{ConversationId, MessageId, TemplateId},
-        messages::MessageStatus,
-        templates,
+        ids::{ConversationId, LabelId, MessageId, TemplateId},
+        messages::{Direction, MessageStatus},
+        teamwork, templates,
     },
     error::{AppError, Result},
     http::{
@@ -89,6 +90,9 @@ pub struct Choice {
 /// The open conversation.
 pub struct ConversationPanel {
     pub conversation: thread::Conversation,
+    /// The tenant's agents, for the assignee picker (the assignee selected).
+    pub agents: Vec<Choice>,
+    pub labels: Vec<(LabelId, String)>,
     pub name: String,
     pub window: WindowView,
     pub entries: Vec<Entry>,
@@ -148,6 +152,20 @@ impl InboxPage {
         self.conversation
             .as_ref()
             .is_some_and(|c| c.conversation.assignee_id == Some(self.agent.user_id))
+    }
+
+    /// The URL of a form of the open conversation (`assign`, `status`, …), in the current list.
+    fn action(&self, what: &str) -> String {
+        let id = self
+            .conversation
+            .as_ref()
+            .map(|c| c.conversation.id.to_string())
+            .unwrap_or_default();
+        match what {
+            // Retry URLs continue with "/{message}/retry": no query in the middle.
+            "messages" | "labels" => format!("/inbox/conversations/{id}/{what}"),
+            _ => format!("/inbox/conversations/{id}/{what}?{}", self.list_query),
+        }
     }
 
     fn view_title(&self) -> &'static str {
@@ -374,6 +392,17 @@ pub async fn conversation_panel(
     let events = thread_query::events(&mut conn, agent.tenant_id, id, since, until)
         .await
         .map_err(AppError::from_database)?;
+    let labels = thread_query::labels(&mut conn, agent.tenant_id, id)
+        .await
+        .map_err(AppError::from_database)?;
+    let agents = teamwork::agents(&mut conn, agent.tenant_id)
+        .await
+        .map_err(AppError::from_database)?;
+    let agents = choices(agents, conversation.assignee_id);
+    let wamids: Vec<String> = messages.iter().filter_map(|m| m.wamid.clone()).collect();
+    let reactions = thread_query::reactions(&mut conn, agent.tenant_id, id, &wamids)
+        .await
+        .map_err(AppError::from_database)?;
     if before.is_none()
         && thread_query::mark_read(&mut conn, agent.tenant_id, id, agent.user_id)
             .await
@@ -407,8 +436,10 @@ pub async fn conversation_panel(
         picker(agent, &mut conn, &conversation, template).await?
     };
     Ok(ConversationPanel {
-        entries: thread::timeline(messages, events),
+        entries: thread::timeline(messages, events, reactions),
         conversation,
+        agents,
+        labels,
         name,
         window,
         older,

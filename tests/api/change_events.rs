@@ -4,21 +4,25 @@ use std::time::Duration;
 
 use serde_json::json;
 use sqlx::PgPool;
-use switchboard::domain::events::{Change, Hub, Kind};
+use switchboard::domain::events::{Change, Hub, Kind, Signal};
 use tokio::sync::broadcast;
 
 use crate::helpers::*;
 
 /// The next change, failing the test after 10 s.
-async fn next(changes: &mut broadcast::Receiver<Change>) -> Change {
-    tokio::time::timeout(Duration::from_secs(10), changes.recv())
+async fn next(changes: &mut broadcast::Receiver<Signal>) -> Change {
+    let signal = tokio::time::timeout(Duration::from_secs(10), changes.recv())
         .await
         .expect("no change event within 10 s")
-        .expect("the hub stopped")
+        .expect("the hub stopped");
+    match signal {
+        Signal::Change(change) => change,
+        Signal::Missed => panic!("the listener missed changes"),
+    }
 }
 
 /// Changes until one has `kind`; fails the test if none comes.
-async fn until(changes: &mut broadcast::Receiver<Change>, kind: Kind) -> Change {
+async fn until(changes: &mut broadcast::Receiver<Signal>, kind: Kind) -> Change {
     loop {
         let change = next(changes).await;
         if change.kinds.contains(&kind) {

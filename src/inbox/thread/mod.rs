@@ -6,33 +6,96 @@ pub mod query;
 use chrono::{DateTime, Utc};
 
 use crate::{
-    domain::{messages::MessageStatus, templates::TemplateOption},
-    inbox::time,
+    domain::{
+        messages::{Direction, MessageStatus},
+        templates::TemplateOption,
+    },
+    inbox::{
+        render::{self, MessageView, Reactions, ReplyTo, StoredMessage},
+        time,
+    },
+    whatsapp::template_check::TemplateDefinition,
     window::{Closure, Window},
 };
 
-pub use query::{Conversation, Message, TimelineEvent};
+pub use query::{Conversation, CustomerReaction, Message, TimelineEvent};
 
 /// One entry of the timeline.
 pub enum Entry {
-    Message(Message),
+    Message(Box<ThreadMessage>),
     Event(TimelineEvent),
 }
 
+/// A message of the thread: its row (state, sender, failure) and what it says or shows.
+pub struct ThreadMessage {
+    pub row: Message,
+    pub view: MessageView,
+}
+
 /// Messages (newest first, as read) and events (oldest first) merged into one timeline, oldest
-/// first; an event goes after the messages stored before it.
-pub fn timeline(mut messages: Vec<Message>, events: Vec<TimelineEvent>) -> Vec<Entry> {
+/// first; an event goes after the messages stored before it. Our reactions are not messages of
+/// their own: they join the customer's on the message they react to.
+pub fn timeline(
+    mut messages: Vec<Message>,
+    events: Vec<TimelineEvent>,
+    customer_reactions: Vec<CustomerReaction>,
+) -> Vec<Entry> {
     messages.reverse();
+    let mut reactions = Reactions::default();
+    for reaction in &customer_reactions {
+        reactions.add(
+            &reaction.target_wamid,
+            Direction::Inbound,
+            reaction.emoji.as_deref(),
+        );
+    }
+    messages.retain(|m| match render::reaction_in(&m.kind, &m.content) {
+        Some((target, emoji)) => {
+            reactions.add(target, m.direction, emoji);
+            false
+        }
+        None => true,
+    });
     let mut entries = Vec::with_capacity(messages.len() + events.len());
     let mut events = events.into_iter().peekable();
-    for message in messages {
-        while let Some(event) = events.next_if(|e| e.at < message.at) {
+    for row in messages {
+        while let Some(event) = events.next_if(|e| e.at < row.at) {
             entries.push(Entry::Event(event));
         }
-        entries.push(Entry::Message(message));
+        let mut view = view_of(&row);
+        if let Some(wamid) = &row.wamid {
+            view.reactions = reactions.on(wamid);
+        }
+        entries.push(Entry::Message(Box::new(ThreadMessage { row, view })));
     }
     entries.extend(events.map(Entry::Event));
     entries
+}
+
+fn view_of(row: &Message) -> MessageView {
+    let template = row
+        .template_components
+        .as_ref()
+        .map(|components| TemplateDefinition {
+            components,
+            parameter_format: row.template_format.as_deref(),
+        });
+    let reply_to = row.context_wamid.as_ref().map(|_| {
+        match (row.quoted_direction, row.quoted_body.as_deref()) {
+            (Some(direction), Some(body)) => ReplyTo::Found { direction, body },
+            _ => ReplyTo::Missing,
+        }
+    });
+    MessageView::new(&StoredMessage {
+        id: row.id,
+        direction: row.direction,
+        kind: &row.kind,
+        content: &row.content,
+        edited: row.edited,
+        deleted: row.deleted,
+        template,
+        reply_to,
+    })
 }
 
 /// How a message's state reads next to it.

@@ -4,12 +4,13 @@
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
+use serde_json::Value;
 use sqlx::PgConnection;
 
 use crate::domain::{
     conversations::ConversationStatus,
-    ids::{ConversationId, MessageId, TenantId, TimelineEventId, UserId},
-    messages::MessageStatus,
+    ids::{ConversationId, LabelId, MessageId, TenantId, TimelineEventId, UserId},
+    messages::{Direction, MessageStatus},
 };
 
 /// Messages per page of the thread.
@@ -65,13 +66,15 @@ pub async fn conversation(
     .context("load conversation")
 }
 
-/// A message as the thread shows it.
+/// A message as the thread shows it, with what its view needs: its template's definition and
+/// the message it quotes.
 #[derive(Debug, Clone)]
 pub struct Message {
     pub id: MessageId,
-    pub outbound: bool,
+    pub direction: Direction,
+    pub wamid: Option<String>,
     pub kind: String,
-    pub body: String,
+    pub content: Value,
     pub status: MessageStatus,
     pub at: DateTime<Utc>,
     pub sender_name: Option<String>,
@@ -79,6 +82,11 @@ pub struct Message {
     pub error_message: Option<String>,
     pub edited: bool,
     pub deleted: bool,
+    pub template_components: Option<Value>,
+    pub template_format: Option<String>,
+    pub context_wamid: Option<String>,
+    pub quoted_direction: Option<Direction>,
+    pub quoted_body: Option<String>,
 }
 
 /// Up to [`PAGE`] messages before `before` (the newest without), newest first.
@@ -90,13 +98,21 @@ pub async fn messages(
 ) -> anyhow::Result<Vec<Message>> {
     sqlx::query_as!(
         Message,
-        r#"select m.id as "id: MessageId", m.direction = 'outbound' as "outbound!",
-                  m.type as kind, m.body, m.status as "status: MessageStatus",
+        r#"select m.id as "id: MessageId", m.direction as "direction: Direction", m.wamid,
+                  m.type as kind, m.content, m.status as "status: MessageStatus",
                   coalesce(m.meta_timestamp, m.created_at) as "at!",
                   u.name as "sender_name?", m.error_title, m.error_message,
-                  m.edited_at is not null as "edited!", m.deleted_at is not null as "deleted!"
+                  m.edited_at is not null as "edited!", m.deleted_at is not null as "deleted!",
+                  t.components as "template_components?", t.parameter_format as "template_format?",
+                  m.context_wamid, q.direction as "quoted_direction?: Direction",
+                  q.body as "quoted_body?"
            from messages m
            left join users u on u.tenant_id = m.tenant_id and u.id = m.sent_by
+           left join message_templates t on t.tenant_id = m.tenant_id and t.id = m.template_id
+           left join lateral (
+               select q.direction, q.body from messages q
+               where q.phone_number_id = m.phone_number_id and q.wamid = m.context_wamid
+           ) q on m.context_wamid is not null
            where m.conversation_id = $2 and m.tenant_id = $1
              and ($3::bigint is null or m.id < $3)
            order by m.id desc
@@ -109,6 +125,56 @@ pub async fn messages(
     .fetch_all(conn)
     .await
     .context("load messages")
+}
+
+/// The conversation's labels, by name.
+pub async fn labels(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    conversation_id: ConversationId,
+) -> anyhow::Result<Vec<(LabelId, String)>> {
+    let rows = sqlx::query!(
+        r#"select l.id as "id: LabelId", l.name
+           from conversation_labels cl join labels l on l.tenant_id = cl.tenant_id and l.id = cl.label_id
+           where cl.tenant_id = $1 and cl.conversation_id = $2
+           order by lower(l.name)"#,
+        tenant_id as TenantId,
+        conversation_id as ConversationId
+    )
+    .fetch_all(conn)
+    .await
+    .context("load the conversation's labels")?;
+    Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
+}
+
+/// A customer's reaction to one of `wamids` (the latest per message; no emoji: taken back).
+pub struct CustomerReaction {
+    pub target_wamid: String,
+    pub emoji: Option<String>,
+}
+
+/// The customer's reactions to these messages of the conversation's number.
+pub async fn reactions(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    conversation_id: ConversationId,
+    wamids: &[String],
+) -> anyhow::Result<Vec<CustomerReaction>> {
+    sqlx::query_as!(
+        CustomerReaction,
+        r#"select r.target_wamid, r.emoji
+           from message_reactions r
+           join conversations c on c.tenant_id = r.tenant_id and c.phone_number_id = r.phone_number_id
+           where c.tenant_id = $1 and c.id = $2 and r.direction = 'inbound'
+             and r.target_wamid = any($3)
+           order by r.meta_timestamp, r.id"#,
+        tenant_id as TenantId,
+        conversation_id as ConversationId,
+        wamids
+    )
+    .fetch_all(conn)
+    .await
+    .context("load reactions")
 }
 
 /// A note or event of the timeline.

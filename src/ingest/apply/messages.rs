@@ -228,7 +228,7 @@ async fn apply_inbound(
         sqlx::query!(
             "update conversations
              set unread_count = unread_count + 1,
-                 status = case when status = 'resolved' then 'open' else status end,
+                 status = case when status in ('resolved', 'pending') then 'open' else status end,
                  updated_at = now()
              where tenant_id = $1 and id = $2",
             route.tenant_id as TenantId,

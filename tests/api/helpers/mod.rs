@@ -106,9 +106,14 @@ impl TestApp {
         let appended = Arc::new(Notify::new());
         let (events, _writer) = EventLog::start(pool.clone(), appended.clone());
         let state = AppState::new(pool.clone(), config.clone(), events).unwrap();
+        let shutdown = CancellationToken::new();
+        state
+            .changes
+            .listen(pool.clone(), shutdown.clone())
+            .await
+            .unwrap();
         let sandbox = state.sandbox.clone();
         let router = app(state);
-        let shutdown = CancellationToken::new();
         tokio::spawn(serve::serve(
             listener,
             router.clone(),

@@ -3,9 +3,11 @@
 
 mod accounts;
 mod composer;
+mod live;
 mod media;
 mod pages;
 mod setup;
+mod teamwork;
 
 use std::collections::HashMap;
 
@@ -53,15 +55,18 @@ impl<'a> Client<'a> {
         }
     }
 
-    pub async fn send(&mut self, request: axum::http::request::Builder, body: Body) -> Answer {
-        let cookie = self
-            .cookies
+    /// The `Cookie` header this browser sends.
+    pub fn cookie_header(&self) -> String {
+        self.cookies
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
-            .join("; ");
+            .join("; ")
+    }
+
+    pub async fn send(&mut self, request: axum::http::request::Builder, body: Body) -> Answer {
         let request = request
-            .header(header::COOKIE, cookie)
+            .header(header::COOKIE, self.cookie_header())
             .header(header::ACCEPT, "text/html")
             .body(body)
             .unwrap();

@@ -156,7 +156,7 @@ pub(super) async fn after_insert(
     sqlx::query!(
         "update conversations c
          set unread_count = c.unread_count + t.n,
-             status = case when c.status = 'resolved' then 'open' else c.status end,
+             status = case when c.status in ('resolved', 'pending') then 'open' else c.status end,
              updated_at = now()
          from unnest($1::bigint[], $2::bigint[], $3::integer[]) as t (tenant_id, id, n)
          where c.tenant_id = t.tenant_id and c.id = t.id",
