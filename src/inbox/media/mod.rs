@@ -11,7 +11,8 @@
 //! Media we sent by link (`image: {link}`) are answered with a 302 to that link, not fetched:
 //! fetching a URL the server is handed would make it a proxy into wherever it runs (an open proxy,
 //! or worse, a way into internal addresses). The redirect sends the agent's browser where the
-//! customer's WhatsApp went, and only for an http(s) link the agent's own tenant sent. A
+//! customer's WhatsApp went, and only for an http(s) link the agent's own tenant sent (a link in a
+//! customer's message is 404: Meta sends their media by id). A
 //! document link downloads from there; an `<img>`, `<video>` or `<audio>` shows nothing, because
 //! the inbox's Content-Security-Policy (`img-src 'self'`, `media-src 'self'`) applies to the
 //! redirect's target too. We keep that: a thread cannot then load third-party content (a tracking
@@ -33,7 +34,10 @@ pub use fetch::MediaFiles;
 
 use super::auth::Agent;
 use crate::{
-    domain::ids::{MessageId, NumberId, TenantId},
+    domain::{
+        ids::{MessageId, NumberId, TenantId},
+        messages::Direction,
+    },
     error::{AppError, Result},
     http::{AppState, extract::Path},
 };
@@ -59,8 +63,12 @@ pub async fn show_media(
     let message = message.ok_or(AppError::NotFound)?;
     let source = MediaSource::of(&message.kind, &message.content).ok_or(AppError::NotFound)?;
     let media_id = match &source.origin {
-        Origin::Link(link) => return Ok(answer::redirect(link)),
         Origin::Id(media_id) => media_id,
+        Origin::Link(link) if message.direction == Direction::Outbound => {
+            return Ok(answer::redirect(link));
+        }
+        // Meta gives customers' media by id; a link there was never Meta's, nor ours.
+        Origin::Link(_) => return Err(AppError::NotFound),
     };
     let wanted = Wanted {
         tenant_id: agent.tenant_id,
@@ -76,6 +84,7 @@ pub async fn show_media(
 
 /// A message, as much as finding its media needs.
 struct StoredMessage {
+    direction: Direction,
     kind: String,
     content: Value,
     number_id: NumberId,
@@ -89,7 +98,8 @@ async fn find(
 ) -> anyhow::Result<Option<StoredMessage>> {
     sqlx::query_as!(
         StoredMessage,
-        r#"select type as kind, content, phone_number_id as "number_id: NumberId"
+        r#"select direction as "direction: Direction", type as kind, content,
+                  phone_number_id as "number_id: NumberId"
            from messages
            where tenant_id = $1 and id = $2 and deleted_at is null"#,
         tenant_id as TenantId,

@@ -261,7 +261,7 @@ async fn media_whatsapp_no_longer_has_is_a_410_page_that_says_so(pool: PgPool) {
 }
 
 #[sqlx::test]
-async fn a_link_we_sent_is_a_redirect_to_it_and_an_unsafe_one_is_404(pool: PgPool) {
+async fn a_link_we_sent_is_a_redirect_to_it_and_any_other_link_is_404(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let conversation = customer_writes(&app, "wamid.hello", "Hello", 1).await;
     let sent = |wamid: &'static str, link: &'static str| {
@@ -283,12 +283,16 @@ async fn a_link_we_sent_is_a_redirect_to_it_and_an_unsafe_one_is_404(pool: PgPoo
         .await
         .unwrap();
     let script = sent("wamid.script", "javascript:alert(1)").await.unwrap();
+    let link = json!({ "link": "https://attacker.example/x.jpg" });
+    let inbound = customer_sends(&app, "wamid.link", "image", link).await;
     let mut client = agent(&app).await;
 
     let redirect = client.get(&format!("/inbox/media/{menu}")).await;
     let refused = client.get(&format!("/inbox/media/{script}")).await;
+    let not_ours = client.get(&format!("/inbox/media/{inbound}")).await;
 
     assert_eq!(redirect.status, StatusCode::FOUND);
     assert_eq!(redirect.location(), "https://cdn.example.com/menu.pdf?v=2");
     assert_eq!(refused.status, StatusCode::NOT_FOUND);
+    assert_eq!(not_ours.status, StatusCode::NOT_FOUND);
 }
