@@ -9,6 +9,7 @@ pub mod auth;
 mod compose;
 mod list;
 mod live;
+pub mod media;
 mod page;
 mod pages;
 pub mod render;
@@ -38,6 +39,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/inbox/conversations/{id}/templates",
             post(compose::send_template),
         )
+        .route("/inbox/media/{id}", get(media::show_media))
         .route("/inbox/conversations/{id}/assign", post(actions::assign))
         .route("/inbox/conversations/{id}/status", post(actions::status))
         .route("/inbox/conversations/{id}/notes", post(actions::note))

@@ -228,7 +228,7 @@ fn unreachable_pool() -> PgPool {
 /// The router over `apps_pool` for app lookups and `events_pool` for the event log.
 fn router_over(apps_pool: PgPool, events_pool: PgPool) -> axum::Router {
     let (events, _writer) = EventLog::start(events_pool, Arc::new(Notify::new()));
-    app(AppState::new(apps_pool, test_config(), events))
+    app(AppState::new(apps_pool, test_config(), events).unwrap())
 }
 
 /// Sends `request` to `router`; returns the status and how long the answer took.

@@ -120,7 +120,7 @@ impl TestApp {
         config.bind_addr = listener.local_addr().unwrap();
         let appended = Arc::new(Notify::new());
         let (events, _writer) = EventLog::start(pool.clone(), appended.clone());
-        let state = AppState::new(pool.clone(), config.clone(), events);
+        let state = AppState::new(pool.clone(), config.clone(), events).unwrap();
         let shutdown = CancellationToken::new();
         if live_updates {
             state
