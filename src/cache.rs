@@ -2,6 +2,8 @@
 //! change (a rotated secret, a new token) reaches every instance within that time without any
 //! shared in-memory state. Concurrent misses for one key share one load (`moka`'s
 //! `try_get_with`), so a burst of webhooks for a cold app reads the database once, not once each.
+//! A cache of large values (media) is bounded by their total weight instead of their number, and
+//! a value too heavy to keep is still shared by the callers that waited for it.
 
 use std::{
     borrow::Borrow, error::Error, fmt, future::Future, hash::Hash, sync::Arc, time::Duration,
@@ -12,6 +14,13 @@ use moka::future::Cache;
 /// Values by key, each fresh for a time to live after it was loaded.
 pub struct ReadThrough<K, V> {
     entries: Cache<K, Arc<V>>,
+    /// For a cache bounded by weight: how heavy a value is and the heaviest that is kept.
+    weight: Option<Weight<V>>,
+}
+
+struct Weight<V> {
+    weigh: fn(&V) -> u32,
+    max_entry: u32,
 }
 
 impl<K, V> ReadThrough<K, V>
@@ -26,6 +35,21 @@ where
                 .time_to_live(ttl)
                 .max_capacity(capacity)
                 .build(),
+            weight: None,
+        }
+    }
+
+    /// At most `max_total` of weight in all (each value weighs `weigh(value)`, e.g. its bytes; the
+    /// least used go first), each trusted for `ttl`. A value heavier than `max_entry` is not kept:
+    /// the callers that waited for its load get it, the next one loads it again.
+    pub fn weighed(ttl: Duration, max_total: u64, max_entry: u32, weigh: fn(&V) -> u32) -> Self {
+        Self {
+            entries: Cache::builder()
+                .time_to_live(ttl)
+                .max_capacity(max_total)
+                .weigher(move |_, value: &Arc<V>| weigh(value))
+                .build(),
+            weight: Some(Weight { weigh, max_entry }),
         }
     }
 
@@ -45,6 +69,9 @@ where
             .entries
             .try_get_with_by_ref(key, async {
                 match load.await {
+                    Ok(Some(value)) if self.too_heavy(&value) => {
+                        Err(Miss::Uncached(Arc::new(value)))
+                    }
                     Ok(Some(value)) => Ok(Arc::new(value)),
                     Ok(None) => Err(Miss::Absent),
                     Err(error) => Err(Miss::Failed(error)),
@@ -53,33 +80,42 @@ where
             .await;
         match loaded {
             Ok(value) => Ok(Some(value)),
-            Err(miss) => match *miss {
+            Err(miss) => match &*miss {
                 Miss::Absent => Ok(None),
+                Miss::Uncached(value) => Ok(Some(value.clone())),
                 Miss::Failed(_) => Err(SharedFailure(miss).into()),
             },
         }
     }
+
+    fn too_heavy(&self, value: &V) -> bool {
+        self.weight
+            .as_ref()
+            .is_some_and(|weight| (weight.weigh)(value) > weight.max_entry)
+    }
 }
 
 /// Why a load gave no value to cache.
-enum Miss {
+enum Miss<V> {
     Absent,
+    /// Loaded, but too heavy to keep.
+    Uncached(Arc<V>),
     Failed(anyhow::Error),
 }
 
 /// A failed load, shared by every caller that waited for it, with its cause chain.
-struct SharedFailure(Arc<Miss>);
+struct SharedFailure<V>(Arc<Miss<V>>);
 
-impl SharedFailure {
+impl<V> SharedFailure<V> {
     fn error(&self) -> Option<&anyhow::Error> {
         match &*self.0 {
             Miss::Failed(error) => Some(error),
-            Miss::Absent => None,
+            Miss::Absent | Miss::Uncached(_) => None,
         }
     }
 }
 
-impl fmt::Display for SharedFailure {
+impl<V> fmt::Display for SharedFailure<V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.error() {
             Some(error) => fmt::Display::fmt(error, f),
@@ -88,7 +124,7 @@ impl fmt::Display for SharedFailure {
     }
 }
 
-impl fmt::Debug for SharedFailure {
+impl<V> fmt::Debug for SharedFailure<V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.error() {
             Some(error) => fmt::Debug::fmt(error, f),
@@ -97,7 +133,7 @@ impl fmt::Debug for SharedFailure {
     }
 }
 
-impl Error for SharedFailure {
+impl<V> Error for SharedFailure<V> {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         self.error().and_then(|error| error.source())
     }
@@ -167,6 +203,42 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(found.as_deref(), Some(&1));
+    }
+
+    #[tokio::test]
+    async fn a_value_too_heavy_to_keep_is_shared_by_its_waiters_and_loaded_again_after() {
+        let cache = Arc::new(ReadThrough::<String, Vec<u8>>::weighed(
+            Duration::from_secs(30),
+            100,
+            10,
+            |bytes| u32::try_from(bytes.len()).unwrap_or(u32::MAX),
+        ));
+        let loads = Arc::new(AtomicU32::new(0));
+        let load = |size: usize| {
+            let loads = loads.clone();
+            async move {
+                loads.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                Ok(Some(vec![0; size]))
+            }
+        };
+        let callers: Vec<_> = (0..8)
+            .map(|_| {
+                let (cache, load) = (cache.clone(), load(11));
+                tokio::spawn(async move { cache.get_or_load("heavy", load).await })
+            })
+            .collect();
+        for caller in callers {
+            let value = caller.await.unwrap().unwrap();
+            assert_eq!(value.map(|bytes| bytes.len()), Some(11));
+        }
+        assert_eq!(loads.load(Ordering::SeqCst), 1);
+        cache.get_or_load("heavy", load(11)).await.unwrap();
+        assert_eq!(loads.load(Ordering::SeqCst), 2);
+
+        cache.get_or_load("light", load(10)).await.unwrap();
+        cache.get_or_load("light", load(10)).await.unwrap();
+        assert_eq!(loads.load(Ordering::SeqCst), 3);
     }
 
     #[tokio::test]

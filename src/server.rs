@@ -66,7 +66,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     );
     let setup_link = setup::issue_link(&pool, &config.public_url).await?;
     print_welcome(&config, setup_link.as_deref());
-    let state = AppState::new(pool.clone(), config, events);
+    let state = AppState::new(pool.clone(), config, events)?;
     state.changes.listen(pool.clone(), shutdown.clone()).await?;
     let streams = state.streams.clone();
     // The sandbox posts its webhooks to this very server, so it stops as soon as the server stops

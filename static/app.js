@@ -45,8 +45,11 @@
       const response = await fetch(location.href, { headers: { Accept: "text/html" } });
       if (!response.ok) return;
       const page = new DOMParser().parseFromString(await response.text(), "text/html");
+      const before = unreadByRow();
       swap(page, ".views");
+      swap(page, ".viewers");
       swap(page, ".rows");
+      notifyNew(before);
       swap(page, ".more[rel=next]");
       const thread = document.querySelector(".thread");
       if (thread) {
@@ -85,6 +88,39 @@
     }
   }
 
+  // Browser notifications, opt-in: a new customer message in Mine or Unassigned while the tab is
+  // in the background.
+  const toggle = document.querySelector(".notify-toggle");
+  if (toggle && "Notification" in window && Notification.permission === "default") {
+    toggle.hidden = false;
+    toggle.addEventListener("click", async () => {
+      await Notification.requestPermission();
+      toggle.hidden = true;
+    });
+  }
+  function unreadByRow() {
+    const counts = new Map();
+    document.querySelectorAll(".row[data-watch]").forEach((row) => {
+      counts.set(row.dataset.conversation, Number.parseInt(row.dataset.unread || "0", 10) || 0);
+    });
+    return counts;
+  }
+  function notifyNew(before) {
+    if (!("Notification" in window) || Notification.permission !== "granted" || !document.hidden) return;
+    document.querySelectorAll(".row[data-watch]").forEach((row) => {
+      const now = Number.parseInt(row.dataset.unread || "0", 10) || 0;
+      if (now > (before.get(row.dataset.conversation) ?? 0)) {
+        const name = row.querySelector(".name")?.textContent ?? "A customer";
+        const snippet = row.querySelector(".snippet")?.textContent ?? "";
+        const note = new Notification(name, { body: snippet, tag: `conversation-${row.dataset.conversation}` });
+        note.onclick = () => {
+          window.focus();
+          location.href = row.querySelector("a").href;
+        };
+      }
+    });
+  }
+
   // The tab's title counts the unread conversations the list shows.
   const baseTitle = document.title.replace(/^\(\d+\) /, "");
   function updateTitle() {
@@ -103,7 +139,135 @@
   events.addEventListener("change", soon);
   events.addEventListener("resync", soon);
 
+  // Keyboard: j/k move in the list, r reply, n note, a assign to me, e resolve, / search,
+  // g c closing soon, ? the list of shortcuts. Never while typing.
+  const rows = () => [...document.querySelectorAll(".rows .row a")];
+  let pendingG = false;
+  document.addEventListener("keydown", (event) => {
+    const target = event.target;
+    if (event.metaKey || event.ctrlKey || event.altKey) return;
+    if (target.closest("input, textarea, select, [contenteditable]")) {
+      if (event.key === "Escape") target.blur();
+      return;
+    }
+    const click = (selector) => document.querySelector(selector)?.click();
+    const key = event.key;
+    if (pendingG) {
+      pendingG = false;
+      if (key === "c") click('[data-view="closing"]');
+      return;
+    }
+    if (key === "j" || key === "k") {
+      const links = rows();
+      if (links.length === 0) return;
+      const at = links.indexOf(document.activeElement);
+      const current = links.findIndex((link) => link.getAttribute("aria-current") === "true");
+      const from = at >= 0 ? at : current;
+      const next = key === "j" ? Math.min(from + 1, links.length - 1) : Math.max(from - 1, 0);
+      links[from < 0 ? 0 : next].focus();
+    } else if (key === "r") {
+      document.querySelector(".reply textarea")?.focus();
+    } else if (key === "n") {
+      const note = document.querySelector(".note-composer");
+      if (note) {
+        note.open = true;
+        note.querySelector("textarea")?.focus();
+      }
+    } else if (key === "a") {
+      click('[data-shortcut="a"]');
+    } else if (key === "e") {
+      click('[data-shortcut="e"]');
+    } else if (key === "/") {
+      const search = document.querySelector('input[name="q"]');
+      if (search) search.focus();
+    } else if (key === "g") {
+      pendingG = true;
+      return;
+    } else if (key === "?") {
+      document.querySelector("dialog.shortcuts")?.showModal();
+    } else {
+      return;
+    }
+    event.preventDefault();
+  });
+
   if (!conversation) return;
+  const conversationId = conversation.dataset.conversation;
+  const csrf = layout.dataset.csrf;
+
+  // Presence: while the page is open (and visible), tell the server every 20 s.
+  const beat = () => {
+    if (document.visibilityState !== "visible") return;
+    fetch(`/inbox/conversations/${conversationId}/viewing`, {
+      method: "POST",
+      headers: { "X-CSRF-Token": csrf },
+    }).catch(() => {});
+  };
+  beat();
+  setInterval(beat, 20000);
+  document.addEventListener("visibilitychange", beat);
+
+  // Reply: quote the message in the composer without leaving the page.
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest("a[data-reply-to]");
+    const cancel = event.target.closest(".cancel-reply");
+    const replying = document.querySelector(".replying");
+    if (!replying) return;
+    if (link) {
+      event.preventDefault();
+      const message = link.closest(".message");
+      const text = message?.querySelector(".message-body")?.textContent.trim() ?? "";
+      replying.querySelector('input[name="reply_to"]').value = link.dataset.replyTo;
+      replying.querySelector(".replying-quote").textContent = text.length > 120 ? `${text.slice(0, 119)}…` : text;
+      replying.hidden = false;
+      document.querySelector(".reply textarea")?.focus();
+    } else if (cancel) {
+      event.preventDefault();
+      replying.querySelector('input[name="reply_to"]').value = "";
+      replying.hidden = true;
+    }
+  });
+
+  // Canned responses: "/shortcut" at the start of the reply offers the team's snippets.
+  document.addEventListener("input", (event) => {
+    const box = event.target;
+    if (!(box instanceof HTMLTextAreaElement) || !box.form?.classList.contains("reply")) return;
+    const list = box.form.querySelector(".suggestions");
+    if (!list) return;
+    const typed = /^\/([a-z0-9_-]*)$/.exec(box.value);
+    list.replaceChildren();
+    if (!typed) {
+      list.hidden = true;
+      return;
+    }
+    const snippets = [...document.querySelectorAll(".canned-list li")]
+      .filter((item) => item.dataset.shortcut.startsWith(typed[1]))
+      .slice(0, 8);
+    for (const snippet of snippets) {
+      const option = document.createElement("li");
+      option.setAttribute("role", "option");
+      option.textContent = `/${snippet.dataset.shortcut} — ${snippet.dataset.body}`;
+      option.addEventListener("mousedown", (e) => {
+        e.preventDefault();
+        box.value = snippet.dataset.body;
+        list.hidden = true;
+        box.focus();
+      });
+      list.append(option);
+    }
+    list.hidden = snippets.length === 0;
+  });
+  document.addEventListener("keydown", (event) => {
+    const box = event.target;
+    if (!(box instanceof HTMLTextAreaElement) || !box.form?.classList.contains("reply")) return;
+    const first = box.form.querySelector(".suggestions:not([hidden]) li");
+    if (first && (event.key === "Tab" || event.key === "Enter")) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      first.dispatchEvent(new MouseEvent("mousedown"));
+    }
+  }, true);
+
   const thread = conversation.querySelector(".thread");
   if (thread) thread.scrollTop = thread.scrollHeight;
 

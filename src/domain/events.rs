@@ -21,6 +21,7 @@
 //! - `timeline`: a note or an event (assigned, resolved, labelled…) joined the timeline (the inbox's
 //!   teamwork; with `assignment`, `conversation_status` or `labels` when one of those changed).
 //! - `labels`: the conversation's labels changed (the inbox's teamwork).
+//! - `viewers`: an agent opened the conversation ("Ana is viewing").
 
 use anyhow::Context;
 use serde::Deserialize;
@@ -48,6 +49,7 @@ pub enum Kind {
     Contact,
     Timeline,
     Labels,
+    Viewers,
 }
 
 impl Kind {
@@ -65,6 +67,7 @@ impl Kind {
             Self::Contact => "contact",
             Self::Timeline => "timeline",
             Self::Labels => "labels",
+            Self::Viewers => "viewers",
         }
     }
 }
@@ -152,7 +155,8 @@ impl Hub {
     }
 
     /// Connects the listener and fans out until `shutdown`. A lost connection is reconnected, and
-    /// subscribers are told they may have missed changes meanwhile ([`Signal::Missed`]).
+    /// subscribers are told they may have missed changes meanwhile ([`Signal::Missed`]). The
+    /// listener holds one of `db`'s connections until `shutdown` (so close the pool after that).
     pub async fn listen(&self, db: PgPool, shutdown: CancellationToken) -> anyhow::Result<()> {
         let mut listener = PgListener::connect_with(&db)
             .await

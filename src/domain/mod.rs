@@ -2,6 +2,7 @@
 
 pub mod apps;
 pub mod audit;
+pub mod canned;
 pub mod contacts;
 pub mod conversations;
 pub mod events;

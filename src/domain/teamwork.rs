@@ -239,6 +239,78 @@ pub async fn remove_label(
     Ok(Outcome::Changed)
 }
 
+/// How long an open page counts as viewing after its last heartbeat.
+pub const VIEWING_FOR: std::time::Duration = std::time::Duration::from_secs(45);
+
+/// Records that the actor has the conversation open; announced when they were not viewing it
+/// already, so other agents see "Ana is viewing" at once.
+pub async fn viewing(
+    conn: &mut PgConnection,
+    actor: Actor,
+    conversation_id: ConversationId,
+) -> anyhow::Result<Outcome> {
+    let arrived = sqlx::query_scalar!(
+        r#"insert into conversation_viewers as v (tenant_id, conversation_id, user_id)
+           select c.tenant_id, c.id, $3 from conversations c where c.tenant_id = $1 and c.id = $2
+           on conflict (conversation_id, user_id) do update set seen_at = now()
+           returning (xmax = 0 or v.seen_at < now() - make_interval(secs => $4)) as "arrived!""#,
+        actor.tenant_id as TenantId,
+        conversation_id as ConversationId,
+        actor.user_id as UserId,
+        VIEWING_FOR.as_secs_f64()
+    )
+    .fetch_optional(&mut *conn)
+    .await
+    .context("record viewer")?;
+    match arrived {
+        None => Ok(Outcome::NotFound),
+        Some(true) => {
+            events::announce(
+                conn,
+                actor.tenant_id,
+                conversation_id,
+                None,
+                &[Kind::Viewers],
+            )
+            .await?;
+            Ok(Outcome::Changed)
+        }
+        Some(false) => Ok(Outcome::Unchanged),
+    }
+}
+
+/// Forgets viewers gone for a day or more; returns how many.
+pub async fn prune_viewers(db: &sqlx::PgPool) -> anyhow::Result<u64> {
+    let deleted =
+        sqlx::query!("delete from conversation_viewers where seen_at < now() - interval '1 day'")
+            .execute(db)
+            .await
+            .context("prune viewers")?;
+    Ok(deleted.rows_affected())
+}
+
+/// Who else has the conversation open now, by name.
+pub async fn viewers(
+    conn: &mut PgConnection,
+    actor: Actor,
+    conversation_id: ConversationId,
+) -> anyhow::Result<Vec<String>> {
+    sqlx::query_scalar!(
+        r#"select u.name from conversation_viewers v
+           join users u on u.tenant_id = v.tenant_id and u.id = v.user_id
+           where v.tenant_id = $1 and v.conversation_id = $2 and v.user_id <> $3
+             and v.seen_at > now() - make_interval(secs => $4)
+           order by v.seen_at"#,
+        actor.tenant_id as TenantId,
+        conversation_id as ConversationId,
+        actor.user_id as UserId,
+        VIEWING_FOR.as_secs_f64()
+    )
+    .fetch_all(conn)
+    .await
+    .context("list viewers")
+}
+
 /// The tenant's users, by name, for the assignee picker.
 pub async fn agents(
     conn: &mut PgConnection,

@@ -31,9 +31,9 @@ pub(super) fn envelope(error: &AppError, method: &Method, path: &str) -> MetaErr
             MetaError::plain(StatusCode::UNAUTHORIZED, 190, (*message).to_owned())
         }
         AppError::Forbidden => MetaError::code(200),
-        AppError::NotFound => MetaError::unsupported_path(method, path),
+        AppError::NotFound | AppError::Gone(_) => MetaError::unsupported_path(method, path),
         AppError::TooManyRequests { .. } => MetaError::code(4),
-        AppError::Unavailable(_) => MetaError::unavailable(),
+        AppError::Unavailable(_) | AppError::BadGateway { .. } => MetaError::unavailable(),
         AppError::Internal(_) => MetaError::code(1),
     }
 }

@@ -40,6 +40,10 @@ pub enum AppError {
     /// message says what.
     #[error("{0}")]
     Conflict(String),
+    /// 410 — it existed, but is gone for good (media WhatsApp no longer keeps); the message says
+    /// what.
+    #[error("{0}")]
+    Gone(&'static str),
     /// 413 — the body is larger than the route accepts.
     #[error("the request body is too large")]
     PayloadTooLarge,
@@ -55,6 +59,14 @@ pub enum AppError {
     /// 429 — too many requests; answered with `Retry-After`.
     #[error("too many requests, try again in {} s", retry_after_seconds(*.retry_after))]
     TooManyRequests { retry_after: Duration },
+    /// 502 — WhatsApp could not be reached or did not give what was asked; the message says so in
+    /// a sentence, the cause goes to the log.
+    #[error("{message}")]
+    BadGateway {
+        message: &'static str,
+        #[source]
+        cause: anyhow::Error,
+    },
     /// 503 — a dependency (the database) cannot be reached or did not answer in time; the caller
     /// should retry.
     #[error("service unavailable, try again")]
@@ -93,10 +105,12 @@ impl AppError {
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Gone(_) => StatusCode::GONE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::BadGateway { .. } => StatusCode::BAD_GATEWAY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -110,10 +124,12 @@ impl AppError {
             Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
             Self::Conflict(_) => "conflict",
+            Self::Gone(_) => "gone",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::Unprocessable { .. } => "unprocessable",
             Self::TooManyRequests { .. } => "too_many_requests",
+            Self::BadGateway { .. } => "bad_gateway",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -195,6 +211,7 @@ impl IntoResponse for AppError {
         match &self {
             Self::Internal(cause) => tracing::error!(error = ?cause, "request failed"),
             Self::Unavailable(cause) => tracing::warn!(error = ?cause, "dependency unavailable"),
+            Self::BadGateway { cause, .. } => tracing::warn!(error = ?cause, "upstream failed"),
             _ => {}
         }
         let mut response = json::render(&self);

@@ -111,6 +111,24 @@ mod tests {
         assert!(!page.contains("password"), "{page}");
     }
 
+    #[tokio::test]
+    async fn an_upstream_failure_page_says_its_sentence_and_never_its_cause() {
+        let (response, page) = html(AppError::BadGateway {
+            message: "WhatsApp could not be reached; try again in a moment",
+            cause: anyhow::anyhow!("connect to 10.0.0.7:443: connection refused"),
+        })
+        .await;
+        assert_eq!(response.status(), 502);
+        assert!(
+            page.contains("WhatsApp could not be reached; try again in a moment."),
+            "{page}"
+        );
+        assert!(!page.contains("10.0.0.7"), "{page}");
+        let (response, page) = html(AppError::Gone("WhatsApp no longer has this file")).await;
+        assert_eq!(response.status(), 410);
+        assert!(page.contains(r#"data-error-code="gone""#), "{page}");
+    }
+
     #[test]
     fn messages_read_as_sentences() {
         assert_eq!(sentence("not found"), "Not found.");

@@ -25,10 +25,11 @@ use crate::{
     crypto::Cipher,
     domain::{apps::AppDirectory, events::Hub},
     error::{self, Surface},
-    inbox,
+    inbox::{self, media::MediaFiles},
     ingest::event_log::EventLog,
     outbox::send::SendService,
     sandbox::{FakeGraph, FakeGraphConfig},
+    whatsapp::graph::GraphClient,
     window::SystemClock,
 };
 
@@ -55,11 +56,13 @@ pub struct AppState {
     /// Cancelled when the server stops accepting: ends live streams so shutdown never waits on
     /// them.
     pub streams: CancellationToken,
+    /// Media files fetched from Meta for the inbox, kept a while in this process.
+    pub media: MediaFiles,
 }
 
 impl AppState {
-    /// The state for `config`, on the real clock.
-    pub fn new(db: PgPool, config: Config, events: EventLog) -> Self {
+    /// The state for `config`, on the real clock; fails if `META_API_VERSION` is not a version.
+    pub fn new(db: PgPool, config: Config, events: EventLog) -> anyhow::Result<Self> {
         let cipher = config.cipher();
         let apps = AppDirectory::new(db.clone(), cipher.clone());
         let sandbox = config.sandbox.then(|| {
@@ -75,7 +78,13 @@ impl AppState {
             )
         });
         let sends = SendService::new(db.clone(), Arc::new(SystemClock));
-        Self {
+        let media = MediaFiles::new(
+            db.clone(),
+            cipher.clone(),
+            GraphClient::new(&config.meta_api_version)?,
+            config.graph_urls(),
+        );
+        Ok(Self {
             db,
             config: Arc::new(config),
             cipher,
@@ -85,7 +94,8 @@ impl AppState {
             sandbox,
             changes: Hub::new(),
             streams: CancellationToken::new(),
-        }
+            media,
+        })
     }
 }
 

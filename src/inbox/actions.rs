@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::{auth::Agent, list::ListParams};
 use crate::{
     domain::{
+        canned::{self, CannedRefused},
         conversations::ConversationStatus,
         ids::{ConversationId, LabelId, MessageId, UserId},
         messages::SentBy,
@@ -166,6 +167,64 @@ pub async fn remove_label(
         .map_err(AppError::from_database)?;
     commit(tx).await?;
     done(outcome, id, &list)
+}
+
+/// `POST /inbox/conversations/{id}/viewing`: the open page's heartbeat (from its script), so
+/// other agents see who is on the conversation. 204.
+pub async fn viewing(
+    State(state): State<AppState>,
+    agent: Agent,
+    Path(id): Path<ConversationId>,
+) -> Result<axum::http::StatusCode> {
+    let mut conn = state
+        .db
+        .acquire()
+        .await
+        .map_err(|e| AppError::from_database(e.into()))?;
+    match teamwork::viewing(&mut conn, actor(&agent), id)
+        .await
+        .map_err(AppError::from_database)?
+    {
+        Outcome::NotFound => Err(AppError::NotFound),
+        Outcome::Changed | Outcome::Unchanged => Ok(axum::http::StatusCode::NO_CONTENT),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CannedForm {
+    #[serde(default)]
+    shortcut: String,
+    #[serde(default)]
+    body: String,
+}
+
+/// `POST /inbox/conversations/{id}/canned`: saves a canned response for the whole team.
+pub async fn add_canned(
+    State(state): State<AppState>,
+    agent: Agent,
+    Path(id): Path<ConversationId>,
+    Query(list): Query<ListParams>,
+    Form(form): Form<CannedForm>,
+) -> Result<Response> {
+    let mut conn = state
+        .db
+        .acquire()
+        .await
+        .map_err(|e| AppError::from_database(e.into()))?;
+    let saved = canned::create(
+        &mut conn,
+        agent.tenant_id,
+        agent.user_id,
+        &form.shortcut,
+        &form.body,
+    )
+    .await
+    .map_err(AppError::from_database)?;
+    match saved {
+        Ok(_) => back(id, &list),
+        Err(refused @ CannedRefused::Taken(_)) => Err(AppError::Conflict(refused.to_string())),
+        Err(refused) => Err(unprocessable("shortcut", &refused.to_string())),
+    }
 }
 
 /// `POST /inbox/conversations/{id}/messages/{message}/retry`: sends a failed or unconfirmed

@@ -18,10 +18,11 @@ use super::{
     list::ListParams,
     page::render,
     pages::{conversation_panel, list_page},
+    thread::query as thread_query,
 };
 use crate::{
     domain::{
-        ids::{ConversationId, TemplateId},
+        ids::{ConversationId, MessageId, TemplateId},
         messages::SentBy,
         templates::{self, TemplateOption},
     },
@@ -41,6 +42,8 @@ pub struct Draft {
     pub values: Vec<String>,
     pub idempotency_key: String,
     pub error: Option<String>,
+    /// The message the reply quotes: its id and one-line summary.
+    pub reply_to: Option<(MessageId, String)>,
 }
 
 impl Default for Draft {
@@ -50,6 +53,7 @@ impl Default for Draft {
             values: Vec::new(),
             idempotency_key: random_token(),
             error: None,
+            reply_to: None,
         }
     }
 }
@@ -69,6 +73,7 @@ pub struct TextForm {
     #[serde(default)]
     text: String,
     idempotency_key: String,
+    /// The id of the message the reply quotes.
     #[serde(default)]
     reply_to: Option<String>,
 }
@@ -81,13 +86,17 @@ pub async fn send_text(
     Query(list): Query<ListParams>,
     Form(form): Form<TextForm>,
 ) -> Result<Response> {
+    let quoted = match form.reply_to.as_deref().and_then(|r| r.parse().ok()) {
+        Some(message) => Some((message, quotable(&state, &agent, id, message).await?)),
+        None => None,
+    };
     let request = SendRequest {
         to: SendTo::Conversation(id),
         content: Outbound::Text {
             preview_url: form.text.contains("https://") || form.text.contains("http://"),
             body: form.text.clone(),
         },
-        reply_to: form.reply_to.filter(|r| !r.is_empty()),
+        reply_to: quoted.as_ref().map(|(_, (wamid, _))| wamid.clone()),
         idempotency_key: form.idempotency_key.clone(),
         sent_by: SentBy::Agent(agent.user_id),
     };
@@ -96,6 +105,7 @@ pub async fn send_text(
         values: Vec::new(),
         idempotency_key: form.idempotency_key,
         error: None,
+        reply_to: quoted.map(|(message, (_, summary))| (message, summary)),
     };
     answer(&state, agent, id, list, None, draft, request).await
 }
@@ -165,8 +175,65 @@ pub async fn send_template(
         values,
         idempotency_key: form.field("idempotency_key").to_owned(),
         error: None,
+        reply_to: None,
     };
     answer(&state, agent, id, list, Some(template.id), draft, request).await
+}
+
+/// The reactions the inbox offers (WhatsApp's quick reactions).
+pub const REACTIONS: [&str; 6] = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
+
+#[derive(Deserialize)]
+pub struct ReactionForm {
+    emoji: String,
+    /// The page's key: with the message and the emoji, it names this reaction.
+    idempotency_key: String,
+}
+
+/// `POST /inbox/conversations/{id}/messages/{message}/react`: reacts with one of [`REACTIONS`]
+/// (an empty emoji takes the reaction back). A reaction is free-form: only inside the window.
+pub async fn react(
+    State(state): State<AppState>,
+    agent: Agent,
+    Path((id, message)): Path<(ConversationId, MessageId)>,
+    Query(list): Query<ListParams>,
+    Form(form): Form<ReactionForm>,
+) -> Result<Response> {
+    if !form.emoji.is_empty() && !REACTIONS.contains(&form.emoji.as_str()) {
+        return Err(AppError::BadRequest(
+            "choose one of the reactions offered".into(),
+        ));
+    }
+    let (wamid, _) = quotable(&state, &agent, id, message).await?;
+    let request = SendRequest {
+        to: SendTo::Conversation(id),
+        content: Outbound::Reaction {
+            message_id: wamid,
+            emoji: form.emoji.clone(),
+        },
+        reply_to: None,
+        idempotency_key: format!("{}/react/{message}/{}", form.idempotency_key, form.emoji),
+        sent_by: SentBy::Agent(agent.user_id),
+    };
+    answer(&state, agent, id, list, None, Draft::default(), request).await
+}
+
+/// The message `message` of the conversation, to quote or react to (404 otherwise).
+async fn quotable(
+    state: &AppState,
+    agent: &Agent,
+    id: ConversationId,
+    message: MessageId,
+) -> Result<(String, String)> {
+    let mut conn = state
+        .db
+        .acquire()
+        .await
+        .map_err(|e| AppError::from_database(e.into()))?;
+    thread_query::quotable(&mut conn, agent.tenant_id, id, message)
+        .await
+        .map_err(AppError::from_database)?
+        .ok_or(AppError::NotFound)
 }
 
 /// The form's values as the send's components need them, by what each variable is.

@@ -9,6 +9,7 @@ pub mod auth;
 mod compose;
 mod list;
 mod live;
+pub mod media;
 mod page;
 mod pages;
 pub mod render;
@@ -38,10 +39,16 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/inbox/conversations/{id}/templates",
             post(compose::send_template),
         )
+        .route("/inbox/media/{id}", get(media::show_media))
         .route("/inbox/conversations/{id}/assign", post(actions::assign))
         .route("/inbox/conversations/{id}/status", post(actions::status))
         .route("/inbox/conversations/{id}/notes", post(actions::note))
         .route("/inbox/conversations/{id}/labels", post(actions::add_label))
+        .route(
+            "/inbox/conversations/{id}/canned",
+            post(actions::add_canned),
+        )
+        .route("/inbox/conversations/{id}/viewing", post(actions::viewing))
         .route(
             "/inbox/conversations/{id}/labels/{label}/remove",
             post(actions::remove_label),
@@ -49,6 +56,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/inbox/conversations/{id}/messages/{message}/retry",
             post(actions::retry),
+        )
+        .route(
+            "/inbox/conversations/{id}/messages/{message}/react",
+            post(compose::react),
         )
         .route("/logout", post(auth::sign_out))
         .route_layer(middleware::from_fn_with_state(state, auth::require_agent));

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::{
     auth::Agent,
-    compose::Draft,
+    compose::{Draft, REACTIONS},
     list::{
         ListParams, View,
         query::{self as list_query, COUNT_CAP, Counts, UNREAD_CAP},
@@ -24,6 +24,7 @@ use super::{
 };
 use crate::{
     domain::{
+        canned,
         conversations::ConversationStatus,
         events::{self, Kind},
         ids::{ConversationId, LabelId, MessageId, TemplateId},
@@ -93,6 +94,10 @@ pub struct ConversationPanel {
     /// The tenant's agents, for the assignee picker (the assignee selected).
     pub agents: Vec<Choice>,
     pub labels: Vec<(LabelId, String)>,
+    /// The other agents who have it open now.
+    pub viewers: Vec<String>,
+    /// The tenant's canned responses: (shortcut, text).
+    pub canned: Vec<(String, String)>,
     pub name: String,
     pub window: WindowView,
     pub entries: Vec<Entry>,
@@ -122,6 +127,19 @@ impl ConversationPanel {
 
     fn status(&self, status: &MessageStatus) -> (&'static str, &'static str) {
         thread::status_label(*status)
+    }
+
+    /// "Ana is viewing", "Ana and Ben are viewing".
+    fn viewing(&self) -> String {
+        match self.viewers.as_slice() {
+            [] => String::new(),
+            [one] => format!("{one} is viewing"),
+            [rest @ .., last] => format!("{} and {last} are viewing", rest.join(", ")),
+        }
+    }
+
+    fn reactions(&self) -> [&'static str; 6] {
+        REACTIONS
     }
 
     fn is_chosen(&self, id: &TemplateId) -> bool {
@@ -206,6 +224,9 @@ pub struct ConversationParams {
     pub before: Option<String>,
     #[serde(default)]
     pub template: Option<String>,
+    /// The message to quote in the reply (without script, "Reply" is a link).
+    #[serde(default)]
+    pub reply_to: Option<String>,
 }
 
 pub async fn conversation(
@@ -216,7 +237,19 @@ pub async fn conversation(
 ) -> Result<Response> {
     let before = params.before.as_deref().and_then(|b| b.parse().ok());
     let template = params.template.as_deref().and_then(|t| t.parse().ok());
-    let panel = conversation_panel(&state, &agent, id, before, template, Draft::default()).await?;
+    let mut draft = Draft::default();
+    if let Some(message) = params.reply_to.as_deref().and_then(|r| r.parse().ok()) {
+        let mut conn = state
+            .db
+            .acquire()
+            .await
+            .map_err(|e| AppError::from_database(e.into()))?;
+        draft.reply_to = thread_query::quotable(&mut conn, agent.tenant_id, id, message)
+            .await
+            .map_err(AppError::from_database)?
+            .map(|(_, summary)| (message, summary));
+    }
+    let panel = conversation_panel(&state, &agent, id, before, template, draft).await?;
     let page = list_page(&state, agent, params.list, Some(panel)).await?;
     Ok(render(&page)?.into_response())
 }
@@ -399,6 +432,19 @@ pub async fn conversation_panel(
         .await
         .map_err(AppError::from_database)?;
     let agents = choices(agents, conversation.assignee_id);
+    let actor = teamwork::Actor {
+        tenant_id: agent.tenant_id,
+        user_id: agent.user_id,
+    };
+    let viewers = teamwork::viewers(&mut conn, actor, id)
+        .await
+        .map_err(AppError::from_database)?;
+    let canned = canned::list(&mut conn, agent.tenant_id)
+        .await
+        .map_err(AppError::from_database)?
+        .into_iter()
+        .map(|c| (c.shortcut, c.body))
+        .collect();
     let wamids: Vec<String> = messages.iter().filter_map(|m| m.wamid.clone()).collect();
     let reactions = thread_query::reactions(&mut conn, agent.tenant_id, id, &wamids)
         .await
@@ -440,6 +486,8 @@ pub async fn conversation_panel(
         conversation,
         agents,
         labels,
+        viewers,
+        canned,
         name,
         window,
         older,

@@ -31,6 +31,20 @@ async fn until(changes: &mut broadcast::Receiver<Signal>, kind: Kind) -> Change 
     }
 }
 
+/// Changes until one of `kind` about `message`; fails the test if none comes.
+async fn until_message(
+    changes: &mut broadcast::Receiver<Signal>,
+    kind: Kind,
+    message: MessageId,
+) -> Change {
+    loop {
+        let change = until(changes, kind).await;
+        if change.message_id == Some(message) {
+            return change;
+        }
+    }
+}
+
 #[sqlx::test]
 async fn each_inbound_change_is_announced_with_its_tenant_and_conversation(pool: PgPool) {
     let app = TestApp::new(pool).await;
@@ -155,11 +169,12 @@ async fn the_send_path_announces_queued_sent_and_delivered(pool: PgPool) {
             .0,
         MessageStatus::Failed
     );
-    let failed = until(&mut changes, Kind::MessageStatus).await;
-    assert_eq!(failed.message_id, Some(failing.message_id));
+    // (The first message's last ticks may still be on their way: wait for this message's.)
+    let failed = until_message(&mut changes, Kind::MessageStatus, failing.message_id).await;
+    assert_eq!(failed.conversation_id, conversation);
     s.retry(failing.message_id).await.unwrap();
-    let retried = until(&mut changes, Kind::MessageStatus).await;
-    assert_eq!(retried.message_id, Some(failing.message_id));
+    let retried = until_message(&mut changes, Kind::MessageStatus, failing.message_id).await;
+    assert_eq!(retried.conversation_id, conversation);
 }
 
 #[sqlx::test]

@@ -209,5 +209,5 @@ fn router_with_key(pool: &PgPool, material: &str) -> axum::Router {
     let mut config = test_config();
     config.secret_key = key(material);
     let (events, _writer) = EventLog::start(pool.clone(), Default::default());
-    app(AppState::new(pool.clone(), config, events))
+    app(AppState::new(pool.clone(), config, events).unwrap())
 }

@@ -208,7 +208,7 @@ async fn an_accepted_event_is_stored_byte_for_byte_before_it_is_answered(pool: P
 
 #[sqlx::test]
 async fn when_the_database_cannot_store_the_event_meta_is_told_to_retry(pool: PgPool) {
-    let app = TestApp::new(pool.clone()).await;
+    let app = TestApp::without_live_updates(pool.clone()).await;
     let body = messages_webhook(vec![text("wamid.1", 1_700_000_000, "hi")], vec![]);
     // Warm the app cache, then take the database away.
     app.deliver(body.clone()).await;
@@ -228,7 +228,7 @@ fn unreachable_pool() -> PgPool {
 /// The router over `apps_pool` for app lookups and `events_pool` for the event log.
 fn router_over(apps_pool: PgPool, events_pool: PgPool) -> axum::Router {
     let (events, _writer) = EventLog::start(events_pool, Arc::new(Notify::new()));
-    app(AppState::new(apps_pool, test_config(), events))
+    app(AppState::new(apps_pool, test_config(), events).unwrap())
 }
 
 /// Sends `request` to `router`; returns the status and how long the answer took.
@@ -303,7 +303,7 @@ async fn malformed_json_with_a_valid_signature_is_kept_as_failed_and_answered_20
 
 #[sqlx::test]
 async fn health_and_readiness_answer(pool: PgPool) {
-    let app = TestApp::new(pool.clone()).await;
+    let app = TestApp::without_live_updates(pool.clone()).await;
     let get = |path: &str| Request::get(path).body(Body::empty()).unwrap();
     assert_eq!(app.request(get("/healthz")).await.0, StatusCode::OK);
     assert_eq!(app.request(get("/readyz")).await.0, StatusCode::OK);

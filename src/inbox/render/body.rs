@@ -99,8 +99,7 @@ impl Body {
             return Self::Deleted;
         }
         let content = message.content;
-        let kind = kind_of(message.kind, content);
-        let part = content.get(kind).unwrap_or(&Value::Null);
+        let (kind, part) = content_part(message.kind, content);
         let src = || media_url(message.id);
         let caption = || text_at(part, "/caption").map(format);
         let media = |what: &str| Media {
@@ -163,6 +162,14 @@ impl Body {
             Self::Deleted => "deleted",
         }
     }
+}
+
+/// The kind a stored message shows as (`image`, `document`, `text`, …) from its `type` column and
+/// content, and the part of the content that kind reads (null when there is none): the media route
+/// looks for the media where the thread shows it.
+pub fn content_part<'a>(column: &'a str, content: &'a Value) -> (&'a str, &'a Value) {
+    let kind = kind_of(column, content);
+    (kind, content.get(kind).unwrap_or(&Value::Null))
 }
 
 /// The message's type: the content's own `type` (an edit may have changed it), else the column's;

@@ -30,7 +30,7 @@ use crate::{
     whatsapp::template_check::TemplateDefinition,
 };
 
-pub use body::{Audio, Body, Document, Media, Unsupported};
+pub use body::{Audio, Body, Document, Media, Unsupported, content_part};
 pub use markup::{Markup, WebLink, format};
 pub use partial::MessageBodyPartial;
 pub use parts::{
@@ -162,7 +162,8 @@ impl MessageView {
     }
 }
 
-/// Where the inbox serves the media of message `id` (the inbox's media route).
+/// Where the inbox serves the media of message `id` (the inbox's media route, `inbox::media`,
+/// which finds it with [`content_part`]).
 pub fn media_url(id: MessageId) -> String {
     format!("/inbox/media/{id}")
 }

@@ -127,6 +127,27 @@ pub async fn messages(
     .context("load messages")
 }
 
+/// A message of the conversation that can be replied or reacted to: its wamid and one-line
+/// summary; `None` if it is not this tenant's conversation's, or Meta never gave it a wamid.
+pub async fn quotable(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    conversation_id: ConversationId,
+    message_id: MessageId,
+) -> anyhow::Result<Option<(String, String)>> {
+    let row = sqlx::query!(
+        r#"select wamid as "wamid!", body from messages
+           where tenant_id = $1 and conversation_id = $2 and id = $3 and wamid is not null"#,
+        tenant_id as TenantId,
+        conversation_id as ConversationId,
+        message_id as MessageId
+    )
+    .fetch_optional(conn)
+    .await
+    .context("look up the quoted message")?;
+    Ok(row.map(|r| (r.wamid, r.body)))
+}
+
 /// The conversation's labels, by name.
 pub async fn labels(
     conn: &mut PgConnection,

@@ -94,10 +94,25 @@ impl TestApp {
         Self::build(pool, ConnectionLimits::default(), adjust).await
     }
 
+    /// [`TestApp::new`] without the change listener, for tests that close the pool while the app
+    /// runs (the listener holds one of its connections, and closing waits for it).
+    pub async fn without_live_updates(pool: PgPool) -> Self {
+        Self::assemble(pool, ConnectionLimits::default(), |_| {}, false).await
+    }
+
     async fn build(
         pool: PgPool,
         limits: ConnectionLimits,
         adjust: impl FnOnce(&mut Config),
+    ) -> Self {
+        Self::assemble(pool, limits, adjust, true).await
+    }
+
+    async fn assemble(
+        pool: PgPool,
+        limits: ConnectionLimits,
+        adjust: impl FnOnce(&mut Config),
+        live_updates: bool,
     ) -> Self {
         // Tests that hold many connections open need more descriptors than the usual soft limit.
         serve::raise_open_file_limit();
@@ -107,13 +122,15 @@ impl TestApp {
         config.bind_addr = listener.local_addr().unwrap();
         let appended = Arc::new(Notify::new());
         let (events, _writer) = EventLog::start(pool.clone(), appended.clone());
-        let state = AppState::new(pool.clone(), config.clone(), events);
+        let state = AppState::new(pool.clone(), config.clone(), events).unwrap();
         let shutdown = CancellationToken::new();
-        state
-            .changes
-            .listen(pool.clone(), shutdown.clone())
-            .await
-            .unwrap();
+        if live_updates {
+            state
+                .changes
+                .listen(pool.clone(), shutdown.clone())
+                .await
+                .unwrap();
+        }
         let sandbox = state.sandbox.clone();
         let router = app(state);
         tokio::spawn(serve::serve(

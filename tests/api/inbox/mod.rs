@@ -3,7 +3,9 @@
 
 mod accounts;
 mod composer;
+mod conversation_tools;
 mod live;
+mod media;
 mod pages;
 mod setup;
 mod teamwork;
@@ -26,11 +28,12 @@ pub struct Client<'a> {
     cookies: HashMap<String, String>,
 }
 
-/// An answer: status, headers and body.
+/// An answer: status, headers and body (as text, and as it came).
 pub struct Answer {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: String,
+    pub bytes: bytes::Bytes,
 }
 
 impl Answer {
@@ -84,6 +87,7 @@ impl<'a> Client<'a> {
             status,
             headers,
             body: String::from_utf8_lossy(&body).into_owned(),
+            bytes: body,
         }
     }
 
