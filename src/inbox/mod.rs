@@ -5,6 +5,7 @@
 
 mod actions;
 mod assets;
+mod attach;
 pub mod auth;
 mod compose;
 mod list;
@@ -18,7 +19,9 @@ mod thread;
 mod time;
 
 use axum::{
-    Router, middleware,
+    Router,
+    extract::DefaultBodyLimit,
+    middleware,
     response::Redirect,
     routing::{get, post},
 };
@@ -49,6 +52,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             post(actions::add_canned),
         )
         .route("/inbox/conversations/{id}/viewing", post(actions::viewing))
+        .route(
+            "/inbox/conversations/{id}/attachments",
+            post(attach::attach).layer(DefaultBodyLimit::max(attach::MAX_BYTES + 64 * 1024)),
+        )
         .route(
             "/inbox/conversations/{id}/labels/{label}/remove",
             post(actions::remove_label),

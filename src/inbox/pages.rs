@@ -138,6 +138,11 @@ impl ConversationPanel {
         }
     }
 
+    /// The file types the attachment form offers.
+    fn accept(&self) -> String {
+        super::attach::accept_attribute()
+    }
+
     fn reactions(&self) -> [&'static str; 6] {
         REACTIONS
     }

@@ -178,6 +178,25 @@ impl SendService {
         }
     }
 
+    /// The message already queued under `idempotency_key` in `conversation_id`, if any: for callers
+    /// that must do something costly before sending (an upload) only once per key.
+    pub async fn sent_with_key(
+        &self,
+        tenant_id: TenantId,
+        conversation_id: ConversationId,
+        idempotency_key: &str,
+    ) -> Result<Option<MessageId>, SendError> {
+        let mut conn = self.db.acquire().await.context("acquire connection")?;
+        match find_by_key(&mut conn, tenant_id, idempotency_key).await? {
+            Some(existing) if existing.conversation_id == conversation_id => Ok(Some(existing.id)),
+            Some(existing) => Err(SendRefused::IdempotencyConflict {
+                message_id: existing.id,
+            }
+            .into()),
+            None => Ok(None),
+        }
+    }
+
     /// Queues a failed or unconfirmed message again: an explicit retry by `by` (recorded in the
     /// audit trail), which really sends again. Free-form content is checked against the window
     /// once more.

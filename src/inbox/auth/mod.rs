@@ -171,12 +171,19 @@ async fn check_csrf(agent: &Agent, request: Request) -> Result<Request, AppError
             Err(AppError::Forbidden)
         };
     }
-    let is_form = request
+    let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+        .unwrap_or_default();
+    if content_type.starts_with("multipart/form-data") {
+        // An upload's token is a field of its body, read by its handler as the body streams in:
+        // only handlers that take a `MultipartAgent` check it, and `Agent` refuses the request.
+        let mut request = request;
+        request.extensions_mut().insert(CsrfInBody);
+        return Ok(request);
+    }
+    if !content_type.starts_with("application/x-www-form-urlencoded") {
         return Err(AppError::Forbidden);
     }
     let (parts, body) = request.into_parts();
@@ -193,14 +200,43 @@ async fn check_csrf(agent: &Agent, request: Request) -> Result<Request, AppError
     Ok(Request::from_parts(parts, bytes.into()))
 }
 
+/// Marks a multipart request whose CSRF token is still to be read from its body.
+#[derive(Debug, Clone, Copy)]
+struct CsrfInBody;
+
 impl<S: Send + Sync> FromRequestParts<S> for Agent {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
-        parts
-            .extensions
-            .get::<Agent>()
-            .cloned()
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a route outside require_agent")))
+        if parts.extensions.get::<CsrfInBody>().is_some() {
+            // A multipart body reached a handler that does not check its token.
+            return Err(AppError::Forbidden);
+        }
+        agent_of(parts)
     }
+}
+
+/// The agent of a multipart request: its handler must check the body's `csrf` field
+/// (`csrf::matches` against `agent.csrf_token`) before acting on anything else in it.
+pub struct MultipartAgent(pub Agent);
+
+impl<S: Send + Sync> FromRequestParts<S> for MultipartAgent {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        if parts.extensions.get::<CsrfInBody>().is_none() {
+            return Err(AppError::UnsupportedMediaType(
+                "send the file as multipart/form-data".into(),
+            ));
+        }
+        agent_of(parts).map(Self)
+    }
+}
+
+fn agent_of(parts: &Parts) -> Result<Agent, AppError> {
+    parts
+        .extensions
+        .get::<Agent>()
+        .cloned()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a route outside require_agent")))
 }

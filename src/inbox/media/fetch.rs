@@ -62,10 +62,10 @@ pub struct Wanted<'a> {
 /// Fetches and keeps media files; cheap to clone (clones share the cache).
 #[derive(Clone)]
 pub struct MediaFiles {
-    db: PgPool,
-    cipher: Cipher,
-    graph: GraphClient,
-    urls: GraphUrls,
+    pub(super) db: PgPool,
+    pub(super) cipher: Cipher,
+    pub(super) graph: GraphClient,
+    pub(super) urls: GraphUrls,
     cache: Arc<ReadThrough<(TenantId, MessageId), Fetched>>,
 }
 

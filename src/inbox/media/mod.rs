@@ -24,6 +24,7 @@ mod answer;
 mod fetch;
 mod range;
 mod source;
+mod upload;
 
 use anyhow::Context;
 use axum::{extract::State, http::HeaderMap, response::Response};
@@ -31,6 +32,7 @@ use serde_json::Value;
 use sqlx::PgConnection;
 
 pub use fetch::MediaFiles;
+pub use upload::Upload;
 
 use super::auth::Agent;
 use crate::{

@@ -9,7 +9,7 @@ use sqlx::PgConnection;
 
 use crate::domain::{
     conversations::ConversationStatus,
-    ids::{ConversationId, LabelId, MessageId, TenantId, TimelineEventId, UserId},
+    ids::{ConversationId, LabelId, MessageId, NumberId, TenantId, TimelineEventId, UserId},
     messages::{Direction, MessageStatus},
 };
 
@@ -20,6 +20,7 @@ pub const PAGE: i64 = 50;
 #[derive(Debug, Clone)]
 pub struct Conversation {
     pub id: ConversationId,
+    pub number_id: NumberId,
     pub number_label: String,
     pub waba_id: String,
     /// The tenant's template language for customers whose language is unknown.
@@ -44,7 +45,7 @@ pub async fn conversation(
 ) -> anyhow::Result<Option<Conversation>> {
     sqlx::query_as!(
         Conversation,
-        r#"select c.id as "id: ConversationId",
+        r#"select c.id as "id: ConversationId", c.phone_number_id as "number_id: NumberId",
                   coalesce(n.verified_name || ' · ' || n.display_phone_number, n.display_phone_number,
                            n.verified_name, n.phone_number_id) as "number_label!",
                   n.waba_id, t.default_language,
