@@ -48,9 +48,8 @@
       const before = unreadByRow();
       swap(page, ".views");
       swap(page, ".viewers");
-      swap(page, ".rows");
+      swap(page, ".list-body");
       notifyNew(before);
-      swap(page, ".more[rel=next]");
       const thread = document.querySelector(".thread");
       if (thread) {
         const atBottom = thread.scrollHeight - thread.scrollTop - thread.clientHeight < 40;

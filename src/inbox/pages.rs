@@ -14,8 +14,8 @@ use super::{
     auth::Agent,
     compose::{Draft, REACTIONS},
     list::{
-        ListParams, View,
-        query::{self as list_query, COUNT_CAP, Counts, UNREAD_CAP},
+        ListParams,
+        page::{Choice, ListPane, choices, display_name, list_pane},
     },
     page::render,
     render::Body,
@@ -25,7 +25,6 @@ use super::{
 use crate::{
     domain::{
         canned,
-        conversations::ConversationStatus,
         events::{self, Kind},
         ids::{ConversationId, LabelId, MessageId, TemplateId},
         messages::{Direction, MessageStatus},
@@ -40,52 +39,13 @@ use crate::{
     window::Window,
 };
 
-/// A list row, ready to show.
-pub struct RowView {
-    pub id: ConversationId,
-    pub name: String,
-    pub snippet: String,
-    pub snippet_outbound: bool,
-    pub ago: String,
-    pub exact: String,
-    pub unread: String,
-    pub assignee: Option<String>,
-    pub labels: Vec<String>,
-    pub window_class: &'static str,
-    pub window: String,
-}
-
 /// `templates/inbox/page.html`.
 #[derive(Template)]
 #[template(path = "inbox/page.html")]
 pub struct InboxPage {
     pub agent: Agent,
-    pub view: View,
-    /// The current list's query string (view and filters, no page), for links that keep it.
-    pub list_query: String,
-    pub views: Vec<ViewLink>,
-    pub statuses: Vec<Choice>,
-    pub numbers: Vec<Choice>,
-    pub labels: Vec<Choice>,
-    pub rows: Vec<RowView>,
-    pub next_page: Option<String>,
+    pub list: ListPane,
     pub conversation: Option<ConversationPanel>,
-}
-
-/// A view in the sidebar.
-pub struct ViewLink {
-    pub key: &'static str,
-    pub title: &'static str,
-    pub href: String,
-    pub count: String,
-    pub current: bool,
-}
-
-/// An option of a filter.
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
 }
 
 /// The open conversation.
@@ -168,7 +128,7 @@ impl ConversationPanel {
 
 impl InboxPage {
     fn row_link(&self, id: &ConversationId) -> String {
-        format!("/inbox/conversations/{id}?{}", self.list_query)
+        format!("/inbox/conversations/{id}?{}", self.list.query)
     }
 
     fn assigned_to_me(&self) -> bool {
@@ -187,12 +147,15 @@ impl InboxPage {
         match what {
             // Retry URLs continue with "/{message}/retry": no query in the middle.
             "messages" | "labels" => format!("/inbox/conversations/{id}/{what}"),
-            _ => format!("/inbox/conversations/{id}/{what}?{}", self.list_query),
+            _ => format!("/inbox/conversations/{id}/{what}?{}", self.list.query),
         }
     }
 
-    fn view_title(&self) -> &'static str {
-        self.view.title()
+    fn view_title(&self) -> String {
+        match &self.list.search {
+            Some(search) => format!("Search: {}", search.text),
+            None => self.list.view.title().to_owned(),
+        }
     }
 
     fn is_open(&self, id: &ConversationId) -> bool {
@@ -200,16 +163,6 @@ impl InboxPage {
             .as_ref()
             .is_some_and(|c| c.conversation.id == *id)
     }
-}
-
-/// The name an agent knows a customer by: their profile name, else their number or username.
-pub fn display_name(profile: Option<&str>, wa_id: Option<&str>, user_id: Option<&str>) -> String {
-    profile
-        .filter(|n| !n.trim().is_empty())
-        .map(str::to_owned)
-        .or_else(|| wa_id.map(|w| format!("+{w}")))
-        .or_else(|| user_id.map(str::to_owned))
-        .unwrap_or_else(|| "Unknown customer".into())
 }
 
 pub async fn inbox(
@@ -266,137 +219,19 @@ pub async fn list_page(
     params: ListParams,
     conversation: Option<ConversationPanel>,
 ) -> Result<InboxPage> {
-    let view = params.view;
-    let filters = params.filters();
     let mut conn = state
         .db
         .acquire()
         .await
         .map_err(|e| AppError::from_database(e.into()))?;
-    let rows = list_query::page(
-        &mut conn,
-        agent.tenant_id,
-        agent.user_id,
-        view,
-        &filters,
-        params.cursor(),
-    )
-    .await
-    .map_err(AppError::from_database)?;
-    let counts = list_query::counts(&mut conn, agent.tenant_id, agent.user_id, filters.status)
+    let list = list_pane(&mut conn, &agent, &params)
         .await
         .map_err(AppError::from_database)?;
-    let options = list_query::filter_options(&mut conn, agent.tenant_id)
-        .await
-        .map_err(AppError::from_database)?;
-    let now = Utc::now();
-    let next_page = (rows.len() == usize::try_from(list_query::PAGE).unwrap_or(usize::MAX))
-        .then(|| {
-            rows.last()
-                .map(|r| format!("/inbox?{}", params.link(view, Some(&r.cursor(view)))))
-        })
-        .flatten();
-    let rows = rows
-        .into_iter()
-        .map(|row| {
-            let window = list_query::window_of(&row, now);
-            let (window_class, window_text) = match window {
-                Window::Open { closes_at } => (
-                    if closes_at - now < chrono::TimeDelta::hours(list_query::CLOSING_HOURS) {
-                        "closing"
-                    } else {
-                        "open"
-                    },
-                    format!("⏳ {}", time::span_short(closes_at - now)),
-                ),
-                Window::Closed { .. } => ("closed", "closed".into()),
-                Window::NeverOpened => ("never", "never opened".into()),
-            };
-            RowView {
-                name: display_name(
-                    row.contact_name.as_deref(),
-                    row.wa_id.as_deref(),
-                    row.user_id.as_deref(),
-                ),
-                snippet: row.snippet.clone().unwrap_or_default(),
-                snippet_outbound: row.snippet_outbound,
-                ago: time::ago(row.last_message_at, now),
-                exact: time::exact(row.last_message_at),
-                unread: match row.unread {
-                    0 => String::new(),
-                    n if n >= UNREAD_CAP => format!("{}+", UNREAD_CAP - 1),
-                    n => n.to_string(),
-                },
-                assignee: row.assignee_name.clone(),
-                labels: row.labels.clone(),
-                window_class,
-                window: window_text,
-                id: row.id,
-            }
-        })
-        .collect();
     Ok(InboxPage {
         agent,
-        view,
-        list_query: params.link(view, None),
-        views: view_links(&params, &counts),
-        statuses: [
-            ConversationStatus::Open,
-            ConversationStatus::Pending,
-            ConversationStatus::Resolved,
-        ]
-        .into_iter()
-        .map(|status| Choice {
-            value: status.as_str().into(),
-            label: status.title().into(),
-            selected: filters.status == status,
-        })
-        .collect(),
-        numbers: choices(options.numbers, filters.number),
-        labels: choices(options.labels, filters.label),
-        rows,
-        next_page,
+        list,
         conversation,
     })
-}
-
-fn view_links(params: &ListParams, counts: &Counts) -> Vec<ViewLink> {
-    View::ALL
-        .into_iter()
-        .map(|view| {
-            let n = match view {
-                View::Mine => counts.mine,
-                View::Unassigned => counts.unassigned,
-                View::All => counts.all,
-                View::Closing => counts.closing,
-            };
-            ViewLink {
-                key: view.as_str(),
-                title: view.title(),
-                href: format!("/inbox?{}", params.link(view, None)),
-                count: if n >= COUNT_CAP {
-                    format!("{}+", COUNT_CAP - 1)
-                } else {
-                    n.to_string()
-                },
-                current: view == params.view,
-            }
-        })
-        .collect()
-}
-
-fn choices<T: PartialEq + std::fmt::Display>(
-    options: Vec<(T, String)>,
-    selected: Option<T>,
-) -> Vec<Choice> {
-    options
-        .into_iter()
-        .map(|(value, label)| Choice {
-            selected: selected.as_ref() == Some(&value),
-            value: value.to_string(),
-            label,
-        })
-        .collect()
 }
 
 /// The open conversation `id` of the agent's tenant (404 otherwise), marked read for the agent.

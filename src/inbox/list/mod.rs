@@ -1,7 +1,11 @@
 //! The conversation list: its views (Mine, Unassigned, All, Closing soon), filters and pages, read
 //! from the query string so that every list is a link an agent can share or reload.
 
-pub mod query;
+pub mod page;
+pub mod rows;
+pub mod search;
+pub mod sidebar;
+pub mod views;
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -49,7 +53,8 @@ impl View {
     }
 }
 
-/// The list's query string: `?view=mine&status=open&number=3&label=7&after=…`.
+/// The list's query string: `?view=mine&status=open&number=3&label=7&after=…`, or a search:
+/// `?q=refund&older=…`.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ListParams {
     #[serde(default)]
@@ -62,6 +67,12 @@ pub struct ListParams {
     pub label: Option<String>,
     #[serde(default)]
     pub after: Option<String>,
+    /// What to search for; a search shows its results instead of the view.
+    #[serde(default)]
+    pub q: Option<String>,
+    /// A search's next page: messages older than this one.
+    #[serde(default)]
+    pub older: Option<String>,
 }
 
 /// The filters of a list, read leniently: a value that doesn't parse is ignored, not an error
@@ -96,7 +107,13 @@ impl ListParams {
         self.after.as_deref().and_then(Cursor::parse)
     }
 
-    /// The query string of this list with another view, status or page (empty values left out).
+    /// The search typed, when there is one.
+    pub fn search(&self) -> Option<&str> {
+        self.q.as_deref().map(str::trim).filter(|q| !q.is_empty())
+    }
+
+    /// The query string of this list with another view, status or page (empty values left out),
+    /// without the search.
     pub fn link(&self, view: View, after: Option<&Cursor>) -> String {
         let filters = self.filters();
         let mut query = url::form_urlencoded::Serializer::new(String::new());
@@ -114,6 +131,20 @@ impl ListParams {
             query.append_pair("after", &after.to_string());
         }
         query.finish()
+    }
+
+    /// The query string of the list shown, its search included (no page): a conversation opened
+    /// from search results keeps them beside it.
+    pub fn current(&self) -> String {
+        let link = self.link(self.view, None);
+        match self.search() {
+            Some(q) => {
+                let mut query = url::form_urlencoded::Serializer::new(link);
+                query.append_pair("q", q);
+                query.finish()
+            }
+            None => link,
+        }
     }
 }
 

@@ -1,0 +1,245 @@
+//! Search: conversations whose contact's name, number or username contains what the agent typed,
+//! and messages whose text contains it, newest first. Substring matches are served by the trigram
+//! indexes `contacts_search` and `messages_search` (with the tenant in the index), so what is typed
+//! needs a run of at least [`MIN_RUN`] letters or digits: shorter, the index has no trigram to look
+//! up and every row would be read.
+//!
+//! A page of messages must cost little whether the word is rare or common, and the planner cannot
+//! tell which from the pattern alone. So a search first reads the newest messages in order (a
+//! common word fills the page there), then turns to the trigram index for older ones (few, if the
+//! word was not common among the newest), planned with the pattern each time (`persistent(false)`).
+//! Contacts are capped the same way: the most recently active among the first
+//! [`CONTACT_CANDIDATES`] found.
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+
+use crate::domain::ids::{ConversationId, MessageId, TenantId};
+
+/// The shortest run of letters or digits a search needs.
+pub const MIN_RUN: usize = 3;
+/// Conversations found by their contact, shown above the messages (one page).
+pub const CONTACT_HITS: i64 = 20;
+/// Messages per page.
+pub const MESSAGE_HITS: i64 = 50;
+/// How many of the newest messages (by id, of every tenant) a search reads in order before it
+/// turns to the trigram index.
+const RECENT: i64 = 20_000;
+/// Contacts whose conversations are sorted for the contacts' section: a common name matches many;
+/// the section shows the most recently active of the first ones found.
+const CONTACT_CANDIDATES: i64 = 500;
+
+/// What a search looks for: an ILIKE pattern, or `None` when the text is too short to search.
+///
+/// Text that looks like a phone number (digits, spaces, `+`, `-`, `.`, parentheses) is searched
+/// by its digits, as WhatsApp ids are stored ("+1 (555) 000-1111" finds 15550001111).
+pub fn pattern(text: &str) -> Option<String> {
+    let text = text.trim();
+    let longest_run = text
+        .split(|c: char| !c.is_alphanumeric())
+        .map(|run| run.chars().count())
+        .max()
+        .unwrap_or(0);
+    let phone_like = text
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-.()".contains(c));
+    let needle: String = if phone_like {
+        text.chars().filter(char::is_ascii_digit).collect()
+    } else {
+        text.to_owned()
+    };
+    let enough = if phone_like {
+        needle.len() >= MIN_RUN
+    } else {
+        longest_run >= MIN_RUN
+    };
+    if !enough {
+        return None;
+    }
+    let mut pattern = String::with_capacity(needle.len() + 2);
+    pattern.push('%');
+    for c in needle.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    Some(pattern)
+}
+
+/// Conversations whose contact matches `pattern`, most recently active first (among the first
+/// [`CONTACT_CANDIDATES`] contacts found).
+pub async fn contacts(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    pattern: &str,
+) -> anyhow::Result<Vec<ConversationId>> {
+    sqlx::query_scalar!(
+        r#"with found as materialized (
+               select k.id from contacts k
+               where k.tenant_id = $1 and k.search_text ilike $2
+               limit $4
+           )
+           select c.id as "id!: ConversationId"
+           from found
+           join conversations c on c.tenant_id = $1 and c.contact_id = found.id
+           order by c.last_message_at desc, c.id desc
+           limit $3"#,
+        tenant_id as TenantId,
+        pattern,
+        CONTACT_HITS,
+        CONTACT_CANDIDATES
+    )
+    .persistent(false)
+    .fetch_all(conn)
+    .await
+    .context("search contacts")
+}
+
+/// A message whose text matched.
+#[derive(Debug, Clone)]
+pub struct MessageHit {
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
+    pub body: String,
+    pub at: DateTime<Utc>,
+    pub outbound: bool,
+}
+
+/// Messages of the tenant whose text matches `pattern`, newest first, older than `before`.
+/// Messages the customer deleted are not found.
+pub async fn messages(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    pattern: &str,
+    before: Option<MessageId>,
+) -> anyhow::Result<Vec<MessageHit>> {
+    let ceiling = match before {
+        Some(id) => id.get(),
+        None => newest(conn).await? + 1,
+    };
+    let floor = ceiling.saturating_sub(RECENT).max(0);
+    // The newest messages first, read in the order of ids: a common word fills a page here.
+    let mut ids: Vec<i64> = sqlx::query_scalar!(
+        r#"with recent as materialized (
+               select m.id, m.body from messages m
+               where m.id >= $3 and m.id < $4 and m.tenant_id = $1 and m.deleted_at is null
+           )
+           select id as "id!" from recent where body ilike $2 order by id desc limit $5"#,
+        tenant_id as TenantId,
+        pattern,
+        floor,
+        ceiling,
+        MESSAGE_HITS
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .context("search recent messages")?;
+    // Older ones through the trigram index, planned with the pattern: a rare word has few
+    // matches to sort.
+    let missing = MESSAGE_HITS - i64::try_from(ids.len()).unwrap_or(MESSAGE_HITS);
+    if missing > 0 && floor > 0 {
+        let older = sqlx::query_scalar!(
+            r#"select m.id from messages m
+               where m.tenant_id = $1 and m.body ilike $2 and m.id < $3 and m.deleted_at is null
+               order by m.id desc
+               limit $4"#,
+            tenant_id as TenantId,
+            pattern,
+            floor,
+            missing
+        )
+        .persistent(false)
+        .fetch_all(&mut *conn)
+        .await
+        .context("search older messages")?;
+        ids.extend(older);
+    }
+    sqlx::query_as!(
+        MessageHit,
+        r#"select m.id as "id: MessageId", m.conversation_id as "conversation_id: ConversationId",
+                  m.body, m.created_at as at, m.direction = 'outbound' as "outbound!"
+           from messages m
+           where m.tenant_id = $1 and m.id = any($2)
+           order by m.id desc"#,
+        tenant_id as TenantId,
+        &ids
+    )
+    .fetch_all(conn)
+    .await
+    .context("read the messages found")
+}
+
+/// The newest message's id, across tenants (the primary key's last entry).
+async fn newest(conn: &mut PgConnection) -> anyhow::Result<i64> {
+    sqlx::query_scalar!(r#"select coalesce(max(id), 0) as "id!" from messages"#)
+        .fetch_one(conn)
+        .await
+        .context("find the newest message")
+}
+
+/// The part of `body` to show for a match of `text`: from a little before the first match, so a
+/// match deep in a long message is visible in the one-line snippet.
+pub fn excerpt(body: &str, text: &str) -> String {
+    const BEFORE: usize = 24;
+    let (lower_body, lower_text) = (body.to_lowercase(), text.trim().to_lowercase());
+    // Lower-casing can change byte lengths; then show the message from its start.
+    let found = (lower_body.len() == body.len())
+        .then(|| lower_body.find(&lower_text))
+        .flatten();
+    match found {
+        Some(at) => {
+            let chars_before = body[..at].chars().count();
+            if chars_before <= BEFORE {
+                body.to_owned()
+            } else {
+                let skip = chars_before - BEFORE;
+                let rest: String = body.chars().skip(skip).collect();
+                format!("…{}", rest.trim_start())
+            }
+        }
+        None => body.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_text_is_not_searched_and_wildcards_are_literal() {
+        for short in ["", "  ", "ab", "a b c", "é.é", "++"] {
+            assert_eq!(pattern(short), None, "{short:?}");
+        }
+        assert_eq!(pattern(" refund ").as_deref(), Some("%refund%"));
+        assert_eq!(pattern("Ana M").as_deref(), Some("%Ana M%"));
+        assert_eq!(pattern("100%_off").as_deref(), Some(r"%100\%\_off%"));
+        assert_eq!(pattern(r"a\bcd").as_deref(), Some(r"%a\\bcd%"));
+    }
+
+    #[test]
+    fn a_phone_number_is_searched_by_its_digits() {
+        assert_eq!(
+            pattern("+1 (555) 000-1111").as_deref(),
+            Some("%15550001111%")
+        );
+        assert_eq!(pattern("55 5").as_deref(), Some("%555%"));
+        assert_eq!(pattern("5-5").as_deref(), None);
+    }
+
+    #[test]
+    fn an_excerpt_starts_a_little_before_the_match() {
+        assert_eq!(
+            excerpt("Where is my refund?", "refund"),
+            "Where is my refund?"
+        );
+        let long = format!("{} the REFUND please", "word ".repeat(20));
+        let shown = excerpt(&long, "refund");
+        assert!(shown.starts_with('…'), "{shown}");
+        assert!(shown.contains("REFUND please"), "{shown}");
+        assert!(shown.chars().count() < long.chars().count());
+        assert_eq!(excerpt("İstanbul refund", "refund"), "İstanbul refund");
+    }
+}

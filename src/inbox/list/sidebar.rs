@@ -1,0 +1,96 @@
+//! What the list's sidebar shows besides the views: how many conversations each view holds
+//! (counted up to a cap, so a count costs at most that many index entries) and the choices of the
+//! filters.
+
+use anyhow::Context;
+use sqlx::PgConnection;
+
+use super::views::CLOSING_HOURS;
+use crate::domain::{
+    conversations::ConversationStatus,
+    ids::{LabelId, NumberId, TenantId, UserId},
+};
+
+/// View counts stop at this (shown as "999+").
+pub const COUNT_CAP: i64 = 1000;
+
+/// How many conversations each view holds (of the filtered status), up to [`COUNT_CAP`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Counts {
+    pub mine: i64,
+    pub unassigned: i64,
+    pub all: i64,
+    pub closing: i64,
+}
+
+pub async fn counts(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    agent: UserId,
+    status: ConversationStatus,
+) -> anyhow::Result<Counts> {
+    let row = sqlx::query!(
+        r#"select
+             (select count(*) from (select 1 from conversations where tenant_id = $1
+                 and assignee_id = $2 and status = $3 limit $4) x) as "mine!",
+             (select count(*) from (select 1 from conversations where tenant_id = $1
+                 and assignee_id is null and status = $3 limit $4) x) as "unassigned!",
+             (select count(*) from (select 1 from conversations where tenant_id = $1
+                 and status = $3 limit $4) x) as "all!",
+             (select count(*) from (select 1 from conversations c where c.tenant_id = $1
+                 and c.status = 'open'
+                 and c.last_customer_message_at > now() - make_interval(hours => 24)
+                 and c.last_customer_message_at <= now() - make_interval(hours => 24 - $5::int)
+                 and (c.last_reply_at is null or c.last_reply_at < c.last_customer_message_at)
+                 and (c.window_closed_by_meta_at is null
+                      or c.window_closed_by_meta_at < c.last_customer_message_at)
+                 limit $4) x) as "closing!""#,
+        tenant_id as TenantId,
+        agent as UserId,
+        status as ConversationStatus,
+        COUNT_CAP,
+        CLOSING_HOURS
+    )
+    .fetch_one(conn)
+    .await
+    .context("count the views")?;
+    Ok(Counts {
+        mine: row.mine,
+        unassigned: row.unassigned,
+        all: row.all,
+        closing: row.closing,
+    })
+}
+
+/// The tenant's numbers and labels, for the filters.
+pub struct FilterOptions {
+    pub numbers: Vec<(NumberId, String)>,
+    pub labels: Vec<(LabelId, String)>,
+}
+
+pub async fn filter_options(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+) -> anyhow::Result<FilterOptions> {
+    let numbers = sqlx::query!(
+        r#"select id as "id: NumberId",
+                  coalesce(verified_name || ' · ' || display_phone_number, display_phone_number,
+                           verified_name, phone_number_id) as "label!"
+           from phone_numbers where tenant_id = $1 order by id"#,
+        tenant_id as TenantId
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .context("list numbers")?;
+    let labels = sqlx::query!(
+        r#"select id as "id: LabelId", name from labels where tenant_id = $1 order by lower(name)"#,
+        tenant_id as TenantId
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .context("list labels")?;
+    Ok(FilterOptions {
+        numbers: numbers.into_iter().map(|r| (r.id, r.label)).collect(),
+        labels: labels.into_iter().map(|r| (r.id, r.name)).collect(),
+    })
+}

@@ -1,0 +1,95 @@
+//! Which conversations a page of a view holds: their ids, in the view's order, read from the
+//! view's index and continued after the last row shown (keyset pagination, never OFFSET), so a page
+//! costs the same at the top of a 10-row inbox and deep in a million-row one. [`super::rows`] then
+//! reads what each row shows.
+//!
+//! These statements are planned with their values each time (`persistent(false)`: an unnamed
+//! statement always gets a custom plan). Absent filters and a first page's missing cursor then fold
+//! away, the view picks its index (`conversations_by_assignee` for Mine and Unassigned,
+//! `conversations_by_status` for All, `conversations_closing` for Closing soon) and the cursor
+//! bounds the index scan; a generic plan would have to keep every `$n is null or …` as a filter.
+
+use anyhow::Context;
+use sqlx::PgConnection;
+
+use super::{Cursor, Filters, View, rows::PAGE};
+use crate::domain::{
+    conversations::ConversationStatus,
+    ids::{ConversationId, LabelId, NumberId, TenantId, UserId},
+};
+
+/// "Closing soon": windows that close within this many hours.
+pub const CLOSING_HOURS: i32 = 4;
+
+/// The ids of a page of `view` for `agent`, after `cursor`, in the view's order.
+pub async fn page(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    agent: UserId,
+    view: View,
+    filters: &Filters,
+    after: Option<Cursor>,
+) -> anyhow::Result<Vec<ConversationId>> {
+    let (after_at, after_id) = match after {
+        Some(c) => (Some(c.at), Some(c.id)),
+        None => (None, None),
+    };
+    let ids = if view == View::Closing {
+        // Open, the customer wrote last, and the window (24 h from their last message) closes
+        // within `CLOSING_HOURS`: most urgent first.
+        sqlx::query_scalar!(
+            r#"select c.id as "id!: ConversationId" from conversations c
+               where c.tenant_id = $1 and c.status = 'open'
+                 and c.last_customer_message_at > now() - make_interval(hours => 24)
+                 and c.last_customer_message_at <= now() - make_interval(hours => 24 - $2)
+                 and (c.last_reply_at is null or c.last_reply_at < c.last_customer_message_at)
+                 and (c.window_closed_by_meta_at is null
+                      or c.window_closed_by_meta_at < c.last_customer_message_at)
+                 and ($3::bigint is null or c.phone_number_id = $3)
+                 and ($4::bigint is null or exists (
+                     select 1 from conversation_labels cl
+                     where cl.conversation_id = c.id and cl.label_id = $4))
+                 and ($5::timestamptz is null or (c.last_customer_message_at, c.id) > ($5, $6))
+               order by c.last_customer_message_at, c.id
+               limit $7"#,
+            tenant_id as TenantId,
+            CLOSING_HOURS,
+            filters.number as Option<NumberId>,
+            filters.label as Option<LabelId>,
+            after_at,
+            after_id as Option<ConversationId>,
+            PAGE
+        )
+        .persistent(false)
+        .fetch_all(conn)
+        .await
+    } else {
+        sqlx::query_scalar!(
+            r#"select c.id as "id!: ConversationId" from conversations c
+               where c.tenant_id = $1 and c.status = $4
+                 and case $3::text when 'mine' then c.assignee_id = $2
+                                   when 'unassigned' then c.assignee_id is null
+                                   else true end
+                 and ($5::bigint is null or c.phone_number_id = $5)
+                 and ($6::bigint is null or exists (
+                     select 1 from conversation_labels cl
+                     where cl.conversation_id = c.id and cl.label_id = $6))
+                 and ($7::timestamptz is null or (c.last_message_at, c.id) < ($7, $8))
+               order by c.last_message_at desc, c.id desc
+               limit $9"#,
+            tenant_id as TenantId,
+            agent as UserId,
+            view.as_str(),
+            filters.status as ConversationStatus,
+            filters.number as Option<NumberId>,
+            filters.label as Option<LabelId>,
+            after_at,
+            after_id as Option<ConversationId>,
+            PAGE
+        )
+        .persistent(false)
+        .fetch_all(conn)
+        .await
+    };
+    ids.context("list conversations")
+}

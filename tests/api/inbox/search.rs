@@ -1,0 +1,181 @@
+//! Search: by a contact's name or number, and by message text; never across tenants.
+
+use axum::http::StatusCode;
+use sqlx::PgPool;
+
+use super::*;
+
+/// The conversation ids a search page shows in a section (`search-contacts`, `search-messages`).
+fn section(body: &str, testid: &str) -> Vec<String> {
+    let Some(start) = body.find(&format!(r#"data-testid="{testid}""#)) else {
+        return Vec::new();
+    };
+    let section = &body[start..];
+    let section = &section[..section.find("</ol>").unwrap_or(section.len())];
+    section
+        .split(r#"data-conversation=""#)
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[sqlx::test]
+async fn finds_a_conversation_by_name_number_or_message_text(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    user(&app, app.tenant_id, "ana@acme.test", "Ana").await;
+    let conversation = customer_writes(&app, "wamid.a", "Where is my REFUND for order 1042?", 2)
+        .await
+        .to_string();
+    customer_writes(&app, "wamid.b", "Thanks!", 1).await;
+    let mut ana = Client::signed_in(&app, "ana@acme.test").await;
+
+    // The contact, Dana (+1 555 000 1111), by part of the name in any case, or the number as
+    // people write it.
+    for typed in ["dan", "DANA", "+1 (555) 000-1111", "0001111"] {
+        let page = ana.get(&format!("/inbox?q={}", urlencoding(typed))).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert_eq!(
+            section(&page.body, "search-contacts"),
+            vec![conversation.clone()],
+            "{typed}: {}",
+            page.body
+        );
+    }
+
+    // A message, by a word in any case: its row shows that message, not the last one.
+    let page = ana.get("/inbox?q=refund").await;
+    assert_eq!(
+        section(&page.body, "search-messages"),
+        vec![conversation.clone()]
+    );
+    assert!(section(&page.body, "search-contacts").is_empty());
+    assert!(page.body.contains("Where is my REFUND for order 1042?"));
+    assert!(page.body.contains("Search: refund"), "{}", page.body);
+
+    // The conversation opened from the results keeps them beside it.
+    let opened = ana
+        .get(&format!("/inbox/conversations/{conversation}?q=refund"))
+        .await;
+    assert_eq!(
+        section(&opened.body, "search-messages"),
+        vec![conversation.clone()]
+    );
+
+    let none = ana.get("/inbox?q=invoice").await;
+    assert!(section(&none.body, "search-messages").is_empty());
+    assert!(none.body.contains(r#"data-testid="search-no-messages""#));
+}
+
+#[sqlx::test]
+async fn too_short_a_search_says_so_and_wildcards_match_only_themselves(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    user(&app, app.tenant_id, "ana@acme.test", "Ana").await;
+    customer_writes(&app, "wamid.a", "50% off today", 2).await;
+    customer_writes(&app, "wamid.b", "Anything else", 1).await;
+    let mut ana = Client::signed_in(&app, "ana@acme.test").await;
+
+    for typed in ["ab", "a b", "%%%", "__"] {
+        let page = ana.get(&format!("/inbox?q={}", urlencoding(typed))).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.body.contains(r#"data-testid="search-too-short""#),
+            "{typed}: {}",
+            page.body
+        );
+    }
+    let page = ana
+        .get(&format!("/inbox?q={}", urlencoding("50% off")))
+        .await;
+    assert_eq!(
+        section(&page.body, "search-messages").len(),
+        1,
+        "{}",
+        page.body
+    );
+    let page = ana.get(&format!("/inbox?q={}", urlencoding("0% o_"))).await;
+    assert!(section(&page.body, "search-messages").is_empty());
+}
+
+#[sqlx::test]
+async fn deleted_messages_and_other_tenants_are_never_found(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    customer_writes(&app, "wamid.secret", "The secret code is swordfish", 1).await;
+    customer_writes(&app, "wamid.gone", "Delete this: marlin", 1).await;
+    sqlx::query("update messages set deleted_at = now() where wamid = 'wamid.gone'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    user(&app, app.tenant_id, "ana@acme.test", "Ana").await;
+    let mut ana = Client::signed_in(&app, "ana@acme.test").await;
+    assert_eq!(
+        section(&ana.get("/inbox?q=swordfish").await.body, "search-messages").len(),
+        1
+    );
+    assert!(section(&ana.get("/inbox?q=marlin").await.body, "search-messages").is_empty());
+
+    let (other, _) = app.add_tenant("Globex", "99887766", "globex-secret").await;
+    user(&app, other, "eve@globex.test", "Eve").await;
+    let mut eve = Client::signed_in(&app, "eve@globex.test").await;
+    for typed in ["swordfish", "Dana", "15550001111"] {
+        let page = eve.get(&format!("/inbox?q={typed}")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(section(&page.body, "search-messages").is_empty(), "{typed}");
+        assert!(section(&page.body, "search-contacts").is_empty(), "{typed}");
+        assert!(!page.body.contains("The secret code"), "{typed}");
+    }
+}
+
+#[sqlx::test]
+async fn message_results_page_newest_first_without_repeating(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let conversation = customer_writes(&app, "wamid.first", "parcel 0", 3).await;
+    // Parcels 1–29, then (ids far apart, as in a busy database) parcels 30–59: the newest are
+    // read in order, the older ones through the index.
+    let insert = |from: i32, to: i32| {
+        sqlx::query(
+            "insert into messages (tenant_id, conversation_id, phone_number_id, direction, wamid,
+                                   type, body, content, status)
+             select c.tenant_id, c.id, c.phone_number_id, 'inbound', 'wamid.p' || i, 'text',
+                    'parcel ' || i, jsonb_build_object('type', 'text', 'text',
+                    jsonb_build_object('body', 'parcel ' || i)), 'received'
+             from conversations c, generate_series($2, $3) i where c.id = $1 order by i",
+        )
+        .bind(conversation.get())
+        .bind(from)
+        .bind(to)
+        .execute(&app.pool)
+    };
+    insert(1, 29).await.unwrap();
+    sqlx::query("select setval('messages_id_seq', 100000)")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    insert(30, 59).await.unwrap();
+    user(&app, app.tenant_id, "ana@acme.test", "Ana").await;
+    let mut ana = Client::signed_in(&app, "ana@acme.test").await;
+
+    let first = ana.get("/inbox?q=parcel").await;
+    assert_eq!(section(&first.body, "search-messages").len(), 50);
+    assert!(first.body.contains("parcel 59"));
+    assert!(!first.body.contains("parcel 9<"), "{}", first.body);
+    let next = first
+        .body
+        .split(r#"<a class="more" href=""#)
+        .nth(1)
+        .expect("a next page")
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&#38;", "&");
+    let second = ana.get(&next).await;
+    assert_eq!(section(&second.body, "search-messages").len(), 10);
+    for n in 0..=9 {
+        assert!(second.body.contains(&format!("parcel {n}<")), "{n}");
+    }
+    assert!(!second.body.contains(r#"<a class="more""#));
+}
+
+fn urlencoding(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
