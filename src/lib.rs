@@ -26,6 +26,8 @@ pub mod outbox;
 pub mod retry;
 /// Meta without Meta: the fake Graph API behind sandbox numbers and tests.
 pub mod sandbox;
+/// Realistic data at scale, for trying the inbox and its benchmark (`switchboard dev seed`).
+pub mod seed;
 /// Running the service.
 pub mod server;
 /// Tracing setup.

@@ -3,6 +3,7 @@
 
 mod admin;
 mod contacts;
+mod dev;
 mod sandbox;
 mod secrets;
 mod send;
@@ -61,6 +62,9 @@ enum Command {
     Send(send::SendArgs),
     /// Send a failed or unconfirmed message again (needs `switchboard serve` running).
     Retry(send::RetryArgs),
+    /// Development tools: seeding a tenant with realistic data at scale.
+    #[command(subcommand)]
+    Dev(dev::DevCommand),
 }
 
 impl Cli {
@@ -84,6 +88,7 @@ impl Cli {
             Command::Secrets(command) => command.run(&pool, &config).await,
             Command::Send(args) => args.run(&pool).await,
             Command::Retry(args) => args.run(&pool).await,
+            Command::Dev(command) => command.run(&pool, &config).await,
         }
     }
 }

@@ -17,6 +17,7 @@ mod rechecks;
 mod refusals;
 mod sandbox_switch;
 mod secrets;
+mod seed;
 mod sending;
 mod services;
 mod statuses;
