@@ -5,9 +5,11 @@
 //! up and every row would be read.
 //!
 //! A page of messages must cost little whether the word is rare or common, and the planner cannot
-//! tell which from the pattern alone. So a search first reads the newest messages in order (a
-//! common word fills the page there), then turns to the trigram index for older ones (few, if the
-//! word was not common among the newest), planned with the pattern each time (`persistent(false)`).
+//! tell which from the pattern alone: sorting every match of a common word by recency would read
+//! them all. So a search looks through spans of ids that grow back from the newest message
+//! ([`WINDOWS`]), each planned with its bounds and the pattern (`persistent(false)`): the first
+//! span is read in id order and a common word fills the page there; a wider span combines the
+//! trigram index with the id range, so a rarer word costs only its matches in it.
 //! Contacts are capped the same way: the most recently active among the first
 //! [`CONTACT_CANDIDATES`] found.
 
@@ -23,12 +25,12 @@ pub const MIN_RUN: usize = 3;
 pub const CONTACT_HITS: i64 = 20;
 /// Messages per page.
 pub const MESSAGE_HITS: i64 = 50;
-/// How many of the newest messages (by id, of every tenant) a search reads in order before it
-/// turns to the trigram index.
-const RECENT: i64 = 20_000;
+/// The spans of ids, back from the newest message, that a search looks through in turn until a
+/// page is full; then all the rest.
+const WINDOWS: [i64; 3] = [1_000, 100_000, 1_000_000];
 /// Contacts whose conversations are sorted for the contacts' section: a common name matches many;
 /// the section shows the most recently active of the first ones found.
-const CONTACT_CANDIDATES: i64 = 500;
+const CONTACT_CANDIDATES: i64 = 200;
 
 /// What a search looks for: an ILIKE pattern, or `None` when the text is too short to search.
 ///
@@ -120,42 +122,35 @@ pub async fn messages(
         Some(id) => id.get(),
         None => newest(conn).await? + 1,
     };
-    let floor = ceiling.saturating_sub(RECENT).max(0);
-    // The newest messages first, read in the order of ids: a common word fills a page here.
-    let mut ids: Vec<i64> = sqlx::query_scalar!(
-        r#"with recent as materialized (
-               select m.id, m.body from messages m
-               where m.id >= $3 and m.id < $4 and m.tenant_id = $1 and m.deleted_at is null
-           )
-           select id as "id!" from recent where body ilike $2 order by id desc limit $5"#,
-        tenant_id as TenantId,
-        pattern,
-        floor,
-        ceiling,
-        MESSAGE_HITS
-    )
-    .fetch_all(&mut *conn)
-    .await
-    .context("search recent messages")?;
-    // Older ones through the trigram index, planned with the pattern: a rare word has few
-    // matches to sort.
-    let missing = MESSAGE_HITS - i64::try_from(ids.len()).unwrap_or(MESSAGE_HITS);
-    if missing > 0 && floor > 0 {
-        let older = sqlx::query_scalar!(
+    let mut ids: Vec<i64> = Vec::new();
+    let mut upper = ceiling;
+    for width in WINDOWS.map(Some).into_iter().chain([None]) {
+        let lower = width.map_or(0, |width| ceiling.saturating_sub(width).max(0));
+        if lower >= upper {
+            continue;
+        }
+        let missing = MESSAGE_HITS - i64::try_from(ids.len()).unwrap_or(MESSAGE_HITS);
+        let found = sqlx::query_scalar!(
             r#"select m.id from messages m
-               where m.tenant_id = $1 and m.body ilike $2 and m.id < $3 and m.deleted_at is null
+               where m.tenant_id = $1 and m.body ilike $2 and m.id >= $3 and m.id < $4
+                 and m.deleted_at is null
                order by m.id desc
-               limit $4"#,
+               limit $5"#,
             tenant_id as TenantId,
             pattern,
-            floor,
+            lower,
+            upper,
             missing
         )
         .persistent(false)
         .fetch_all(&mut *conn)
         .await
-        .context("search older messages")?;
-        ids.extend(older);
+        .context("search messages")?;
+        ids.extend(found);
+        upper = lower;
+        if i64::try_from(ids.len()).unwrap_or(MESSAGE_HITS) >= MESSAGE_HITS || lower == 0 {
+            break;
+        }
     }
     sqlx::query_as!(
         MessageHit,

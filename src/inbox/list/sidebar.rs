@@ -11,8 +11,8 @@ use crate::domain::{
     ids::{LabelId, NumberId, TenantId, UserId},
 };
 
-/// View counts stop at this (shown as "999+").
-pub const COUNT_CAP: i64 = 1000;
+/// View counts stop at this (shown as "99+"): a count costs at most this many index entries.
+pub const COUNT_CAP: i64 = 100;
 
 /// How many conversations each view holds (of the filtered status), up to [`COUNT_CAP`].
 #[derive(Debug, Clone, Copy, Default)]
