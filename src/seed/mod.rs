@@ -144,7 +144,7 @@ async fn bulk_connection(db: &PgPool) -> anyhow::Result<PgConnection> {
     let options = (*db.connect_options())
         .clone()
         .disable_statement_logging()
-        .options([("jit", "off"), ("synchronous_commit", "off")]);
+        .options([("jit", "off")]);
     PgConnection::connect_with(&options)
         .await
         .context("connect for seeding")
