@@ -305,7 +305,43 @@
       }
     }
     countdown();
+    enhanceComposer();
   }
+
+  // The composer's helpers, delegated so that they survive swaps: how many characters are left
+  // near WhatsApp's limit, the template list filtered by name, and the template preview following
+  // what is typed.
+  function enhanceComposer() {
+    document.querySelectorAll(".template-filter").forEach((filter) => (filter.hidden = false));
+    const box = document.querySelector(".reply textarea");
+    if (box) countCharacters(box);
+  }
+  function countCharacters(box) {
+    const counter = document.getElementById("reply-count");
+    if (!counter) return;
+    const left = Number(counter.dataset.max) - box.value.length;
+    counter.hidden = left > 500;
+    counter.textContent = left >= 0 ? `${left} characters left` : `${-left} characters too many`;
+  }
+  document.addEventListener("input", (event) => {
+    const field = event.target;
+    if (field.matches(".reply textarea")) {
+      countCharacters(field);
+    } else if (field.matches(".template-filter")) {
+      const words = field.value.toLowerCase().split(/\s+/).filter(Boolean);
+      const select = document.getElementById("template");
+      for (const option of select ? select.options : []) {
+        const name = option.textContent.toLowerCase();
+        option.hidden = !words.every((word) => name.includes(word));
+      }
+    } else if (field.matches(".template-form [data-var]")) {
+      const shown = field.value.trim() || field.dataset.fallback;
+      document
+        .querySelectorAll(`[data-preview="${field.dataset.var}"]`)
+        .forEach((mark) => (mark.textContent = shown));
+    }
+  });
+  enhanceComposer();
 
   let countdownTimer = null;
   function countdown() {

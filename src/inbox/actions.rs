@@ -34,7 +34,7 @@ fn actor(agent: &Agent) -> Actor {
 
 /// Back to the conversation, in the list it was opened from.
 fn back(id: ConversationId, list: &ListParams) -> Result<Response> {
-    let to = format!("/inbox/conversations/{id}?{}", list.link(list.view, None));
+    let to = format!("/inbox/conversations/{id}?{}", list.current());
     Ok(Redirect::to(&to).into_response())
 }
 

@@ -172,7 +172,7 @@ pub async fn attach(
     };
     match outcome {
         Ok(()) => {
-            let to = format!("/inbox/conversations/{id}?{}", list.link(list.view, None));
+            let to = format!("/inbox/conversations/{id}?{}", list.current());
             Ok(Redirect::to(&to).into_response())
         }
         Err((error, caption)) => {

@@ -18,6 +18,7 @@ use super::{
     list::ListParams,
     page::render,
     pages::{conversation_panel, list_page},
+    template_fields,
     thread::query as thread_query,
 };
 use crate::{
@@ -42,6 +43,8 @@ pub struct Draft {
     pub values: Vec<String>,
     pub idempotency_key: String,
     pub error: Option<String>,
+    /// What is wrong with each template value, by the variables' order (empty: nothing).
+    pub problems: Vec<Option<&'static str>>,
     /// The message the reply quotes: its id and one-line summary.
     pub reply_to: Option<(MessageId, String)>,
 }
@@ -53,6 +56,7 @@ impl Default for Draft {
             values: Vec::new(),
             idempotency_key: random_token(),
             error: None,
+            problems: Vec::new(),
             reply_to: None,
         }
     }
@@ -65,6 +69,11 @@ impl Draft {
             .get(*index)
             .map(String::as_str)
             .unwrap_or_default()
+    }
+
+    /// What is wrong with the template value at `index`, if anything.
+    pub fn problem(&self, index: &usize) -> Option<&'static str> {
+        self.problems.get(*index).copied().flatten()
     }
 }
 
@@ -102,10 +111,9 @@ pub async fn send_text(
     };
     let draft = Draft {
         text: form.text,
-        values: Vec::new(),
         idempotency_key: form.idempotency_key,
-        error: None,
         reply_to: quoted.map(|(message, (_, summary))| (message, summary)),
+        ..Draft::default()
     };
     answer(&state, agent, id, list, None, draft, request).await
 }
@@ -158,6 +166,19 @@ pub async fn send_template(
         variables: template_check::variables(&template.definition()),
     };
     let values = form.values(option.variables.len());
+    if let Some(problems) = template_fields::problems(&option.variables, &values) {
+        // Nothing is sent: the form again, each problem beside its field.
+        let draft = Draft {
+            values,
+            idempotency_key: form.field("idempotency_key").to_owned(),
+            error: Some("Check the fields marked below; nothing was sent.".into()),
+            problems,
+            ..Draft::default()
+        };
+        let panel = conversation_panel(&state, &agent, id, None, Some(template.id), draft).await?;
+        let page = list_page(&state, agent, list, Some(panel)).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
+    }
     let components = template_values(&option, &values).components(&template.definition());
     let request = SendRequest {
         to: SendTo::Conversation(id),
@@ -171,11 +192,9 @@ pub async fn send_template(
         sent_by: SentBy::Agent(agent.user_id),
     };
     let draft = Draft {
-        text: String::new(),
         values,
         idempotency_key: form.field("idempotency_key").to_owned(),
-        error: None,
-        reply_to: None,
+        ..Draft::default()
     };
     answer(&state, agent, id, list, Some(template.id), draft, request).await
 }
@@ -269,7 +288,7 @@ async fn answer(
 ) -> Result<Response> {
     let refusal = match state.sends.send(agent.tenant_id, request).await {
         Ok(_) => {
-            let to = format!("/inbox/conversations/{id}?{}", list.link(list.view, None));
+            let to = format!("/inbox/conversations/{id}?{}", list.current());
             return Ok(Redirect::to(&to).into_response());
         }
         Err(SendError::Refused(SendRefused::NotFound)) => return Err(AppError::NotFound),

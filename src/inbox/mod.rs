@@ -15,6 +15,7 @@ mod page;
 mod pages;
 pub mod render;
 pub mod setup;
+mod template_fields;
 mod thread;
 mod time;
 

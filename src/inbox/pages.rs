@@ -19,7 +19,11 @@ use super::{
     },
     page::render,
     render::Body,
-    thread::{self, Entry, Picker, WindowView, query as thread_query},
+    thread::{
+        self, Entry, Picker, WindowView,
+        preview::{self, Preview},
+        query as thread_query,
+    },
     time,
 };
 use crate::{
@@ -54,6 +58,8 @@ pub struct ConversationPanel {
     /// The tenant's agents, for the assignee picker (the assignee selected).
     pub agents: Vec<Choice>,
     pub labels: Vec<(LabelId, String)>,
+    /// The customer's conversations with the tenant's other numbers.
+    pub others: Vec<thread_query::OtherThread>,
     /// The other agents who have it open now.
     pub viewers: Vec<String>,
     /// The tenant's canned responses: (shortcut, text).
@@ -74,6 +80,10 @@ impl ConversationPanel {
 
     fn exact(&self, at: &DateTime<Utc>) -> String {
         time::exact(*at)
+    }
+
+    fn ago(&self, at: &DateTime<Utc>) -> String {
+        time::ago(*at, self.now)
     }
 
     /// A message's time in the thread: the clock today, the day and clock before.
@@ -109,6 +119,11 @@ impl ConversationPanel {
 
     fn is_chosen(&self, id: &TemplateId) -> bool {
         self.picker.chosen.as_ref().is_some_and(|c| c.id == *id)
+    }
+
+    /// What the preview shows for `variable` while it is empty.
+    fn fallback(&self, variable: &Variable) -> String {
+        preview::fallback(variable)
     }
 
     /// "Body {{1}}", "Header image", "Button 0 URL suffix".
@@ -268,6 +283,9 @@ pub async fn conversation_panel(
     let labels = thread_query::labels(&mut conn, agent.tenant_id, id)
         .await
         .map_err(AppError::from_database)?;
+    let others = thread_query::other_threads(&mut conn, agent.tenant_id, id)
+        .await
+        .map_err(AppError::from_database)?;
     let agents = teamwork::agents(&mut conn, agent.tenant_id)
         .await
         .map_err(AppError::from_database)?;
@@ -317,15 +335,17 @@ pub async fn conversation_panel(
         Picker {
             options: Vec::new(),
             chosen: None,
+            preview: None,
         }
     } else {
-        picker(agent, &mut conn, &conversation, template).await?
+        picker(agent, &mut conn, &conversation, template, &draft.values).await?
     };
     Ok(ConversationPanel {
         entries: thread::timeline(messages, events, reactions),
         conversation,
         agents,
         labels,
+        others,
         viewers,
         canned,
         name,
@@ -342,6 +362,7 @@ async fn picker(
     conn: &mut sqlx::PgConnection,
     conversation: &thread::Conversation,
     template: Option<TemplateId>,
+    values: &[String],
 ) -> Result<Picker> {
     let options = templates::approved_options(
         conn,
@@ -353,5 +374,16 @@ async fn picker(
     .await
     .map_err(AppError::from_database)?;
     let chosen = template.and_then(|id| options.iter().find(|o| o.id == id).cloned());
-    Ok(Picker { options, chosen })
+    let preview = match &chosen {
+        Some(option) => templates::by_id(conn, agent.tenant_id, option.id)
+            .await
+            .map_err(AppError::from_database)?
+            .map(|template| Preview::new(&template.components, &option.variables, values)),
+        None => None,
+    };
+    Ok(Picker {
+        options,
+        chosen,
+        preview,
+    })
 }

@@ -70,6 +70,12 @@ async fn an_agent_sends_a_template_with_variables_from_the_picker(pool: PgPool) 
                 .open(&format!("/inbox/conversations/{conversation}"))
                 .await;
             browser.find("[data-testid=window-closed]").await;
+            // The list of templates narrows to the names typed.
+            let hidden = "[...document.querySelectorAll('select#template option')].filter(o => o.hidden).length";
+            browser.fill("[data-testid=template-filter]", "nothing like it").await;
+            assert_eq!(browser.eval::<u64>(&format!("return {hidden}")).await, 1);
+            browser.fill("[data-testid=template-filter]", "ORDER upd").await;
+            assert_eq!(browser.eval::<u64>(&format!("return {hidden}")).await, 0);
             browser
                 .find("select#template")
                 .await
@@ -81,6 +87,11 @@ async fn an_agent_sends_a_template_with_variables_from_the_picker(pool: PgPool) 
             let form = "[data-testid=template-form]";
             let first = browser.find(&format!("{form} input[name=v0]")).await;
             assert_eq!(first.attr("placeholder").await.unwrap().as_deref(), Some("Dana"));
+            // The preview follows what is typed.
+            browser.fill(&format!("{form} input[name=v0]"), "Maria").await;
+            browser
+                .wait_for_text("[data-testid=template-preview] .preview-body", "Hi Maria, your order #1042 has shipped.")
+                .await;
             browser.fill(&format!("{form} input[name=v0]"), "Dana").await;
             browser.fill(&format!("{form} input[name=v1]"), "#1042").await;
             browser.fill(&format!("{form} input[name=v2]"), "1042").await;

@@ -1,6 +1,7 @@
 //! The conversation view: the thread (messages with notes and events between them, oldest at the
 //! top), the window as the composer needs it, and the side panel's facts.
 
+pub mod preview;
 pub mod query;
 
 use chrono::{DateTime, Utc};
@@ -168,4 +169,6 @@ impl WindowView {
 pub struct Picker {
     pub options: Vec<TemplateOption>,
     pub chosen: Option<TemplateOption>,
+    /// What the chosen template will read like.
+    pub preview: Option<preview::Preview>,
 }

@@ -169,6 +169,41 @@ pub async fn labels(
     Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
 }
 
+/// Another conversation of the same customer, with another of the tenant's numbers.
+pub struct OtherThread {
+    pub id: ConversationId,
+    pub number_label: String,
+    pub status: ConversationStatus,
+    pub last_message_at: DateTime<Utc>,
+}
+
+/// The customer's other conversations with the tenant (one per number), most recent first.
+pub async fn other_threads(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    conversation_id: ConversationId,
+) -> anyhow::Result<Vec<OtherThread>> {
+    sqlx::query_as!(
+        OtherThread,
+        r#"select o.id as "id: ConversationId",
+                  coalesce(n.verified_name || ' · ' || n.display_phone_number, n.display_phone_number,
+                           n.verified_name, n.phone_number_id) as "number_label!",
+                  o.status as "status: ConversationStatus", o.last_message_at
+           from conversations c
+           join conversations o on o.tenant_id = c.tenant_id and o.contact_id = c.contact_id
+                               and o.id <> c.id
+           join phone_numbers n on n.tenant_id = o.tenant_id and n.id = o.phone_number_id
+           where c.tenant_id = $1 and c.id = $2
+           order by o.last_message_at desc
+           limit 20"#,
+        tenant_id as TenantId,
+        conversation_id as ConversationId
+    )
+    .fetch_all(conn)
+    .await
+    .context("load the customer's other conversations")
+}
+
 /// A customer's reaction to one of `wamids` (the latest per message; no emoji: taken back).
 pub struct CustomerReaction {
     pub target_wamid: String,

@@ -35,7 +35,10 @@ use self::json::{parameters, str_at};
 use self::problems::Problems;
 use self::variables::text_variables;
 
-pub use self::text::{TemplateText, filled_text};
+pub use self::{
+    placeholders::{Segment, segments},
+    text::{TemplateText, filled_text},
+};
 
 /// Why a template send does not fit its template; each message names the component and what is expected.
 #[derive(Debug, Clone, PartialEq, Eq)]

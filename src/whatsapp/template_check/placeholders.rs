@@ -30,6 +30,30 @@ pub(super) fn hydrate<'v>(text: &str, value: impl Fn(&str) -> Option<&'v str>) -
     out
 }
 
+/// A piece of a template's text: as written, or a placeholder's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Segment<'a> {
+    Text(&'a str),
+    Placeholder(&'a str),
+}
+
+/// `text` cut into its literal pieces and its placeholders, in order (for a preview that shows
+/// each value where the customer will read it).
+pub fn segments(text: &str) -> Vec<Segment<'_>> {
+    let (mut out, mut rest) = (Vec::new(), 0);
+    for (span, name) in spans(text) {
+        if span.start > rest {
+            out.push(Segment::Text(&text[rest..span.start]));
+        }
+        out.push(Segment::Placeholder(name));
+        rest = span.end;
+    }
+    if rest < text.len() {
+        out.push(Segment::Text(&text[rest..]));
+    }
+    out
+}
+
 /// Every `{{name}}` in `text`, with its byte range.
 fn spans(text: &str) -> Vec<(std::ops::Range<usize>, &str)> {
     let mut found = Vec::new();
@@ -58,4 +82,25 @@ pub(super) fn is_number(name: &str) -> bool {
 pub(super) fn list(names: &[&str]) -> String {
     let braced: Vec<String> = names.iter().map(|n| format!("{{{{{n}}}}}")).collect();
     braced.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Segment, segments};
+
+    #[test]
+    fn segments_keep_text_and_placeholders_in_order() {
+        assert_eq!(
+            segments("Hi {{1}}, order {{order_id}} {{ bad }}."),
+            [
+                Segment::Text("Hi "),
+                Segment::Placeholder("1"),
+                Segment::Text(", order "),
+                Segment::Placeholder("order_id"),
+                Segment::Text(" {{ bad }}."),
+            ]
+        );
+        assert_eq!(segments("{{1}}"), [Segment::Placeholder("1")]);
+        assert!(segments("").is_empty());
+    }
 }

@@ -123,6 +123,18 @@ async fn a_closed_window_refuses_free_text_keeps_it_and_offers_the_template_form
         "the example as placeholder: {}",
         form.body
     );
+    // The preview reads as the customer will, the examples standing in for the values.
+    assert!(
+        form.body.contains(
+            r#"Hi <mark data-preview="0">Dana</mark>, your order <mark data-preview="1">#1042</mark> has shipped."#
+        ),
+        "{}",
+        form.body
+    );
+    assert!(
+        form.body
+            .contains(r#"<span class="preview-button">Track</span>"#)
+    );
     let csrf = field(&form.body, "csrf");
     let key = field(&form.body, "idempotency_key");
     let template_id = template.to_string();
@@ -171,8 +183,9 @@ async fn a_template_with_a_missing_value_is_refused_beside_the_form_with_the_val
                 ("csrf", &csrf),
                 ("idempotency_key", "t-1"),
                 ("template_id", &template_id),
-                ("v0", "Dana"),
+                ("v0", "Maria"),
                 ("v1", ""),
+                ("v2", "https://example.com/t/1042"),
             ],
         )
         .await;
@@ -183,5 +196,26 @@ async fn a_template_with_a_missing_value_is_refused_beside_the_form_with_the_val
         answer.body
     );
     assert!(answer.body.contains(r#"data-testid="send-error""#));
-    assert!(answer.body.contains(r#"value="Dana""#), "{}", answer.body);
+    assert!(answer.body.contains(r#"value="Maria""#), "{}", answer.body);
+    // Each problem beside its field; the preview with what was typed.
+    assert!(
+        answer.body.contains(r#"aria-describedby="v1-problem""#),
+        "{}",
+        answer.body
+    );
+    assert!(answer.body.contains(
+        r#"<p class="field-problem" id="v1-problem" data-testid="field-problem">Fill this in.</p>"#
+    ));
+    assert!(answer.body.contains(r#"id="v2-problem""#));
+    assert!(answer.body.contains("Only the end of the link"));
+    assert!(!answer.body.contains(r#"id="v0-problem""#));
+    assert!(
+        answer
+            .body
+            .contains(r#"<mark data-preview="0">Maria</mark>"#)
+    );
+    let sent: i64 = app
+        .scalar("select count(*) from messages where direction = 'outbound'")
+        .await;
+    assert_eq!(sent, 0);
 }

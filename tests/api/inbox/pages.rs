@@ -171,3 +171,62 @@ async fn the_list_pages_by_keyset_without_repeating_or_skipping(pool: PgPool) {
     all.dedup();
     assert_eq!(all.len(), 60);
 }
+
+#[sqlx::test]
+async fn the_details_list_the_customers_threads_with_other_numbers(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    user(&app, app.tenant_id, "ana@acme.test", "Ana").await;
+    let first = customer_writes(&app, "wamid.one", "Hi from the shop", 3).await;
+    let sales = app
+        .add_number(
+            app.tenant_id,
+            app.app_id,
+            "5566778899",
+            WABA_ID,
+            Some("+1 555 010 2000"),
+        )
+        .await;
+    // The same customer writes to the other number.
+    let mut webhook: serde_json::Value = serde_json::from_str(&messages_webhook(
+        vec![text(
+            "wamid.two",
+            chrono::Utc::now().timestamp(),
+            "Hi sales",
+        )],
+        vec![],
+    ))
+    .unwrap();
+    webhook["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = "5566778899".into();
+    app.deliver(webhook.to_string()).await;
+    let second: i64 = app
+        .scalar(&format!(
+            "select id from conversations where phone_number_id = {}",
+            sales.get()
+        ))
+        .await;
+    let mut ana = Client::signed_in(&app, "ana@acme.test").await;
+
+    let page = ana.get(&format!("/inbox/conversations/{first}")).await;
+    let others = page
+        .body
+        .split(r#"data-testid="other-threads""#)
+        .nth(1)
+        .expect("the other threads")
+        .split("</ul>")
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(
+        others.contains(&format!("/inbox/conversations/{second}?")),
+        "{others}"
+    );
+    assert!(others.contains("+1 555 010 2000"), "{others}");
+    assert!(!others.contains(&format!("/inbox/conversations/{first}?")));
+
+    // And the other way round.
+    let page = ana.get(&format!("/inbox/conversations/{second}")).await;
+    assert!(
+        page.body
+            .contains(&format!("/inbox/conversations/{first}?"))
+    );
+}
