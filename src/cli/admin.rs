@@ -59,6 +59,21 @@ pub enum NumberCommand {
         #[arg(long)]
         per_second: i32,
     },
+    /// Mark customers' messages read at Meta (blue ticks) when an agent opens their conversation
+    /// (off by default).
+    ReadReceipts {
+        #[arg(long)]
+        phone_number_id: String,
+        #[arg(value_enum)]
+        state: Switch,
+    },
+}
+
+/// On or off.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
 }
 
 #[derive(clap::Args)]
@@ -184,6 +199,29 @@ impl NumberCommand {
                 audit::record(&mut tx, tenant_id, None, "number.limit", details).await?;
                 tx.commit().await.context("commit")?;
                 println!("{phone_number_id} may now send {per_second} messages per second.");
+                Ok(())
+            }
+            Self::ReadReceipts {
+                phone_number_id,
+                state,
+            } => {
+                let on = matches!(state, Switch::On);
+                let mut tx = pool.begin().await.context("begin")?;
+                let route = numbers::route_by_phone_number_id(&mut tx, &phone_number_id)
+                    .await?
+                    .with_context(|| format!("unknown phone number id {phone_number_id}"))?;
+                let tenant_id = route.tenant_id;
+                numbers::set_read_receipts(&mut tx, tenant_id, route.number_id, on).await?;
+                let details = json!({ "phone_number_id": phone_number_id, "read_receipts": on });
+                audit::record(&mut tx, tenant_id, None, "number.read_receipts", details).await?;
+                tx.commit().await.context("commit")?;
+                if on {
+                    println!(
+                        "Opening a conversation on {phone_number_id} now marks the customer's messages read at Meta."
+                    );
+                } else {
+                    println!("{phone_number_id} no longer marks customers' messages read at Meta.");
+                }
                 Ok(())
             }
         }

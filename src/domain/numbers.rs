@@ -334,3 +334,24 @@ pub async fn set_rate_limit(
     .context("set the number's rate limit")?;
     Ok(())
 }
+
+/// Whether the inbox marks the number's customers' messages read at Meta (blue ticks) when an
+/// agent opens their conversation.
+pub async fn set_read_receipts(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    id: NumberId,
+    on: bool,
+) -> anyhow::Result<()> {
+    sqlx::query!(
+        "update phone_numbers set send_read_receipts = $3, updated_at = now()
+         where tenant_id = $1 and id = $2",
+        tenant_id as TenantId,
+        id as NumberId,
+        on
+    )
+    .execute(conn)
+    .await
+    .context("set the number's read receipts")?;
+    Ok(())
+}

@@ -25,7 +25,7 @@ use crate::{
     crypto::Cipher,
     domain::{apps::AppDirectory, events::Hub},
     error::{self, Surface},
-    inbox::{self, media::MediaFiles},
+    inbox::{self, media::MediaFiles, receipts::ReadReceipts},
     ingest::event_log::EventLog,
     outbox::send::SendService,
     sandbox::{FakeGraph, FakeGraphConfig},
@@ -58,6 +58,8 @@ pub struct AppState {
     pub streams: CancellationToken,
     /// Media files fetched from Meta for the inbox, kept a while in this process.
     pub media: MediaFiles,
+    /// Read receipts sent to Meta when agents open conversations.
+    pub receipts: ReadReceipts,
 }
 
 impl AppState {
@@ -78,12 +80,14 @@ impl AppState {
             )
         });
         let sends = SendService::new(db.clone(), Arc::new(SystemClock));
+        let graph = GraphClient::new(&config.meta_api_version)?;
         let media = MediaFiles::new(
             db.clone(),
             cipher.clone(),
-            GraphClient::new(&config.meta_api_version)?,
+            graph.clone(),
             config.graph_urls(),
         );
+        let receipts = ReadReceipts::new(db.clone(), cipher.clone(), graph, config.graph_urls());
         Ok(Self {
             db,
             config: Arc::new(config),
@@ -95,6 +99,7 @@ impl AppState {
             changes: Hub::new(),
             streams: CancellationToken::new(),
             media,
+            receipts,
         })
     }
 }

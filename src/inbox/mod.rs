@@ -13,6 +13,7 @@ mod live;
 pub mod media;
 mod page;
 mod pages;
+pub mod receipts;
 pub mod render;
 pub mod setup;
 mod template_fields;

@@ -315,6 +315,7 @@ pub async fn conversation_panel(
         events::announce(&mut conn, agent.tenant_id, id, None, &[Kind::Unread])
             .await
             .map_err(AppError::from_database)?;
+        state.receipts.conversation_read(agent.tenant_id, id);
     }
     let now = Utc::now();
     let name = display_name(
