@@ -142,7 +142,7 @@ async fn search_results(
     text: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<SearchResults> {
-    let Some(pattern) = search::pattern(text) else {
+    let Some(needle) = search::Needle::parse(text) else {
         return Ok(SearchResults {
             text: text.to_owned(),
             too_short: true,
@@ -154,9 +154,9 @@ async fn search_results(
     let older = params.older.as_deref().and_then(|o| o.parse().ok());
     let contacts = match older {
         Some(_) => Vec::new(),
-        None => search::contacts(conn, agent.tenant_id, &pattern).await?,
+        None => search::contacts(conn, agent.tenant_id, &needle).await?,
     };
-    let hits = search::messages(conn, agent.tenant_id, &pattern, older).await?;
+    let hits = search::messages(conn, agent.tenant_id, &needle.pattern, older).await?;
     let mut ids = contacts.clone();
     ids.extend(hits.iter().map(|h| h.conversation_id));
     ids.sort_unstable();

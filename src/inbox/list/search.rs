@@ -8,8 +8,9 @@
 //! tell which from the pattern alone: sorting every match of a common word by recency would read
 //! them all. So a search looks through spans of ids that grow back from the newest message
 //! ([`WINDOWS`]), each planned with its bounds and the pattern (`persistent(false)`): the first
-//! span is read in id order and a common word fills the page there; a wider span combines the
-//! trigram index with the id range, so a rarer word costs only its matches in it.
+//! span is read in id order and a common word fills the page there; the next combines the trigram
+//! index with the block range index on ids (`messages_id_range`), so a rarer word costs only its
+//! matches in the span; the last, the trigram index alone.
 //! Contacts are capped the same way: the most recently active among the first
 //! [`CONTACT_CANDIDATES`] found.
 
@@ -27,77 +28,122 @@ pub const CONTACT_HITS: i64 = 20;
 pub const MESSAGE_HITS: i64 = 50;
 /// The spans of ids, back from the newest message, that a search looks through in turn until a
 /// page is full; then all the rest.
-const WINDOWS: [i64; 3] = [1_000, 100_000, 1_000_000];
+const WINDOWS: [i64; 2] = [1_000, 100_000];
 /// Contacts whose conversations are sorted for the contacts' section: a common name matches many;
 /// the section shows the most recently active of the first ones found.
-const CONTACT_CANDIDATES: i64 = 200;
+const CONTACT_CANDIDATES: i64 = 100;
 
-/// What a search looks for: an ILIKE pattern, or `None` when the text is too short to search.
-///
-/// Text that looks like a phone number (digits, spaces, `+`, `-`, `.`, parentheses) is searched
-/// by its digits, as WhatsApp ids are stored ("+1 (555) 000-1111" finds 15550001111).
-pub fn pattern(text: &str) -> Option<String> {
-    let text = text.trim();
-    let longest_run = text
-        .split(|c: char| !c.is_alphanumeric())
-        .map(|run| run.chars().count())
-        .max()
-        .unwrap_or(0);
-    let phone_like = text
-        .chars()
-        .all(|c| c.is_ascii_digit() || " +-.()".contains(c));
-    let needle: String = if phone_like {
-        text.chars().filter(char::is_ascii_digit).collect()
-    } else {
-        text.to_owned()
-    };
-    let enough = if phone_like {
-        needle.len() >= MIN_RUN
-    } else {
-        longest_run >= MIN_RUN
-    };
-    if !enough {
-        return None;
-    }
-    let mut pattern = String::with_capacity(needle.len() + 2);
-    pattern.push('%');
-    for c in needle.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    Some(pattern)
+/// What a search looks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Needle {
+    /// An ILIKE pattern for message text and contacts' names: `%text%`, wildcards escaped.
+    pub pattern: String,
+    /// For text that looks like a phone number (digits, spaces, `+`, `-`, `.`, parentheses): its
+    /// digits, as WhatsApp ids are stored ("+1 (555) 000-1111" is 15550001111).
+    pub digits: Option<String>,
 }
 
-/// Conversations whose contact matches `pattern`, most recently active first (among the first
-/// [`CONTACT_CANDIDATES`] contacts found).
+impl Needle {
+    /// What `text` looks for; `None` when it is too short to search.
+    pub fn parse(text: &str) -> Option<Self> {
+        let text = text.trim();
+        let phone_like = text
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-.()".contains(c));
+        let digits = phone_like.then(|| {
+            text.chars()
+                .filter(char::is_ascii_digit)
+                .collect::<String>()
+        });
+        let longest_run = text
+            .split(|c: char| !c.is_alphanumeric())
+            .map(|run| run.chars().count())
+            .max()
+            .unwrap_or(0);
+        let enough = match &digits {
+            Some(digits) => digits.len() >= MIN_RUN,
+            None => longest_run >= MIN_RUN,
+        };
+        if !enough {
+            return None;
+        }
+        let needle = digits.as_deref().unwrap_or(text);
+        Some(Self {
+            pattern: format!("%{}%", escape(needle)),
+            digits,
+        })
+    }
+}
+
+/// `text` with LIKE's wildcards and escape character taken literally.
+fn escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+/// Conversations whose contact matches, most recently active first (among the first
+/// [`CONTACT_CANDIDATES`] contacts found). A number is matched by its beginning or its end (with
+/// or without the country code) through `contacts_by_number`, `contacts_by_number_end`; a name
+/// anywhere, through the trigram index.
 pub async fn contacts(
     conn: &mut PgConnection,
     tenant_id: TenantId,
-    pattern: &str,
+    needle: &Needle,
 ) -> anyhow::Result<Vec<ConversationId>> {
-    sqlx::query_scalar!(
-        r#"with found as materialized (
-               select k.id from contacts k
-               where k.tenant_id = $1 and k.search_text ilike $2
-               limit $4
-           )
-           select c.id as "id!: ConversationId"
-           from found
-           join conversations c on c.tenant_id = $1 and c.contact_id = found.id
-           order by c.last_message_at desc, c.id desc
-           limit $3"#,
-        tenant_id as TenantId,
-        pattern,
-        CONTACT_HITS,
-        CONTACT_CANDIDATES
-    )
-    .persistent(false)
-    .fetch_all(conn)
-    .await
-    .context("search contacts")
+    let found = match &needle.digits {
+        Some(digits) => {
+            let start = format!("{digits}%");
+            let end = format!("{}%", digits.chars().rev().collect::<String>());
+            sqlx::query_scalar!(
+                r#"with found as materialized (
+                       select k.id from contacts k
+                       where k.tenant_id = $1 and (k.wa_id like $2 or reverse(k.wa_id) like $3)
+                       limit $5
+                   )
+                   select c.id as "id!: ConversationId"
+                   from found
+                   join conversations c on c.tenant_id = $1 and c.contact_id = found.id
+                   order by c.last_message_at desc, c.id desc
+                   limit $4"#,
+                tenant_id as TenantId,
+                start,
+                end,
+                CONTACT_HITS,
+                CONTACT_CANDIDATES
+            )
+            .persistent(false)
+            .fetch_all(conn)
+            .await
+        }
+        None => {
+            sqlx::query_scalar!(
+                r#"with found as materialized (
+                       select k.id from contacts k
+                       where k.tenant_id = $1 and k.search_text ilike $2
+                       limit $4
+                   )
+                   select c.id as "id!: ConversationId"
+                   from found
+                   join conversations c on c.tenant_id = $1 and c.contact_id = found.id
+                   order by c.last_message_at desc, c.id desc
+                   limit $3"#,
+                tenant_id as TenantId,
+                needle.pattern,
+                CONTACT_HITS,
+                CONTACT_CANDIDATES
+            )
+            .persistent(false)
+            .fetch_all(conn)
+            .await
+        }
+    };
+    found.context("search contacts")
 }
 
 /// A message whose text matched.
@@ -110,7 +156,8 @@ pub struct MessageHit {
     pub outbound: bool,
 }
 
-/// Messages of the tenant whose text matches `pattern`, newest first, older than `before`.
+/// Messages of the tenant whose text matches `pattern` (a [`Needle`]'s), newest first, older than
+/// `before`.
 /// Messages the customer deleted are not found.
 pub async fn messages(
     conn: &mut PgConnection,
@@ -125,14 +172,16 @@ pub async fn messages(
     let mut ids: Vec<i64> = Vec::new();
     let mut upper = ceiling;
     for width in WINDOWS.map(Some).into_iter().chain([None]) {
-        let lower = width.map_or(0, |width| ceiling.saturating_sub(width).max(0));
-        if lower >= upper {
+        // The last span has no lower bound: all the older messages.
+        let lower = width.map(|width| ceiling.saturating_sub(width).max(0));
+        if lower.is_some_and(|lower| lower >= upper) {
             continue;
         }
         let missing = MESSAGE_HITS - i64::try_from(ids.len()).unwrap_or(MESSAGE_HITS);
         let found = sqlx::query_scalar!(
             r#"select m.id from messages m
-               where m.tenant_id = $1 and m.body ilike $2 and m.id >= $3 and m.id < $4
+               where m.tenant_id = $1 and m.body ilike $2
+                 and ($3::bigint is null or m.id >= $3) and m.id < $4
                  and m.deleted_at is null
                order by m.id desc
                limit $5"#,
@@ -147,8 +196,11 @@ pub async fn messages(
         .await
         .context("search messages")?;
         ids.extend(found);
-        upper = lower;
-        if i64::try_from(ids.len()).unwrap_or(MESSAGE_HITS) >= MESSAGE_HITS || lower == 0 {
+        match lower {
+            Some(lower) if lower > 0 => upper = lower,
+            _ => break,
+        }
+        if i64::try_from(ids.len()).unwrap_or(MESSAGE_HITS) >= MESSAGE_HITS {
             break;
         }
     }
@@ -212,6 +264,11 @@ mod tests {
         assert_eq!(pattern("Ana M").as_deref(), Some("%Ana M%"));
         assert_eq!(pattern("100%_off").as_deref(), Some(r"%100\%\_off%"));
         assert_eq!(pattern(r"a\bcd").as_deref(), Some(r"%a\\bcd%"));
+        assert_eq!(Needle::parse("refund").and_then(|n| n.digits), None);
+    }
+
+    fn pattern(text: &str) -> Option<String> {
+        Needle::parse(text).map(|needle| needle.pattern)
     }
 
     #[test]
@@ -222,6 +279,12 @@ mod tests {
         );
         assert_eq!(pattern("55 5").as_deref(), Some("%555%"));
         assert_eq!(pattern("5-5").as_deref(), None);
+        assert_eq!(
+            Needle::parse("+1 (555) 000-1111")
+                .and_then(|n| n.digits)
+                .as_deref(),
+            Some("15550001111")
+        );
     }
 
     #[test]

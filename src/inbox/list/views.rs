@@ -8,6 +8,9 @@
 //! away, the view picks its index (`conversations_by_assignee` for Mine and Unassigned,
 //! `conversations_by_status` for All, `conversations_closing` for Closing soon) and the cursor
 //! bounds the index scan; a generic plan would have to keep every `$n is null or …` as a filter.
+//! A label is checked row by row as the view's index is walked (`offset 0` keeps the planner from
+//! first hashing every conversation of the label, which costs more than the page as a label
+//! grows), so the page stops after its last row; a rare label costs more rows walked.
 
 use anyhow::Context;
 use sqlx::PgConnection;
@@ -48,7 +51,8 @@ pub async fn page(
                  and ($3::bigint is null or c.phone_number_id = $3)
                  and ($4::bigint is null or exists (
                      select 1 from conversation_labels cl
-                     where cl.conversation_id = c.id and cl.label_id = $4))
+                     where cl.tenant_id = $1 and cl.conversation_id = c.id and cl.label_id = $4
+                     offset 0))
                  and ($5::timestamptz is null or (c.last_customer_message_at, c.id) > ($5, $6))
                order by c.last_customer_message_at, c.id
                limit $7"#,
@@ -73,7 +77,8 @@ pub async fn page(
                  and ($5::bigint is null or c.phone_number_id = $5)
                  and ($6::bigint is null or exists (
                      select 1 from conversation_labels cl
-                     where cl.conversation_id = c.id and cl.label_id = $6))
+                     where cl.tenant_id = $1 and cl.conversation_id = c.id and cl.label_id = $6
+                     offset 0))
                  and ($7::timestamptz is null or (c.last_message_at, c.id) < ($7, $8))
                order by c.last_message_at desc, c.id desc
                limit $9"#,
