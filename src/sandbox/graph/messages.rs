@@ -131,8 +131,9 @@ async fn last_customer_message_at(
 ) -> anyhow::Result<Option<DateTime<Utc>>> {
     sqlx::query_scalar!(
         "select max(c.last_customer_message_at)
-         from conversations c join contacts k on k.id = c.contact_id
-         where c.tenant_id = $1 and c.phone_number_id = $2 and k.wa_id = $3",
+         from contacts k
+         join conversations c on c.tenant_id = k.tenant_id and c.contact_id = k.id
+         where k.tenant_id = $1 and k.wa_id = $3 and c.phone_number_id = $2",
         tenant_id as TenantId,
         number_id as NumberId,
         wa_id
