@@ -16,25 +16,48 @@ async fn settling_fast(pool: PgPool) -> Sending {
     .await
 }
 
-/// A message a crashed instance left `sending` (claimed by it as attempt 1), its Graph call
-/// started or not.
+/// A message a crashed instance left claimed (as attempt 1): `sending` if its Graph call started,
+/// still `queued` if it did not.
 async fn left_sending(s: &Sending, conversation: ConversationId, call_started: bool) -> MessageId {
     let dead: i64 = s
         .app
         .scalar("insert into outbox_instances (heartbeat_at) values (now() - interval '1 hour') returning id")
         .await;
     sqlx::query_scalar(
-        "insert into messages (tenant_id, conversation_id, phone_number_id, direction, type, body, content,
-             status, attempts, sending_started_at, claimed_by, call_started_at)
-         select tenant_id, id, phone_number_id, 'outbound', 'text', 'Hi', $2, 'sending', 1, now(), $3,
-             case when $4 then now() end
-         from conversations where id = $1 returning id",
+        "with message as (
+             insert into messages (tenant_id, conversation_id, phone_number_id, direction, type, body,
+                 content, status, attempts, sending_started_at)
+             select tenant_id, id, phone_number_id, 'outbound', 'text', 'Hi', $2,
+                 case when $4 then 'sending' else 'queued' end, 1, now()
+             from conversations where id = $1
+             returning id, tenant_id, phone_number_id, conversation_id
+         ),
+         claimed as (
+             insert into send_queue (message_id, tenant_id, phone_number_id, conversation_id,
+                 attempts, claimed_at, claimed_by, call_started_at)
+             select id, tenant_id, phone_number_id, conversation_id, 1, now(), $3,
+                 case when $4 then now() end
+             from message
+         )
+         select id from message",
     )
     .bind(conversation)
     .bind(json!({ "messaging_product": "whatsapp", "to": CUSTOMER, "type": "text", "text": { "body": "Hi" } }))
     .bind(dead)
     .bind(call_started)
     .fetch_one(&s.app.pool)
+    .await
+    .unwrap()
+}
+
+/// The message's row in the send queue: (attempts, claimed by, call started).
+async fn queue_row(s: &Sending, id: MessageId) -> Option<(i32, Option<i64>, bool)> {
+    sqlx::query_as(
+        "select attempts, claimed_by, call_started_at is not null from send_queue
+         where message_id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&s.app.pool)
     .await
     .unwrap()
 }
@@ -53,6 +76,7 @@ async fn a_message_whose_call_started_before_a_crash_becomes_unknown_and_is_not_
     );
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(s.sends(), 0, "never resent automatically");
+    assert_eq!(queue_row(&s, id).await, None, "off the queue");
 
     // The agent checked and retries: that really sends again.
     s.retry(id).await.unwrap();
@@ -73,6 +97,12 @@ async fn a_message_claimed_but_never_called_before_a_crash_is_sent_once(pool: Pg
         MessageStatus::Read
     );
     assert_eq!(s.sends(), 1);
+    let attempts: i32 = s
+        .app
+        .scalar(&format!("select attempts from messages where id = {id}"))
+        .await;
+    assert_eq!(attempts, 2, "claimed again after the crash's claim");
+    assert_eq!(queue_row(&s, id).await, None, "off the queue");
 }
 
 #[sqlx::test]
@@ -85,7 +115,8 @@ async fn a_live_instances_claims_are_left_alone(pool: PgPool) {
         .await
         .unwrap();
     sqlx::query(
-        "update messages set claimed_by = (select max(id) from outbox_instances) where id = $1",
+        "update send_queue set claimed_by = (select max(id) from outbox_instances)
+         where message_id = $1",
     )
     .bind(id)
     .execute(&s.app.pool)
@@ -96,4 +127,6 @@ async fn a_live_instances_claims_are_left_alone(pool: PgPool) {
         s.wait_for(id, MessageStatus::Sending).await.0,
         MessageStatus::Sending
     );
+    let live: i64 = s.app.scalar("select max(id) from outbox_instances").await;
+    assert_eq!(queue_row(&s, id).await, Some((1, Some(live), true)));
 }

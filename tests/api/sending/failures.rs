@@ -142,3 +142,28 @@ async fn an_agent_can_retry_a_failed_message(pool: PgPool) {
         Err(SendError::Refused(SendRefused::NotRetryable))
     ));
 }
+
+#[sqlx::test]
+async fn a_message_stays_in_the_send_queue_until_its_outcome_is_recorded(pool: PgPool) {
+    let s = Sending::new(pool).await;
+    let sent_to = s.conversation(1).await;
+    let failed_to = s.conversation_with("15550009999", 1).await;
+    s.fail_next(131026).await;
+    let failed = s.send_text(failed_to, "k1", "Hello").await.unwrap();
+    s.wait_for(failed.message_id, MessageStatus::Failed).await;
+    let sent = s.send_text(sent_to, "k2", "Hello").await.unwrap();
+    s.wait_for(sent.message_id, MessageStatus::Read).await;
+    assert_eq!(
+        s.app.scalar::<i64>("select count(*) from send_queue").await,
+        0
+    );
+
+    // A retry puts it back in the queue, and it leaves once sent.
+    s.retry(failed.message_id).await.unwrap();
+    s.wait_for(failed.message_id, MessageStatus::Read).await;
+    assert_eq!(
+        s.app.scalar::<i64>("select count(*) from send_queue").await,
+        0
+    );
+    assert_eq!(s.sends(), 3);
+}
