@@ -77,9 +77,12 @@ pub(super) async fn claim(db: &PgPool, instance: i64, limit: usize) -> anyhow::R
                      and (c.send_paused_until is null or c.send_paused_until <= now())
                      -- The conversation's first unsent message, and none of it in flight. (As
                      -- `not exists` the planner may scan the whole conversation index per row when
-                     -- its statistics were taken with an empty queue.)
-                     and q.message_id = (select min(first.message_id) from send_queue first
-                                         where first.conversation_id = q.conversation_id)
+                     -- its statistics were taken with an empty queue. `<=` means `=`, as the row
+                     -- itself is in the set; written `=`, the planner takes it for a unique match,
+                     -- expects one row and, without statistics, reads and sorts the number's whole
+                     -- queue instead of walking it in order up to the limit.)
+                     and q.message_id <= (select min(first.message_id) from send_queue first
+                                          where first.conversation_id = q.conversation_id)
                    order by q.next_attempt_at, q.message_id
                    limit greatest(0, ceil(extract(epoch from make_interval(secs => $3)
                               - greatest(b.next_slot_at - clock_timestamp(), interval '0'))
