@@ -138,13 +138,10 @@ pub async fn seed(
 }
 
 /// A connection of its own for the bulk statements: they take seconds each, which is expected
-/// here, so they are not logged as slow; and without JIT compilation, which their (wildly
-/// overestimated) costs would trigger and which took longer than the inserts themselves.
+/// here, so they are not logged as slow. (Like every connection of the app, it runs without JIT:
+/// the statements' wildly overestimated costs made JIT compile for longer than they ran.)
 async fn bulk_connection(db: &PgPool) -> anyhow::Result<PgConnection> {
-    let options = (*db.connect_options())
-        .clone()
-        .disable_statement_logging()
-        .options([("jit", "off")]);
+    let options = (*db.connect_options()).clone().disable_statement_logging();
     PgConnection::connect_with(&options)
         .await
         .context("connect for seeding")
