@@ -39,7 +39,7 @@ mod measure;
 mod payload;
 #[path = "webhooks/report.rs"]
 mod report;
-#[path = "webhooks/server.rs"]
+#[path = "support/server.rs"]
 mod server;
 #[path = "webhooks/storm.rs"]
 mod storm;

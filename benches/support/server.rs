@@ -75,6 +75,45 @@ impl Binary {
         Ok(())
     }
 
+    /// Seeds the tenant `provision` created (`switchboard dev seed`), its agents signing in with
+    /// `password`; returns what the command printed.
+    #[allow(dead_code, reason = "used by the inbox benchmark only")]
+    pub async fn seed(
+        &self,
+        database_url: &str,
+        conversations: u64,
+        messages: u64,
+        password: &str,
+    ) -> anyhow::Result<String> {
+        let (conversations, messages) = (conversations.to_string(), messages.to_string());
+        let args = [
+            "dev",
+            "seed",
+            "--tenant",
+            "bench",
+            "--conversations",
+            &conversations,
+            "--messages",
+            &messages,
+        ];
+        let output = self
+            .command(database_url)
+            .args(args)
+            .env("SEED_PASSWORD", password)
+            .stdin(Stdio::null())
+            .stderr(Stdio::inherit())
+            .output()
+            .await
+            .with_context(|| format!("run {}", self.path.display()))?;
+        ensure!(
+            output.status.success(),
+            "`switchboard {}` failed ({})",
+            args.join(" "),
+            output.status
+        );
+        String::from_utf8(output.stdout).context("the CLI printed something that is not UTF-8")
+    }
+
     /// Runs a CLI command; returns its standard output.
     async fn cli(&self, database_url: &str, args: &[&str]) -> anyhow::Result<String> {
         let output = self
@@ -188,15 +227,31 @@ impl Server {
         )
     }
 
+    /// The server's base URL (`http://127.0.0.1:port`).
+    #[allow(dead_code, reason = "used by the inbox benchmark only")]
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
     /// The server's peak resident set size so far (`VmHWM`), in kB.
     pub fn peak_rss_kb(&self) -> anyhow::Result<u64> {
+        self.status_kb("VmHWM")
+    }
+
+    /// The server's resident set size now (`VmRSS`), in kB.
+    #[allow(dead_code, reason = "used by the inbox benchmark only")]
+    pub fn rss_kb(&self) -> anyhow::Result<u64> {
+        self.status_kb("VmRSS")
+    }
+
+    fn status_kb(&self, field: &str) -> anyhow::Result<u64> {
         let path = format!("/proc/{}/status", self.pid);
         let status = std::fs::read_to_string(&path).with_context(|| format!("read {path}"))?;
         status
             .lines()
-            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
             .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-            .with_context(|| format!("no VmHWM line in {path}"))
+            .with_context(|| format!("no {field} line in {path}"))
     }
 
     /// Sends SIGTERM and waits for the process to exit; kills it if it takes too long.

@@ -1,0 +1,276 @@
+//! The agent inbox at scale: a load tool, not a test. It seeds a tenant with `switchboard dev seed`
+//! (or reuses one seeded earlier), starts the real `switchboard serve`, signs agents in and times
+//! the pages they load (each view of the list, filtered lists, a deep page, threads, searches) and
+//! the replies they send, then holds hundreds of live-update streams open and times how soon a
+//! signed webhook reaches all of them, and the server's memory meanwhile.
+//!
+//! ```text
+//! cargo bench --bench inbox -- --conversations 100000              # 1 M messages
+//! cargo bench --bench inbox -- --conversations 1000000 --reuse     # 10 M messages, seeded once
+//! ```
+//!
+//! Each size has its own database (`switchboard_bench_inbox_<conversations>`), kept between runs
+//! so that `--reuse` measures again without seeding again. See docs/benchmarks.md.
+
+#[path = "inbox/agent.rs"]
+mod agent;
+#[path = "support/database.rs"]
+mod database;
+#[path = "inbox/fixture.rs"]
+mod fixture;
+#[path = "inbox/live.rs"]
+mod live;
+#[allow(
+    dead_code,
+    reason = "shared with the webhooks benchmark; only messages are posted here"
+)]
+#[path = "webhooks/payload.rs"]
+mod payload;
+#[path = "inbox/scenarios.rs"]
+mod scenarios;
+#[allow(
+    dead_code,
+    reason = "shared with the webhooks benchmark, which uses more of it"
+)]
+#[path = "support/server.rs"]
+mod server;
+
+use std::{
+    path::PathBuf,
+    process::ExitCode,
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+use clap::Parser;
+use sqlx::PgPool;
+
+use crate::{agent::Agent, fixture::Fixture, live::Streams, scenarios::Timings, server::Binary};
+
+/// The seeded agents' password.
+const PASSWORD: &str = "switchboard bench agents";
+
+/// Load test for the agent inbox (see the module documentation).
+#[derive(Parser)]
+#[command(name = "inbox")]
+struct Args {
+    /// Conversations to seed.
+    #[arg(long, default_value_t = 100_000)]
+    conversations: u64,
+    /// Messages to seed [default: ten per conversation].
+    #[arg(long)]
+    messages: Option<u64>,
+    /// Measure the database seeded by an earlier run of this size, if there is one.
+    #[arg(long)]
+    reuse: bool,
+    /// Measured requests per scenario.
+    #[arg(long, default_value_t = 300)]
+    requests: usize,
+    /// Unmeasured requests before each scenario's.
+    #[arg(long, default_value_t = 30)]
+    warmup: usize,
+    /// Agents loading pages at once (one request in flight each).
+    #[arg(long, default_value_t = 2)]
+    concurrency: usize,
+    /// Live-update streams open while webhooks arrive.
+    #[arg(long, default_value_t = 500)]
+    streams: usize,
+    /// Streams open when the server's memory is read.
+    #[arg(long, default_value_t = 1000)]
+    memory_streams: usize,
+    /// Webhooks whose delivery to every stream is timed.
+    #[arg(long, default_value_t = 30)]
+    webhooks: usize,
+    /// The `switchboard` binary [default: $SWITCHBOARD_BIN, else the release binary cargo built].
+    #[arg(long)]
+    server_bin: Option<PathBuf>,
+    /// PostgreSQL server, without a database name; must be on the loopback interface.
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432")]
+    postgres: String,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    // `cargo bench` passes `--bench` to every bench binary; this one has no use for it.
+    let args = Args::parse_from(std::env::args().filter(|arg| arg != "--bench"));
+    match run(&args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: &Args) -> anyhow::Result<()> {
+    raise_open_files_limit();
+    let postgres = database::Postgres::new(&args.postgres)?;
+    let binary = Binary::locate(args.server_bin.clone())?;
+    let name = format!("switchboard_bench_inbox_{}", args.conversations);
+    let messages = args.messages.unwrap_or(args.conversations * 10);
+    let database_url = postgres.url(&name);
+    if !(args.reuse && seeded(&database_url).await) {
+        postgres.recreate(&name).await?;
+        binary.provision(&database_url).await?;
+        let started = Instant::now();
+        eprintln!(
+            "seeding {} conversations, {messages} messages …",
+            args.conversations
+        );
+        let printed = binary
+            .seed(&database_url, args.conversations, messages, PASSWORD)
+            .await?;
+        eprint!("{printed}");
+        println!("seeded in {:.0?}", started.elapsed());
+    }
+    let db = database::connect(&database_url, 2).await?;
+    // What autovacuum (off on this machine) would have done since the seeding and earlier runs:
+    // visibility maps for index-only scans and fresh statistics.
+    sqlx::raw_sql("vacuum analyze")
+        .execute(&db)
+        .await
+        .context("vacuum the database")?;
+    let fixture = Fixture::read(&db).await?;
+    println!("{}", sizes(&db).await?);
+    let server = binary.start(&database_url).await?;
+    let mut agents = Vec::with_capacity(args.concurrency);
+    for n in 1..=args.concurrency.max(1) {
+        agents.push(
+            Agent::sign_in(
+                server.base_url(),
+                &format!("agent{n}@bench.example"),
+                PASSWORD,
+            )
+            .await?,
+        );
+    }
+    let run_tag = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
+    let (pages, replies): (Vec<_>, Vec<_>) = scenarios::all()
+        .into_iter()
+        .partition(|s| !s.name.starts_with("send"));
+    println!("| scenario | requests | p50 | p90 | p99 | max | goal (p99) |");
+    println!("|---|---|---|---|---|---|---|");
+    for scenario in &pages {
+        let timings = scenarios::run(
+            scenario,
+            &mut agents,
+            &fixture,
+            args.warmup,
+            args.requests,
+            run_tag,
+        )
+        .await?;
+        print_row(&timings);
+    }
+
+    // Live updates: the streams of one signed-in agent (a session may have many tabs).
+    let mut streams = Streams::new(server.base_url(), &agents[0].cookie_header())?;
+    streams.grow_to(args.streams).await?;
+    let seed = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(1);
+    let webhooks = payload::generate(args.webhooks, 1_000_000, seed);
+    let delays = streams
+        .deliver(
+            &server.webhook_url(payload::META_APP_ID),
+            &webhooks,
+            Duration::from_millis(200),
+        )
+        .await?;
+    print_row(&Timings {
+        name: "live: webhook's 200 → every stream",
+        goal_ms: 200,
+        took: delays,
+    });
+    streams.grow_to(args.memory_streams).await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    println!(
+        "\nserver memory with {} streams open: RSS {} MB (peak so far {} MB)",
+        streams.count,
+        server.rss_kb()? / 1024,
+        server.peak_rss_kb()? / 1024
+    );
+    streams.close();
+
+    println!("\n| scenario | requests | p50 | p90 | p99 | max | goal (p99) |");
+    println!("|---|---|---|---|---|---|---|");
+    for scenario in &replies {
+        let timings = scenarios::run(
+            scenario,
+            &mut agents,
+            &fixture,
+            args.warmup,
+            args.requests,
+            run_tag,
+        )
+        .await?;
+        print_row(&timings);
+    }
+    let shutdown = server.terminate().await?;
+    println!(
+        "\nserver stopped with {} in {:.1?}",
+        shutdown.status, shutdown.took
+    );
+    Ok(())
+}
+
+/// Whether `database_url` holds a seeded tenant.
+async fn seeded(database_url: &str) -> bool {
+    let Ok(db) = database::connect(database_url, 1).await else {
+        return false;
+    };
+    sqlx::query_scalar::<_, i64>(
+        "select count(*) from conversations c join tenants t on t.id = c.tenant_id where t.slug = 'bench'",
+    )
+    .fetch_one(&db)
+    .await
+    .is_ok_and(|n| n > 0)
+}
+
+/// The seeded tenant's size, for the report.
+async fn sizes(db: &PgPool) -> anyhow::Result<String> {
+    let (conversations, messages, contacts): (i64, i64, i64) = sqlx::query_as(
+        "select (select count(*) from conversations), (select count(*) from messages),
+                (select count(*) from contacts)",
+    )
+    .fetch_one(db)
+    .await
+    .context("count the seeded rows")?;
+    Ok(format!(
+        "database: {conversations} conversations, {messages} messages, {contacts} contacts"
+    ))
+}
+
+fn print_row(timings: &Timings) {
+    let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1000.0);
+    let p99 = timings.percentile(0.99);
+    let met = if p99 <= Duration::from_millis(timings.goal_ms) {
+        "met"
+    } else {
+        "**missed**"
+    };
+    println!(
+        "| {} | {} | {} | {} | {} | {} | ≤ {} ms: {met} |",
+        timings.name,
+        timings.took.len(),
+        ms(timings.percentile(0.5)),
+        ms(timings.percentile(0.9)),
+        ms(p99),
+        ms(timings.percentile(1.0)),
+        timings.goal_ms
+    );
+}
+
+/// A thousand streams need a thousand sockets: lift the soft limit on open files to the hard one.
+fn raise_open_files_limit() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct passed to them.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
