@@ -40,6 +40,10 @@ async fn screenshots_of_the_main_pages(pool: PgPool) {
             browser.find("[data-testid=rows]").await;
             browser.screenshot(&shot("list")).await;
 
+            browser.open("/inbox?q=invoice").await;
+            browser.find("[data-testid=search-messages]").await;
+            browser.screenshot(&shot("search")).await;
+
             browser.open(&format!("/inbox/conversations/{dana}")).await;
             browser.find("[data-testid=reply-form]").await;
             browser
