@@ -52,10 +52,12 @@ pub async fn rows(db: &PgPool, tenant_id: TenantId, prefix: &str) -> anyhow::Res
 pub async fn wait_drained(db: &PgPool, timeout: Duration) -> anyhow::Result<()> {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
-        let left: i64 = sqlx::query_scalar("select count(*) from send_queue")
-            .fetch_one(db)
-            .await
-            .context("count messages still to send")?;
+        let left: i64 = sqlx::query_scalar(
+            "select count(*) from messages where status in ('queued', 'sending')",
+        )
+        .fetch_one(db)
+        .await
+        .context("count messages still to send")?;
         if left == 0 {
             return Ok(());
         }

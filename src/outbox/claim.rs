@@ -1,12 +1,11 @@
-//! Taking queued messages off the queue, at each number's pace. One statement claims a batch from
-//! the narrow `send_queue` (the wide `messages` rows are only read: a claim is no change users see)
-//! and books its send slots: for each number that has queued messages (least booked first), the
-//! oldest due ones, as many as the number may send within the next `HORIZON`, one per conversation
-//! (so a customer receives them in order), skipping rows other workers hold (`FOR UPDATE SKIP
-//! LOCKED`, so several instances share the queue). A number's slots are spaced evenly in
-//! `send_pacing`, so no second carries more than its limit however many workers send; a campaign
-//! on one number waits its turn instead of holding back every other number's messages. Slots run
-//! at [`PACING_HEADROOM`] of the limit. Meta's default is 80 messages/s per number.
+//! Taking queued messages off the queue, at each number's pace. One statement claims a batch and
+//! books its send slots: for each number that has queued messages (least booked first), the oldest
+//! due ones, as many as the number may send within the next `HORIZON`, one per conversation (so a
+//! customer receives them in order), skipping rows other workers hold (`FOR UPDATE SKIP LOCKED`, so
+//! several instances share the queue). A number's slots are spaced evenly in `send_pacing`, so no
+//! second carries more than its limit however many workers send; a campaign on one number waits
+//! its turn instead of holding back every other number's messages. Slots run at
+//! [`PACING_HEADROOM`] of the limit. Meta's default is 80 messages/s per number.
 //! <https://developers.facebook.com/docs/whatsapp/cloud-api/overview#throughput>
 
 use std::time::Duration;
@@ -51,12 +50,12 @@ pub(super) async fn claim(db: &PgPool, instance: i64, limit: usize) -> anyhow::R
     }
     let rows = sqlx::query!(
         r#"with recursive active (number_id) as (
-               (select phone_number_id from send_queue where claimed_at is null
+               (select phone_number_id from messages where status = 'queued'
                 order by phone_number_id limit 1)
                union all
-               select (select q.phone_number_id from send_queue q
-                       where q.claimed_at is null and q.phone_number_id > a.number_id
-                       order by q.phone_number_id limit 1)
+               select (select m.phone_number_id from messages m
+                       where m.status = 'queued' and m.phone_number_id > a.number_id
+                       order by m.phone_number_id limit 1)
                from active a where a.number_id is not null
            ),
            budget as (
@@ -67,39 +66,37 @@ pub(super) async fn claim(db: &PgPool, instance: i64, limit: usize) -> anyhow::R
                left join send_pacing p on p.phone_number_id = n.id
            ),
            due as (
-               select picked.message_id
+               select picked.id
                from budget b
                cross join lateral (
-                   select q.message_id from send_queue q
-                   join conversations c on c.id = q.conversation_id
-                   where q.phone_number_id = b.number_id and q.claimed_at is null
-                     and q.next_attempt_at <= now()
+                   select m.id from messages m
+                   join conversations c on c.id = m.conversation_id
+                   where m.phone_number_id = b.number_id and m.status = 'queued'
+                     and m.next_attempt_at <= now()
                      and (c.send_paused_until is null or c.send_paused_until <= now())
                      -- The conversation's first unsent message, and none of it in flight. (As
-                     -- `not exists` the planner may scan the whole conversation index per row when
-                     -- its statistics were taken with an empty queue. `<=` means `=`, as the row
-                     -- itself is in the set; written `=`, the planner takes it for a unique match,
-                     -- expects one row and, without statistics, reads and sorts the number's whole
-                     -- queue instead of walking it in order up to the limit.)
-                     and q.message_id <= (select min(first.message_id) from send_queue first
-                                          where first.conversation_id = q.conversation_id)
-                   order by q.next_attempt_at, q.message_id
+                     -- `not exists` the planner may scan the whole in-flight index per row when
+                     -- its statistics were taken with an empty queue.)
+                     and m.id = (select min(first.id) from messages first
+                                 where first.conversation_id = m.conversation_id
+                                   and first.status in ('queued', 'sending'))
+                   order by m.next_attempt_at, m.id
                    limit greatest(0, ceil(extract(epoch from make_interval(secs => $3)
                               - greatest(b.next_slot_at - clock_timestamp(), interval '0'))
                           / b.spacing))
-                   for update of q skip locked
+                   for update of m skip locked
                ) picked
                order by b.next_slot_at nulls first
                limit $1
            ),
            claimed as (
-               update send_queue q
-               set claimed_at = now(), claimed_by = $4, attempts = q.attempts + 1,
-                   call_started_at = null
+               update messages m
+               set status = 'sending', sending_started_at = now(), attempts = m.attempts + 1,
+                   claimed_by = $4, call_started_at = null
                from due
-               where q.message_id = due.message_id
-               returning q.message_id as id, q.tenant_id, q.phone_number_id, q.conversation_id,
-                         q.attempts
+               where m.id = due.id
+               returning m.id, m.tenant_id, m.phone_number_id, m.conversation_id, m.content,
+                         m.attempts, m.template_id
            ),
            counts as (
                select c.phone_number_id as number_id, count(*) as sends, b.spacing
@@ -121,7 +118,7 @@ pub(super) async fn claim(db: &PgPool, instance: i64, limit: usize) -> anyhow::R
            )
            select c.id as "id!: MessageId", c.tenant_id as "tenant_id!: TenantId",
                   c.phone_number_id as "number_id!: NumberId",
-                  c.conversation_id as "conversation_id!: ConversationId", m.content,
+                  c.conversation_id as "conversation_id!: ConversationId", c.content as "content!",
                   c.attempts as "attempts!",
                   extract(epoch from b.next_slot_at - clock_timestamp()
                       - make_interval(secs => k.spacing * (k.sends + 1
@@ -134,14 +131,13 @@ pub(super) async fn claim(db: &PgPool, instance: i64, limit: usize) -> anyhow::R
                   tp.name as "template_name?", tp.status as "template_status?: TemplateStatus",
                   tp.category as "template_category: TemplateCategory"
            from claimed c
-           join messages m on m.tenant_id = c.tenant_id and m.id = c.id
            join counts k on k.number_id = c.phone_number_id
            join booked b on b.phone_number_id = c.phone_number_id
            join phone_numbers n on n.id = c.phone_number_id
            join conversations v on v.id = c.conversation_id
            join contacts p on p.id = v.contact_id
            join tenants t on t.id = c.tenant_id
-           left join message_templates tp on tp.id = m.template_id"#,
+           left join message_templates tp on tp.id = c.template_id"#,
         limit as i64,
         PACING_HEADROOM,
         HORIZON.as_secs_f64(),
@@ -192,53 +188,36 @@ pub(super) struct Settled {
     pub unknown: usize,
 }
 
-/// Settles claims whose instance is gone (no heartbeat within `stale`), or that are older than
-/// `stuck` (a call has long timed out by then). One whose Graph call never started goes back to
-/// the queue (its message never stopped being `queued`): its instance can no longer start the
-/// call, since it marks the start only while the claim is still its own (see
-/// [`mark_call_started`]). One whose call started leaves the queue as `unknown`. Across tenants,
-/// like the queue: each message that becomes `unknown` announces it to its own tenant.
+/// Settles `sending` messages whose instance is gone (no heartbeat within `stale`), or that have
+/// been `sending` longer than `stuck` (a call has long timed out by then). One whose Graph call
+/// never started goes back to the queue: its instance can no longer start the call, since it
+/// marks the start only while the message is still its claim (see [`mark_call_started`]). Across
+/// tenants, like the queue: each settled message announces its change to its own tenant.
 pub(super) async fn settle_abandoned(
     db: &PgPool,
     stale: Duration,
     stuck: Duration,
 ) -> anyhow::Result<Settled> {
     let rows = sqlx::query_scalar!(
-        r#"with abandoned as (
-               select q.message_id, q.attempts from send_queue q
-               where q.claimed_at is not null
-                 and (q.claimed_at < now() - make_interval(secs => $2)
-                      or not exists (select 1 from outbox_instances i
-                                     where i.id = q.claimed_by
-                                       and i.heartbeat_at > now() - make_interval(secs => $1)))
-           ),
-           requeued as (
-               update send_queue q
-               set claimed_at = null, claimed_by = null, next_attempt_at = now()
-               from abandoned a
-               -- Rechecked on the row as it is now: a claim taken since is not this one.
-               where q.message_id = a.message_id and q.attempts = a.attempts
-                 and q.call_started_at is null
-               returning q.message_id
-           ),
-           lost as (
-               delete from send_queue q using abandoned a
-               where q.message_id = a.message_id and q.attempts = a.attempts
-                 and q.call_started_at is not null
-               returning q.tenant_id, q.message_id
-           ),
-           unknown as (
-               update messages m set status = 'unknown',
-                   error_title = 'Delivery unknown',
-                   error_message = 'Switchboard stopped while sending this message, so we cannot tell whether WhatsApp received it. Check with the customer before sending it again.'
-               from lost
-               where m.tenant_id = lost.tenant_id and m.id = lost.message_id
-               returning m.id, m.tenant_id, m.conversation_id
+        r#"with settled as (
+           update messages m set
+               status = case when m.call_started_at is null then 'queued' else 'unknown' end,
+               next_attempt_at = now(),
+               claimed_by = null,
+               error_title = case when m.call_started_at is null then m.error_title
+                             else 'Delivery unknown' end,
+               error_message = case when m.call_started_at is null then m.error_message
+                               else 'Switchboard stopped while sending this message, so we cannot tell whether WhatsApp received it. Check with the customer before sending it again.' end
+           where m.status = 'sending'
+             and (m.sending_started_at < now() - make_interval(secs => $2)
+                  or not exists (select 1 from outbox_instances i
+                                 where i.id = m.claimed_by
+                                   and i.heartbeat_at > now() - make_interval(secs => $1)))
+           returning m.id, m.tenant_id, m.conversation_id, m.status
            )
-           select 'queued' as "status!: MessageStatus" from requeued
-           union all
-           select 'unknown' from unknown,
-               announce(unknown.tenant_id, unknown.conversation_id, unknown.id, '{message_status}')"#,
+           select settled.status as "status!: MessageStatus"
+           from settled, announce(settled.tenant_id, settled.conversation_id, settled.id,
+                                  '{message_status}')"#,
         stale.as_secs_f64(),
         stuck.as_secs_f64()
     )
@@ -253,9 +232,8 @@ pub(super) async fn settle_abandoned(
 }
 
 /// Durably records that the Graph calls of these claims are starting, and returns the ids of
-/// those that are still this claim (claimed, same attempt): only those may be called. Their
-/// messages become `sending`, with the claim's time and attempt. Across tenants: the ids are this
-/// instance's claims, whoever's they are.
+/// those that are still this claim (`sending`, same attempt): only those may be called. Across
+/// tenants: the ids are this instance's claims, whoever's they are.
 pub(super) async fn mark_call_started(
     db: &PgPool,
     ids: &[MessageId],
@@ -263,20 +241,11 @@ pub(super) async fn mark_call_started(
 ) -> anyhow::Result<Vec<MessageId>> {
     let ids: Vec<i64> = ids.iter().map(|id| id.get()).collect();
     sqlx::query_scalar!(
-        r#"with started as (
-               update send_queue q set call_started_at = now()
-               from unnest($1::bigint[], $2::integer[]) as t (id, attempts)
-               where q.message_id = t.id and q.attempts = t.attempts
-                 and q.claimed_at is not null and q.call_started_at is null
-               returning q.tenant_id, q.message_id, q.claimed_at, q.attempts
-           ),
-           sending as (
-               update messages m set status = 'sending', sending_started_at = s.claimed_at,
-                   attempts = s.attempts
-               from started s
-               where m.tenant_id = s.tenant_id and m.id = s.message_id
-           )
-           select message_id as "id!: MessageId" from started"#,
+        r#"update messages m set call_started_at = now()
+           from unnest($1::bigint[], $2::integer[]) as t (id, attempts)
+           where m.id = t.id and m.status = 'sending' and m.attempts = t.attempts
+             and m.call_started_at is null
+           returning m.id as "id: MessageId""#,
         &ids,
         attempts
     )

@@ -1,9 +1,7 @@
 //! Sending. The `send` service decides whether a message may go out (`checks`: the window,
-//! templates, opt-out) and queues it as a message row with its entry in the narrow `send_queue`;
-//! the `worker` claims queue entries at each number's pace (`claim`), delivers them to the Graph
-//! API and has their answers recorded (`record`), retrying what is transient and never resending
-//! what may already have reached Meta. A message is `queued` until its Graph call starts, then
-//! `sending` (`starts`), and leaves the queue with its outcome.
+//! templates, opt-out) and queues it as a message row; the `worker` claims queued rows at each
+//! number's pace (`claim`), delivers them to the Graph API and has their answers recorded
+//! (`record`), retrying what is transient and never resending what may already have reached Meta.
 
 mod checks;
 mod claim;

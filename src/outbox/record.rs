@@ -12,7 +12,7 @@ use anyhow::Context;
 use backon::Retryable;
 use chrono::{DateTime, Utc};
 use rand::Rng;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
 use tokio::{sync::mpsc, task::JoinHandle};
 
 use super::{claim::Job, send::SendRefused, worker::OutboxConfig};
@@ -87,7 +87,6 @@ async fn record_all(db: &PgPool, config: &OutboxConfig, answers: Vec<Answered>) 
             Ok(message) => sent.push(Sent {
                 tenant_id: job.tenant_id,
                 id: job.id,
-                attempts: job.attempts,
                 number_id: job.number_id,
                 wamid: message.wamid,
                 at,
@@ -130,49 +129,34 @@ async fn record_sent_with_retries(db: &PgPool, sent: &[Sent]) {
 struct Sent {
     tenant_id: TenantId,
     id: MessageId,
-    /// The claim it was sent on.
-    attempts: i32,
     number_id: NumberId,
     wamid: String,
     at: DateTime<Utc>,
 }
 
-/// Stores the wamids Meta answered with and takes the messages off the queue, then (after that
-/// commit) applies statuses that arrived before the answer. A message is recorded while its claim
-/// holds, or when a sweep made it `unknown` meanwhile; repeating it changes nothing: a message
-/// already `sent`, or further along by its statuses, is left as it is. The batch may hold several
-/// tenants' messages: each is matched by its tenant and id.
+/// Stores the wamids Meta answered with, then (after that commit) applies statuses that arrived
+/// before the answer. Repeating it changes nothing: a message already `sent`, or further along by
+/// its statuses, is left as it is. The batch may hold several tenants' messages: each is matched by
+/// its tenant and id.
 async fn record_sent(db: &PgPool, sent: &[Sent]) -> anyhow::Result<()> {
     let mut conn = db.acquire().await.context("acquire connection")?;
     let tenant_ids: Vec<i64> = sent.iter().map(|s| s.tenant_id.get()).collect();
     let ids: Vec<i64> = sent.iter().map(|s| s.id.get()).collect();
-    let attempts: Vec<i32> = sent.iter().map(|s| s.attempts).collect();
     let number_ids: Vec<NumberId> = sent.iter().map(|s| s.number_id).collect();
     let wamids: Vec<String> = sent.iter().map(|s| s.wamid.clone()).collect();
     let at: Vec<DateTime<Utc>> = sent.iter().map(|s| s.at).collect();
     sqlx::query!(
-        "with answers as (
-             select * from unnest($1::bigint[], $2::bigint[], $3::integer[], $4::text[],
-                                  $5::timestamptz[]) as t (tenant_id, id, attempts, wamid, at)
-         ),
-         dequeued as (
-             delete from send_queue q using answers t
-             where q.tenant_id = t.tenant_id and q.message_id = t.id and q.attempts = t.attempts
-               and q.call_started_at is not null
-             returning q.message_id
-         ),
-         sent as (
+        "with sent as (
              update messages m set status = 'sent', wamid = t.wamid, sent_at = t.at,
                  error_code = null, error_title = null, error_message = null, error_details = null
-             from answers t
-             where m.tenant_id = t.tenant_id and m.id = t.id
-               and (m.status = 'unknown' or m.id in (select message_id from dequeued))
+             from unnest($1::bigint[], $2::bigint[], $3::text[], $4::timestamptz[])
+                 as t (tenant_id, id, wamid, at)
+             where m.tenant_id = t.tenant_id and m.id = t.id and m.status in ('sending', 'unknown')
              returning m.id, m.tenant_id, m.conversation_id
          )
          select from sent, announce(sent.tenant_id, sent.conversation_id, sent.id, '{message_status}')",
         &tenant_ids,
         &ids,
-        &attempts,
         &wamids,
         &at
     )
@@ -200,16 +184,12 @@ async fn record_failure(
     };
     tracing::warn!(message_id = %job.id, code = ?verdict.code, %status, attempts = job.attempts, "send failed");
     let mut tx = db.begin().await.context("begin recording a failed send")?;
-    let held = if retry {
-        requeue(&mut tx, job, delay).await?
-    } else {
-        dequeue(&mut tx, job).await?
-    };
     sqlx::query!(
         "with recorded as (
              update messages set status = $3, error_code = $4, error_title = $5,
-                 error_message = $6, error_details = $7
-             where tenant_id = $1 and id = $2 and ($8 or status = 'unknown')
+                 error_message = $6, error_details = $7,
+                 next_attempt_at = now() + make_interval(secs => $8)
+             where tenant_id = $1 and id = $2 and status in ('sending', 'unknown')
              returning conversation_id
          )
          select from recorded, announce($1, recorded.conversation_id, $2, '{message_status}')",
@@ -220,7 +200,7 @@ async fn record_failure(
         verdict.title,
         verdict.message,
         verdict.details,
-        held
+        delay.as_secs_f64()
     )
     .execute(&mut *tx)
     .await
@@ -246,48 +226,6 @@ async fn record_failure(
         _ => {}
     }
     tx.commit().await.context("commit failed send")
-}
-
-/// Puts a failed claim back in the queue, due after `delay`; `false` if it is no longer this claim.
-/// A message a sweep made `unknown` meanwhile (its queue row gone) is queued again too: Meta's
-/// answer says it did not take it.
-async fn requeue(conn: &mut PgConnection, job: &Job, delay: Duration) -> anyhow::Result<bool> {
-    let requeued = sqlx::query_scalar!(
-        r#"insert into send_queue (message_id, tenant_id, phone_number_id, conversation_id,
-                                   next_attempt_at, attempts)
-           select id, tenant_id, phone_number_id, conversation_id,
-                  now() + make_interval(secs => $4), $3
-           from messages
-           where tenant_id = $1 and id = $2 and status in ('queued', 'sending', 'unknown')
-           on conflict (message_id) do update
-               set claimed_at = null, claimed_by = null, call_started_at = null,
-                   next_attempt_at = excluded.next_attempt_at
-               where send_queue.attempts = excluded.attempts and send_queue.claimed_at is not null
-           returning true as "requeued!""#,
-        job.tenant_id as TenantId,
-        job.id as MessageId,
-        job.attempts,
-        delay.as_secs_f64()
-    )
-    .fetch_optional(conn)
-    .await
-    .context("queue a failed send again")?;
-    Ok(requeued.is_some())
-}
-
-/// Takes a claim that failed for good off the queue; `false` if it is no longer this claim.
-async fn dequeue(conn: &mut PgConnection, job: &Job) -> anyhow::Result<bool> {
-    let dequeued = sqlx::query!(
-        "delete from send_queue
-         where tenant_id = $1 and message_id = $2 and attempts = $3 and claimed_at is not null",
-        job.tenant_id as TenantId,
-        job.id as MessageId,
-        job.attempts
-    )
-    .execute(conn)
-    .await
-    .context("take a failed send off the queue")?;
-    Ok(dequeued.rows_affected() > 0)
 }
 
 /// Meta's "Pair rate limit hit": too many messages to this one recipient.

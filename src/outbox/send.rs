@@ -232,14 +232,10 @@ impl SendService {
         sqlx::query!(
             "with queued as (
                  update messages set status = 'queued', wamid = null, attempts = 0,
-                     sending_started_at = null, error_code = null,
+                     next_attempt_at = now(), sending_started_at = null, error_code = null,
                      error_title = null, error_message = null, error_details = null
                  where tenant_id = $1 and id = $2
-                 returning id, tenant_id, phone_number_id, conversation_id
-             ),
-             enqueued as (
-                 insert into send_queue (message_id, tenant_id, phone_number_id, conversation_id)
-                 select id, tenant_id, phone_number_id, conversation_id from queued
+                 returning conversation_id
              )
              select from queued, announce($1, queued.conversation_id, $2, '{message_status}')",
             tenant_id as TenantId,
@@ -312,8 +308,8 @@ struct NewMessage<'a> {
     template_id: Option<TemplateId>,
 }
 
-/// Queues the message (its row, and its entry in `send_queue`), brings the conversation to the top
-/// and wakes the delivery workers, in one statement; `None` when the idempotency key is taken.
+/// Queues the message, brings the conversation to the top and wakes the delivery workers, in one
+/// statement; `None` when the idempotency key is taken.
 async fn insert_queued(
     conn: &mut PgConnection,
     tenant_id: TenantId,
@@ -329,14 +325,10 @@ async fn insert_queued(
         r#"with queued as (
                insert into messages (tenant_id, conversation_id, phone_number_id, direction, type, body,
                    content, context_wamid, status, idempotency_key, sent_by_kind, sent_by, api_key_id,
-                   template_id)
-               values ($1, $2, $3, 'outbound', $4, $5, $6, $7, 'queued', $8, $9, $10, $11, $12)
+                   template_id, next_attempt_at)
+               values ($1, $2, $3, 'outbound', $4, $5, $6, $7, 'queued', $8, $9, $10, $11, $12, now())
                on conflict (tenant_id, idempotency_key) where idempotency_key is not null do nothing
                returning id, conversation_id
-           ),
-           enqueued as (
-               insert into send_queue (message_id, tenant_id, phone_number_id, conversation_id)
-               select id, $1, $3, conversation_id from queued
            ),
            touched as (
                update conversations c

@@ -1,10 +1,10 @@
 //! Recording that Graph calls start. Shortly before a message's call (the worker's `START_LEAD`), its
 //! start is committed (in batches: every start that arrived while the previous batch was written
 //! goes in one statement),
-//! so that after a crash a claim tells whether Meta may have its message: with a start it may (it
-//! becomes `unknown`), without one it never left and is queued again. The start is also when the
-//! message becomes `sending` for users. A start is recorded only while the message is still this
-//! claim, so a message queued again by a sweep can never be called by the instance that lost it.
+//! so that after a crash a message still `sending` tells whether Meta may have it: with a start it
+//! may (it becomes `unknown`), without one it never left and is queued again. A start is recorded
+//! only while the message is still this claim, so a message queued again by a sweep can never be
+//! called by the instance that lost it.
 
 use anyhow::Context;
 use sqlx::PgPool;

@@ -221,31 +221,3 @@ async fn a_delivery_status_meta_adds_later_still_applies(pool: PgPool) {
     assert_eq!((state.as_str(), error), ("applied", None));
     assert_eq!(app.message_status("wamid.OUT").await, MessageStatus::Sent);
 }
-
-#[sqlx::test]
-async fn a_send_queue_entry_cannot_point_at_another_tenants_message(pool: PgPool) {
-    let t = TwoTenants::new(pool).await;
-    let (acme, globex) = (&t.acme, &t.globex);
-    let acme_message: i64 = t.app.scalar("select id from messages").await;
-    let entry = "insert into send_queue (message_id, tenant_id, phone_number_id, conversation_id)
-                 values ($1, $2, $3, $4) returning message_id";
-    let refused = insert(
-        &t.app,
-        entry,
-        &[
-            acme_message,
-            globex.tenant,
-            globex.number,
-            globex.conversation,
-        ],
-    )
-    .await;
-    assert_eq!(refused, Err("send_queue_tenant_id_message_id_fkey".into()));
-    let stored = insert(
-        &t.app,
-        entry,
-        &[acme_message, acme.tenant, acme.number, acme.conversation],
-    )
-    .await;
-    assert_eq!(stored, Ok(acme_message));
-}
