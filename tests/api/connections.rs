@@ -285,3 +285,14 @@ async fn shutting_down_finishes_requests_in_flight_without_waiting_for_stalled_c
         .unwrap();
     read_until_closed(&mut stalled).await;
 }
+
+#[tokio::test]
+async fn the_apps_database_connections_run_without_jit() {
+    let url = std::env::var("DATABASE_URL").expect("DATABASE_URL names the test server");
+    let pool = switchboard::db::connect(&url).await.unwrap();
+    let jit: String = sqlx::query_scalar("show jit")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(jit, "off");
+}
