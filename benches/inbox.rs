@@ -148,8 +148,7 @@ async fn run(args: &Args) -> anyhow::Result<()> {
     let (pages, replies): (Vec<_>, Vec<_>) = scenarios::all()
         .into_iter()
         .partition(|s| !s.name.starts_with("send"));
-    println!("| scenario | requests | p50 | p90 | p99 | max | goal (p99) |");
-    println!("|---|---|---|---|---|---|---|");
+    print_header();
     for scenario in &pages {
         let timings = scenarios::run(
             scenario,
@@ -190,8 +189,8 @@ async fn run(args: &Args) -> anyhow::Result<()> {
     );
     streams.close();
 
-    println!("\n| scenario | requests | p50 | p90 | p99 | max | goal (p99) |");
-    println!("|---|---|---|---|---|---|---|");
+    println!();
+    print_header();
     for scenario in &replies {
         let timings = scenarios::run(
             scenario,
@@ -237,6 +236,11 @@ async fn sizes(db: &PgPool) -> anyhow::Result<String> {
     Ok(format!(
         "database: {conversations} conversations, {messages} messages, {contacts} contacts"
     ))
+}
+
+fn print_header() {
+    println!("| scenario | requests | p50 | p90 | p99 | max | goal (p99) |");
+    println!("|---|---|---|---|---|---|---|");
 }
 
 fn print_row(timings: &Timings) {

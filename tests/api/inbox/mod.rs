@@ -141,6 +141,17 @@ impl<'a> Client<'a> {
     }
 }
 
+/// Where a page's "older" link leads (the list's or a search's next page).
+pub fn next_page(page: &str) -> String {
+    page.split(r#"<a class="more" href=""#)
+        .nth(1)
+        .expect("a next page")
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&#38;", "&")
+}
+
 /// The value of the first hidden input `name` of a page.
 pub fn field(page: &str, name: &str) -> String {
     let marker = format!(r#"name="{name}" value=""#);

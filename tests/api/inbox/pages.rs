@@ -139,15 +139,7 @@ async fn the_list_pages_by_keyset_without_repeating_or_skipping(pool: PgPool) {
     .unwrap();
     let mut browser = Client::signed_in(&app, "ana@acme.test").await;
     let first = browser.get("/inbox").await;
-    let next = first
-        .body
-        .split(r#"<a class="more" href=""#)
-        .nth(1)
-        .expect("a next page")
-        .split('"')
-        .next()
-        .unwrap()
-        .replace("&#38;", "&");
+    let next = next_page(&first.body);
     let second = browser.get(&next).await;
     let ids = |body: &str| -> Vec<String> {
         body.split(r#"<li class="row"#)

@@ -159,15 +159,7 @@ async fn message_results_page_newest_first_without_repeating(pool: PgPool) {
     assert_eq!(section(&first.body, "search-messages").len(), 50);
     assert!(first.body.contains("parcel 59"));
     assert!(!first.body.contains("parcel 9<"), "{}", first.body);
-    let next = first
-        .body
-        .split(r#"<a class="more" href=""#)
-        .nth(1)
-        .expect("a next page")
-        .split('"')
-        .next()
-        .unwrap()
-        .replace("&#38;", "&");
+    let next = next_page(&first.body);
     let second = ana.get(&next).await;
     assert_eq!(section(&second.body, "search-messages").len(), 10);
     for n in 0..=9 {
