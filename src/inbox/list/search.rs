@@ -1,6 +1,7 @@
 //! Search: conversations whose contact's name, number or username contains what the agent typed,
 //! and messages whose text contains it, newest first. Substring matches are served by the trigram
-//! indexes `contacts_search` and `messages_search` (with the tenant in the index), so what is typed
+//! indexes `contacts_search` and `message_texts_search` (with the tenant in the index; message
+//! text is kept in `message_texts`, apart from the often rewritten `messages`), so what is typed
 //! needs a run of at least [`MIN_RUN`] letters or digits: shorter, the index has no trigram to look
 //! up and every row would be read.
 //!
@@ -9,8 +10,8 @@
 //! them all. So a search looks through spans of ids that grow back from the newest message
 //! ([`WINDOWS`]), each planned with its bounds and the pattern (`persistent(false)`): the first
 //! span is read in id order and a common word fills the page there; the next combines the trigram
-//! index with the block range index on ids (`messages_id_range`), so a rarer word costs only its
-//! matches in the span; the last, the trigram index alone.
+//! index with the block range index on ids (`message_texts_id_range`), so a rarer word costs only
+//! its matches in the span; the last, the trigram index alone.
 //! Contacts are capped the same way: the most recently active among the first
 //! [`CONTACT_CANDIDATES`] found.
 
@@ -179,11 +180,10 @@ pub async fn messages(
         }
         let missing = MESSAGE_HITS - i64::try_from(ids.len()).unwrap_or(MESSAGE_HITS);
         let found = sqlx::query_scalar!(
-            r#"select m.id from messages m
-               where m.tenant_id = $1 and m.body ilike $2
-                 and ($3::bigint is null or m.id >= $3) and m.id < $4
-                 and m.deleted_at is null
-               order by m.id desc
+            r#"select t.message_id from message_texts t
+               where t.tenant_id = $1 and t.body ilike $2
+                 and ($3::bigint is null or t.message_id >= $3) and t.message_id < $4
+               order by t.message_id desc
                limit $5"#,
             tenant_id as TenantId,
             pattern,

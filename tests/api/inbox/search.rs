@@ -126,6 +126,24 @@ async fn deleted_messages_and_other_tenants_are_never_found(pool: PgPool) {
     }
 }
 
+/// Search reads its own copy of the text (`message_texts`), kept by triggers on `messages`.
+#[sqlx::test]
+async fn edited_messages_are_found_by_their_new_text(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    customer_writes(&app, "wamid.edited", "Please send a barracuda", 1).await;
+    sqlx::query("update messages set body = 'Please send a tarpon' where wamid = 'wamid.edited'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    user(&app, app.tenant_id, "ana@acme.test", "Ana").await;
+    let mut ana = Client::signed_in(&app, "ana@acme.test").await;
+    assert_eq!(
+        section(&ana.get("/inbox?q=tarpon").await.body, "search-messages").len(),
+        1
+    );
+    assert!(section(&ana.get("/inbox?q=barracuda").await.body, "search-messages").is_empty());
+}
+
 #[sqlx::test]
 async fn message_results_page_newest_first_without_repeating(pool: PgPool) {
     let app = TestApp::new(pool).await;
