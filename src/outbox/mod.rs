@@ -5,6 +5,7 @@
 
 mod checks;
 mod claim;
+mod queueing;
 mod record;
 mod refused;
 pub mod send;

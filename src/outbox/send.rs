@@ -3,9 +3,10 @@
 //! business-scoped user id), whose conversation is started if the business writes first. What may
 //! go out is decided in `checks`; every accepted request becomes a `queued` message row that
 //! records who sent it and is keyed by the caller's idempotency key, so a double click or a client
-//! retry returns the same message and causes one Meta call. In a known conversation a send needs
-//! no transaction (the checks read committed data and the queueing is one statement); starting a
-//! conversation takes one, so that a refused first message leaves no empty conversation behind.
+//! retry returns the same message and causes one Meta call. In a known conversation the checks read
+//! committed data and the message is handed to `queueing`, which stores it with the others that
+//! arrive meanwhile; starting a conversation takes a transaction of its own, so that a refused
+//! first message leaves no empty conversation behind.
 
 use std::sync::Arc;
 
@@ -17,12 +18,13 @@ pub use super::refused::SendRefused;
 use super::{
     CHANNEL,
     checks::{check_template, check_window},
+    queueing::{self, NewMessage, Queueing},
 };
 use crate::{
     domain::{
         audit, conversations,
-        ids::{ApiKeyId, ConversationId, MessageId, NumberId, TemplateId, TenantId, UserId},
-        messages::{MessageStatus, SentBy, SentByKind},
+        ids::{ConversationId, MessageId, NumberId, TenantId},
+        messages::{MessageStatus, SentBy},
         numbers,
     },
     whatsapp::{customer_id::CustomerId, outbound::Outbound},
@@ -34,6 +36,7 @@ use crate::{
 pub struct SendService {
     db: PgPool,
     clock: Arc<dyn Clock>,
+    queueing: Queueing,
 }
 
 /// Where a message goes.
@@ -71,6 +74,14 @@ pub struct Queued {
     pub duplicate: bool,
 }
 
+/// What checking a request found.
+enum Checked {
+    /// The idempotency key's message, as first queued.
+    Answered(Queued),
+    /// A message that may go out.
+    Accepted(NewMessage),
+}
+
 /// A refusal, or a failure of ours.
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
@@ -81,9 +92,15 @@ pub enum SendError {
 }
 
 impl SendService {
-    /// A service on `db` that asks `clock` for the time (`SystemClock`, or a test's).
+    /// A service on `db` that asks `clock` for the time (`SystemClock`, or a test's). Starts the
+    /// writers that store queued messages, so it is made on a Tokio runtime.
     pub fn new(db: PgPool, clock: Arc<dyn Clock>) -> Self {
-        Self { db, clock }
+        let queueing = Queueing::start(db.clone());
+        Self {
+            db,
+            clock,
+            queueing,
+        }
     }
 
     /// Checks and queues a message; see the module docs.
@@ -94,41 +111,71 @@ impl SendService {
         request: SendRequest,
     ) -> Result<Queued, SendError> {
         let mut conn = self.db.acquire().await.context("acquire connection")?;
-        let (phone_number_id, customer) = match &request.to {
-            SendTo::Conversation(conversation_id) => {
-                return self
-                    .queue(&mut conn, tenant_id, *conversation_id, &request)
-                    .await;
-            }
+        let conversation_id = match &request.to {
+            SendTo::Conversation(conversation_id) => *conversation_id,
             SendTo::Customer {
                 phone_number_id,
                 customer,
-            } => (phone_number_id, customer),
+            } => {
+                let number_id = numbers::id_for_tenant(&mut conn, tenant_id, phone_number_id)
+                    .await?
+                    .ok_or_else(|| SendRefused::NumberNotFound {
+                        phone_number_id: phone_number_id.clone(),
+                    })?;
+                match conversations::find_for(&mut conn, tenant_id, number_id, customer).await? {
+                    Some(id) => id,
+                    None => {
+                        return self
+                            .start_conversation(&mut conn, tenant_id, number_id, customer, &request)
+                            .await;
+                    }
+                }
+            }
         };
-        let number_id = numbers::id_for_tenant(&mut conn, tenant_id, phone_number_id)
+        let message = match self
+            .check(&mut conn, tenant_id, conversation_id, &request)
             .await?
-            .ok_or_else(|| SendRefused::NumberNotFound {
-                phone_number_id: phone_number_id.clone(),
-            })?;
-        if let Some(id) = conversations::find_for(&mut conn, tenant_id, number_id, customer).await?
         {
-            return self.queue(&mut conn, tenant_id, id, &request).await;
-        }
-        let mut tx = conn.begin().await.context("begin send")?;
-        let id = conversations::find_or_create_for(&mut tx, tenant_id, number_id, customer).await?;
-        let queued = self.queue(&mut tx, tenant_id, id, &request).await?;
-        tx.commit().await.context("commit send")?;
-        Ok(queued)
+            Checked::Answered(queued) => return Ok(queued),
+            Checked::Accepted(message) => message,
+        };
+        // The connection goes back to the pool while the writers store the message.
+        drop(conn);
+        let stored = self.queueing.store(message.clone()).await?;
+        self.queued(tenant_id, &message, stored).await
     }
 
-    /// Checks and queues a message in the conversation `conversation_id`.
-    async fn queue(
+    /// Starts the conversation with `customer` and queues its first message, in one transaction,
+    /// so that a refused first message leaves no empty conversation behind.
+    async fn start_conversation(
+        &self,
+        conn: &mut PgConnection,
+        tenant_id: TenantId,
+        number_id: NumberId,
+        customer: &CustomerId,
+        request: &SendRequest,
+    ) -> Result<Queued, SendError> {
+        let mut tx = conn.begin().await.context("begin send")?;
+        let id = conversations::find_or_create_for(&mut tx, tenant_id, number_id, customer).await?;
+        let message = match self.check(&mut tx, tenant_id, id, request).await? {
+            Checked::Answered(queued) => return Ok(queued),
+            Checked::Accepted(message) => message,
+        };
+        let stored = queueing::insert(&mut tx, std::slice::from_ref(&message)).await?;
+        tx.commit().await.context("commit send")?;
+        self.queued(tenant_id, &message, stored.into_iter().next().flatten())
+            .await
+    }
+
+    /// Checks a message for the conversation `conversation_id`: the answer already given to its
+    /// idempotency key, a refusal, or the message to queue.
+    async fn check(
         &self,
         conn: &mut PgConnection,
         tenant_id: TenantId,
         conversation_id: ConversationId,
         request: &SendRequest,
-    ) -> Result<Queued, SendError> {
+    ) -> Result<Checked, SendError> {
         tracing::Span::current().record("conversation_id", conversation_id.get());
         let existing = find_by_key(conn, tenant_id, &request.idempotency_key).await?;
         let context = conversations::send_context(conn, tenant_id, conversation_id)
@@ -138,9 +185,9 @@ impl SendService {
             .content
             .to_request(&context.recipient, request.reply_to.as_deref());
         if let Some(existing) = existing {
-            return existing
-                .answer(conversation_id, &content)
-                .map_err(Into::into);
+            return Ok(Checked::Answered(
+                existing.answer(conversation_id, &content)?,
+            ));
         }
         request.content.validate().map_err(SendRefused::Invalid)?;
         let template_id = match &request.content {
@@ -154,28 +201,42 @@ impl SendService {
                 None
             }
         };
-        let queued = NewMessage {
-            context: &context,
-            request,
-            content: &content,
+        Ok(Checked::Accepted(NewMessage {
+            tenant_id,
+            conversation_id,
+            number_id: context.number_id,
+            kind: request.content.kind(),
+            body: request.content.summary(),
+            content,
+            reply_to: request.reply_to.clone(),
+            idempotency_key: request.idempotency_key.clone(),
+            sent_by_kind: request.sent_by.kind(),
+            sent_by: request.sent_by.user_id(),
+            api_key_id: request.sent_by.api_key_id(),
             template_id,
-        };
-        match insert_queued(conn, tenant_id, &queued).await? {
-            Some(message_id) => Ok(Queued {
+        }))
+    }
+
+    /// The answer to a request whose `message` was stored as `stored`.
+    async fn queued(
+        &self,
+        tenant_id: TenantId,
+        message: &NewMessage,
+        stored: Option<MessageId>,
+    ) -> Result<Queued, SendError> {
+        if let Some(message_id) = stored {
+            return Ok(Queued {
                 message_id,
-                conversation_id,
+                conversation_id: message.conversation_id,
                 duplicate: false,
-            }),
-            None => {
-                // A concurrent request with the same key won the insert: answer with its message.
-                let existing = find_by_key(conn, tenant_id, &request.idempotency_key).await?;
-                let existing =
-                    existing.context("the message with this idempotency key vanished")?;
-                existing
-                    .answer(conversation_id, &content)
-                    .map_err(Into::into)
-            }
+            });
         }
+        // A concurrent request with the same key won the insert: answer with its message.
+        let mut conn = self.db.acquire().await.context("acquire connection")?;
+        let existing = find_by_key(&mut conn, tenant_id, &message.idempotency_key)
+            .await?
+            .context("the message with this idempotency key vanished")?;
+        Ok(existing.answer(message.conversation_id, &message.content)?)
     }
 
     /// The message already queued under `idempotency_key` in `conversation_id`, if any: for callers
@@ -297,65 +358,6 @@ async fn find_by_key(
     .fetch_optional(conn)
     .await
     .context("look up idempotency key")
-}
-
-/// A checked message, ready to queue.
-struct NewMessage<'a> {
-    context: &'a conversations::SendContext,
-    request: &'a SendRequest,
-    /// The Graph request body.
-    content: &'a serde_json::Value,
-    template_id: Option<TemplateId>,
-}
-
-/// Queues the message, brings the conversation to the top and wakes the delivery workers, in one
-/// statement; `None` when the idempotency key is taken.
-async fn insert_queued(
-    conn: &mut PgConnection,
-    tenant_id: TenantId,
-    message: &NewMessage<'_>,
-) -> anyhow::Result<Option<MessageId>> {
-    let NewMessage {
-        context,
-        request,
-        content,
-        template_id,
-    } = message;
-    sqlx::query_scalar!(
-        r#"with queued as (
-               insert into messages (tenant_id, conversation_id, phone_number_id, direction, type, body,
-                   content, context_wamid, status, idempotency_key, sent_by_kind, sent_by, api_key_id,
-                   template_id, next_attempt_at)
-               values ($1, $2, $3, 'outbound', $4, $5, $6, $7, 'queued', $8, $9, $10, $11, $12, now())
-               on conflict (tenant_id, idempotency_key) where idempotency_key is not null do nothing
-               returning id, conversation_id
-           ),
-           touched as (
-               update conversations c
-               set last_message_at = greatest(c.last_message_at, now()),
-                   last_reply_at = greatest(c.last_reply_at, now()), updated_at = now()
-               from queued where c.tenant_id = $1 and c.id = queued.conversation_id
-           )
-           select queued.id as "id!: MessageId"
-           from queued, pg_notify($13, ''),
-                announce($1, queued.conversation_id, queued.id, '{message_added}')"#,
-        tenant_id as TenantId,
-        context.conversation_id as ConversationId,
-        context.number_id as NumberId,
-        request.content.kind(),
-        request.content.summary(),
-        content,
-        request.reply_to,
-        request.idempotency_key,
-        request.sent_by.kind() as SentByKind,
-        request.sent_by.user_id() as Option<UserId>,
-        request.sent_by.api_key_id() as Option<ApiKeyId>,
-        *template_id as Option<TemplateId>,
-        CHANNEL
-    )
-    .fetch_optional(conn)
-    .await
-    .context("queue message")
 }
 
 /// Wakes the delivery workers of every instance when the transaction commits.
