@@ -28,6 +28,24 @@
     form.querySelectorAll("button[type=submit]").forEach((button) => { button.disabled = true; });
   });
 
+  // An image the media route cannot serve (WhatsApp keeps media for a limited time) reads as a
+  // line saying so, not as the browser's broken-image box: those that failed before this script
+  // ran, and those that fail later (lazy ones, and threads swapped in by live updates).
+  function unavailable(image) {
+    const note = document.createElement("p");
+    note.className = "message-media-missing";
+    note.dataset.testid = "media-missing";
+    note.textContent = image.classList.contains("message-sticker") ? "Sticker unavailable" : "Image unavailable";
+    image.replaceWith(note);
+  }
+  const MEDIA_IMAGES = ".message-image, .message-sticker";
+  document.addEventListener("error", (event) => {
+    if (event.target instanceof HTMLImageElement && event.target.matches(MEDIA_IMAGES)) unavailable(event.target);
+  }, true);
+  document.querySelectorAll(MEDIA_IMAGES).forEach((image) => {
+    if (image.complete && image.naturalWidth === 0) unavailable(image);
+  });
+
   const layout = document.querySelector(".layout[data-csrf]");
   if (!layout) return;
 

@@ -14,5 +14,6 @@ mod accounts;
 mod composer;
 mod hostile;
 mod live;
+mod media;
 mod screenshots;
 mod tenants;
