@@ -28,6 +28,20 @@
     form.querySelectorAll("button[type=submit]").forEach((button) => { button.disabled = true; });
   });
 
+  // Touch screens: a message's reply link and reactions show under the message tapped last, not
+  // under every message.
+  if (matchMedia("(hover: none)").matches) {
+    document.documentElement.classList.add("touch-actions");
+    document.addEventListener("click", (event) => {
+      if (event.target.closest("a, button, input, textarea, select, summary, audio, video")) return;
+      const message = event.target.closest(".message");
+      document.querySelectorAll(".message.picked").forEach((other) => {
+        if (other !== message) other.classList.remove("picked");
+      });
+      message?.classList.toggle("picked");
+    });
+  }
+
   // An image the media route cannot serve (WhatsApp keeps media for a limited time) reads as a
   // line saying so, not as the browser's broken-image box: those that failed before this script
   // ran, and those that fail later (lazy ones, and threads swapped in by live updates).

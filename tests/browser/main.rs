@@ -17,3 +17,4 @@ mod live;
 mod media;
 mod screenshots;
 mod tenants;
+mod touch;
