@@ -148,19 +148,7 @@ async fn run(args: &Args) -> anyhow::Result<()> {
     let (pages, replies): (Vec<_>, Vec<_>) = scenarios::all()
         .into_iter()
         .partition(|s| !s.name.starts_with("send"));
-    print_header();
-    for scenario in &pages {
-        let timings = scenarios::run(
-            scenario,
-            &mut agents,
-            &fixture,
-            args.warmup,
-            args.requests,
-            run_tag,
-        )
-        .await?;
-        print_row(&timings);
-    }
+    run_table(&pages, &mut agents, &fixture, args, run_tag).await?;
 
     // Live updates: the streams of one signed-in agent (a session may have many tabs).
     let mut streams = Streams::new(server.base_url(), &agents[0].cookie_header())?;
@@ -190,19 +178,7 @@ async fn run(args: &Args) -> anyhow::Result<()> {
     streams.close();
 
     println!();
-    print_header();
-    for scenario in &replies {
-        let timings = scenarios::run(
-            scenario,
-            &mut agents,
-            &fixture,
-            args.warmup,
-            args.requests,
-            run_tag,
-        )
-        .await?;
-        print_row(&timings);
-    }
+    run_table(&replies, &mut agents, &fixture, args, run_tag).await?;
     let shutdown = server.terminate().await?;
     println!(
         "\nserver stopped with {} in {:.1?}",
@@ -236,6 +212,30 @@ async fn sizes(db: &PgPool) -> anyhow::Result<String> {
     Ok(format!(
         "database: {conversations} conversations, {messages} messages, {contacts} contacts"
     ))
+}
+
+/// Runs each of `table`'s scenarios in turn and prints their figures as one table.
+async fn run_table(
+    table: &[scenarios::Scenario],
+    agents: &mut [Agent],
+    fixture: &Fixture,
+    args: &Args,
+    run_tag: u64,
+) -> anyhow::Result<()> {
+    print_header();
+    for scenario in table {
+        let timings = scenarios::run(
+            scenario,
+            agents,
+            fixture,
+            args.warmup,
+            args.requests,
+            run_tag,
+        )
+        .await?;
+        print_row(&timings);
+    }
+    Ok(())
 }
 
 fn print_header() {

@@ -30,7 +30,7 @@ const MAX_BATCH: usize = 100;
 const BACKLOG: usize = 4 * MAX_BATCH;
 
 /// A checked message, ready to be queued.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(super) struct NewMessage {
     pub tenant_id: TenantId,
     pub conversation_id: ConversationId,
@@ -55,7 +55,8 @@ type Stored = anyhow::Result<Option<MessageId>>;
 
 struct Pending {
     message: NewMessage,
-    reply: oneshot::Sender<Stored>,
+    /// Gets the message back with what became of it.
+    reply: oneshot::Sender<(NewMessage, Stored)>,
 }
 
 /// Hands messages to the writers; cheap to clone. The writers stop when every clone is gone.
@@ -72,16 +73,21 @@ impl Queueing {
         Self { requests }
     }
 
-    /// Queues `message` with whatever else is waiting, and wakes the delivery workers.
-    pub async fn store(&self, message: NewMessage) -> Stored {
+    /// Queues `message` with whatever else is waiting, and wakes the delivery workers; hands the
+    /// message back with what became of it.
+    pub async fn store(
+        &self,
+        message: NewMessage,
+    ) -> anyhow::Result<(NewMessage, Option<MessageId>)> {
         let (reply, stored) = oneshot::channel();
         self.requests
             .send(Pending { message, reply })
             .await
             .map_err(|_| anyhow!("the message writers have stopped"))?;
-        stored
+        let (message, stored) = stored
             .await
-            .map_err(|_| anyhow!("the message writer stopped before answering"))?
+            .map_err(|_| anyhow!("the message writer stopped before answering"))?;
+        Ok((message, stored?))
     }
 }
 
@@ -105,9 +111,9 @@ async fn write(db: PgPool, mut received: mpsc::Receiver<Pending>) {
                 batch.into_iter().map(|p| (p.message, p.reply)).unzip();
             let results = store_batch(&db, &messages).await;
             drop(writer);
-            for (reply, result) in replies.into_iter().zip(results) {
+            for ((reply, message), result) in replies.into_iter().zip(messages).zip(results) {
                 // The caller may have gone (a closed request); its message is queued all the same.
-                let _ = reply.send(result);
+                let _ = reply.send((message, result));
             }
         });
     }
@@ -115,11 +121,7 @@ async fn write(db: PgPool, mut received: mpsc::Receiver<Pending>) {
 
 /// Stores `messages` in one transaction, or one by one if that fails.
 async fn store_batch(db: &PgPool, messages: &[NewMessage]) -> Vec<Stored> {
-    let together = async {
-        let mut conn = db.acquire().await.context("acquire connection")?;
-        insert(&mut conn, messages).await
-    };
-    match together.await {
+    match insert_on(db, messages).await {
         Ok(ids) => ids.into_iter().map(Ok).collect(),
         Err(error) if messages.len() == 1 => vec![Err(error)],
         Err(error) => {
@@ -127,16 +129,18 @@ async fn store_batch(db: &PgPool, messages: &[NewMessage]) -> Vec<Stored> {
                 "a batch of messages failed to queue; queueing them one by one");
             let mut results = Vec::with_capacity(messages.len());
             for message in messages {
-                let alone = async {
-                    let mut conn = db.acquire().await.context("acquire connection")?;
-                    let ids = insert(&mut conn, std::slice::from_ref(message)).await?;
-                    Ok(ids.into_iter().next().flatten())
-                };
-                results.push(alone.await);
+                let alone = insert_on(db, std::slice::from_ref(message)).await;
+                results.push(alone.map(|ids| ids.into_iter().next().flatten()));
             }
             results
         }
     }
+}
+
+/// [`insert`] on a connection of its own.
+async fn insert_on(db: &PgPool, messages: &[NewMessage]) -> anyhow::Result<Vec<Option<MessageId>>> {
+    let mut conn = db.acquire().await.context("acquire connection")?;
+    insert(&mut conn, messages).await
 }
 
 /// Queues `messages` in one statement: the rows, their conversations brought to the top (locked

@@ -141,7 +141,7 @@ impl SendService {
         };
         // The connection goes back to the pool while the writers store the message.
         drop(conn);
-        let stored = self.queueing.store(message.clone()).await?;
+        let (message, stored) = self.queueing.store(message).await?;
         self.queued(tenant_id, &message, stored).await
     }
 
