@@ -90,11 +90,12 @@ pub(super) async fn claim(db: &PgPool, instance: i64, limit: usize) -> anyhow::R
                limit $1
            ),
            claimed as (
+               -- By primary key: joined to `due` instead, a plan made while `messages` was small
+               -- hashes the ids and scans the whole table for them.
                update messages m
                set status = 'sending', sending_started_at = now(), attempts = m.attempts + 1,
                    claimed_by = $4, call_started_at = null
-               from due
-               where m.id = due.id
+               where m.id = any(array(select id from due))
                returning m.id, m.tenant_id, m.phone_number_id, m.conversation_id, m.content,
                          m.attempts, m.template_id
            ),
@@ -231,21 +232,29 @@ pub(super) async fn settle_abandoned(
     })
 }
 
-/// Durably records that the Graph calls of these claims are starting, and returns the ids of
-/// those that are still this claim (`sending`, same attempt): only those may be called. Across
-/// tenants: the ids are this instance's claims, whoever's they are.
+/// Durably records that the Graph calls of these claims of `instance` are starting, and returns
+/// the ids of those that are still its claim: only those may be called. A message stops being the
+/// claim when a sweep settles it (which clears `claimed_by`) or it is claimed again (`attempts`
+/// grows); once its call started it can never start again. Across tenants: the ids are this
+/// instance's claims, whoever's they are.
+///
+/// It asks `claimed_by`, not `status = 'sending'`: with that condition the planner may read the
+/// partial index of `sending` messages, which holds an entry for every message sent since the last
+/// vacuum, instead of looking the ids up.
 pub(super) async fn mark_call_started(
     db: &PgPool,
+    instance: i64,
     ids: &[MessageId],
     attempts: &[i32],
 ) -> anyhow::Result<Vec<MessageId>> {
     let ids: Vec<i64> = ids.iter().map(|id| id.get()).collect();
     sqlx::query_scalar!(
         r#"update messages m set call_started_at = now()
-           from unnest($1::bigint[], $2::integer[]) as t (id, attempts)
-           where m.id = t.id and m.status = 'sending' and m.attempts = t.attempts
+           from unnest($2::bigint[], $3::integer[]) as t (id, attempts)
+           where m.id = t.id and m.claimed_by = $1 and m.attempts = t.attempts
              and m.call_started_at is null
            returning m.id as "id: MessageId""#,
+        instance,
         &ids,
         attempts
     )

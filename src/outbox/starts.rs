@@ -30,13 +30,14 @@ pub(super) struct Starts {
 }
 
 impl Starts {
-    /// Starts the recording task; it ends when every handle is dropped.
-    pub fn start(db: PgPool, capacity: usize) -> Self {
+    /// Starts the recording task for the claims of delivery instance `instance`; it ends when
+    /// every handle is dropped.
+    pub fn start(db: PgPool, instance: i64, capacity: usize) -> Self {
         let (starts, mut received) = mpsc::channel(capacity);
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(BATCH);
             while received.recv_many(&mut batch, BATCH).await > 0 {
-                record(&db, std::mem::take(&mut batch)).await;
+                record(&db, instance, std::mem::take(&mut batch)).await;
             }
         });
         Self { starts }
@@ -62,10 +63,10 @@ impl Starts {
 
 /// Records a batch; on a database error every call in it is held back: its `begin` fails, so the
 /// message is not called (and is retried like a call that could not connect).
-async fn record(db: &PgPool, batch: Vec<Start>) {
+async fn record(db: &PgPool, instance: i64, batch: Vec<Start>) {
     let ids: Vec<MessageId> = batch.iter().map(|s| s.id).collect();
     let attempts: Vec<i32> = batch.iter().map(|s| s.attempts).collect();
-    let allowed = match claim::mark_call_started(db, &ids, &attempts).await {
+    let allowed = match claim::mark_call_started(db, instance, &ids, &attempts).await {
         Ok(allowed) => allowed,
         Err(error) => {
             // Dropping the senders fails each `begin`.

@@ -152,7 +152,7 @@ impl Outbox {
             }
         };
         let recorder = Recorder::start(self.db.clone(), (*self.config).clone(), MAX_IN_FLIGHT);
-        let starts = Starts::start(self.db.clone(), MAX_IN_FLIGHT);
+        let starts = Starts::start(self.db.clone(), instance, MAX_IN_FLIGHT);
         let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
         let mut sends = JoinSet::new();
         let mut last_beat: Option<Instant> = None;

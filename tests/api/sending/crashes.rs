@@ -97,3 +97,39 @@ async fn a_live_instances_claims_are_left_alone(pool: PgPool) {
         MessageStatus::Sending
     );
 }
+
+#[sqlx::test]
+async fn a_claim_a_sweep_took_back_is_never_called_by_the_instance_that_lost_it(pool: PgPool) {
+    let s = Sending::new(pool).await;
+    let conversation = s.conversation(1).await;
+    // The number's next slot is 1.5 s away, so the claimed message waits before its call.
+    sqlx::query(
+        "insert into send_pacing (phone_number_id, next_slot_at)
+         values ($1, now() + interval '1.5 seconds')",
+    )
+    .bind(s.number_id)
+    .execute(&s.app.pool)
+    .await
+    .unwrap();
+    let id = s.send_text(conversation, "k1", "Hi").await.unwrap().message_id;
+    s.wait_for(id, MessageStatus::Sending).await;
+    // While it waits, a sweep queues it again (as it does when it takes the instance for gone), and
+    // the conversation is held back so that nobody claims it again before its slot has passed.
+    s.hold(conversation, 3_000).await;
+    sqlx::query("update messages set status = 'queued', claimed_by = null where id = $1")
+        .bind(id)
+        .execute(&s.app.pool)
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(2_000)).await;
+    assert_eq!(s.sends(), 0, "the lost claim was called at its slot");
+    assert_eq!(
+        s.app
+            .scalar::<MessageStatus>(&format!("select status from messages where id = {id}"))
+            .await,
+        MessageStatus::Queued
+    );
+    // Once the hold ends it is claimed again and sent, once.
+    s.wait_for(id, MessageStatus::Sent).await;
+    assert_eq!(s.sends(), 1);
+}
