@@ -155,13 +155,18 @@ pub async fn sync_message_statuses(
              error_title = coalesce(best.error_title, m.error_title),
              error_message = coalesce(best.error_message, m.error_message),
              error_details = coalesce(best.error_details, m.error_details)
-         from (select distinct on (s.phone_number_id, s.wamid)
-                      s.phone_number_id, s.wamid, s.status, s.meta_timestamp, s.error_code,
-                      s.error_title, s.error_message, s.error_details
-               from unnest($1::bigint[], $2::text[]) as t (number_id, wamid)
-               join message_statuses s on s.phone_number_id = t.number_id and s.wamid = t.wamid
-               order by s.phone_number_id, s.wamid, message_status_rank(s.status) desc) best
-         where m.phone_number_id = best.phone_number_id and m.wamid = best.wamid
+         -- Each pair's statuses looked up by the unique index: as a join, a plan made while
+         -- `message_statuses` was small hashes the pairs and scans the whole table for them.
+         from (select distinct number_id, wamid
+               from unnest($1::bigint[], $2::text[]) as t (number_id, wamid)) t
+         cross join lateral (
+               select s.status, s.meta_timestamp, s.error_code, s.error_title, s.error_message,
+                      s.error_details
+               from message_statuses s
+               where s.phone_number_id = t.number_id and s.wamid = t.wamid
+               order by message_status_rank(s.status) desc
+               limit 1) best
+         where m.phone_number_id = t.number_id and m.wamid = t.wamid
            and message_status_rank(best.status) > message_status_rank(m.status)
          returning m.id, m.tenant_id, m.conversation_id, best.error_code, best.meta_timestamp
          )
