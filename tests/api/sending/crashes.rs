@@ -111,7 +111,11 @@ async fn a_claim_a_sweep_took_back_is_never_called_by_the_instance_that_lost_it(
     .execute(&s.app.pool)
     .await
     .unwrap();
-    let id = s.send_text(conversation, "k1", "Hi").await.unwrap().message_id;
+    let id = s
+        .send_text(conversation, "k1", "Hi")
+        .await
+        .unwrap()
+        .message_id;
     s.wait_for(id, MessageStatus::Sending).await;
     // While it waits, a sweep queues it again (as it does when it takes the instance for gone), and
     // the conversation is held back so that nobody claims it again before its slot has passed.
