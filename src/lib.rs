@@ -1,5 +1,7 @@
 //! Switchboard: a multi-tenant shared inbox for the WhatsApp Business Cloud API.
 
+/// The admin console.
+pub mod admin;
 /// A read-through cache with a time to live that coalesces concurrent misses.
 pub mod cache;
 /// The operator command line.

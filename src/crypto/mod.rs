@@ -17,6 +17,8 @@
 //! Legacy values are rewritten by `switchboard secrets rotate` only, never on read: opening a secret
 //! stays a read, and one explicit, audited step changes what is stored.
 
+pub mod tokens;
+
 use std::fmt;
 
 use anyhow::{Context, anyhow, bail};

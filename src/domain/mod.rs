@@ -1,5 +1,6 @@
 //! The records the whole service shares, with the queries that more than one feature needs.
 
+pub mod accounts;
 pub mod apps;
 pub mod audit;
 pub mod canned;

@@ -80,7 +80,8 @@ pub struct Credentials {
     pub password_hash: String,
 }
 
-/// The user with this e-mail address (any case), across tenants: addresses are unique.
+/// The active user with this e-mail address (any case), across tenants: addresses are unique. A
+/// deactivated user has none, so signing in as one fails like an unknown address.
 pub async fn credentials(
     conn: &mut PgConnection,
     email: &str,
@@ -88,7 +89,7 @@ pub async fn credentials(
     sqlx::query_as!(
         Credentials,
         r#"select id as "id: UserId", tenant_id as "tenant_id: TenantId", password_hash
-           from users where lower(email) = lower($1)"#,
+           from users where lower(email) = lower($1) and deactivated_at is null"#,
         email.trim()
     )
     .fetch_optional(conn)

@@ -116,6 +116,7 @@ pub fn app(state: AppState) -> Router {
     let mut router = Router::new()
         .merge(health::router())
         .merge(inbox::router(state.clone()))
+        .merge(crate::admin::router(state.clone()))
         .nest("/webhooks", webhook::router());
     if let Some(sandbox) = &state.sandbox {
         router = router.nest_service("/sandbox/graph", sandbox.router());

@@ -3,6 +3,7 @@
 //! the first run's setup, static files) sit beside the inbox proper, which is behind
 //! [`auth::require_agent`].
 
+mod account_link;
 mod actions;
 mod assets;
 mod attach;
@@ -11,7 +12,7 @@ mod compose;
 mod list;
 mod live;
 pub mod media;
-mod page;
+pub(crate) mod page;
 mod pages;
 pub mod receipts;
 pub mod render;
@@ -76,6 +77,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/", get(|| async { Redirect::to("/inbox") }))
         .merge(auth::router())
         .merge(setup::router())
+        .merge(account_link::router())
         .merge(assets::router())
         .merge(signed_in)
 }

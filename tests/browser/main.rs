@@ -16,5 +16,6 @@ mod hostile;
 mod live;
 mod media;
 mod screenshots;
+mod team;
 mod tenants;
 mod touch;

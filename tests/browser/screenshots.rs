@@ -68,6 +68,32 @@ async fn screenshots_of_the_main_pages(pool: PgPool) {
         })
         .await;
 
+    // The team page, as an admin sees it.
+    user(&app, app.tenant_id, "ada@acme.test", "Ada Admin").await;
+    sqlx::query("update users set role = 'admin' where email = 'ada@acme.test'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let Some(admin) = Browser::launch_sized(&app, LAPTOP).await else {
+        return;
+    };
+    admin
+        .run(async |browser| {
+            browser.sign_in("ada@acme.test").await;
+            browser.open("/admin/team").await;
+            browser.fill("#invite-email", "bo@acme.test").await;
+            browser.fill("#invite-name", "Bo Chen").await;
+            browser
+                .click("form[action='/admin/team/invite'] button[type=submit]")
+                .await;
+            browser.find("[data-testid=one-time-link]").await;
+            browser.screenshot(&shot("team-link")).await;
+            browser.open("/admin/team").await;
+            browser.find("[data-testid=members]").await;
+            browser.screenshot(&shot("team")).await;
+        })
+        .await;
+
     let Some(phone) = Browser::launch_sized(&app, PHONE).await else {
         return;
     };

@@ -6,11 +6,9 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
 
+pub use crate::crypto::tokens::{random_token, token_hash};
 use crate::domain::{
     ids::{TenantId, UserId},
     users::Role,
@@ -34,18 +32,6 @@ pub struct Agent {
     pub tenant_name: String,
     /// The session's CSRF token, for the forms of the pages it renders.
     pub csrf_token: String,
-}
-
-/// A fresh random token: 32 bytes, URL-safe base64.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// What is stored of a token.
-pub fn token_hash(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
 }
 
 /// Starts a session for `user_id`; returns the token for the cookie.
@@ -78,7 +64,7 @@ pub async fn load(db: &PgPool, token: &str) -> anyhow::Result<Option<Agent>> {
            from sessions s
            join users u on u.tenant_id = s.tenant_id and u.id = s.user_id
            join tenants t on t.id = s.tenant_id
-           where s.token_hash = $1
+           where s.token_hash = $1 and u.deactivated_at is null
              and s.last_seen_at > now() - make_interval(secs => $2)
              and s.created_at > now() - make_interval(secs => $3)"#,
         hash,

@@ -11,6 +11,7 @@ mod pages;
 mod read_receipts;
 mod search;
 mod setup;
+mod team;
 mod teamwork;
 
 use std::collections::HashMap;

@@ -1,0 +1,42 @@
+//! The admin console (issue 9): the same server-rendered pages as the inbox, for admins only.
+//! Every route is behind the inbox's session and CSRF checks ([`require_agent`]) and then
+//! [`require_admin`]: an agent gets 403. Everything is read and changed with the admin's tenant.
+//!
+//! Built so far: the team (`/admin/team`).
+
+mod team;
+
+use axum::{
+    Router,
+    extract::Request,
+    middleware::{self, Next},
+    response::Response,
+    routing::{get, post},
+};
+
+use crate::{
+    domain::users::Role,
+    error::AppError,
+    http::AppState,
+    inbox::auth::{Agent, require_agent},
+};
+
+/// The console's routes.
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/admin/team", get(team::show))
+        .route("/admin/team/invite", post(team::invite))
+        .route("/admin/team/{id}/reset", post(team::reset))
+        .route("/admin/team/{id}/access", post(team::access))
+        .route("/admin/team/{id}/role", post(team::role))
+        .route_layer(middleware::from_fn(require_admin))
+        .route_layer(middleware::from_fn_with_state(state, require_agent))
+}
+
+/// Lets only admins through; runs after [`require_agent`] has found the session.
+async fn require_admin(request: Request, next: Next) -> Result<Response, AppError> {
+    match request.extensions().get::<Agent>() {
+        Some(agent) if agent.role == Role::Admin => Ok(next.run(request).await),
+        _ => Err(AppError::Forbidden),
+    }
+}

@@ -1,0 +1,333 @@
+//! The admin console's team page: invitations and password resets by one-time link, roles,
+//! deactivation that ends sessions at once; admins only, and only their own tenant's members.
+
+use axum::http::StatusCode;
+use sqlx::PgPool;
+
+use super::*;
+
+/// An admin of the test tenant, signed in, and an agent beside them.
+async fn admin_and_agent(app: &TestApp) -> (Client<'_>, UserId) {
+    user(app, app.tenant_id, "ada@acme.test", "Ada Admin").await;
+    sqlx::query("update users set role = 'admin' where email = 'ada@acme.test'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let agent = user(app, app.tenant_id, "ana@acme.test", "Ana Lima").await;
+    (Client::signed_in(app, "ada@acme.test").await, agent)
+}
+
+/// The path of the one-time link a page shows.
+fn link_path(page: &str) -> String {
+    let start = page.find("/account/").expect("a one-time link on the page");
+    page[start..].split('"').next().unwrap().to_owned()
+}
+
+async fn audited(app: &TestApp, action: &str) -> i64 {
+    app.scalar(&format!(
+        "select count(*) from audit_log where action = '{action}'"
+    ))
+    .await
+}
+
+#[sqlx::test]
+async fn agents_are_refused_the_console(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    user(&app, app.tenant_id, "ana@acme.test", "Ana Lima").await;
+    let mut agent = Client::signed_in(&app, "ana@acme.test").await;
+    assert_eq!(agent.get("/admin/team").await.status, StatusCode::FORBIDDEN);
+    let csrf = agent.csrf().await;
+    let invite = agent
+        .post_form(
+            "/admin/team/invite",
+            &[
+                ("email", "eve@acme.test"),
+                ("name", "Eve"),
+                ("role", "admin"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(invite.status, StatusCode::FORBIDDEN);
+    let users: i64 = app.scalar("select count(*) from users").await;
+    assert_eq!(users, 1);
+    assert!(!agent.get("/inbox").await.body.contains("/admin/team"));
+}
+
+#[sqlx::test]
+async fn an_invited_member_joins_with_the_link_once(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (mut admin, _) = admin_and_agent(&app).await;
+    let csrf = admin.csrf().await;
+    let without_token = admin
+        .post_form(
+            "/admin/team/invite",
+            &[("email", "bo@acme.test"), ("role", "agent")],
+        )
+        .await;
+    assert_eq!(without_token.status, StatusCode::FORBIDDEN);
+
+    let invited = admin
+        .post_form(
+            "/admin/team/invite",
+            &[
+                ("email", "bo@acme.test"),
+                ("name", "Bo Chen"),
+                ("role", "agent"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(invited.status, StatusCode::OK, "{}", invited.body);
+    let link = link_path(&invited.body);
+    let team = admin.get("/admin/team").await;
+    assert!(
+        team.body.contains("Bo Chen") && team.body.contains("Invited"),
+        "{}",
+        team.body
+    );
+    // Until the invitation is accepted, nobody can sign in as the new member.
+    let mut guess = Client::new(&app);
+    assert_eq!(
+        guess.sign_in("bo@acme.test", PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    let mut bo = Client::new(&app);
+    let page = bo.get(&link).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Welcome, Bo Chen"), "{}", page.body);
+    let csrf = field(&page.body, "csrf");
+    let short = bo
+        .post_form(&link, &[("password", "short"), ("csrf", &csrf)])
+        .await;
+    assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        short.body.contains("at least 10 characters"),
+        "{}",
+        short.body
+    );
+    let csrf = field(&short.body, "csrf");
+    let joined = bo
+        .post_form(
+            &link,
+            &[("password", "a long enough secret"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(joined.status, StatusCode::SEE_OTHER, "{}", joined.body);
+    assert_eq!(joined.location(), "/inbox");
+    let inbox = bo.get("/inbox").await;
+    assert_eq!(inbox.status, StatusCode::OK);
+    assert!(inbox.body.contains("Bo Chen"));
+
+    assert_eq!(
+        Client::new(&app).get(&link).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let mut again = Client::new(&app);
+    let signed_in = again.sign_in("bo@acme.test", "a long enough secret").await;
+    assert_eq!(signed_in.status, StatusCode::SEE_OTHER);
+    assert_eq!(audited(&app, "user.invite").await, 1);
+    assert_eq!(audited(&app, "user.invite_accepted").await, 1);
+    let role: String = app
+        .scalar("select role from users where email = 'bo@acme.test'")
+        .await;
+    assert_eq!(role, "agent");
+}
+
+#[sqlx::test]
+async fn an_address_already_in_use_is_refused_beside_its_field(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (mut admin, _) = admin_and_agent(&app).await;
+    let csrf = admin.csrf().await;
+    let taken = admin
+        .post_form(
+            "/admin/team/invite",
+            &[
+                ("email", "ANA@acme.test"),
+                ("name", "Ana"),
+                ("role", "agent"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(taken.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        taken.body.contains("already has an account"),
+        "{}",
+        taken.body
+    );
+    let links: i64 = app.scalar("select count(*) from account_links").await;
+    assert_eq!(links, 0);
+}
+
+#[sqlx::test]
+async fn a_deactivated_member_is_signed_out_at_once_and_cannot_sign_in(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (mut admin, agent) = admin_and_agent(&app).await;
+    let mut ana = Client::signed_in(&app, "ana@acme.test").await;
+    let csrf = admin.csrf().await;
+
+    let deactivated = admin
+        .post_form(
+            &format!("/admin/team/{agent}/access"),
+            &[("active", "false"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(
+        deactivated.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        deactivated.body
+    );
+    let next = ana.get("/inbox").await;
+    assert_eq!(next.status, StatusCode::SEE_OTHER);
+    assert!(next.location().starts_with("/login"), "{}", next.location());
+    let refused = Client::new(&app).sign_in("ana@acme.test", PASSWORD).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        refused.body.contains("do not match an account"),
+        "{}",
+        refused.body
+    );
+    assert!(admin.get("/admin/team").await.body.contains("Deactivated"));
+
+    let activated = admin
+        .post_form(
+            &format!("/admin/team/{agent}/access"),
+            &[("active", "true"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(activated.status, StatusCode::SEE_OTHER);
+    Client::signed_in(&app, "ana@acme.test").await;
+    assert_eq!(audited(&app, "user.deactivate").await, 1);
+    assert_eq!(audited(&app, "user.reactivate").await, 1);
+}
+
+#[sqlx::test]
+async fn a_reset_link_sets_a_new_password_and_ends_the_old_sessions(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (mut admin, agent) = admin_and_agent(&app).await;
+    let mut old_session = Client::signed_in(&app, "ana@acme.test").await;
+    let csrf = admin.csrf().await;
+    let first = admin
+        .post_form(&format!("/admin/team/{agent}/reset"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let voided = link_path(&first.body);
+    let second = admin
+        .post_form(&format!("/admin/team/{agent}/reset"), &[("csrf", &csrf)])
+        .await;
+    let link = link_path(&second.body);
+    assert_eq!(
+        Client::new(&app).get(&voided).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // The old password works until the link is used.
+    Client::signed_in(&app, "ana@acme.test").await;
+
+    let mut ana = Client::new(&app);
+    let page = ana.get(&link).await;
+    assert!(
+        page.body.contains("A new password for Ana Lima"),
+        "{}",
+        page.body
+    );
+    let csrf = field(&page.body, "csrf");
+    let saved = ana
+        .post_form(
+            &link,
+            &[("password", "another long secret"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    assert_eq!(ana.get("/inbox").await.status, StatusCode::OK);
+    assert_eq!(
+        old_session.get("/inbox").await.status,
+        StatusCode::SEE_OTHER
+    );
+    let old = Client::new(&app).sign_in("ana@acme.test", PASSWORD).await;
+    assert_eq!(old.status, StatusCode::UNAUTHORIZED);
+    Client::new(&app)
+        .sign_in("ana@acme.test", "another long secret")
+        .await;
+    assert_eq!(audited(&app, "user.password_reset").await, 1);
+}
+
+#[sqlx::test]
+async fn roles_change_but_never_an_admins_own(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (mut admin, agent) = admin_and_agent(&app).await;
+    let me: UserId = app
+        .scalar("select id from users where email = 'ada@acme.test'")
+        .await;
+    let csrf = admin.csrf().await;
+    let promoted = admin
+        .post_form(
+            &format!("/admin/team/{agent}/role"),
+            &[("role", "admin"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(promoted.status, StatusCode::SEE_OTHER);
+    let role: String = app
+        .scalar(&format!("select role from users where id = {agent}"))
+        .await;
+    assert_eq!(role, "admin");
+    let mut ana = Client::signed_in(&app, "ana@acme.test").await;
+    assert_eq!(ana.get("/admin/team").await.status, StatusCode::OK);
+
+    for (path, field_value) in [("role", ("role", "agent")), ("access", ("active", "false"))] {
+        let own = admin
+            .post_form(
+                &format!("/admin/team/{me}/{path}"),
+                &[field_value, ("csrf", &csrf)],
+            )
+            .await;
+        assert_eq!(own.status, StatusCode::CONFLICT, "{path}: {}", own.body);
+    }
+    let role: String = app
+        .scalar(&format!("select role from users where id = {me}"))
+        .await;
+    assert_eq!(role, "admin");
+    assert_eq!(audited(&app, "user.role").await, 1);
+}
+
+#[sqlx::test]
+async fn another_tenants_members_are_not_found(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (mut admin, _) = admin_and_agent(&app).await;
+    let (other_tenant, _) = app.add_tenant("Globex", "999000111", "globex").await;
+    let foreign = user(&app, other_tenant, "gil@globex.test", "Gil").await;
+    let csrf = admin.csrf().await;
+    let attempts = [
+        (
+            format!("/admin/team/{foreign}/reset"),
+            vec![("csrf", csrf.as_str())],
+        ),
+        (
+            format!("/admin/team/{foreign}/access"),
+            vec![("active", "false"), ("csrf", csrf.as_str())],
+        ),
+        (
+            format!("/admin/team/{foreign}/role"),
+            vec![("role", "admin"), ("csrf", csrf.as_str())],
+        ),
+    ];
+    for (path, fields) in attempts {
+        let answer = admin.post_form(&path, &fields).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let team = admin.get("/admin/team").await;
+    assert!(!team.body.contains("gil@globex.test"));
+    let (role, deactivated, links): (String, bool, i64) = sqlx::query_as(
+        "select role, deactivated_at is not null,
+                (select count(*) from account_links where user_id = users.id)
+         from users where id = $1",
+    )
+    .bind(foreign)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!((role.as_str(), deactivated, links), ("agent", false, 0));
+    Client::signed_in(&app, "gil@globex.test").await;
+}
