@@ -114,19 +114,18 @@ pub async fn invite(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
         }
     };
-    tx.commit()
-        .await
-        .map_err(|e| AppError::from_database(e.into()))?;
-    let page = LinkPage {
-        heading: format!("Invitation for {}", form.email.trim()),
-        instructions: "Send this link to them yourself: opening it, they choose a password and \
-                       are signed in. It works once."
-            .into(),
-        link: link_url(&state, &token),
-        valid_for: lifetime(INVITE_LIFETIME),
+    commit(tx).await?;
+    let heading = format!("Invitation for {}", form.email.trim());
+    let instructions = "Send this link to them yourself: opening it, they choose a password and \
+                        are signed in. It works once.";
+    link_page(
+        &state,
         agent,
-    };
-    Ok(render(&page)?.into_response())
+        heading,
+        instructions,
+        &token,
+        INVITE_LIFETIME,
+    )
 }
 
 /// `POST /admin/team/{id}/reset`: a password reset link for the member.
@@ -140,23 +139,15 @@ pub async fn reset(
         .await?
         .map_err(refusal)?;
     let members = accounts::members(&mut tx, agent.tenant_id).await?;
-    tx.commit()
-        .await
-        .map_err(|e| AppError::from_database(e.into()))?;
+    commit(tx).await?;
     let name = members
         .iter()
         .find(|m| m.id == id)
         .map_or_else(String::new, |m| m.name.clone());
-    let page = LinkPage {
-        heading: format!("Password reset for {name}"),
-        instructions: "Send this link to them yourself: opening it, they choose a new password. \
-                       It works once, and their current password keeps working until then."
-            .into(),
-        link: link_url(&state, &token),
-        valid_for: lifetime(RESET_LIFETIME),
-        agent,
-    };
-    Ok(render(&page)?.into_response())
+    let heading = format!("Password reset for {name}");
+    let instructions = "Send this link to them yourself: opening it, they choose a new password. \
+                        It works once, and their current password keeps working until then.";
+    link_page(&state, agent, heading, instructions, &token, RESET_LIFETIME)
 }
 
 /// `POST /admin/team/{id}/access`: deactivates the member (`active=false`) or activates them again.
@@ -170,9 +161,7 @@ pub async fn access(
     accounts::set_active(&mut tx, agent.tenant_id, agent.user_id, id, form.active)
         .await?
         .map_err(refusal)?;
-    tx.commit()
-        .await
-        .map_err(|e| AppError::from_database(e.into()))?;
+    commit(tx).await?;
     Ok(Redirect::to("/admin/team").into_response())
 }
 
@@ -189,9 +178,7 @@ pub async fn role(
     accounts::set_role(&mut tx, agent.tenant_id, agent.user_id, id, role)
         .await?
         .map_err(refusal)?;
-    tx.commit()
-        .await
-        .map_err(|e| AppError::from_database(e.into()))?;
+    commit(tx).await?;
     Ok(Redirect::to("/admin/team").into_response())
 }
 
@@ -231,16 +218,37 @@ fn parse_role(role: &str) -> Option<Role> {
     }
 }
 
+/// The page that shows a one-time link, once.
+fn link_page(
+    state: &AppState,
+    agent: Agent,
+    heading: String,
+    instructions: &str,
+    token: &str,
+    valid: std::time::Duration,
+) -> Result<Response> {
+    let page = LinkPage {
+        agent,
+        heading,
+        instructions: instructions.to_owned(),
+        link: format!("{}/account/{token}", state.config.public_url),
+        valid_for: lifetime(valid),
+    };
+    Ok(render(&page)?.into_response())
+}
+
+async fn commit(tx: sqlx::Transaction<'static, sqlx::Postgres>) -> Result<()> {
+    tx.commit()
+        .await
+        .map_err(|e| AppError::from_database(e.into()))
+}
+
 /// "7 days", "24 hours".
 fn lifetime(lifetime: std::time::Duration) -> String {
     match lifetime.as_secs() / 3600 {
         hours if hours > 24 && hours % 24 == 0 => format!("{} days", hours / 24),
         hours => format!("{hours} hours"),
     }
-}
-
-fn link_url(state: &AppState, token: &str) -> String {
-    format!("{}/account/{token}", state.config.public_url)
 }
 
 /// A refusal as the error page answers it: another tenant's member is not found.

@@ -20,7 +20,7 @@ use super::{
 };
 use crate::{
     domain::{
-        accounts::{self, LinkPurpose},
+        accounts::{self, LinkHolder, LinkPurpose},
         users::MIN_PASSWORD_LEN,
     },
     error::{AppError, Result},
@@ -67,6 +67,17 @@ async fn show(
     let holder = accounts::link(&mut conn, &token)
         .await?
         .ok_or(AppError::NotFound)?;
+    Ok(link_page(&state, jar, token, holder, None)?.into_response())
+}
+
+/// The link's form, with a fresh form token.
+fn link_page(
+    state: &AppState,
+    jar: CookieJar,
+    token: String,
+    holder: LinkHolder,
+    error: Option<String>,
+) -> Result<(CookieJar, axum::response::Html<String>)> {
     let (jar, csrf) = csrf::form_token(jar, state.config.secure_cookies());
     let page = AccountLinkPage {
         csrf,
@@ -74,9 +85,9 @@ async fn show(
         name: holder.name,
         email: holder.email,
         invitation: holder.purpose == LinkPurpose::Invite,
-        error: None,
+        error,
     };
-    Ok((jar, render(&page)?).into_response())
+    Ok((jar, render(&page)?))
 }
 
 async fn choose_password(
@@ -96,16 +107,9 @@ async fn choose_password(
         let holder = accounts::link(&mut tx, &token)
             .await?
             .ok_or(AppError::NotFound)?;
-        let (jar, csrf) = csrf::form_token(jar, state.config.secure_cookies());
-        let page = AccountLinkPage {
-            csrf,
-            token,
-            name: holder.name,
-            email: holder.email,
-            invitation: holder.purpose == LinkPurpose::Invite,
-            error: Some(format!("Use at least {MIN_PASSWORD_LEN} characters.")),
-        };
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, jar, render(&page)?).into_response());
+        let error = format!("Use at least {MIN_PASSWORD_LEN} characters.");
+        let page = link_page(&state, jar, token, holder, Some(error))?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
     let holder = accounts::spend_link(&mut tx, &token, SecretString::from(form.password))
         .await?
