@@ -2,8 +2,9 @@
 //! Every route is behind the inbox's session and CSRF checks ([`require_agent`]) and then
 //! [`require_admin`]: an agent gets 403. Everything is read and changed with the admin's tenant.
 //!
-//! Built so far: the team (`/admin/team`).
+//! Built so far: the team (`/admin/team`) and the audit trail (`/admin/audit`).
 
+mod audit;
 mod team;
 
 use axum::{
@@ -24,6 +25,7 @@ use crate::{
 /// The console's routes.
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
+        .route("/admin/audit", get(audit::show))
         .route("/admin/team", get(team::show))
         .route("/admin/team/invite", post(team::invite))
         .route("/admin/team/{id}/reset", post(team::reset))

@@ -43,3 +43,50 @@ pub async fn record_system(
     .with_context(|| format!("record audit entry {action}"))?;
     Ok(())
 }
+
+/// An entry of the trail, as the audit page shows it.
+pub struct Entry {
+    pub id: i64,
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// Who acted: a member's name, or `None` for the operator CLI and the system.
+    pub actor: Option<String>,
+    pub action: String,
+    pub details: Value,
+}
+
+/// The tenant's entries older than `before` (newest first, `limit` of them), those whose action
+/// starts with `action` when given (`user.` for every change to members).
+pub async fn entries(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    action: Option<&str>,
+    before: Option<i64>,
+    limit: i64,
+) -> anyhow::Result<Vec<Entry>> {
+    let prefix = action.map(|a| {
+        format!(
+            "{}%",
+            a.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        )
+    });
+    sqlx::query_as!(
+        Entry,
+        r#"select a.id, a.created_at as at, u.name as "actor?", a.action, a.details
+           from audit_log a
+           left join users u on u.tenant_id = a.tenant_id and u.id = a.user_id
+           where a.tenant_id = $1
+             and ($2::text is null or a.action like $2)
+             and ($3::bigint is null or a.id < $3)
+           order by a.id desc
+           limit $4"#,
+        tenant_id as TenantId,
+        prefix,
+        before,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+    .context("read the audit trail")
+}

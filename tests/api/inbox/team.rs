@@ -331,3 +331,83 @@ async fn another_tenants_members_are_not_found(pool: PgPool) {
     assert_eq!((role.as_str(), deactivated, links), ("agent", false, 0));
     Client::signed_in(&app, "gil@globex.test").await;
 }
+
+#[sqlx::test]
+async fn the_audit_trail_shows_this_tenants_entries_by_kind_a_page_at_a_time(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (mut admin, agent) = admin_and_agent(&app).await;
+    let (other_tenant, _) = app.add_tenant("Globex", "999000111", "globex").await;
+    sqlx::query("insert into audit_log (tenant_id, action, details) values ($1, 'user.role', '{\"secretive\": \"globex\"}')")
+        .bind(other_tenant)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    // Sixty older entries, so that the trail takes two pages.
+    sqlx::query(
+        "insert into audit_log (tenant_id, action, details)
+         select $1, 'number.limit', jsonb_build_object('n', g) from generate_series(1, 60) g",
+    )
+    .bind(app.tenant_id)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let csrf = admin.csrf().await;
+    admin
+        .post_form(
+            &format!("/admin/team/{agent}/role"),
+            &[("role", "admin"), ("csrf", &csrf)],
+        )
+        .await;
+
+    let first = admin.get("/admin/audit").await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert_eq!(
+        first.body.matches(r#"data-testid="audit-entry""#).count(),
+        50
+    );
+    let newest = first
+        .body
+        .find("user.role")
+        .expect("the role change, first");
+    assert!(newest < first.body.find("number.limit").unwrap());
+    assert!(first.body.contains("Ada Admin") && first.body.contains("from: agent"));
+    assert!(
+        !first.body.contains("globex"),
+        "another tenant's entry shows"
+    );
+    let older = first
+        .body
+        .split(r#"href="/admin/audit?"#)
+        .nth(1)
+        .expect("a link to older entries")
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&#38;", "&");
+    let second = admin.get(&format!("/admin/audit?{older}")).await;
+    assert_eq!(
+        second.body.matches(r#"data-testid="audit-entry""#).count(),
+        11
+    );
+    assert!(second.body.contains("n: 1<") && !second.body.contains("user.role"));
+
+    let members = admin.get("/admin/audit?kind=user.").await;
+    assert_eq!(
+        members.body.matches(r#"data-testid="audit-entry""#).count(),
+        1
+    );
+    let none = admin.get("/admin/audit?kind=setup").await;
+    assert!(
+        none.body.contains("Nothing recorded of this kind"),
+        "{}",
+        none.body
+    );
+
+    let mut ana = Client::signed_in(&app, "ana@acme.test").await;
+    sqlx::query("update users set role = 'agent' where id = $1")
+        .bind(agent)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(ana.get("/admin/audit").await.status, StatusCode::FORBIDDEN);
+}

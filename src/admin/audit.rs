@@ -1,0 +1,103 @@
+//! `/admin/audit`: the tenant's audit trail, newest first, a page at a time (by id, never OFFSET),
+//! narrowed to one kind of action. Entries name who acted and what changed; they never hold a
+//! secret.
+
+use askama::Template;
+use axum::{
+    extract::State,
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+
+use crate::{
+    domain::audit::{self, Entry},
+    error::{AppError, Result},
+    http::{AppState, extract::Query},
+    inbox::{auth::Agent, page::render},
+};
+
+/// Entries per page.
+const PAGE: i64 = 50;
+
+/// The kinds of action the page can be narrowed to: (action prefix, label).
+const KINDS: [(&str, &str); 6] = [
+    ("user.", "Members"),
+    ("number.", "Numbers"),
+    ("tenant.", "Settings"),
+    ("conversation.", "Conversations"),
+    ("message.", "Messages"),
+    ("setup", "First run"),
+];
+
+/// `templates/admin/audit.html`.
+#[derive(Template)]
+#[template(path = "admin/audit.html")]
+struct AuditPage {
+    agent: Agent,
+    entries: Vec<Entry>,
+    kind: String,
+    kinds: [(&'static str, &'static str); 6],
+    /// The next page's query, when there may be one.
+    older: Option<String>,
+}
+
+impl AuditPage {
+    /// "key: value" pairs of an entry's details, in order.
+    fn details(entry: &Entry) -> Vec<(String, String)> {
+        match &entry.details {
+            serde_json::Value::Object(map) => map
+                .iter()
+                .map(|(key, value)| {
+                    let value = match value {
+                        serde_json::Value::String(text) => text.clone(),
+                        other => other.to_string(),
+                    };
+                    (key.clone(), value)
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    #[serde(default)]
+    kind: String,
+    before: Option<i64>,
+}
+
+/// `GET /admin/audit?kind=…&before=…`.
+pub async fn show(
+    State(state): State<AppState>,
+    agent: Agent,
+    Query(query): Query<AuditQuery>,
+) -> Result<Response> {
+    let kind = KINDS
+        .iter()
+        .find(|(prefix, _)| *prefix == query.kind)
+        .map(|(prefix, _)| *prefix);
+    let mut conn = state
+        .db
+        .acquire()
+        .await
+        .map_err(|e| AppError::from_database(e.into()))?;
+    let entries = audit::entries(&mut conn, agent.tenant_id, kind, query.before, PAGE).await?;
+    let older = (entries.len() as i64 == PAGE)
+        .then(|| entries.last().map(|last| last.id))
+        .flatten()
+        .map(|before| {
+            url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("kind", kind.unwrap_or_default())
+                .append_pair("before", &before.to_string())
+                .finish()
+        });
+    let page = AuditPage {
+        agent,
+        entries,
+        kind: kind.unwrap_or_default().to_owned(),
+        kinds: KINDS,
+        older,
+    };
+    Ok(render(&page)?.into_response())
+}
