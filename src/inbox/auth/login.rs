@@ -15,13 +15,18 @@ use axum_extra::extract::cookie::{Cookie, CookieJar};
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use serde::Deserialize;
+use serde_json::json;
 
 use super::{
     ClientAddress, SESSION_COOKIE, csrf, session_cookie, sessions,
     throttle::{self, Attempt},
 };
 use crate::{
-    domain::users,
+    domain::{
+        audit,
+        ids::{TenantId, UserId},
+        users,
+    },
     error::{AppError, Result},
     http::{
         AppState,
@@ -118,11 +123,14 @@ async fn sign_in(
         .map_err(AppError::from_database)?;
     drop(conn);
     let hash = user.as_ref().map(|u| u.password_hash.clone());
+    let account = user.as_ref().map(|u| (u.tenant_id, u.id));
     let valid = users::verify_password(SecretString::from(form.password.clone()), hash).await?;
     let Some(user) = user.filter(|_| valid) else {
         throttle::record_failure(&state.db, &attempt)
             .await
             .map_err(AppError::from_database)?;
+        let address = attempt.address.as_deref();
+        audit_sign_in(&state.db, account, "user.sign_in_failed", address).await?;
         let error = "That e-mail address and password do not match an account.".to_owned();
         return retry(jar, StatusCode::UNAUTHORIZED, error);
     };
@@ -143,8 +151,34 @@ async fn sign_in(
     let token = sessions::create(&mut conn, user.tenant_id, user.id)
         .await
         .map_err(AppError::from_database)?;
+    drop(conn);
+    let address = attempt.address.as_deref();
+    audit_sign_in(&state.db, account, "user.sign_in", address).await?;
     let jar = jar.add(session_cookie(token, state.config.secure_cookies()));
     Ok((jar, Redirect::to(same_site_path(&form.next))).into_response())
+}
+
+/// Records a sign-in, or a failed one, with the address it came from: in the account's tenant's
+/// audit trail, or (a failure for an address no account has) in the operator's. Never the
+/// password, and the same work whether the address exists or not.
+async fn audit_sign_in(
+    db: &sqlx::PgPool,
+    account: Option<(TenantId, UserId)>,
+    action: &str,
+    address: Option<&str>,
+) -> Result<()> {
+    let mut conn = db
+        .acquire()
+        .await
+        .map_err(|e| AppError::from_database(e.into()))?;
+    let details = json!({ "ip": address });
+    match account {
+        Some((tenant_id, user_id)) => {
+            audit::record(&mut conn, tenant_id, Some(user_id), action, details).await?;
+        }
+        None => audit::record_system(&mut conn, action, details).await?,
+    }
+    Ok(())
 }
 
 /// "Try again at 10:58 (in 12 min)."

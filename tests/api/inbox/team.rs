@@ -385,16 +385,18 @@ async fn the_audit_trail_shows_this_tenants_entries_by_kind_a_page_at_a_time(poo
         .unwrap()
         .replace("&#38;", "&");
     let second = admin.get(&format!("/admin/audit?{older}")).await;
+    // The rest of the sixty, and the admin's sign-in before them.
     assert_eq!(
         second.body.matches(r#"data-testid="audit-entry""#).count(),
-        11
+        12
     );
     assert!(second.body.contains("n: 1<") && !second.body.contains("user.role"));
 
+    // The role change and the admin's sign-in.
     let members = admin.get("/admin/audit?kind=user.").await;
     assert_eq!(
         members.body.matches(r#"data-testid="audit-entry""#).count(),
-        1
+        2
     );
     let none = admin.get("/admin/audit?kind=setup").await;
     assert!(
@@ -410,4 +412,38 @@ async fn the_audit_trail_shows_this_tenants_entries_by_kind_a_page_at_a_time(poo
         .await
         .unwrap();
     assert_eq!(ana.get("/admin/audit").await.status, StatusCode::FORBIDDEN);
+}
+
+#[sqlx::test]
+async fn sign_ins_and_failed_ones_are_in_the_audit_trail(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (mut admin, _) = admin_and_agent(&app).await;
+    let failed = Client::new(&app)
+        .sign_in("ana@acme.test", "not the password")
+        .await;
+    assert_eq!(failed.status, StatusCode::UNAUTHORIZED);
+    let unknown = Client::new(&app)
+        .sign_in("nobody@acme.test", "whatever it is")
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+
+    let trail = admin.get("/admin/audit?kind=user.").await;
+    let rows: Vec<&str> = trail
+        .body
+        .split(r#"data-testid="audit-entry""#)
+        .skip(1)
+        .collect();
+    assert_eq!(rows.len(), 2, "{}", trail.body);
+    assert!(rows[0].contains("user.sign_in_failed") && rows[0].contains("Ana Lima"));
+    assert!(rows[1].contains("user.sign_in<") && rows[1].contains("Ada Admin"));
+    assert!(rows.iter().all(|row| row.contains("ip: ")));
+    assert!(!trail.body.contains("not the password"));
+    // A failure for an address no account has goes to the operator's trail, no tenant's.
+    assert_eq!(
+        app.scalar::<i64>(
+            "select count(*) from audit_log where tenant_id is null and action = 'user.sign_in_failed'"
+        )
+        .await,
+        1
+    );
 }
