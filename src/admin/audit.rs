@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::{
     domain::audit::{self, Entry},
-    error::{AppError, Result},
+    error::Result,
     http::{AppState, extract::Query},
     inbox::{auth::Agent, page::render},
 };
@@ -77,11 +77,7 @@ pub async fn show(
         .iter()
         .find(|(prefix, _)| *prefix == query.kind)
         .map(|(prefix, _)| *prefix);
-    let mut conn = state
-        .db
-        .acquire()
-        .await
-        .map_err(|e| AppError::from_database(e.into()))?;
+    let mut conn = state.db.acquire().await?;
     let entries = audit::entries(&mut conn, agent.tenant_id, kind, query.before, PAGE).await?;
     let older = (entries.len() as i64 == PAGE)
         .then(|| entries.last().map(|last| last.id))

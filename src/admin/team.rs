@@ -92,7 +92,7 @@ pub async fn invite(
             "choose the role admin or agent".into(),
         ));
     };
-    let mut tx = begin(&state).await?;
+    let mut tx = state.db.begin().await?;
     let invited = accounts::invite(
         &mut tx,
         agent.tenant_id,
@@ -114,7 +114,7 @@ pub async fn invite(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
         }
     };
-    commit(tx).await?;
+    tx.commit().await?;
     let heading = format!("Invitation for {}", form.email.trim());
     let instructions = "Send this link to them yourself: opening it, they choose a password and \
                         are signed in. It works once.";
@@ -134,16 +134,11 @@ pub async fn reset(
     agent: Agent,
     Path(id): Path<UserId>,
 ) -> Result<Response> {
-    let mut tx = begin(&state).await?;
-    let token = accounts::reset_link(&mut tx, agent.tenant_id, agent.user_id, id)
+    let mut tx = state.db.begin().await?;
+    let (name, token) = accounts::reset_link(&mut tx, agent.tenant_id, agent.user_id, id)
         .await?
         .map_err(refusal)?;
-    let members = accounts::members(&mut tx, agent.tenant_id).await?;
-    commit(tx).await?;
-    let name = members
-        .iter()
-        .find(|m| m.id == id)
-        .map_or_else(String::new, |m| m.name.clone());
+    tx.commit().await?;
     let heading = format!("Password reset for {name}");
     let instructions = "Send this link to them yourself: opening it, they choose a new password. \
                         It works once, and their current password keeps working until then.";
@@ -157,11 +152,11 @@ pub async fn access(
     Path(id): Path<UserId>,
     Form(form): Form<AccessForm>,
 ) -> Result<Response> {
-    let mut tx = begin(&state).await?;
+    let mut tx = state.db.begin().await?;
     accounts::set_active(&mut tx, agent.tenant_id, agent.user_id, id, form.active)
         .await?
         .map_err(refusal)?;
-    commit(tx).await?;
+    tx.commit().await?;
     Ok(Redirect::to("/admin/team").into_response())
 }
 
@@ -174,11 +169,11 @@ pub async fn role(
 ) -> Result<Response> {
     let role = parse_role(&form.role)
         .ok_or_else(|| AppError::BadRequest("choose the role admin or agent".into()))?;
-    let mut tx = begin(&state).await?;
+    let mut tx = state.db.begin().await?;
     accounts::set_role(&mut tx, agent.tenant_id, agent.user_id, id, role)
         .await?
         .map_err(refusal)?;
-    commit(tx).await?;
+    tx.commit().await?;
     Ok(Redirect::to("/admin/team").into_response())
 }
 
@@ -188,11 +183,7 @@ async fn team_page(
     form: InviteForm,
     errors: Vec<FieldError>,
 ) -> Result<TeamPage> {
-    let mut conn = state
-        .db
-        .acquire()
-        .await
-        .map_err(|e| AppError::from_database(e.into()))?;
+    let mut conn = state.db.acquire().await?;
     let members = accounts::members(&mut conn, agent.tenant_id).await?;
     Ok(TeamPage {
         agent,
@@ -200,14 +191,6 @@ async fn team_page(
         form,
         errors,
     })
-}
-
-async fn begin(state: &AppState) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
-    state
-        .db
-        .begin()
-        .await
-        .map_err(|e| AppError::from_database(e.into()))
 }
 
 fn parse_role(role: &str) -> Option<Role> {
@@ -235,12 +218,6 @@ fn link_page(
         valid_for: lifetime(valid),
     };
     Ok(render(&page)?.into_response())
-}
-
-async fn commit(tx: sqlx::Transaction<'static, sqlx::Postgres>) -> Result<()> {
-    tx.commit()
-        .await
-        .map_err(|e| AppError::from_database(e.into()))
 }
 
 /// "7 days", "24 hours".

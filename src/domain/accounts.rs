@@ -133,25 +133,25 @@ pub async fn invite(
     Ok(Ok((user_id, token)))
 }
 
-/// A password reset link for an active member; voids the member's earlier links.
+/// A password reset link for an active member, with the member's name; voids the member's
+/// earlier links.
 pub async fn reset_link(
     conn: &mut PgConnection,
     tenant_id: TenantId,
     by: UserId,
     user_id: UserId,
-) -> anyhow::Result<Result<String, Refused>> {
-    let active = sqlx::query_scalar!(
-        r#"select exists (select 1 from users where tenant_id = $1 and id = $2
-                            and deactivated_at is null) as "active!""#,
+) -> anyhow::Result<Result<(String, String), Refused>> {
+    let name = sqlx::query_scalar!(
+        "select name from users where tenant_id = $1 and id = $2 and deactivated_at is null",
         tenant_id as TenantId,
         user_id as UserId
     )
-    .fetch_one(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await
     .context("find the member")?;
-    if !active {
+    let Some(name) = name else {
         return Ok(Err(Refused::NotFound));
-    }
+    };
     let token = issue_link(conn, tenant_id, by, user_id, LinkPurpose::Reset).await?;
     audit::record(
         conn,
@@ -161,7 +161,7 @@ pub async fn reset_link(
         json!({ "user_id": user_id }),
     )
     .await?;
-    Ok(Ok(token))
+    Ok(Ok((name, token)))
 }
 
 /// Deactivates a member (every session ends at once, open links are voided) or activates them

@@ -59,11 +59,7 @@ async fn show(
     jar: CookieJar,
     Path(token): Path<String>,
 ) -> Result<Response> {
-    let mut conn = state
-        .db
-        .acquire()
-        .await
-        .map_err(|e| AppError::from_database(e.into()))?;
+    let mut conn = state.db.acquire().await?;
     let holder = accounts::link(&mut conn, &token)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -98,11 +94,7 @@ async fn choose_password(
     Form(form): Form<PasswordForm>,
 ) -> Result<Response> {
     csrf::check_form(&jar, &headers, &form.csrf)?;
-    let mut tx = state
-        .db
-        .begin()
-        .await
-        .map_err(|e| AppError::from_database(e.into()))?;
+    let mut tx = state.db.begin().await?;
     if form.password.chars().count() < MIN_PASSWORD_LEN {
         let holder = accounts::link(&mut tx, &token)
             .await?
@@ -115,9 +107,7 @@ async fn choose_password(
         .await?
         .ok_or(AppError::NotFound)?;
     let session = sessions::create(&mut tx, holder.tenant_id, holder.user_id).await?;
-    tx.commit()
-        .await
-        .map_err(|e| AppError::from_database(e.into()))?;
+    tx.commit().await?;
     let jar = jar.add(session_cookie(session, state.config.secure_cookies()));
     Ok((jar, Redirect::to("/inbox")).into_response())
 }

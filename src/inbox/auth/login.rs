@@ -167,10 +167,7 @@ async fn audit_sign_in(
     action: &str,
     address: Option<&str>,
 ) -> Result<()> {
-    let mut conn = db
-        .acquire()
-        .await
-        .map_err(|e| AppError::from_database(e.into()))?;
+    let mut conn = db.acquire().await?;
     let details = json!({ "ip": address });
     match account {
         Some((tenant_id, user_id)) => {
