@@ -28,6 +28,24 @@
     form.querySelectorAll("button[type=submit]").forEach((button) => { button.disabled = true; });
   });
 
+  // Copy buttons (the admin console's callback URL and verify token): shown only where the
+  // clipboard can be written; the text stays selectable without them.
+  if (navigator.clipboard) {
+    document.querySelectorAll("button[data-copy]").forEach((button) => { button.hidden = false; });
+    document.addEventListener("click", async (event) => {
+      const button = event.target.closest("button[data-copy]");
+      const source = button && document.getElementById(button.dataset.copy);
+      if (!source) return;
+      try {
+        await navigator.clipboard.writeText(source.textContent.trim());
+        button.textContent = "Copied";
+      } catch {
+        button.textContent = "Select and copy it";
+      }
+      setTimeout(() => { button.textContent = "Copy"; }, 2000);
+    });
+  }
+
   // Touch screens: a message's reply link and reactions show under the message tapped last, not
   // under every message.
   if (matchMedia("(hover: none)").matches) {

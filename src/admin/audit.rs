@@ -20,9 +20,11 @@ use crate::{
 const PAGE: i64 = 50;
 
 /// The kinds of action the page can be narrowed to: (action prefix, label).
-const KINDS: [(&str, &str); 6] = [
+const KINDS: [(&str, &str); 8] = [
     ("user.", "Members"),
+    ("app.", "Meta apps"),
     ("number.", "Numbers"),
+    ("webhook.", "Webhook replays"),
     ("tenant.", "Settings"),
     ("conversation.", "Conversations"),
     ("message.", "Messages"),
@@ -36,7 +38,7 @@ struct AuditPage {
     agent: Agent,
     entries: Vec<Entry>,
     kind: String,
-    kinds: [(&'static str, &'static str); 6],
+    kinds: [(&'static str, &'static str); 8],
     /// The next page's query, when there may be one.
     older: Option<String>,
 }

@@ -2,9 +2,11 @@
 //! Every route is behind the inbox's session and CSRF checks ([`require_agent`]) and then
 //! [`require_admin`]: an agent gets 403. Everything is read and changed with the admin's tenant.
 //!
-//! Built so far: the team (`/admin/team`) and the audit trail (`/admin/audit`).
+//! Built so far: Meta apps and numbers (`/admin/numbers`), the team (`/admin/team`) and the audit
+//! trail (`/admin/audit`).
 
 mod audit;
+mod numbers;
 mod team;
 
 use axum::{
@@ -25,7 +27,16 @@ use crate::{
 /// The console's routes.
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
+        .route("/admin/apps", post(numbers::add_app))
+        .route("/admin/apps/{id}/secrets", post(numbers::change_secrets))
+        .route("/admin/apps/{id}/numbers", post(numbers::add_number))
         .route("/admin/audit", get(audit::show))
+        .route("/admin/events/{id}/replay", post(numbers::replay_event))
+        .route("/admin/numbers", get(numbers::show))
+        .route("/admin/numbers/{id}", post(numbers::edit_number))
+        .route("/admin/numbers/{id}/pause", post(numbers::pause))
+        .route("/admin/numbers/{id}/remove", post(numbers::remove))
+        .route("/admin/numbers/{id}/settings", post(numbers::settings))
         .route("/admin/team", get(team::show))
         .route("/admin/team/invite", post(team::invite))
         .route("/admin/team/{id}/reset", post(team::reset))

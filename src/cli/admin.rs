@@ -193,10 +193,8 @@ impl NumberCommand {
                     .await?
                     .with_context(|| format!("unknown phone number id {phone_number_id}"))?;
                 let tenant_id = route.tenant_id;
-                numbers::set_rate_limit(&mut tx, tenant_id, route.number_id, per_second).await?;
-                let details =
-                    json!({ "phone_number_id": phone_number_id, "per_second": per_second });
-                audit::record(&mut tx, tenant_id, None, "number.limit", details).await?;
+                numbers::set_rate_limit(&mut tx, tenant_id, None, route.number_id, per_second)
+                    .await?;
                 tx.commit().await.context("commit")?;
                 println!("{phone_number_id} may now send {per_second} messages per second.");
                 Ok(())
@@ -211,9 +209,7 @@ impl NumberCommand {
                     .await?
                     .with_context(|| format!("unknown phone number id {phone_number_id}"))?;
                 let tenant_id = route.tenant_id;
-                numbers::set_read_receipts(&mut tx, tenant_id, route.number_id, on).await?;
-                let details = json!({ "phone_number_id": phone_number_id, "read_receipts": on });
-                audit::record(&mut tx, tenant_id, None, "number.read_receipts", details).await?;
+                numbers::set_read_receipts(&mut tx, tenant_id, None, route.number_id, on).await?;
                 tx.commit().await.context("commit")?;
                 if on {
                     println!(

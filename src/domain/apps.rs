@@ -4,14 +4,17 @@
 use std::{sync::Arc, time::Duration};
 
 use anyhow::{Context, bail};
+use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 
 use crate::{
     cache::ReadThrough,
-    crypto::Cipher,
+    crypto::{Cipher, tokens::random_token},
     domain::{
-        ids::{AppId, TenantId},
+        audit,
+        ids::{AppId, TenantId, UserId},
         secrets::Rotation,
     },
 };
@@ -134,6 +137,198 @@ pub async fn ensure(
             .context("create Meta app")
         }
     }
+}
+
+/// Why an admin's new app was not created.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AppRefused {
+    #[error("an App ID is the number the app dashboard shows, digits only")]
+    InvalidId,
+    #[error("this app is already registered in Switchboard")]
+    Taken,
+    #[error("the app secret is needed: it signs the app's webhooks")]
+    SecretMissing,
+}
+
+/// Registers a tenant's app for an admin; a verify token left blank is generated. Audited.
+pub async fn create(
+    conn: &mut PgConnection,
+    cipher: &Cipher,
+    tenant_id: TenantId,
+    by: UserId,
+    meta_app_id: &str,
+    app_secret: Option<SecretString>,
+    verify_token: Option<SecretString>,
+) -> anyhow::Result<Result<AppId, AppRefused>> {
+    let meta_app_id = meta_app_id.trim();
+    if !is_app_id(meta_app_id) || meta_app_id.starts_with(SANDBOX_APP_PREFIX) {
+        return Ok(Err(AppRefused::InvalidId));
+    }
+    let Some(app_secret) = app_secret else {
+        return Ok(Err(AppRefused::SecretMissing));
+    };
+    let secrets = AppSecrets {
+        app_secret,
+        verify_token: verify_token.unwrap_or_else(|| random_token().into()),
+    };
+    let (secret, token) = seal(cipher, meta_app_id, &secrets);
+    let id = sqlx::query_scalar!(
+        r#"insert into meta_apps (tenant_id, meta_app_id, app_secret_encrypted, verify_token_encrypted)
+           values ($1, $2, $3, $4)
+           on conflict (meta_app_id) do nothing
+           returning id as "id: AppId""#,
+        tenant_id as TenantId,
+        meta_app_id,
+        secret,
+        token
+    )
+    .fetch_optional(&mut *conn)
+    .await
+    .context("create Meta app")?;
+    let Some(id) = id else {
+        return Ok(Err(AppRefused::Taken));
+    };
+    audit::record(
+        conn,
+        tenant_id,
+        Some(by),
+        "app.add",
+        json!({ "app_id": meta_app_id }),
+    )
+    .await?;
+    Ok(Ok(id))
+}
+
+/// Replaces the secrets an admin typed again (a blank field keeps the stored one); audited with
+/// which of them changed, never their values. `None` when the app is not the tenant's.
+pub async fn change_secrets(
+    conn: &mut PgConnection,
+    cipher: &Cipher,
+    tenant_id: TenantId,
+    by: UserId,
+    id: AppId,
+    app_secret: Option<SecretString>,
+    verify_token: Option<SecretString>,
+) -> anyhow::Result<Option<()>> {
+    let Some(meta_app_id) = sqlx::query_scalar!(
+        "select meta_app_id from meta_apps where tenant_id = $1 and id = $2 for update",
+        tenant_id as TenantId,
+        id as AppId
+    )
+    .fetch_optional(&mut *conn)
+    .await
+    .context("look up the app")?
+    else {
+        return Ok(None);
+    };
+    let secret = app_secret.as_ref().map(|secret| {
+        cipher.seal(
+            secret.expose_secret().as_bytes(),
+            &secret_context(&meta_app_id),
+        )
+    });
+    let token = verify_token.as_ref().map(|token| {
+        cipher.seal(
+            token.expose_secret().as_bytes(),
+            &token_context(&meta_app_id),
+        )
+    });
+    let changed: Vec<&str> = [
+        secret.as_ref().map(|_| "app_secret"),
+        token.as_ref().map(|_| "verify_token"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if changed.is_empty() {
+        return Ok(Some(()));
+    }
+    sqlx::query!(
+        "update meta_apps set app_secret_encrypted = coalesce($3, app_secret_encrypted),
+             verify_token_encrypted = coalesce($4, verify_token_encrypted), updated_at = now()
+         where tenant_id = $1 and id = $2",
+        tenant_id as TenantId,
+        id as AppId,
+        secret,
+        token
+    )
+    .execute(&mut *conn)
+    .await
+    .context("change the app's secrets")?;
+    let details = json!({ "app_id": meta_app_id, "changed": changed });
+    audit::record(conn, tenant_id, Some(by), "app.secrets", details).await?;
+    Ok(Some(()))
+}
+
+/// An app as the console shows it: the verify token in full (the admin pastes it into Meta's
+/// dashboard), the app secret by its last characters only.
+pub struct AppSummary {
+    pub id: AppId,
+    pub meta_app_id: String,
+    pub verify_token: String,
+    pub secret_ending: String,
+    /// When Meta last completed the callback URL's handshake.
+    pub handshake_at: Option<DateTime<Utc>>,
+    /// When the app's newest signed webhook arrived.
+    pub last_webhook_at: Option<DateTime<Utc>>,
+}
+
+/// The tenant's apps, sandbox apps apart, oldest first.
+pub async fn summaries(
+    conn: &mut PgConnection,
+    cipher: &Cipher,
+    tenant_id: TenantId,
+) -> anyhow::Result<Vec<AppSummary>> {
+    let rows = sqlx::query!(
+        r#"select a.id as "id: AppId", a.meta_app_id, a.app_secret_encrypted,
+                  a.verify_token_encrypted, a.handshake_at,
+                  (select e.received_at from webhook_events e where e.app_id = a.id
+                   order by e.id desc limit 1) as last_webhook_at
+           from meta_apps a
+           where a.tenant_id = $1 and a.meta_app_id not like 'sandbox-app-%'
+           order by a.id"#,
+        tenant_id as TenantId
+    )
+    .fetch_all(conn)
+    .await
+    .context("list the tenant's apps")?;
+    rows.into_iter()
+        .map(|row| {
+            let secret =
+                cipher.open_string(&row.app_secret_encrypted, &secret_context(&row.meta_app_id))?;
+            let token = cipher.open_string(
+                &row.verify_token_encrypted,
+                &token_context(&row.meta_app_id),
+            )?;
+            Ok(AppSummary {
+                id: row.id,
+                secret_ending: ending(secret.expose_secret()),
+                verify_token: token.expose_secret().to_owned(),
+                meta_app_id: row.meta_app_id,
+                handshake_at: row.handshake_at,
+                last_webhook_at: row.last_webhook_at,
+            })
+        })
+        .collect()
+}
+
+/// Records that Meta completed the callback URL's handshake for the app. Across tenants: the
+/// handshake names only the app.
+pub async fn record_handshake(db: &PgPool, id: AppId) -> anyhow::Result<()> {
+    sqlx::query!(
+        "update meta_apps set handshake_at = now() where id = $1",
+        id as AppId
+    )
+    .execute(db)
+    .await
+    .context("record the webhook handshake")?;
+    Ok(())
+}
+
+/// The last four characters of a secret, which is all the console ever shows of it again.
+pub fn ending(secret: &str) -> String {
+    let count = secret.chars().count();
+    secret.chars().skip(count.saturating_sub(4)).collect()
 }
 
 fn seal(cipher: &Cipher, meta_app_id: &str, secrets: &AppSecrets) -> (Vec<u8>, Vec<u8>) {

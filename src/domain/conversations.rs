@@ -28,6 +28,8 @@ pub struct SendContext {
     pub opted_out_at: Option<DateTime<Utc>>,
     pub last_customer_message_at: Option<DateTime<Utc>>,
     pub window_closed_by_meta_at: Option<DateTime<Utc>>,
+    /// An admin removed the number: its conversations are read-only.
+    pub number_removed: bool,
 }
 
 /// Meta's "Re-engagement message": the window was closed when the message reached WhatsApp.
@@ -126,7 +128,8 @@ pub async fn send_context(
         r#"select c.id as "conversation_id: ConversationId", n.id as "number_id: NumberId", n.waba_id,
                   k.id as "contact_id: ContactId",
                   coalesce(k.wa_id, k.user_id) as "recipient!", k.language as contact_language,
-                  t.default_language, k.opted_out_at, c.last_customer_message_at, c.window_closed_by_meta_at
+                  t.default_language, k.opted_out_at, c.last_customer_message_at, c.window_closed_by_meta_at,
+                  n.removed_at is not null as "number_removed!"
            from conversations c
            join phone_numbers n on n.id = c.phone_number_id
            join contacts k on k.id = c.contact_id

@@ -104,6 +104,11 @@ async fn verify_subscription(
             challenge: Some(challenge),
         } if mode == "subscribe" && token_matches(&token) => {
             tracing::info!(app_id, "webhook subscription verified");
+            if let Some(app) = &app
+                && let Err(error) = apps::record_handshake(&state.db, app.id).await
+            {
+                tracing::warn!(app_id, error = ?error, "could not record the handshake");
+            }
             Ok((
                 [
                     (header::CONTENT_TYPE, "text/plain; charset=utf-8"),

@@ -19,7 +19,7 @@ pub mod render;
 pub mod setup;
 mod template_fields;
 mod thread;
-mod time;
+pub mod time;
 
 use axum::{
     Router,

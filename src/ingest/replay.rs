@@ -4,10 +4,14 @@
 use std::collections::BTreeMap;
 
 use anyhow::Context;
-use sqlx::PgPool;
+use serde_json::json;
+use sqlx::{PgConnection, PgPool};
 
 use super::apply::{self, EventState};
-use crate::domain::ids::WebhookEventId;
+use crate::domain::{
+    audit,
+    ids::{AppId, TenantId, UserId, WebhookEventId},
+};
 
 /// Marks events pending again (all, or only the failed ones) and applies them; returns how many
 /// were replayed and how many ended in each state.
@@ -89,4 +93,74 @@ pub async fn list(
     .fetch_all(pool)
     .await
     .context("list webhook events")
+}
+
+/// The tenant's app's newest events that need an admin (failed, or naming a number or WABA the
+/// app does not have), `limit` of them.
+pub async fn troubled(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    app_id: AppId,
+    limit: i64,
+) -> anyhow::Result<Vec<EventSummary>> {
+    sqlx::query_as!(
+        EventSummary,
+        r#"select e.id as "id: WebhookEventId", e.received_at, e.state as "state: EventState",
+                  e.error, e.unroutable
+           from webhook_events e
+           join meta_apps a on a.id = e.app_id and a.tenant_id = $1
+           where e.app_id = $2 and e.state in ('failed', 'unroutable')
+           order by e.id desc limit $3"#,
+        tenant_id as TenantId,
+        app_id as AppId,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+    .context("list the app's troubled events")
+}
+
+/// Replays one of the tenant's failed or unroutable events for an admin (after they added the
+/// number it names, say), audited; returns the state it ended in, or `None` when it is not the
+/// tenant's or needs no replay.
+pub async fn replay_one(
+    pool: &PgPool,
+    tenant_id: TenantId,
+    by: UserId,
+    id: WebhookEventId,
+) -> anyhow::Result<Option<EventState>> {
+    let mut tx = pool.begin().await.context("begin replay")?;
+    let marked = sqlx::query_scalar!(
+        "update webhook_events e set state = 'pending', error = null, applied_at = null
+         from meta_apps a
+         where e.id = $2 and e.state in ('failed', 'unroutable')
+           and a.id = e.app_id and a.tenant_id = $1
+         returning e.id",
+        tenant_id as TenantId,
+        id as WebhookEventId
+    )
+    .fetch_optional(&mut *tx)
+    .await
+    .context("mark the event for replay")?;
+    if marked.is_none() {
+        return Ok(None);
+    }
+    audit::record(
+        &mut tx,
+        tenant_id,
+        Some(by),
+        "webhook.replay",
+        json!({ "event_id": id }),
+    )
+    .await?;
+    tx.commit().await.context("commit replay")?;
+    apply::apply_pending(pool, 200).await?;
+    let state = sqlx::query_scalar!(
+        r#"select state as "state: EventState" from webhook_events where id = $1"#,
+        id as WebhookEventId
+    )
+    .fetch_one(pool)
+    .await
+    .context("read the replayed event's state")?;
+    Ok(Some(state))
 }

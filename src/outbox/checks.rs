@@ -36,6 +36,9 @@ pub async fn recheck(
     template: Option<&ClaimedTemplate>,
     now: DateTime<Utc>,
 ) -> Result<(), SendError> {
+    if context.number_removed {
+        return Err(SendRefused::NumberRemoved.into());
+    }
     if let Some(template) = template {
         return template_allowed(&template.name, template.status, template.marketing, context)
             .map_err(Into::into);

@@ -62,7 +62,9 @@ pub(super) async fn claim(db: &PgPool, instance: i64, limit: usize) -> anyhow::R
                select n.id as number_id, p.next_slot_at,
                       1 / (n.max_messages_per_second * $2::float8) as spacing
                from active a
-               join phone_numbers n on n.id = a.number_id
+               -- A paused number's messages wait; a removed number's were failed on removal.
+               join phone_numbers n on n.id = a.number_id and n.paused_at is null
+                                       and n.removed_at is null
                left join send_pacing p on p.phone_number_id = n.id
            ),
            due as (
@@ -129,6 +131,7 @@ pub(super) async fn claim(db: &PgPool, instance: i64, limit: usize) -> anyhow::R
                   n.waba_id, v.contact_id as "contact_id: ContactId", coalesce(p.wa_id, p.user_id) as "recipient!",
                   p.language as contact_language, t.default_language, p.opted_out_at,
                   v.last_customer_message_at, v.window_closed_by_meta_at,
+                  n.removed_at is not null as "number_removed!",
                   tp.name as "template_name?", tp.status as "template_status?: TemplateStatus",
                   tp.category as "template_category: TemplateCategory"
            from claimed c
@@ -175,6 +178,7 @@ pub(super) async fn claim(db: &PgPool, instance: i64, limit: usize) -> anyhow::R
                 opted_out_at: r.opted_out_at,
                 last_customer_message_at: r.last_customer_message_at,
                 window_closed_by_meta_at: r.window_closed_by_meta_at,
+                number_removed: r.number_removed,
             },
         })
         .collect())

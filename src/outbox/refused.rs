@@ -8,6 +8,7 @@ use crate::{
     domain::{
         conversations,
         ids::MessageId,
+        numbers::lifecycle::{REMOVED_MESSAGE, REMOVED_TITLE},
         templates::{TemplateOption, TemplateStatus},
     },
     whatsapp::template_check::TemplateMismatch,
@@ -56,6 +57,8 @@ pub enum SendRefused {
     /// A send to a customer of a number the tenant does not have.
     #[error("There is no phone number {phone_number_id:?} in this account.")]
     NumberNotFound { phone_number_id: String },
+    #[error("{REMOVED_MESSAGE}")]
+    NumberRemoved,
 }
 
 fn closed_sentence(since: DateTime<Utc>, reason: Closure) -> String {
@@ -107,6 +110,7 @@ impl SendRefused {
             Self::NotRetryable => "not_retryable",
             Self::NotFound => "not_found",
             Self::NumberNotFound { .. } => "number_not_found",
+            Self::NumberRemoved => "number_removed",
         }
     }
 
@@ -128,7 +132,10 @@ impl SendRefused {
             Self::Invalid(_) => Some(100),
             // Meta's answer to a phone number id it does not know (or that the token may not use).
             Self::NumberNotFound { .. } => Some(100),
-            Self::IdempotencyConflict { .. } | Self::NotRetryable | Self::NotFound => None,
+            Self::IdempotencyConflict { .. }
+            | Self::NotRetryable
+            | Self::NotFound
+            | Self::NumberRemoved => None,
         }
     }
 
@@ -148,6 +155,7 @@ impl SendRefused {
             Self::NotRetryable => "Not retryable",
             Self::NotFound => "Not found",
             Self::NumberNotFound { .. } => "Number not found",
+            Self::NumberRemoved => REMOVED_TITLE,
         }
     }
 }

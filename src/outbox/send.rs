@@ -181,6 +181,9 @@ impl SendService {
         let context = conversations::send_context(conn, tenant_id, conversation_id)
             .await?
             .ok_or(SendRefused::NotFound)?;
+        if context.number_removed {
+            return Err(SendRefused::NumberRemoved.into());
+        }
         let content = request
             .content
             .to_request(&context.recipient, request.reply_to.as_deref());
@@ -284,10 +287,13 @@ impl SendService {
         if !row.status.is_retryable() {
             return Err(SendRefused::NotRetryable.into());
         }
+        let context = conversations::send_context(&mut tx, tenant_id, row.conversation_id)
+            .await?
+            .ok_or(SendRefused::NotFound)?;
+        if context.number_removed {
+            return Err(SendRefused::NumberRemoved.into());
+        }
         if row.r#type != "template" {
-            let context = conversations::send_context(&mut tx, tenant_id, row.conversation_id)
-                .await?
-                .ok_or(SendRefused::NotFound)?;
             check_window(&mut tx, tenant_id, &context, self.clock.now()).await?;
         }
         sqlx::query!(

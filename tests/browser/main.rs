@@ -15,6 +15,7 @@ mod composer;
 mod hostile;
 mod live;
 mod media;
+mod numbers;
 mod screenshots;
 mod team;
 mod tenants;

@@ -68,7 +68,7 @@ async fn screenshots_of_the_main_pages(pool: PgPool) {
         })
         .await;
 
-    // The team page, as an admin sees it.
+    // The team and numbers pages, as an admin sees them.
     user(&app, app.tenant_id, "ada@acme.test", "Ada Admin").await;
     sqlx::query("update users set role = 'admin' where email = 'ada@acme.test'")
         .execute(&app.pool)
@@ -91,6 +91,9 @@ async fn screenshots_of_the_main_pages(pool: PgPool) {
             browser.open("/admin/team").await;
             browser.find("[data-testid=members]").await;
             browser.screenshot(&shot("team")).await;
+            browser.open("/admin/numbers").await;
+            browser.find("[data-testid=number]").await;
+            browser.screenshot(&shot("numbers")).await;
         })
         .await;
 

@@ -35,6 +35,10 @@ pub struct Conversation {
     pub opted_out_at: Option<DateTime<Utc>>,
     pub last_customer_message_at: Option<DateTime<Utc>>,
     pub window_closed_by_meta_at: Option<DateTime<Utc>>,
+    /// An admin paused sending from the number: replies wait in the queue.
+    pub number_paused: bool,
+    /// An admin removed the number: the conversation is read-only.
+    pub number_removed: bool,
 }
 
 /// The tenant's conversation `id`; `None` for an unknown id or another tenant's.
@@ -52,7 +56,9 @@ pub async fn conversation(
                   c.status as "status: ConversationStatus",
                   c.assignee_id as "assignee_id: UserId", u.name as "assignee_name?",
                   k.profile_name as contact_name, k.wa_id, k.user_id, k.language, k.opted_out_at,
-                  c.last_customer_message_at, c.window_closed_by_meta_at
+                  c.last_customer_message_at, c.window_closed_by_meta_at,
+                  n.paused_at is not null as "number_paused!",
+                  n.removed_at is not null as "number_removed!"
            from conversations c
            join contacts k on k.tenant_id = c.tenant_id and k.id = c.contact_id
            join phone_numbers n on n.tenant_id = c.tenant_id and n.id = c.phone_number_id

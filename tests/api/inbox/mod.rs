@@ -7,6 +7,7 @@ mod composer;
 mod conversation_tools;
 mod live;
 mod media;
+mod numbers;
 mod pages;
 mod read_receipts;
 mod search;

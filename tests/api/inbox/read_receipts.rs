@@ -38,7 +38,7 @@ async fn opening_a_conversation_marks_it_read_at_meta_only_where_the_number_says
 
     let number: i64 = app.scalar("select id from phone_numbers limit 1").await;
     let mut conn = app.pool.acquire().await.unwrap();
-    numbers::set_read_receipts(&mut conn, app.tenant_id, NumberId::new(number), true)
+    numbers::set_read_receipts(&mut conn, app.tenant_id, None, NumberId::new(number), true)
         .await
         .unwrap();
     drop(conn);

@@ -36,7 +36,7 @@ pub(super) struct Routable<'a> {
 }
 
 /// The numbers these changes are for, by (app, phone number id); a change whose number is not
-/// registered under its app is missing from the map.
+/// registered under its app (or was removed) is missing from the map.
 pub(super) async fn routes(
     conn: &mut PgConnection,
     changes: &[Routable<'_>],
@@ -50,7 +50,8 @@ pub(super) async fn routes(
         r#"select distinct t.app_id as "app_id!: AppId", t.pnid as "pnid!",
                   n.id as "number_id: NumberId", n.tenant_id as "tenant_id: TenantId"
            from unnest($1::bigint[], $2::text[]) as t (app_id, pnid)
-           join phone_numbers n on n.phone_number_id = t.pnid and n.app_id = t.app_id"#,
+           join phone_numbers n on n.phone_number_id = t.pnid and n.app_id = t.app_id
+                                   and n.removed_at is null"#,
         &app_ids,
         &pnids as &[&str]
     )

@@ -2,6 +2,10 @@
 //! token used to send from it. Webhooks are routed by `phone_number_id` through here. Registering a
 //! number (with its app) is a service every setup surface calls: the CLI, the admin console.
 
+pub mod lifecycle;
+pub mod overview;
+pub mod setup;
+
 use anyhow::Context;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
@@ -132,7 +136,7 @@ pub async fn route_for_app(
     sqlx::query_as!(
         Route,
         r#"select id as "number_id: NumberId", tenant_id as "tenant_id: TenantId" from phone_numbers
-           where phone_number_id = $1 and app_id = $2"#,
+           where phone_number_id = $1 and app_id = $2 and removed_at is null"#,
         phone_number_id,
         app_id as AppId
     )
@@ -284,6 +288,24 @@ pub async fn id_for_tenant(
     .context("look up the tenant's phone number")
 }
 
+/// Whether `id` is one of the tenant's numbers, not removed.
+pub async fn is_active(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    id: NumberId,
+) -> anyhow::Result<bool> {
+    let found = sqlx::query_scalar!(
+        r#"select true as "found!" from phone_numbers
+           where tenant_id = $1 and id = $2 and removed_at is null"#,
+        tenant_id as TenantId,
+        id as NumberId
+    )
+    .fetch_optional(conn)
+    .await
+    .context("look up the tenant's number")?;
+    Ok(found.is_some())
+}
+
 /// One number of each of the tenant's WABAs (calls on a WABA need a token of one of its numbers).
 pub async fn one_per_waba(
     conn: &mut PgConnection,
@@ -315,43 +337,47 @@ pub async fn waba_of(
     .context("look up the number's WABA")
 }
 
-/// Sets how many messages per second the tenant's number may send.
+/// Sets how many messages per second the tenant's number may send. Audited.
 pub async fn set_rate_limit(
     conn: &mut PgConnection,
     tenant_id: TenantId,
+    by: Option<UserId>,
     id: NumberId,
     per_second: i32,
 ) -> anyhow::Result<()> {
-    sqlx::query!(
+    let phone_number_id = sqlx::query_scalar!(
         "update phone_numbers set max_messages_per_second = $3, updated_at = now()
-         where tenant_id = $1 and id = $2",
+         where tenant_id = $1 and id = $2 returning phone_number_id",
         tenant_id as TenantId,
         id as NumberId,
         per_second
     )
-    .execute(conn)
+    .fetch_one(&mut *conn)
     .await
     .context("set the number's rate limit")?;
-    Ok(())
+    let details = json!({ "phone_number_id": phone_number_id, "per_second": per_second });
+    audit::record(conn, tenant_id, by, "number.limit", details).await
 }
 
 /// Whether the inbox marks the number's customers' messages read at Meta (blue ticks) when an
-/// agent opens their conversation.
+/// agent opens their conversation. Audited.
 pub async fn set_read_receipts(
     conn: &mut PgConnection,
     tenant_id: TenantId,
+    by: Option<UserId>,
     id: NumberId,
     on: bool,
 ) -> anyhow::Result<()> {
-    sqlx::query!(
+    let phone_number_id = sqlx::query_scalar!(
         "update phone_numbers set send_read_receipts = $3, updated_at = now()
-         where tenant_id = $1 and id = $2",
+         where tenant_id = $1 and id = $2 returning phone_number_id",
         tenant_id as TenantId,
         id as NumberId,
         on
     )
-    .execute(conn)
+    .fetch_one(&mut *conn)
     .await
     .context("set the number's read receipts")?;
-    Ok(())
+    let details = json!({ "phone_number_id": phone_number_id, "read_receipts": on });
+    audit::record(conn, tenant_id, by, "number.read_receipts", details).await
 }
