@@ -1,17 +1,19 @@
 //! Search: conversations whose contact's name, number or username contains what the agent typed,
 //! and messages whose text contains it, newest first. Substring matches are served by the trigram
-//! indexes `contacts_search` and `message_texts_search` (with the tenant in the index; message
-//! text is kept in `message_texts`, apart from the often rewritten `messages`), so what is typed
-//! needs a run of at least [`MIN_RUN`] letters or digits: shorter, the index has no trigram to look
-//! up and every row would be read.
+//! indexes `contacts_search` and `message_texts_search` (message text is kept in `message_texts`,
+//! apart from the often rewritten `messages`), so what is typed needs a run of at least
+//! [`MIN_RUN`] letters or digits: shorter, the index has no trigram to look up and every row would
+//! be read. The tenant is checked on the rows found, not in the index: in a GIN index a tenant's
+//! key lists all its rows, and every scan would read that list (migration 20).
 //!
 //! A page of messages must cost little whether the word is rare or common, and the planner cannot
 //! tell which from the pattern alone: sorting every match of a common word by recency would read
 //! them all. So a search looks through spans of ids that grow back from the newest message
 //! ([`WINDOWS`]), each planned with its bounds and the pattern (`persistent(false)`): the first
-//! span is read in id order and a common word fills the page there; the next combines the trigram
-//! index with the block range index on ids (`message_texts_id_range`), so a rarer word costs only
-//! its matches in the span; the last, the trigram index alone.
+//! span is read in id order and a common word fills the page there; the later ones collect their
+//! matches through the trigram index (combined with the block range index on ids,
+//! `message_texts_id_range`, for a bounded span) and keep the newest, so a rarer word costs only
+//! its matches.
 //! Contacts are capped the same way: the most recently active among the first
 //! [`CONTACT_CANDIDATES`] found.
 
@@ -28,8 +30,10 @@ pub const CONTACT_HITS: i64 = 20;
 /// Messages per page.
 pub const MESSAGE_HITS: i64 = 50;
 /// The spans of ids, back from the newest message, that a search looks through in turn until a
-/// page is full; then all the rest.
-const WINDOWS: [i64; 2] = [1_000, 100_000];
+/// page is full; then all the rest. Each later span reads every match in it, so they grow by
+/// steps: a word common among old messages and rare among new ones still fills its page within
+/// a span of a million, where reading all its matches would take seconds.
+const WINDOWS: [i64; 3] = [1_000, 100_000, 1_000_000];
 /// Contacts whose conversations are sorted for the contacts' section: a common name matches many;
 /// the section shows the most recently active of the first ones found.
 const CONTACT_CANDIDATES: i64 = 100;
@@ -172,29 +176,18 @@ pub async fn messages(
     };
     let mut ids: Vec<i64> = Vec::new();
     let mut upper = ceiling;
-    for width in WINDOWS.map(Some).into_iter().chain([None]) {
+    for (span, width) in WINDOWS.map(Some).into_iter().chain([None]).enumerate() {
         // The last span has no lower bound: all the older messages.
         let lower = width.map(|width| ceiling.saturating_sub(width).max(0));
         if lower.is_some_and(|lower| lower >= upper) {
             continue;
         }
         let missing = MESSAGE_HITS - i64::try_from(ids.len()).unwrap_or(MESSAGE_HITS);
-        let found = sqlx::query_scalar!(
-            r#"select t.message_id from message_texts t
-               where t.tenant_id = $1 and t.body ilike $2
-                 and ($3::bigint is null or t.message_id >= $3) and t.message_id < $4
-               order by t.message_id desc
-               limit $5"#,
-            tenant_id as TenantId,
-            pattern,
-            lower,
-            upper,
-            missing
-        )
-        .persistent(false)
-        .fetch_all(&mut *conn)
-        .await
-        .context("search messages")?;
+        let found = if span == 0 {
+            newest_in_order(conn, tenant_id, pattern, lower.unwrap_or(0), upper, missing).await?
+        } else {
+            newest_of_matches(conn, tenant_id, pattern, lower, upper, missing).await?
+        };
         ids.extend(found);
         match lower {
             Some(lower) if lower > 0 => upper = lower,
@@ -217,6 +210,67 @@ pub async fn messages(
     .fetch_all(conn)
     .await
     .context("read the messages found")
+}
+
+/// The newest `limit` matches among the ids `lower..upper`, reading the span in id order: the
+/// first span is small, and a common word fills the page there.
+async fn newest_in_order(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    pattern: &str,
+    lower: i64,
+    upper: i64,
+    limit: i64,
+) -> anyhow::Result<Vec<i64>> {
+    sqlx::query_scalar!(
+        r#"select t.message_id from message_texts t
+           where t.tenant_id = $1 and t.body ilike $2 and t.message_id >= $3 and t.message_id < $4
+           order by t.message_id desc
+           limit $5"#,
+        tenant_id as TenantId,
+        pattern,
+        lower,
+        upper,
+        limit
+    )
+    .persistent(false)
+    .fetch_all(conn)
+    .await
+    .context("search the newest messages")
+}
+
+/// The newest `limit` of all matches among the ids `lower..upper` (or below `upper`): every match
+/// found through the trigram index first, then the newest of them. With the limit beside the
+/// filter, a pattern whose trigrams the planner guesses common (an order code with the digits of
+/// many others) is read by walking ids backwards until a page of matches, which a rare word never
+/// fills: every row of the span, 6 s at 10 M messages.
+async fn newest_of_matches(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    pattern: &str,
+    lower: Option<i64>,
+    upper: i64,
+    limit: i64,
+) -> anyhow::Result<Vec<i64>> {
+    sqlx::query_scalar!(
+        r#"with matches as materialized (
+               select t.message_id from message_texts t
+               where t.tenant_id = $1 and t.body ilike $2
+                 and ($3::bigint is null or t.message_id >= $3) and t.message_id < $4
+           )
+           select message_id as "message_id!" from matches
+           order by message_id desc
+           limit $5"#,
+        tenant_id as TenantId,
+        pattern,
+        lower,
+        upper,
+        limit
+    )
+    .persistent(false)
+    .fetch_all(conn)
+    .await
+    .context("search older messages")
 }
 
 /// The newest message's id, across tenants (the primary key's last entry).

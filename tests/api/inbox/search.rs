@@ -148,8 +148,8 @@ async fn edited_messages_are_found_by_their_new_text(pool: PgPool) {
 async fn message_results_page_newest_first_without_repeating(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let conversation = customer_writes(&app, "wamid.first", "parcel 0", 3).await;
-    // Parcels 1–29, then (ids far apart, as in a busy database) parcels 30–59: the newest are
-    // read in order, the older ones through the index.
+    // Parcels 1–29, then (ids far apart, as in a busy database) parcels 30–59 and 60–69: the
+    // newest are read in order, the older ones through the index, span by span.
     let insert = |from: i32, to: i32| {
         sqlx::query(
             "insert into messages (tenant_id, conversation_id, phone_number_id, direction, wamid,
@@ -170,17 +170,24 @@ async fn message_results_page_newest_first_without_repeating(pool: PgPool) {
         .await
         .unwrap();
     insert(30, 59).await.unwrap();
+    sqlx::query("select setval('messages_id_seq', 1200000)")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    insert(60, 69).await.unwrap();
     user(&app, app.tenant_id, "ana@acme.test", "Ana").await;
     let mut ana = Client::signed_in(&app, "ana@acme.test").await;
 
     let first = ana.get("/inbox?q=parcel").await;
     assert_eq!(section(&first.body, "search-messages").len(), 50);
-    assert!(first.body.contains("parcel 59"));
-    assert!(!first.body.contains("parcel 9<"), "{}", first.body);
+    for n in [69, 60, 59, 30, 29, 20] {
+        assert!(first.body.contains(&format!("parcel {n}<")), "{n}");
+    }
+    assert!(!first.body.contains("parcel 19<"), "{}", first.body);
     let next = next_page(&first.body);
     let second = ana.get(&next).await;
-    assert_eq!(section(&second.body, "search-messages").len(), 10);
-    for n in 0..=9 {
+    assert_eq!(section(&second.body, "search-messages").len(), 20);
+    for n in 0..=19 {
         assert!(second.body.contains(&format!("parcel {n}<")), "{n}");
     }
     assert!(!second.body.contains(r#"<a class="more""#));
