@@ -7,13 +7,15 @@
 //! key lists all its rows, and every scan would read that list (migration 20).
 //!
 //! A page of messages must cost little whether the word is rare or common, and the planner cannot
-//! tell which from the pattern alone: sorting every match of a common word by recency would read
-//! them all. So a search looks through spans of ids that grow back from the newest message
-//! ([`WINDOWS`]), each planned with its bounds and the pattern (`persistent(false)`): the first
-//! span is read in id order and a common word fills the page there; the later ones collect their
-//! matches through the trigram index (combined with the block range index on ids,
-//! `message_texts_id_range`, for a bounded span) and keep the newest, so a rarer word costs only
-//! its matches.
+//! tell which from the pattern alone (it guesses from the trigrams, and an order code made of
+//! common digits looks common): sorting every match of a common word by recency would read them
+//! all, and walking back through the messages for a rare one reads every message. So a search
+//! first reads the newest messages in id order ([`FIRST_WALK`]), where a common word fills its
+//! page, and reads on in order when the word proved common ([`COMMON_HITS`]); then it looks
+//! through spans of ids that grow back from there ([`MATCH_SPANS`]), each collecting its matches
+//! through the trigram index (with the block range index on ids, `message_texts_id_range`, for a
+//! bounded span) and keeping the newest, so a rarer word costs only its matches. Each statement
+//! is planned with its bounds and the pattern (`persistent(false)`).
 //! Contacts are capped the same way: the most recently active among the first
 //! [`CONTACT_CANDIDATES`] found.
 
@@ -29,11 +31,21 @@ pub const MIN_RUN: usize = 3;
 pub const CONTACT_HITS: i64 = 20;
 /// Messages per page.
 pub const MESSAGE_HITS: i64 = 50;
-/// The spans of ids, back from the newest message, that a search looks through in turn until a
-/// page is full; then all the rest. Each later span reads every match in it, so they grow by
-/// steps: a word common among old messages and rare among new ones still fills its page within
-/// a span of a million, where reading all its matches would take seconds.
-const WINDOWS: [i64; 3] = [1_000, 100_000, 1_000_000];
+/// How many of the newest messages a search reads in id order first, row by row (about 2 µs a
+/// row): a word in one message of forty fills its page there.
+const FIRST_WALK: i64 = 2_000;
+/// A word matched this often in the first walk is common (one message in a hundred): reading on
+/// in id order fills its page sooner than its matches could be collected, since the trigram index
+/// lists every one of them (70 ms for a word in 8 % of 10 M messages).
+const COMMON_HITS: i64 = 20;
+/// The most a common word's second walk reads.
+const MAX_WALK: i64 = 10_000;
+/// The spans of ids, back from the newest message, whose matches a search then collects through
+/// the trigram index, in turn until a page is full; then all the rest. A rarer word costs only its
+/// matches; the spans grow by steps, so a word common among old messages and rare among new ones
+/// still fills its page within a span of a million, where reading all its matches would take
+/// seconds.
+const MATCH_SPANS: [i64; 2] = [100_000, 1_000_000];
 /// Contacts whose conversations are sorted for the contacts' section: a common name matches many;
 /// the section shows the most recently active of the first ones found.
 const CONTACT_CANDIDATES: i64 = 100;
@@ -95,7 +107,10 @@ fn escape(text: &str) -> String {
 /// Conversations whose contact matches, most recently active first (among the first
 /// [`CONTACT_CANDIDATES`] contacts found). A number is matched by its beginning or its end (with
 /// or without the country code) through `contacts_by_number`, `contacts_by_number_end`; a name
-/// anywhere, through the trigram index.
+/// anywhere, through the trigram index. The matches are a materialized CTE, read only as far as
+/// the candidates go: planned with the limit beside the filter, a name whose trigrams the planner
+/// guesses common is looked for by reading `contacts` in full until enough match (21 ms for
+/// "Nadia Sato" at 1 M contacts, seconds for a name nobody has).
 pub async fn contacts(
     conn: &mut PgConnection,
     tenant_id: TenantId,
@@ -106,11 +121,11 @@ pub async fn contacts(
             let start = format!("{digits}%");
             let end = format!("{}%", digits.chars().rev().collect::<String>());
             sqlx::query_scalar!(
-                r#"with found as materialized (
+                r#"with matches as materialized (
                        select k.id from contacts k
                        where k.tenant_id = $1 and (k.wa_id like $2 or reverse(k.wa_id) like $3)
-                       limit $5
-                   )
+                   ),
+                   found as (select id from matches limit $5)
                    select c.id as "id!: ConversationId"
                    from found
                    join conversations c on c.tenant_id = $1 and c.contact_id = found.id
@@ -128,11 +143,11 @@ pub async fn contacts(
         }
         None => {
             sqlx::query_scalar!(
-                r#"with found as materialized (
+                r#"with matches as materialized (
                        select k.id from contacts k
                        where k.tenant_id = $1 and k.search_text ilike $2
-                       limit $4
-                   )
+                   ),
+                   found as (select id from matches limit $4)
                    select c.id as "id!: ConversationId"
                    from found
                    join conversations c on c.tenant_id = $1 and c.contact_id = found.id
@@ -174,28 +189,33 @@ pub async fn messages(
         Some(id) => id.get(),
         None => newest(conn).await? + 1,
     };
-    let mut ids: Vec<i64> = Vec::new();
+    let missing = |ids: &[i64]| MESSAGE_HITS - i64::try_from(ids.len()).unwrap_or(MESSAGE_HITS);
     let mut upper = ceiling;
-    for (span, width) in WINDOWS.map(Some).into_iter().chain([None]).enumerate() {
+    let lower = upper.saturating_sub(FIRST_WALK).max(0);
+    let mut ids = newest_in_order(conn, tenant_id, pattern, lower, upper, MESSAGE_HITS).await?;
+    upper = lower;
+    let hits = i64::try_from(ids.len()).unwrap_or(MESSAGE_HITS);
+    if (COMMON_HITS..MESSAGE_HITS).contains(&hits) && upper > 0 {
+        // Twice the span the first walk's rate of matches says the rest of the page needs.
+        let span = (missing(&ids) * FIRST_WALK / hits * 2).min(MAX_WALK);
+        let lower = upper.saturating_sub(span).max(0);
+        let found = newest_in_order(conn, tenant_id, pattern, lower, upper, missing(&ids)).await?;
+        ids.extend(found);
+        upper = lower;
+    }
+    for width in MATCH_SPANS.map(Some).into_iter().chain([None]) {
+        if missing(&ids) <= 0 || upper <= 0 {
+            break;
+        }
         // The last span has no lower bound: all the older messages.
         let lower = width.map(|width| ceiling.saturating_sub(width).max(0));
         if lower.is_some_and(|lower| lower >= upper) {
             continue;
         }
-        let missing = MESSAGE_HITS - i64::try_from(ids.len()).unwrap_or(MESSAGE_HITS);
-        let found = if span == 0 {
-            newest_in_order(conn, tenant_id, pattern, lower.unwrap_or(0), upper, missing).await?
-        } else {
-            newest_of_matches(conn, tenant_id, pattern, lower, upper, missing).await?
-        };
+        let found =
+            newest_of_matches(conn, tenant_id, pattern, lower, upper, missing(&ids)).await?;
         ids.extend(found);
-        match lower {
-            Some(lower) if lower > 0 => upper = lower,
-            _ => break,
-        }
-        if i64::try_from(ids.len()).unwrap_or(MESSAGE_HITS) >= MESSAGE_HITS {
-            break;
-        }
+        upper = lower.unwrap_or(0);
     }
     sqlx::query_as!(
         MessageHit,
@@ -212,8 +232,8 @@ pub async fn messages(
     .context("read the messages found")
 }
 
-/// The newest `limit` matches among the ids `lower..upper`, reading the span in id order: the
-/// first span is small, and a common word fills the page there.
+/// The newest `limit` matches among the ids `lower..upper`, reading the span in id order (a short
+/// span: see [`FIRST_WALK`]).
 async fn newest_in_order(
     conn: &mut PgConnection,
     tenant_id: TenantId,

@@ -193,6 +193,41 @@ async fn message_results_page_newest_first_without_repeating(pool: PgPool) {
     assert!(!second.body.contains(r#"<a class="more""#));
 }
 
+#[sqlx::test]
+async fn a_common_word_is_paged_in_order_past_the_first_walk(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let conversation = customer_writes(&app, "wamid.first", "hello", 3).await;
+    // 4,000 messages, one in 50 a parcel: 40 in the newest 2,000, so the search reads on in
+    // order for the rest of its page.
+    sqlx::query(
+        "insert into messages (tenant_id, conversation_id, phone_number_id, direction, wamid,
+                               type, body, content, status)
+         select c.tenant_id, c.id, c.phone_number_id, 'inbound', 'wamid.c' || i, 'text', b.body,
+                jsonb_build_object('type', 'text', 'text', jsonb_build_object('body', b.body)),
+                'received'
+         from conversations c, generate_series(1, 4000) i,
+              lateral (select case when i % 50 = 0 then 'parcel ' || i / 50
+                                   else 'nothing here ' || i end as body) b
+         where c.id = $1 order by i",
+    )
+    .bind(conversation.get())
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    user(&app, app.tenant_id, "ana@acme.test", "Ana").await;
+    let mut ana = Client::signed_in(&app, "ana@acme.test").await;
+
+    let first = ana.get("/inbox?q=parcel").await;
+    assert_eq!(section(&first.body, "search-messages").len(), 50);
+    assert!(first.body.contains("parcel 80<") && first.body.contains("parcel 31<"));
+    assert!(!first.body.contains("parcel 30<"));
+    let second = ana.get(&next_page(&first.body)).await;
+    assert_eq!(section(&second.body, "search-messages").len(), 30);
+    for n in 1..=30 {
+        assert!(second.body.contains(&format!("parcel {n}<")), "{n}");
+    }
+}
+
 fn urlencoding(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
