@@ -34,6 +34,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/events/{id}/replay", post(numbers::replay_event))
         .route("/admin/numbers", get(numbers::show))
         .route("/admin/numbers/{id}", post(numbers::edit_number))
+        .route("/admin/numbers/{id}/check", post(numbers::check))
         .route("/admin/numbers/{id}/pause", post(numbers::pause))
         .route("/admin/numbers/{id}/remove", post(numbers::remove))
         .route("/admin/numbers/{id}/settings", post(numbers::settings))

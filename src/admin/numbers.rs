@@ -11,7 +11,7 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -20,7 +20,9 @@ use crate::{
         apps::{self, AppSummary},
         ids::{AppId, NumberId, WebhookEventId},
         numbers::{
-            self, lifecycle,
+            self,
+            health::{self, Change},
+            lifecycle,
             overview::{self, NumberSummary},
             setup::{self, NumberForm},
         },
@@ -36,6 +38,12 @@ use crate::{
 
 /// Troubled events shown per app.
 const TROUBLED_SHOWN: i64 = 5;
+/// Changes of health shown per number.
+const HISTORY_SHOWN: i64 = 5;
+/// How far back the alerts go.
+const ALERTS_SINCE: TimeDelta = TimeDelta::days(7);
+/// Alerts shown at most.
+const ALERTS_SHOWN: i64 = 10;
 /// The throughput an admin may set: Meta's default is 80 messages/s, upgraded numbers 1,000.
 const MAX_PER_SECOND: i32 = 1_000;
 
@@ -48,6 +56,10 @@ struct NumbersPage {
     apps: Vec<AppCard>,
     sandbox: Vec<NumberSummary>,
     now: DateTime<Utc>,
+    /// Quality and limit changes of the last week, newest first.
+    alerts: Vec<Change>,
+    /// The newest changes of each number.
+    histories: Vec<Change>,
     /// The form the errors belong to (`app`, `secrets-{app}`, `number-{app}`), and what it held.
     failed: Option<Failed>,
 }
@@ -106,6 +118,18 @@ impl NumbersPage {
 
     fn when(&self, at: &Option<DateTime<Utc>>) -> String {
         at.map_or_else(|| "never".into(), |at| time::when(at, self.now))
+    }
+
+    fn at(&self, at: &DateTime<Utc>) -> String {
+        time::when(*at, self.now)
+    }
+
+    /// The number's newest changes of health.
+    fn history_of(&self, number: &NumberSummary) -> Vec<&Change> {
+        self.histories
+            .iter()
+            .filter(|change| change.number_id == number.id)
+            .collect()
     }
 }
 
@@ -318,6 +342,27 @@ pub async fn settings(
     Ok(Redirect::to("/admin/numbers").into_response())
 }
 
+/// `POST /admin/numbers/{id}/check`: asks the Graph API about the number (see
+/// [`health::check`]); the page then shows what it found, or why it failed, in words.
+pub async fn check(
+    State(state): State<AppState>,
+    agent: Agent,
+    Path(id): Path<NumberId>,
+) -> Result<Response> {
+    health::check(
+        &state.db,
+        &state.cipher,
+        &state.graph,
+        &state.config.graph_urls(),
+        agent.tenant_id,
+        agent.user_id,
+        id,
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
+    Ok(Redirect::to(&format!("/admin/numbers#number-{id}")).into_response())
+}
+
 /// `POST /admin/numbers/{id}/remove`.
 pub async fn remove(
     State(state): State<AppState>,
@@ -363,12 +408,18 @@ async fn numbers_page(
             troubled,
         });
     }
+    let now = Utc::now();
+    let alerts =
+        health::alerts(&mut conn, agent.tenant_id, now - ALERTS_SINCE, ALERTS_SHOWN).await?;
+    let histories = health::histories(&mut conn, agent.tenant_id, HISTORY_SHOWN).await?;
     Ok(NumbersPage {
         agent,
         public_url: state.config.public_url.clone(),
         apps,
         sandbox,
-        now: Utc::now(),
+        now,
+        alerts,
+        histories,
         failed,
     })
 }

@@ -60,6 +60,8 @@ pub struct AppState {
     pub media: MediaFiles,
     /// Read receipts sent to Meta when agents open conversations.
     pub receipts: ReadReceipts,
+    /// Meta's Graph API (or the fake one, for sandbox numbers), for the console's calls.
+    pub graph: GraphClient,
 }
 
 impl AppState {
@@ -87,7 +89,12 @@ impl AppState {
             graph.clone(),
             config.graph_urls(),
         );
-        let receipts = ReadReceipts::new(db.clone(), cipher.clone(), graph, config.graph_urls());
+        let receipts = ReadReceipts::new(
+            db.clone(),
+            cipher.clone(),
+            graph.clone(),
+            config.graph_urls(),
+        );
         Ok(Self {
             db,
             config: Arc::new(config),
@@ -100,6 +107,7 @@ impl AppState {
             streams: CancellationToken::new(),
             media,
             receipts,
+            graph,
         })
     }
 }

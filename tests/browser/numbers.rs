@@ -1,6 +1,6 @@
 //! The admin console's numbers page in a real browser: an admin adds a Meta app and a number,
-//! reads what to paste into Meta's dashboard, and pauses the number; an agent then sees in the
-//! composer why their replies wait.
+//! reads what to paste into Meta's dashboard, checks a number's connection and pauses it; the
+//! composer then says why replies wait.
 
 use sqlx::PgPool;
 
@@ -10,7 +10,7 @@ use crate::{
 };
 
 #[sqlx::test]
-async fn an_admin_adds_an_app_and_a_number_then_pauses_it(pool: PgPool) {
+async fn an_admin_adds_an_app_and_a_number_then_checks_and_pauses_one(pool: PgPool) {
     let app = TestApp::new(pool).await;
     user(&app, app.tenant_id, "ada@acme.test", "Ada Admin").await;
     sqlx::query("update users set role = 'admin'")
@@ -91,6 +91,16 @@ async fn an_admin_adds_an_app_and_a_number_then_pauses_it(pool: PgPool) {
             assert!(browser.text(number).await.contains("+1 555 369 0001"));
 
             let ours = format!("[data-testid=number][data-phone-number-id='{PHONE_NUMBER_ID}']");
+            // The test's Meta is an address nothing listens on: the check says so in words.
+            browser
+                .click(&format!("{ours} [data-testid=check-connection]"))
+                .await;
+            browser
+                .wait_for_text(
+                    &format!("{ours} [data-testid=check]"),
+                    "Could not reach WhatsApp",
+                )
+                .await;
             browser.click(&format!("{ours} [data-testid=pause]")).await;
             browser
                 .wait_for_text(&format!("{ours} [data-testid=number-state]"), "Paused")

@@ -2,6 +2,7 @@
 //! token used to send from it. Webhooks are routed by `phone_number_id` through here. Registering a
 //! number (with its app) is a service every setup surface calls: the CLI, the admin console.
 
+pub mod health;
 pub mod lifecycle;
 pub mod overview;
 pub mod setup;

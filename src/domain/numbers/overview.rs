@@ -4,6 +4,7 @@
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
+use serde_json::Value;
 use sqlx::PgConnection;
 
 use super::token_context;
@@ -31,6 +32,9 @@ pub struct NumberSummary {
     pub send_read_receipts: bool,
     pub paused_at: Option<DateTime<Utc>>,
     pub removed_at: Option<DateTime<Utc>>,
+    pub checked_at: Option<DateTime<Utc>>,
+    /// What the last "Check connection" found (see `health::check`).
+    pub check_result: Option<Value>,
     /// Messages waiting to be sent from it.
     pub queued: i64,
 }
@@ -41,6 +45,37 @@ impl NumberSummary {
         self.display_phone_number
             .as_deref()
             .unwrap_or(&self.phone_number_id)
+    }
+
+    /// The last check's answer in words: whether it worked, and what it found or why it failed.
+    pub fn check_words(&self) -> Option<(bool, String)> {
+        let result = self.check_result.as_ref()?;
+        if result["ok"].as_bool() != Some(true) {
+            let title = result["title"].as_str().unwrap_or("The check failed");
+            let message = result["message"].as_str().unwrap_or_default();
+            return Some((false, format!("{title}: {message}")));
+        }
+        let text = |key: &str| result[key].as_str().map(str::to_owned);
+        let mut found = vec![format!(
+            "Connected as {}",
+            text("verified_name").unwrap_or_else(|| self.label().to_owned())
+        )];
+        if let Some(status) = text("status") {
+            found.push(format!("status {}", status.to_lowercase()));
+        }
+        if let Some(name) = text("name_status") {
+            found.push(format!("name {}", name.to_lowercase().replace('_', " ")));
+        }
+        if let Some(throughput) = text("throughput") {
+            found.push(format!("throughput {}", throughput.to_lowercase()));
+        }
+        found.push(match &result["webhooks_subscribed"] {
+            Value::Bool(true) => "the app receives its webhooks".to_owned(),
+            Value::Bool(false) => "the app is NOT subscribed to its WABA's webhooks".to_owned(),
+            Value::String(why) => format!("webhook subscription unknown: {why}"),
+            _ => "webhook subscription unknown".to_owned(),
+        });
+        Some((true, found.join(" · ")))
     }
 
     /// The quality rating in words: Meta's GREEN / YELLOW / RED, or the last quality event.
@@ -95,7 +130,7 @@ pub async fn summaries(
         r#"select n.id as "id: NumberId", n.app_id as "app_id: AppId", n.phone_number_id, n.waba_id,
                   n.display_phone_number, n.verified_name, n.quality_rating, n.messaging_tier,
                   n.access_token_encrypted, n.sandbox, n.max_messages_per_second,
-                  n.send_read_receipts, n.paused_at, n.removed_at,
+                  n.send_read_receipts, n.paused_at, n.removed_at, n.checked_at, n.check_result,
                   (select count(*) from messages m
                    where m.tenant_id = $1 and m.phone_number_id = n.id and m.status = 'queued') as "queued!"
            from phone_numbers n
@@ -127,6 +162,8 @@ pub async fn summaries(
                 send_read_receipts: row.send_read_receipts,
                 paused_at: row.paused_at,
                 removed_at: row.removed_at,
+                checked_at: row.checked_at,
+                check_result: row.check_result,
                 queued: row.queued,
             })
         })

@@ -7,8 +7,11 @@ use sqlx::PgConnection;
 use super::EntryInfo;
 use crate::{
     domain::{
-        ids::{AppId, TenantId},
-        numbers,
+        ids::{AppId, NumberId, TenantId},
+        numbers::{
+            self,
+            health::{self, Health, Source},
+        },
         templates::TemplateStatus,
     },
     whatsapp::payload::{Field, PhoneNumberEvent, TemplateEvent},
@@ -109,7 +112,7 @@ pub async fn apply_number(
         .chars()
         .filter(char::is_ascii_digit)
         .collect();
-    let (quality, tier, verified_name) = if entry.field == Field::PhoneNumberQualityUpdate {
+    let (quality, limit, verified_name) = if entry.field == Field::PhoneNumberQualityUpdate {
         (event.event.as_deref(), event.current_limit.as_deref(), None)
     } else {
         let approved = event.decision.as_deref() == Some("APPROVED");
@@ -122,30 +125,31 @@ pub async fn apply_number(
                 .filter(|_| approved),
         )
     };
-    let updated = sqlx::query!(
-        r"update phone_numbers set
-             quality_rating = coalesce($4, quality_rating),
-             messaging_tier = coalesce($5, messaging_tier),
-             verified_name = coalesce($6, verified_name),
-             updated_at = now()
-         where tenant_id = $7 and app_id = $1 and waba_id = $2
-           and regexp_replace(coalesce(display_phone_number, ''), '\D', '', 'g') = $3",
+    let matched = sqlx::query_scalar!(
+        r#"select id as "id: NumberId" from phone_numbers
+           where tenant_id = $1 and app_id = $2 and waba_id = $3
+             and regexp_replace(coalesce(display_phone_number, ''), '\D', '', 'g') = $4"#,
+        tenant_id as TenantId,
         app_id as AppId,
         entry.waba_id,
-        digits,
-        quality,
-        tier,
-        verified_name,
-        tenant_id as TenantId
+        digits
     )
-    .execute(conn)
+    .fetch_all(&mut *conn)
     .await
-    .context("apply phone number update")?;
-    if updated.rows_affected() == 0 {
+    .context("find the number of a phone number update")?;
+    if matched.is_empty() {
         tracing::warn!(
             field = %entry.field,
             "no registered number has this display number; update kept in the event log"
         );
+    }
+    let health = Health {
+        quality,
+        limit,
+        verified_name,
+    };
+    for number_id in matched {
+        health::record(conn, tenant_id, number_id, Source::Webhook, &health).await?;
     }
     Ok(Ok(()))
 }

@@ -39,6 +39,7 @@ pub(super) fn routes() -> Router<FakeGraph> {
                 .post(templates::create_template)
                 .delete(templates::delete_template),
         )
+        .route("/{version}/{id}/subscribed_apps", get(subscribed_apps))
         .route("/{version}/{id}", get(show_object))
         .route_layer(middleware::from_fn(require_version));
     Router::new()
@@ -71,6 +72,15 @@ async fn unsupported(method: Method, uri: axum::http::Uri) -> Response {
 #[derive(Deserialize)]
 struct ObjectQuery {
     fields: Option<String>,
+}
+
+/// `GET /{version}/{waba_id}/subscribed_apps`.
+async fn subscribed_apps(
+    State(fake): State<FakeGraph>,
+    Path((_, waba_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, MetaError> {
+    phone_number::show_subscribed_apps(&fake, &waba_id, &headers).await
 }
 
 /// `GET /{version}/{id}`: a media object's URL and checksum, else a phone number's details.

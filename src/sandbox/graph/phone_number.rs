@@ -33,6 +33,8 @@ pub(super) async fn show_phone_number(
         "platform_type": "CLOUD_API",
         "throughput": { "level": "STANDARD" },
         "name_status": "APPROVED",
+        "status": "CONNECTED",
+        "account_mode": if number.sandbox { "SANDBOX" } else { "LIVE" },
         "messaging_limit_tier": profile.messaging_tier.as_deref().unwrap_or("TIER_250"),
         "id": number.phone_number_id,
     });
@@ -86,6 +88,26 @@ fn select(all: &mut Value, fields: &str) -> Result<Value, MetaError> {
         selected.insert(field.to_owned(), value);
     }
     Ok(Value::Object(selected))
+}
+
+/// `GET /{version}/{waba_id}/subscribed_apps`: the app of the caller's number, as Meta lists the
+/// apps subscribed to a WABA's webhooks (the fake delivers a number's webhooks to its own app).
+pub(super) async fn show_subscribed_apps(
+    fake: &FakeGraph,
+    waba_id: &str,
+    headers: &HeaderMap,
+) -> Result<Response, MetaError> {
+    let number = numbers::by_waba(fake, &Method::GET, waba_id, headers).await?;
+    Ok(Json(json!({
+        "data": [{
+            "whatsapp_business_api_data": {
+                "id": number.meta_app_id,
+                "link": "https://switchboard.invalid/sandbox",
+                "name": "Switchboard",
+            }
+        }]
+    }))
+    .into_response())
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use serde::de::DeserializeOwned;
 pub use failure::{GraphError, GraphFailure};
 pub use media::MediaInfo;
 pub use messages::SentMessage;
-pub use phone::PhoneNumberInfo;
+pub use phone::{PhoneNumberInfo, SubscribedApp};
 pub use templates::{CreatedTemplate, Template, TemplatePage};
 
 /// How long to wait for a TCP (and TLS) connection to Meta.

@@ -7,8 +7,9 @@ use serde::Deserialize;
 use super::{Auth, GraphClient, GraphFailure};
 
 /// The fields asked for (all exist in v20 and later answers).
-const FIELDS: &str = "id,verified_name,display_phone_number,quality_rating,throughput,status,\
-                      name_status,code_verification_status,platform_type,account_mode";
+const FIELDS: &str = "id,verified_name,display_phone_number,quality_rating,messaging_limit_tier,\
+                      throughput,status,name_status,code_verification_status,platform_type,\
+                      account_mode";
 
 /// What `GET /{phone-number-id}` says about a number.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -20,6 +21,8 @@ pub struct PhoneNumberInfo {
     pub display_phone_number: Option<String>,
     /// GREEN, YELLOW, RED or UNKNOWN.
     pub quality_rating: Option<String>,
+    /// TIER_250, TIER_1K, TIER_10K, TIER_100K or TIER_UNLIMITED.
+    pub messaging_limit_tier: Option<String>,
     /// `throughput.level`: STANDARD or HIGH.
     pub throughput_level: Option<String>,
     /// CONNECTED, DISCONNECTED, FLAGGED, …
@@ -38,6 +41,7 @@ struct RawPhoneNumber {
     verified_name: Option<String>,
     display_phone_number: Option<String>,
     quality_rating: Option<String>,
+    messaging_limit_tier: Option<String>,
     #[serde(default)]
     throughput: Throughput,
     status: Option<String>,
@@ -59,6 +63,7 @@ impl From<RawPhoneNumber> for PhoneNumberInfo {
             verified_name: raw.verified_name,
             display_phone_number: raw.display_phone_number,
             quality_rating: raw.quality_rating,
+            messaging_limit_tier: raw.messaging_limit_tier,
             throughput_level: raw.throughput.level,
             status: raw.status,
             name_status: raw.name_status,
@@ -69,7 +74,43 @@ impl From<RawPhoneNumber> for PhoneNumberInfo {
     }
 }
 
+/// An app subscribed to a WABA's webhooks, as `GET /{waba-id}/subscribed_apps` lists it.
+/// <https://developers.facebook.com/docs/graph-api/reference/whats-app-business-account/subscribed_apps/>
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct SubscribedApp {
+    /// Meta's App ID.
+    pub id: String,
+    pub name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct SubscribedApps {
+    #[serde(default)]
+    data: Vec<Subscription>,
+}
+
+#[derive(Deserialize)]
+struct Subscription {
+    whatsapp_business_api_data: SubscribedApp,
+}
+
 impl GraphClient {
+    /// The apps subscribed to the WABA's webhooks.
+    #[tracing::instrument(skip_all, fields(waba_id = %waba_id))]
+    pub async fn subscribed_apps(
+        &self,
+        auth: &Auth<'_>,
+        waba_id: &str,
+    ) -> Result<Vec<SubscribedApp>, GraphFailure> {
+        let url = self.url(auth, &[waba_id, "subscribed_apps"])?;
+        let apps: SubscribedApps = self.call(self.request(Method::GET, &url, auth)).await?;
+        Ok(apps
+            .data
+            .into_iter()
+            .map(|s| s.whatsapp_business_api_data)
+            .collect())
+    }
+
     /// The number's name, display number, quality rating, throughput and status.
     #[tracing::instrument(skip_all, fields(phone_number_id = %phone_number_id))]
     pub async fn phone_number(

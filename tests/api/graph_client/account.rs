@@ -281,6 +281,7 @@ async fn phone_number_reads_name_quality_and_throughput() {
         "verified_name",
         "display_phone_number",
         "quality_rating",
+        "messaging_limit_tier",
         "throughput",
     ] {
         assert!(fields.split(',').any(|f| f == field), "{fields}");
@@ -298,5 +299,6 @@ async fn phone_number_reads_name_quality_and_throughput() {
         (number.account_mode.as_deref(), number.status.as_deref()),
         (Some("SANDBOX"), Some("DISCONNECTED"))
     );
+    assert_eq!(number.messaging_limit_tier.as_deref(), Some("TIER_250"));
     assert_eq!(number.throughput_level, None);
 }

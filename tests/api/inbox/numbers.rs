@@ -168,6 +168,144 @@ async fn an_admin_adds_an_app_and_a_number_and_its_webhooks_arrive(pool: PgPool)
     assert_eq!(leaked, 0);
 }
 
+/// A [`TestApp`] whose Meta is the fake Graph API, answering for real numbers too.
+async fn with_fake_meta(pool: PgPool) -> TestApp {
+    let fake = switchboard::sandbox::FakeGraph::new(
+        pool.clone(),
+        test_config().secret_key.cipher(),
+        switchboard::sandbox::FakeGraphConfig {
+            switchboard_url: "http://127.0.0.1:9".into(),
+            status_delays: None,
+            public_url: String::new(),
+            sandbox_only: false,
+        },
+    );
+    let url = fake.spawn().await.unwrap();
+    TestApp::with_config(pool, |config| config.meta_graph_url = url).await
+}
+
+#[sqlx::test]
+async fn check_connection_shows_what_meta_says_or_why_it_failed(pool: PgPool) {
+    let app = with_fake_meta(pool).await;
+    let mut admin = admin(&app).await;
+    let csrf = admin.csrf().await;
+    let number: i64 = app.scalar("select id from phone_numbers").await;
+    let checked = admin
+        .post_form(
+            &format!("/admin/numbers/{number}/check"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(checked.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        checked.location(),
+        format!("/admin/numbers#number-{number}")
+    );
+    let page = admin.get("/admin/numbers").await;
+    let check = page.body.split(r#"data-testid="check">"#).nth(1).unwrap();
+    let check = &check[..check.find("</dd>").unwrap()];
+    assert!(check.contains("check-ok"), "{check}");
+    assert!(check.contains("Connected as Acme"), "{check}");
+    assert!(check.contains("the app receives its webhooks"), "{check}");
+    assert!(
+        page.body
+            .contains("Messaging limit</dt><dd>250 customers a day")
+    );
+    let history: Vec<(String, String, String)> =
+        sqlx::query_as("select source, field, value from number_history order by id")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        history,
+        [
+            ("check".into(), "quality".into(), "UNKNOWN".into()),
+            ("check".into(), "limit".into(), "TIER_250".into()),
+            ("check".into(), "name".into(), "Acme".into()),
+        ]
+    );
+
+    // Checked again with nothing changed: no new history.
+    admin
+        .post_form(
+            &format!("/admin/numbers/{number}/check"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    let changes: i64 = app.scalar("select count(*) from number_history").await;
+    assert_eq!(changes, 3);
+    let audited: i64 = app
+        .scalar("select count(*) from audit_log where action = 'number.check'")
+        .await;
+    assert_eq!(audited, 2);
+}
+
+#[sqlx::test]
+async fn a_failed_check_says_why_in_words(pool: PgPool) {
+    // The test app's Meta is an address nothing listens on.
+    let app = TestApp::new(pool).await;
+    let mut admin = admin(&app).await;
+    let csrf = admin.csrf().await;
+    let number: i64 = app.scalar("select id from phone_numbers").await;
+    let checked = admin
+        .post_form(
+            &format!("/admin/numbers/{number}/check"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(checked.status, StatusCode::SEE_OTHER);
+    let page = admin.get("/admin/numbers").await;
+    let check = page.body.split(r#"data-testid="check">"#).nth(1).unwrap();
+    let check = &check[..check.find("</dd>").unwrap()];
+    assert!(check.contains("check-failed"), "{check}");
+    assert!(check.contains("Could not reach WhatsApp"), "{check}");
+    let changes: i64 = app.scalar("select count(*) from number_history").await;
+    assert_eq!(changes, 0);
+}
+
+#[sqlx::test]
+async fn quality_and_limit_changes_from_meta_become_history_and_alerts(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let flagged = || {
+        std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/corpus/webhooks/bindambc__phone_number_quality_update_flagged.json"
+        ))
+        .unwrap()
+        .replace("waba-id", WABA_ID)
+        .replace("16505551111", "972123456789")
+    };
+    app.deliver(flagged()).await;
+    app.deliver(flagged()).await;
+    let history: Vec<(String, String, String)> =
+        sqlx::query_as("select source, field, value from number_history order by id")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        history,
+        [
+            ("webhook".into(), "quality".into(), "FLAGGED".into()),
+            ("webhook".into(), "limit".into(), "TIER_10K".into()),
+        ],
+        "the same news twice is one change"
+    );
+    let mut admin = admin(&app).await;
+    let page = admin.get("/admin/numbers").await;
+    let alerts = page.body.split(r#"data-testid="alerts">"#).nth(1).unwrap();
+    let alerts = &alerts[..alerts.find("</ul>").unwrap()];
+    assert!(
+        alerts.contains("Quality: Flagged: quality is low"),
+        "{alerts}"
+    );
+    assert!(
+        alerts.contains("Messaging limit: 10,000 customers a day"),
+        "{alerts}"
+    );
+    assert!(alerts.contains("reported by Meta"));
+    assert!(page.body.contains(r#"data-testid="history">"#));
+}
+
 #[sqlx::test]
 async fn refused_forms_keep_what_was_typed_except_secrets(pool: PgPool) {
     let app = TestApp::new(pool).await;
@@ -485,6 +623,7 @@ async fn another_tenants_apps_numbers_and_events_are_not_found(pool: PgPool) {
             vec![("paused", "true")],
         ),
         (format!("/admin/numbers/{other_number}/remove"), vec![]),
+        (format!("/admin/numbers/{other_number}/check"), vec![]),
         (
             format!("/admin/numbers/{other_number}/settings"),
             vec![("per_second", "10")],
