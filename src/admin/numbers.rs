@@ -34,6 +34,10 @@ use crate::{
     },
     inbox::{auth::Agent, page::render, time},
     ingest::replay::{self, EventSummary},
+    sandbox::{
+        customer::{self, CustomerMessage},
+        provision,
+    },
 };
 
 /// Troubled events shown per app.
@@ -52,6 +56,8 @@ const MAX_PER_SECOND: i32 = 1_000;
 #[template(path = "admin/numbers.html")]
 struct NumbersPage {
     agent: Agent,
+    /// Whether sandbox numbers can be created (`SANDBOX` is on).
+    sandbox_on: bool,
     public_url: String,
     apps: Vec<AppCard>,
     sandbox: Vec<NumberSummary>,
@@ -363,6 +369,71 @@ pub async fn check(
     Ok(Redirect::to(&format!("/admin/numbers#number-{id}")).into_response())
 }
 
+/// `POST /admin/sandbox`: creates a sandbox number (when the sandbox is on).
+pub async fn add_sandbox_number(State(state): State<AppState>, agent: Agent) -> Result<Response> {
+    if state.sandbox.is_none() {
+        return Err(AppError::NotFound);
+    }
+    let mut tx = state.db.begin().await?;
+    provision::create_number(&mut tx, &state.cipher, agent.tenant_id, Some(agent.user_id)).await?;
+    tx.commit().await?;
+    Ok(Redirect::to("/admin/numbers#sandbox").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct CustomerForm {
+    from: String,
+    #[serde(default)]
+    name: String,
+    text: String,
+    /// How long ago the customer wrote: 0, or past the window to see it closed.
+    #[serde(default)]
+    hours_ago: i64,
+}
+
+/// `POST /admin/numbers/{id}/customer`: plays a customer of the tenant's sandbox number, whose
+/// message arrives as a signed webhook like a real one; then the inbox shows it.
+pub async fn play_customer(
+    State(state): State<AppState>,
+    agent: Agent,
+    Path(id): Path<NumberId>,
+    Form(form): Form<CustomerForm>,
+) -> Result<Response> {
+    if state.sandbox.is_none() {
+        return Err(AppError::NotFound);
+    }
+    let mut conn = state.db.acquire().await?;
+    let number = numbers::credentials_if_active(&mut conn, &state.cipher, agent.tenant_id, id)
+        .await?
+        .filter(|number| number.sandbox)
+        .ok_or(AppError::NotFound)?;
+    if form.text.trim().is_empty() || !(0..=72).contains(&form.hours_ago) {
+        return Err(AppError::BadRequest(
+            "the customer's message needs some text, written 0 to 72 hours ago".into(),
+        ));
+    }
+    let name = match form.name.trim() {
+        "" => "Sandbox customer",
+        name => name,
+    };
+    let message = CustomerMessage {
+        phone_number_id: &number.phone_number_id,
+        from: &form.from,
+        profile_name: name,
+        text: form.text.trim(),
+        sent_at: Utc::now() - TimeDelta::hours(form.hours_ago),
+    };
+    customer::say(
+        &mut conn,
+        &state.cipher,
+        &state.config.internal_url(),
+        &message,
+    )
+    .await
+    .map_err(|error| AppError::BadRequest(format!("{error:#}")))?;
+    Ok(Redirect::to("/inbox").into_response())
+}
+
 /// `POST /admin/numbers/{id}/remove`.
 pub async fn remove(
     State(state): State<AppState>,
@@ -414,6 +485,7 @@ async fn numbers_page(
     let histories = health::histories(&mut conn, agent.tenant_id, HISTORY_SHOWN).await?;
     Ok(NumbersPage {
         agent,
+        sandbox_on: state.sandbox.is_some(),
         public_url: state.config.public_url.clone(),
         apps,
         sandbox,

@@ -4,12 +4,11 @@
 use anyhow::{Context, bail};
 use chrono::Utc;
 use clap::Subcommand;
-use serde_json::json;
 use sqlx::PgPool;
 
 use crate::{
     config::{Config, Environment},
-    domain::{audit, numbers, tenants},
+    domain::{numbers, tenants},
     sandbox::{
         customer::{self, CustomerMessage},
         provision, queue_fault,
@@ -65,9 +64,7 @@ impl SandboxCommand {
         match self {
             Self::Create { tenant } => {
                 let tenant = tenants::get_by_slug(&mut tx, &tenant).await?;
-                let number = provision::create_number(&mut tx, &cipher, tenant.id).await?;
-                let details = json!({ "phone_number_id": number.phone_number_id, "sandbox": true });
-                audit::record(&mut tx, tenant.id, None, "number.add", details).await?;
+                let number = provision::create_number(&mut tx, &cipher, tenant.id, None).await?;
                 println!(
                     "Sandbox number {} ({})",
                     number.phone_number_id, number.display_phone_number

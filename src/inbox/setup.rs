@@ -179,9 +179,7 @@ async fn set_up(
     )
     .await?;
     if form.sandbox_number.is_some() && state.sandbox.is_some() {
-        let number = provision::create_number(&mut tx, &state.cipher, tenant.id).await?;
-        let details = json!({ "phone_number_id": number.phone_number_id, "sandbox": true });
-        audit::record(&mut tx, tenant.id, Some(user_id), "number.add", details).await?;
+        provision::create_number(&mut tx, &state.cipher, tenant.id, Some(user_id)).await?;
     }
     let session = sessions::create(&mut tx, tenant.id, user_id).await?;
     tx.commit().await.context("commit the setup")?;

@@ -10,7 +10,8 @@ use crate::{
     crypto::{Cipher, SecretKey},
     domain::{
         apps::{self, AppSecrets},
-        ids::TenantId,
+        audit,
+        ids::{TenantId, UserId},
         numbers::{self, NewNumber},
         templates::{self, TemplateRecord, TemplateStatus},
     },
@@ -22,11 +23,13 @@ pub struct SandboxNumber {
     pub display_phone_number: String,
 }
 
-/// Creates a sandbox number (and, on first use, the tenant's sandbox app) with sample templates.
+/// Creates a sandbox number (and, on first use, the tenant's sandbox app) with sample templates;
+/// audited as added by `by` (`None` for the operator).
 pub async fn create_number(
     conn: &mut PgConnection,
     cipher: &Cipher,
     tenant_id: TenantId,
+    by: Option<UserId>,
 ) -> anyhow::Result<SandboxNumber> {
     let meta_app_id = format!("{}{tenant_id}", apps::SANDBOX_APP_PREFIX);
     let secrets = AppSecrets {
@@ -56,6 +59,8 @@ pub async fn create_number(
         sandbox: true,
     };
     numbers::add(conn, cipher, number).await?;
+    let details = json!({ "phone_number_id": phone_number_id, "sandbox": true });
+    audit::record(conn, tenant_id, by, "number.add", details).await?;
     for (name, language, category, components) in sample_templates() {
         let record = TemplateRecord {
             meta_template_id: None,

@@ -80,7 +80,7 @@ pub async fn seed(
     };
     let mut numbers = Vec::with_capacity(plan.numbers);
     for _ in 0..plan.numbers.max(1) {
-        let number = provision::create_number(&mut tx, cipher, tenant.id).await?;
+        let number = provision::create_number(&mut tx, cipher, tenant.id, None).await?;
         numbers.push(number_id(&mut tx, tenant.id, &number.phone_number_id).await?);
     }
     let mut agents = Vec::with_capacity(plan.agents);

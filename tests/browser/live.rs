@@ -65,7 +65,7 @@ async fn an_agent_replies_and_watches_the_ticks_advance(pool: PgPool) {
     {
         let mut conn = app.pool.acquire().await.unwrap();
         let cipher = app.config.secret_key.cipher();
-        let number = provision::create_number(&mut conn, &cipher, app.tenant_id)
+        let number = provision::create_number(&mut conn, &cipher, app.tenant_id, None)
             .await
             .unwrap();
         let said = CustomerMessage {

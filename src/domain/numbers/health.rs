@@ -187,10 +187,10 @@ pub async fn check(
     id: NumberId,
 ) -> anyhow::Result<Option<Value>> {
     let mut conn = db.acquire().await.context("acquire connection")?;
-    if !numbers::is_active(&mut conn, tenant_id, id).await? {
+    let Some(number) = numbers::credentials_if_active(&mut conn, cipher, tenant_id, id).await?
+    else {
         return Ok(None);
-    }
-    let number = numbers::credentials(&mut conn, cipher, tenant_id, id).await?;
+    };
     drop(conn);
     let auth = Auth {
         base_url: urls.for_number(number.sandbox),

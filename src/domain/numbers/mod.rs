@@ -253,6 +253,19 @@ pub async fn credentials(
     })
 }
 
+/// The credentials of the tenant's number `id`, unless it is another tenant's or was removed.
+pub async fn credentials_if_active(
+    conn: &mut PgConnection,
+    cipher: &Cipher,
+    tenant_id: TenantId,
+    id: NumberId,
+) -> anyhow::Result<Option<NumberCredentials>> {
+    if !is_active(conn, tenant_id, id).await? {
+        return Ok(None);
+    }
+    credentials(conn, cipher, tenant_id, id).await.map(Some)
+}
+
 /// The number with Meta's `phone_number_id` and its tenant, whichever it is. Across tenants: for
 /// the operator's command line and the sandbox, which name a number by Meta's id alone; the tenant
 /// found is then passed to the tenant's queries.

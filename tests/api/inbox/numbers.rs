@@ -307,6 +307,82 @@ async fn quality_and_limit_changes_from_meta_become_history_and_alerts(pool: PgP
 }
 
 #[sqlx::test]
+async fn an_admin_creates_a_sandbox_number_and_plays_its_customer(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let mut admin = admin(&app).await;
+    let csrf = admin.csrf().await;
+    let created = admin.post_form("/admin/sandbox", &[("csrf", &csrf)]).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER);
+    let (sandbox, pnid): (i64, String) = sqlx::query_as(
+        "select id, phone_number_id from phone_numbers where sandbox and tenant_id = $1",
+    )
+    .bind(app.tenant_id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let page = admin.get("/admin/numbers").await;
+    assert!(page.body.contains(&format!(
+        r#"data-testid="sandbox-number" data-phone-number-id="{pnid}""#
+    )));
+    let audited: Option<i64> = app
+        .scalar("select user_id from audit_log where action = 'number.add'")
+        .await;
+    assert!(audited.is_some(), "audited with the admin who created it");
+
+    let said = admin
+        .post_form(
+            &format!("/admin/numbers/{sandbox}/customer"),
+            &[
+                ("from", "+1 555 000 2222"),
+                ("name", "Pat"),
+                ("text", "Is my parcel on its way?"),
+                ("hours_ago", "25"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(said.status, StatusCode::SEE_OTHER, "{}", said.body);
+    assert_eq!(said.location(), "/inbox");
+    app.apply().await;
+    let (body, closed): (String, bool) = sqlx::query_as(
+        "select m.body, c.last_customer_message_at < now() - interval '24 hours'
+         from messages m join conversations c on c.id = m.conversation_id
+         where c.phone_number_id = $1",
+    )
+    .bind(sandbox)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!((body.as_str(), closed), ("Is my parcel on its way?", true));
+
+    // Only the tenant's own sandbox numbers have a customer to play.
+    let real: i64 = app
+        .scalar("select id from phone_numbers where not sandbox")
+        .await;
+    let refused = admin
+        .post_form(
+            &format!("/admin/numbers/{real}/customer"),
+            &[("from", "+1 555 000 2222"), ("text", "Hi"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+    let removed = admin
+        .post_form(
+            &format!("/admin/numbers/{sandbox}/remove"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER);
+    let gone = admin
+        .post_form(
+            &format!("/admin/numbers/{sandbox}/customer"),
+            &[("from", "+1 555 000 2222"), ("text", "Hi"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+}
+
+#[sqlx::test]
 async fn refused_forms_keep_what_was_typed_except_secrets(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let mut admin = admin(&app).await;
@@ -624,6 +700,10 @@ async fn another_tenants_apps_numbers_and_events_are_not_found(pool: PgPool) {
         ),
         (format!("/admin/numbers/{other_number}/remove"), vec![]),
         (format!("/admin/numbers/{other_number}/check"), vec![]),
+        (
+            format!("/admin/numbers/{other_number}/customer"),
+            vec![("from", "+15550001111"), ("text", "Hi")],
+        ),
         (
             format!("/admin/numbers/{other_number}/settings"),
             vec![("per_second", "10")],
