@@ -13,7 +13,7 @@ use axum::{
     Router,
     extract::Request,
     middleware::{self, Next},
-    response::Response,
+    response::{Redirect, Response},
     routing::{get, post},
 };
 
@@ -27,6 +27,7 @@ use crate::{
 /// The console's routes.
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
+        .route("/admin", get(home))
         .route("/admin/apps", post(numbers::add_app))
         .route("/admin/apps/{id}/secrets", post(numbers::change_secrets))
         .route("/admin/apps/{id}/numbers", post(numbers::add_number))
@@ -47,6 +48,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/team/{id}/role", post(team::role))
         .route_layer(middleware::from_fn(require_admin))
         .route_layer(middleware::from_fn_with_state(state, require_agent))
+}
+
+/// `GET /admin`: the console opens on the numbers page, where the week's alerts are.
+async fn home() -> Redirect {
+    Redirect::to("/admin/numbers")
 }
 
 /// Lets only admins through; runs after [`require_agent`] has found the session.

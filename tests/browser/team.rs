@@ -25,6 +25,10 @@ async fn an_admin_invites_an_agent_who_joins_and_is_later_deactivated(pool: PgPo
         .run(async |browser| {
             browser.sign_in("ada@acme.test").await;
             browser.click("[data-testid=admin-link]").await;
+            browser.wait_for_path("/admin/numbers").await;
+            browser
+                .click("nav[aria-label=Admin] a[href='/admin/team']")
+                .await;
             browser.wait_for_path("/admin/team").await;
             browser.fill("#invite-email", "bo@acme.test").await;
             browser.fill("#invite-name", "Bo Chen").await;

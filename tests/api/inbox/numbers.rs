@@ -68,6 +68,17 @@ async fn customer_writes_to(
 async fn an_admin_adds_an_app_and_a_number_and_its_webhooks_arrive(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let mut admin = admin(&app).await;
+    let inbox = admin.get("/inbox").await;
+    assert!(
+        inbox
+            .body
+            .contains(r#"<a href="/admin" class="admin-link""#)
+    );
+    let home = admin.get("/admin").await;
+    assert_eq!(
+        (home.status, home.location()),
+        (StatusCode::SEE_OTHER, "/admin/numbers")
+    );
     let csrf = admin.csrf().await;
     let added = admin
         .post_form(
@@ -769,4 +780,5 @@ async fn another_tenants_apps_numbers_and_events_are_not_found(pool: PgPool) {
         agent.get("/admin/numbers").await.status,
         StatusCode::FORBIDDEN
     );
+    assert_eq!(agent.get("/admin").await.status, StatusCode::FORBIDDEN);
 }
