@@ -20,11 +20,13 @@ use crate::{
 const PAGE: i64 = 50;
 
 /// The kinds of action the page can be narrowed to: (action prefix, label).
-const KINDS: [(&str, &str); 8] = [
+const KINDS: [(&str, &str); 10] = [
     ("user.", "Members"),
     ("app.", "Meta apps"),
     ("number.", "Numbers"),
     ("webhook.", "Webhook replays"),
+    ("canned.", "Canned responses"),
+    ("label.", "Labels"),
     ("tenant.", "Settings"),
     ("conversation.", "Conversations"),
     ("message.", "Messages"),
@@ -38,7 +40,7 @@ struct AuditPage {
     agent: Agent,
     entries: Vec<Entry>,
     kind: String,
-    kinds: [(&'static str, &'static str); 8],
+    kinds: [(&'static str, &'static str); 10],
     /// The next page's query, when there may be one.
     older: Option<String>,
 }

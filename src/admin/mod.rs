@@ -2,11 +2,12 @@
 //! Every route is behind the inbox's session and CSRF checks ([`require_agent`]) and then
 //! [`require_admin`]: an agent gets 403. Everything is read and changed with the admin's tenant.
 //!
-//! Built so far: Meta apps and numbers (`/admin/numbers`), the team (`/admin/team`) and the audit
-//! trail (`/admin/audit`).
+//! Built so far: Meta apps and numbers (`/admin/numbers`), the team (`/admin/team`), what the
+//! team shares (`/admin/settings`) and the audit trail (`/admin/audit`).
 
 mod audit;
 mod numbers;
+mod settings;
 mod team;
 
 use axum::{
@@ -29,10 +30,15 @@ pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/admin", get(home))
         .route("/admin/apps", post(numbers::add_app))
+        .route("/admin/canned", post(settings::add_canned))
+        .route("/admin/canned/{id}", post(settings::update_canned))
+        .route("/admin/canned/{id}/delete", post(settings::delete_canned))
         .route("/admin/apps/{id}/secrets", post(numbers::change_secrets))
         .route("/admin/apps/{id}/numbers", post(numbers::add_number))
         .route("/admin/audit", get(audit::show))
         .route("/admin/events/{id}/replay", post(numbers::replay_event))
+        .route("/admin/labels/{id}", post(settings::rename_label))
+        .route("/admin/labels/{id}/delete", post(settings::delete_label))
         .route("/admin/numbers", get(numbers::show))
         .route("/admin/numbers/{id}", post(numbers::edit_number))
         .route("/admin/numbers/{id}/check", post(numbers::check))
@@ -41,6 +47,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/numbers/{id}/remove", post(numbers::remove))
         .route("/admin/numbers/{id}/settings", post(numbers::settings))
         .route("/admin/sandbox", post(numbers::add_sandbox_number))
+        .route("/admin/settings", get(settings::show).post(settings::save))
         .route("/admin/team", get(team::show))
         .route("/admin/team/invite", post(team::invite))
         .route("/admin/team/{id}/reset", post(team::reset))
@@ -61,4 +68,16 @@ async fn require_admin(request: Request, next: Next) -> Result<Response, AppErro
         Some(agent) if agent.role == Role::Admin => Ok(next.run(request).await),
         _ => Err(AppError::Forbidden),
     }
+}
+
+/// A refusal's words as a sentence: "give at least …" → "Give at least ….".
+fn sentence(text: &str) -> String {
+    let mut sentence = text.to_owned();
+    if let Some(first) = sentence.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    if !sentence.ends_with('.') {
+        sentence.push('.');
+    }
+    sentence
 }

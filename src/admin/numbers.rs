@@ -16,6 +16,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::{
+    admin::sentence,
     domain::{
         apps::{self, AppSummary},
         ids::{AppId, NumberId, WebhookEventId},
@@ -508,16 +509,11 @@ fn failed(
     app: &AppFields,
     number: Option<&NumberFields>,
 ) -> Failed {
-    let mut sentence = message.to_owned();
-    if let Some(first) = sentence.get_mut(..1) {
-        first.make_ascii_uppercase();
-    }
-    sentence.push('.');
     Failed {
         form: form.to_owned(),
         errors: vec![FieldError {
             field: field.to_owned(),
-            message: sentence,
+            message: sentence(message),
         }],
         meta_app_id: app.meta_app_id.trim().to_owned(),
         phone_number_id: number

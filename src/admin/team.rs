@@ -12,6 +12,7 @@ use axum::{
 use serde::Deserialize;
 
 use crate::{
+    admin::sentence,
     domain::{
         accounts::{self, INVITE_LIFETIME, Member, RESET_LIFETIME, Refused},
         ids::UserId,
@@ -108,7 +109,7 @@ pub async fn invite(
             drop(tx);
             let errors = vec![FieldError {
                 field: "email".into(),
-                message: sentence(&refused),
+                message: sentence(&refused.to_string()),
             }];
             let page = team_page(&state, agent, form, errors).await?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
@@ -232,16 +233,6 @@ fn lifetime(lifetime: std::time::Duration) -> String {
 fn refusal(refused: Refused) -> AppError {
     match refused {
         Refused::NotFound => AppError::NotFound,
-        other => AppError::Conflict(sentence(&other)),
-    }
-}
-
-/// "someone with …" → "Someone with ….": a refusal read as a sentence.
-fn sentence(refused: &Refused) -> String {
-    let text = refused.to_string();
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
-        None => text,
+        other => AppError::Conflict(sentence(&other.to_string())),
     }
 }

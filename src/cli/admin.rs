@@ -139,13 +139,10 @@ impl TenantCommand {
                 opt_in,
             } => {
                 let tenant = tenants::get_by_slug(&mut tx, &tenant).await?;
-                let (opt_out, opt_in) = (normalize(opt_out), normalize(opt_in));
-                if opt_out.is_empty() || opt_in.is_empty() {
-                    bail!("give at least one --opt-out and one --opt-in keyword");
-                }
-                tenants::set_keywords(&mut tx, tenant.id, &opt_out, &opt_in).await?;
-                let details = json!({ "opt_out": opt_out, "opt_in": opt_in });
-                audit::record(&mut tx, tenant.id, None, "tenant.keywords", details).await?;
+                let (opt_out, opt_in) =
+                    tenants::set_keywords(&mut tx, tenant.id, None, &opt_out, &opt_in)
+                        .await?
+                        .map_err(|refused| anyhow::anyhow!("{refused} (--opt-out, --opt-in)"))?;
                 println!(
                     "Opt-out: {}; opt-in: {}",
                     opt_out.join(", "),
@@ -154,27 +151,14 @@ impl TenantCommand {
             }
             Self::Language { tenant, language } => {
                 let tenant = tenants::get_by_slug(&mut tx, &tenant).await?;
-                let language = language.trim();
-                let valid = |c: char| c.is_ascii_alphabetic() || c == '_';
-                if language.is_empty() || !language.chars().all(valid) {
-                    bail!("{language:?} is not a template language code such as en, es or pt_BR");
-                }
-                tenants::set_default_language(&mut tx, tenant.id, language).await?;
-                let details = json!({ "default_language": language });
-                audit::record(&mut tx, tenant.id, None, "tenant.language", details).await?;
-                println!("Templates in {language} are offered first.");
+                tenants::set_default_language(&mut tx, tenant.id, None, &language)
+                    .await?
+                    .map_err(anyhow::Error::from)?;
+                println!("Templates in {} are offered first.", language.trim());
             }
         }
         tx.commit().await.context("commit")
     }
-}
-
-fn normalize(words: Vec<String>) -> Vec<String> {
-    words
-        .into_iter()
-        .map(|w| w.trim().to_uppercase())
-        .filter(|w| !w.is_empty())
-        .collect()
 }
 
 impl NumberCommand {

@@ -2,9 +2,13 @@
 //! Any agent creates them from the composer; admins manage them in the console.
 
 use anyhow::Context;
+use serde_json::json;
 use sqlx::PgConnection;
 
-use super::ids::{CannedResponseId, TenantId, UserId};
+use super::{
+    audit,
+    ids::{CannedResponseId, TenantId, UserId},
+};
 
 /// A snippet.
 #[derive(Debug, Clone)]
@@ -70,4 +74,68 @@ pub async fn create(
     .await
     .context("save canned response")?;
     Ok(id.ok_or_else(|| CannedRefused::Taken(shortcut.to_owned())))
+}
+
+/// Replaces a snippet's text; audited. `None` when it is not the tenant's.
+pub async fn update(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    by: UserId,
+    id: CannedResponseId,
+    body: &str,
+) -> anyhow::Result<Option<Result<(), CannedRefused>>> {
+    let body = body.trim();
+    if body.is_empty() || body.chars().count() > 4096 {
+        return Ok(Some(Err(CannedRefused::BadBody)));
+    }
+    let shortcut = sqlx::query_scalar!(
+        "update canned_responses set body = $3 where tenant_id = $1 and id = $2 returning shortcut",
+        tenant_id as TenantId,
+        id as CannedResponseId,
+        body
+    )
+    .fetch_optional(&mut *conn)
+    .await
+    .context("change canned response")?;
+    let Some(shortcut) = shortcut else {
+        return Ok(None);
+    };
+    audit::record(
+        conn,
+        tenant_id,
+        Some(by),
+        "canned.update",
+        json!({ "shortcut": shortcut }),
+    )
+    .await?;
+    Ok(Some(Ok(())))
+}
+
+/// Deletes a snippet; audited. `None` when it is not the tenant's.
+pub async fn delete(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    by: UserId,
+    id: CannedResponseId,
+) -> anyhow::Result<Option<()>> {
+    let shortcut = sqlx::query_scalar!(
+        "delete from canned_responses where tenant_id = $1 and id = $2 returning shortcut",
+        tenant_id as TenantId,
+        id as CannedResponseId
+    )
+    .fetch_optional(&mut *conn)
+    .await
+    .context("delete canned response")?;
+    let Some(shortcut) = shortcut else {
+        return Ok(None);
+    };
+    audit::record(
+        conn,
+        tenant_id,
+        Some(by),
+        "canned.delete",
+        json!({ "shortcut": shortcut }),
+    )
+    .await?;
+    Ok(Some(()))
 }

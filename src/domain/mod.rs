@@ -8,6 +8,7 @@ pub mod contacts;
 pub mod conversations;
 pub mod events;
 pub mod ids;
+pub mod labels;
 pub mod messages;
 pub mod numbers;
 pub mod secrets;

@@ -1,9 +1,13 @@
 //! Tenants: the businesses that use Switchboard. Everything else belongs to exactly one.
 
 use anyhow::{Context, bail};
+use serde_json::json;
 use sqlx::PgConnection;
 
-use super::ids::TenantId;
+use super::{
+    audit,
+    ids::{TenantId, UserId},
+};
 
 /// A tenant as the CLI and admin pages see it.
 #[derive(Debug, Clone)]
@@ -53,41 +57,96 @@ pub async fn get_by_slug(conn: &mut PgConnection, slug: &str) -> anyhow::Result<
         .with_context(|| format!("unknown tenant {slug:?}"))
 }
 
-/// Sets the keywords that opt a customer out of marketing messages, or back in (upper case).
+/// Why a tenant setting was not changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingRefused {
+    #[error("give at least one opt-out and one opt-in keyword")]
+    NoKeywords,
+    #[error("{0:?} is not a template language code such as en, es or pt_BR")]
+    BadLanguage(String),
+}
+
+/// Sets the keywords that opt a customer out of marketing messages, or back in (stored upper
+/// case, blanks dropped); audited. Returns what was stored.
 pub async fn set_keywords(
     conn: &mut PgConnection,
     tenant_id: TenantId,
+    by: Option<UserId>,
     opt_out: &[String],
     opt_in: &[String],
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Result<(Vec<String>, Vec<String>), SettingRefused>> {
+    let (opt_out, opt_in) = (keywords(opt_out), keywords(opt_in));
+    if opt_out.is_empty() || opt_in.is_empty() {
+        return Ok(Err(SettingRefused::NoKeywords));
+    }
     sqlx::query!(
         "update tenants set opt_out_keywords = $2, opt_in_keywords = $3 where id = $1",
         tenant_id as TenantId,
-        opt_out,
-        opt_in
+        &opt_out,
+        &opt_in
     )
-    .execute(conn)
+    .execute(&mut *conn)
     .await
     .context("set opt-out keywords")?;
-    Ok(())
+    let details = json!({ "opt_out": opt_out, "opt_in": opt_in });
+    audit::record(conn, tenant_id, by, "tenant.keywords", details).await?;
+    Ok(Ok((opt_out, opt_in)))
+}
+
+/// Keywords as they are matched: trimmed, upper case, each once.
+fn keywords(words: &[String]) -> Vec<String> {
+    let mut kept: Vec<String> = Vec::new();
+    for word in words.iter().map(|w| w.trim().to_uppercase()) {
+        if !word.is_empty() && !kept.contains(&word) {
+            kept.push(word);
+        }
+    }
+    kept
 }
 
 /// Sets the template language offered first to customers whose language is unknown (`en`,
-/// `pt_BR`, …).
+/// `pt_BR`, …); audited.
 pub async fn set_default_language(
     conn: &mut PgConnection,
     tenant_id: TenantId,
+    by: Option<UserId>,
     language: &str,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Result<(), SettingRefused>> {
+    let language = language.trim();
+    let valid = |c: char| c.is_ascii_alphabetic() || c == '_';
+    if language.is_empty() || language.len() > 16 || !language.chars().all(valid) {
+        return Ok(Err(SettingRefused::BadLanguage(language.to_owned())));
+    }
     sqlx::query!(
         "update tenants set default_language = $2 where id = $1",
         tenant_id as TenantId,
         language
     )
-    .execute(conn)
+    .execute(&mut *conn)
     .await
     .context("set the default template language")?;
-    Ok(())
+    let details = json!({ "default_language": language });
+    audit::record(conn, tenant_id, by, "tenant.language", details).await?;
+    Ok(Ok(()))
+}
+
+/// The tenant's opt-out and opt-in keywords and default template language.
+pub struct Settings {
+    pub opt_out_keywords: Vec<String>,
+    pub opt_in_keywords: Vec<String>,
+    pub default_language: String,
+}
+
+/// The tenant's settings.
+pub async fn settings(conn: &mut PgConnection, tenant_id: TenantId) -> anyhow::Result<Settings> {
+    sqlx::query_as!(
+        Settings,
+        "select opt_out_keywords, opt_in_keywords, default_language from tenants where id = $1",
+        tenant_id as TenantId
+    )
+    .fetch_one(conn)
+    .await
+    .context("read the tenant's settings")
 }
 
 /// Lower-case ASCII letters and digits, words joined by single dashes.

@@ -90,10 +90,12 @@ async fn keywords_are_configurable_per_tenant(pool: PgPool) {
     tenants::set_keywords(
         &mut conn,
         s.app.tenant_id,
+        None,
         &["BAJA".into()],
         &["ALTA".into()],
     )
     .await
+    .unwrap()
     .unwrap();
     let now = chrono::Utc::now().timestamp();
     s.conversation(1).await;

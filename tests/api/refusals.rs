@@ -194,8 +194,9 @@ async fn templates_are_offered_in_the_tenants_language_when_the_customers_is_unk
     );
 
     let mut conn = s.app.pool.acquire().await.unwrap();
-    tenants::set_default_language(&mut conn, s.app.tenant_id, "es")
+    tenants::set_default_language(&mut conn, s.app.tenant_id, None, "es")
         .await
+        .unwrap()
         .unwrap();
     let refused = refusal(s.send_text(conversation, "k2", "Hi").await);
     assert_eq!(names(refused), ["aviso", "avis", "notice"]);

@@ -68,7 +68,7 @@ async fn screenshots_of_the_main_pages(pool: PgPool) {
         })
         .await;
 
-    // The team and numbers pages, as an admin sees them.
+    // The team, numbers and settings pages, as an admin sees them.
     user(&app, app.tenant_id, "ada@acme.test", "Ada Admin").await;
     sqlx::query("update users set role = 'admin' where email = 'ada@acme.test'")
         .execute(&app.pool)
@@ -94,6 +94,9 @@ async fn screenshots_of_the_main_pages(pool: PgPool) {
             browser.open("/admin/numbers").await;
             browser.find("[data-testid=number]").await;
             browser.screenshot(&shot("numbers")).await;
+            browser.open("/admin/settings").await;
+            browser.find("#keywords").await;
+            browser.screenshot(&shot("settings")).await;
         })
         .await;
 

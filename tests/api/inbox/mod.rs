@@ -11,6 +11,7 @@ mod numbers;
 mod pages;
 mod read_receipts;
 mod search;
+mod settings;
 mod setup;
 mod team;
 mod teamwork;
