@@ -4,6 +4,7 @@
 use std::{fmt, net::SocketAddr, path::Path};
 
 use anyhow::{Context, bail};
+use secrecy::SecretString;
 
 use crate::{
     crypto::{Cipher, SecretKey},
@@ -42,6 +43,8 @@ pub struct Config {
     /// Whether requests come through a reverse proxy that appends the client's address to
     /// `X-Forwarded-For` (`TRUST_PROXY=on`); sign-in throttling then counts per that address.
     pub trust_proxy: bool,
+    /// The bearer token `GET /metrics` asks for (`METRICS_TOKEN`); without one, it is 404.
+    pub metrics_token: Option<SecretString>,
 }
 
 impl Config {
@@ -86,6 +89,9 @@ impl Config {
             environment,
             sandbox,
             trust_proxy: on_off("TRUST_PROXY", var("TRUST_PROXY").as_deref(), false)?,
+            metrics_token: var("METRICS_TOKEN")
+                .filter(|token| !token.trim().is_empty())
+                .map(SecretString::from),
         })
     }
 }
@@ -137,6 +143,10 @@ impl fmt::Debug for Config {
             .field("meta_api_version", &self.meta_api_version)
             .field("environment", &self.environment)
             .field("sandbox", &self.sandbox)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "[redacted]"),
+            )
             .finish()
     }
 }
@@ -251,6 +261,7 @@ mod tests {
             environment: Environment::Production,
             sandbox: false,
             trust_proxy: false,
+            metrics_token: None,
         }
     }
 

@@ -22,6 +22,8 @@ pub mod http;
 pub mod inbox;
 /// Storing and applying Meta's webhooks.
 pub mod ingest;
+/// Prometheus metrics: what is recorded, and the exporter behind `GET /metrics`.
+pub mod metrics;
 /// Sending: the send service and the delivery pipeline.
 pub mod outbox;
 /// The retry policy for in-process retries.

@@ -3,6 +3,7 @@
 
 pub mod extract;
 mod health;
+mod metrics;
 pub mod serve;
 mod webhook;
 
@@ -123,6 +124,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; st
 pub fn app(state: AppState) -> Router {
     let mut router = Router::new()
         .merge(health::router())
+        .merge(metrics::router())
         .merge(inbox::router(state.clone()))
         .merge(crate::admin::router(state.clone()))
         .nest("/webhooks", webhook::router());

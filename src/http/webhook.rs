@@ -24,6 +24,7 @@ use super::{
 use crate::{
     domain::apps,
     error::{self, AppError, Result, Surface},
+    metrics,
     whatsapp::signature,
 };
 
@@ -131,7 +132,8 @@ async fn receive_notification(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode> {
-    within_deadline(async {
+    let started = std::time::Instant::now();
+    let answer = within_deadline(async {
         let app = state
             .apps
             .credentials(&app_id)
@@ -155,7 +157,16 @@ async fn receive_notification(
             .map_err(AppError::from_database)?;
         Ok(StatusCode::OK)
     })
-    .await
+    .await;
+    let outcome = match &answer {
+        Ok(_) => "accepted",
+        Err(AppError::Unauthorized(_)) => "bad_signature",
+        Err(AppError::NotFound) => "unknown_app",
+        Err(AppError::Unavailable(_)) => "unavailable",
+        Err(_) => "error",
+    };
+    metrics::webhook_request(outcome, started.elapsed());
+    answer
 }
 
 /// Runs a request's database work, or answers 503 once it has taken [`DATABASE_DEADLINE`].

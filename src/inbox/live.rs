@@ -26,6 +26,7 @@ use crate::{
         ids::TenantId,
     },
     http::AppState,
+    metrics,
 };
 
 /// One agent's stream.
@@ -37,6 +38,23 @@ struct Live {
     sent: u64,
     /// Whether the next event must be `resync` (a reconnection).
     resync: bool,
+    _open: OpenStream,
+}
+
+/// Counts the stream in the `switchboard_sse_clients` gauge while it is open.
+struct OpenStream;
+
+impl OpenStream {
+    fn new() -> Self {
+        metrics::sse_clients(1.0);
+        Self
+    }
+}
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        metrics::sse_clients(-1.0);
+    }
 }
 
 pub async fn events(
@@ -50,6 +68,7 @@ pub async fn events(
         stop: state.streams.clone(),
         sent: 0,
         resync: headers.contains_key("last-event-id"),
+        _open: OpenStream::new(),
     };
     Sse::new(stream::unfold(live, next)).keep_alive(KeepAlive::default())
 }

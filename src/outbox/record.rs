@@ -23,7 +23,7 @@ use crate::{
         messages::MessageStatus,
     },
     ingest::apply::sync_message_statuses,
-    retry,
+    metrics, retry,
     whatsapp::{
         errors::{self, Retry},
         graph::{GraphFailure, SentMessage},
@@ -95,6 +95,8 @@ async fn record_all(db: &PgPool, config: &OutboxConfig, answers: Vec<Answered>) 
         }
     }
     if !sent.is_empty() {
+        // Counted as Meta answered, before the record (which retries on its own).
+        metrics::sends("sent", None, u64::try_from(sent.len()).unwrap_or(u64::MAX));
         record_sent_with_retries(db, &sent).await;
     }
     for (job, failure, at) in failed {
@@ -183,6 +185,12 @@ async fn record_failure(
         _ => MessageStatus::Failed,
     };
     tracing::warn!(message_id = %job.id, code = ?verdict.code, %status, attempts = job.attempts, "send failed");
+    let outcome = match status {
+        MessageStatus::Queued => "retrying",
+        MessageStatus::Unknown => "unknown",
+        _ => "failed",
+    };
+    metrics::sends(outcome, verdict.code, 1);
     let mut tx = db.begin().await.context("begin recording a failed send")?;
     sqlx::query!(
         "with recorded as (

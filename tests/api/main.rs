@@ -11,6 +11,7 @@ mod helpers;
 mod inbound;
 mod inbox;
 mod message_changes;
+mod metrics;
 mod optout;
 mod pacing;
 mod rechecks;

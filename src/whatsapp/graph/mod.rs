@@ -14,6 +14,8 @@ mod templates;
 use std::{sync::Arc, time::Duration};
 
 use anyhow::{Context, ensure};
+
+use crate::metrics;
 use bytes::Bytes;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
@@ -128,11 +130,26 @@ impl GraphClient {
 
     /// Sends `request` and reads the whole answer, whatever its status.
     async fn exchange(&self, request: RequestBuilder) -> Result<(StatusCode, Bytes), GraphFailure> {
-        let response = request.send().await.map_err(failure::from_send_error)?;
-        let status = response.status();
-        let body = response.bytes().await.map_err(failure::from_read_error)?;
-        tracing::debug!(status = status.as_u16(), "Graph API answered");
-        Ok((status, body))
+        let started = std::time::Instant::now();
+        let answer = async {
+            let response = request.send().await.map_err(failure::from_send_error)?;
+            let status = response.status();
+            let body = response.bytes().await.map_err(failure::from_read_error)?;
+            Ok((status, body))
+        }
+        .await;
+        let outcome = match &answer {
+            Ok((status, _)) if status.is_success() => "ok",
+            Ok(_) => "error",
+            Err(GraphFailure::Unreachable(_)) => "unreachable",
+            Err(GraphFailure::Ambiguous(_)) => "ambiguous",
+            Err(_) => "unreadable",
+        };
+        metrics::graph_call(outcome, started.elapsed());
+        if let Ok((status, _)) = &answer {
+            tracing::debug!(status = status.as_u16(), "Graph API answered");
+        }
+        answer
     }
 }
 

@@ -75,6 +75,7 @@ pub fn test_config() -> Config {
         environment: Environment::Development,
         sandbox: true,
         trust_proxy: false,
+        metrics_token: None,
     }
 }
 
