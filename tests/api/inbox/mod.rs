@@ -144,6 +144,16 @@ impl<'a> Client<'a> {
     }
 }
 
+/// Signs in a new admin of the test tenant (Ada).
+pub async fn signed_in_admin(app: &TestApp) -> Client<'_> {
+    user(app, app.tenant_id, "ada@acme.test", "Ada Admin").await;
+    sqlx::query("update users set role = 'admin' where email = 'ada@acme.test'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    Client::signed_in(app, "ada@acme.test").await
+}
+
 /// Where a page's "older" link leads (the list's or a search's next page).
 pub fn next_page(page: &str) -> String {
     page.split(r#"<a class="more" href=""#)

@@ -20,16 +20,6 @@ const NEW_SECRET: &str = "brand-new-app-secret-Zq7x";
 const NEW_NUMBER_ID: &str = "5550001234567";
 const NEW_WABA_ID: &str = "4440001234567";
 
-/// Signs in an admin of the test tenant.
-async fn admin(app: &TestApp) -> Client<'_> {
-    user(app, app.tenant_id, "ada@acme.test", "Ada Admin").await;
-    sqlx::query("update users set role = 'admin' where email = 'ada@acme.test'")
-        .execute(&app.pool)
-        .await
-        .unwrap();
-    Client::signed_in(app, "ada@acme.test").await
-}
-
 /// The `meta_apps.id` of the app with Meta's App ID `meta_app_id`.
 async fn app_row(app: &TestApp, meta_app_id: &str) -> i64 {
     app.scalar(&format!(
@@ -67,7 +57,7 @@ async fn customer_writes_to(
 #[sqlx::test]
 async fn an_admin_adds_an_app_and_a_number_and_its_webhooks_arrive(pool: PgPool) {
     let app = TestApp::new(pool).await;
-    let mut admin = admin(&app).await;
+    let mut admin = signed_in_admin(&app).await;
     let inbox = admin.get("/inbox").await;
     assert!(
         inbox
@@ -179,6 +169,33 @@ async fn an_admin_adds_an_app_and_a_number_and_its_webhooks_arrive(pool: PgPool)
     assert_eq!(leaked, 0);
 }
 
+/// Checks the number's connection as the admin; returns what the page then says of it.
+async fn check(admin: &mut Client<'_>, number: i64) -> String {
+    let csrf = admin.csrf().await;
+    let checked = admin
+        .post_form(
+            &format!("/admin/numbers/{number}/check"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(checked.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        checked.location(),
+        format!("/admin/numbers#number-{number}")
+    );
+    let page = admin.get("/admin/numbers").await;
+    let cell = page.body.split(r#"data-testid="check">"#).nth(1).unwrap();
+    cell[..cell.find("</dd>").unwrap()].to_owned()
+}
+
+/// The numbers' health history: (source, field, value), oldest first.
+async fn history(app: &TestApp) -> Vec<(String, String, String)> {
+    sqlx::query_as("select source, field, value from number_history order by id")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap()
+}
+
 /// A [`TestApp`] whose Meta is the fake Graph API, answering for real numbers too.
 async fn with_fake_meta(pool: PgPool) -> TestApp {
     let fake = switchboard::sandbox::FakeGraph::new(
@@ -196,37 +213,20 @@ async fn with_fake_meta(pool: PgPool) -> TestApp {
 }
 
 #[sqlx::test]
-async fn check_connection_shows_what_meta_says_or_why_it_failed(pool: PgPool) {
+async fn check_connection_shows_what_meta_says(pool: PgPool) {
     let app = with_fake_meta(pool).await;
-    let mut admin = admin(&app).await;
-    let csrf = admin.csrf().await;
+    let mut admin = signed_in_admin(&app).await;
     let number: i64 = app.scalar("select id from phone_numbers").await;
-    let checked = admin
-        .post_form(
-            &format!("/admin/numbers/{number}/check"),
-            &[("csrf", &csrf)],
-        )
-        .await;
-    assert_eq!(checked.status, StatusCode::SEE_OTHER);
-    assert_eq!(
-        checked.location(),
-        format!("/admin/numbers#number-{number}")
-    );
+    let shown = check(&mut admin, number).await;
+    assert!(shown.contains("check-ok"), "{shown}");
+    assert!(shown.contains("Connected as Acme"), "{shown}");
+    assert!(shown.contains("the app receives its webhooks"), "{shown}");
     let page = admin.get("/admin/numbers").await;
-    let check = page.body.split(r#"data-testid="check">"#).nth(1).unwrap();
-    let check = &check[..check.find("</dd>").unwrap()];
-    assert!(check.contains("check-ok"), "{check}");
-    assert!(check.contains("Connected as Acme"), "{check}");
-    assert!(check.contains("the app receives its webhooks"), "{check}");
     assert!(
         page.body
             .contains("Messaging limit</dt><dd>250 customers a day")
     );
-    let history: Vec<(String, String, String)> =
-        sqlx::query_as("select source, field, value from number_history order by id")
-            .fetch_all(&app.pool)
-            .await
-            .unwrap();
+    let history = history(&app).await;
     assert_eq!(
         history,
         [
@@ -237,12 +237,7 @@ async fn check_connection_shows_what_meta_says_or_why_it_failed(pool: PgPool) {
     );
 
     // Checked again with nothing changed: no new history.
-    admin
-        .post_form(
-            &format!("/admin/numbers/{number}/check"),
-            &[("csrf", &csrf)],
-        )
-        .await;
+    check(&mut admin, number).await;
     let changes: i64 = app.scalar("select count(*) from number_history").await;
     assert_eq!(changes, 3);
     let audited: i64 = app
@@ -255,21 +250,11 @@ async fn check_connection_shows_what_meta_says_or_why_it_failed(pool: PgPool) {
 async fn a_failed_check_says_why_in_words(pool: PgPool) {
     // The test app's Meta is an address nothing listens on.
     let app = TestApp::new(pool).await;
-    let mut admin = admin(&app).await;
-    let csrf = admin.csrf().await;
+    let mut admin = signed_in_admin(&app).await;
     let number: i64 = app.scalar("select id from phone_numbers").await;
-    let checked = admin
-        .post_form(
-            &format!("/admin/numbers/{number}/check"),
-            &[("csrf", &csrf)],
-        )
-        .await;
-    assert_eq!(checked.status, StatusCode::SEE_OTHER);
-    let page = admin.get("/admin/numbers").await;
-    let check = page.body.split(r#"data-testid="check">"#).nth(1).unwrap();
-    let check = &check[..check.find("</dd>").unwrap()];
-    assert!(check.contains("check-failed"), "{check}");
-    assert!(check.contains("Could not reach WhatsApp"), "{check}");
+    let shown = check(&mut admin, number).await;
+    assert!(shown.contains("check-failed"), "{shown}");
+    assert!(shown.contains("Could not reach WhatsApp"), "{shown}");
     let changes: i64 = app.scalar("select count(*) from number_history").await;
     assert_eq!(changes, 0);
 }
@@ -288,11 +273,7 @@ async fn quality_and_limit_changes_from_meta_become_history_and_alerts(pool: PgP
     };
     app.deliver(flagged()).await;
     app.deliver(flagged()).await;
-    let history: Vec<(String, String, String)> =
-        sqlx::query_as("select source, field, value from number_history order by id")
-            .fetch_all(&app.pool)
-            .await
-            .unwrap();
+    let history = history(&app).await;
     assert_eq!(
         history,
         [
@@ -301,7 +282,7 @@ async fn quality_and_limit_changes_from_meta_become_history_and_alerts(pool: PgP
         ],
         "the same news twice is one change"
     );
-    let mut admin = admin(&app).await;
+    let mut admin = signed_in_admin(&app).await;
     let page = admin.get("/admin/numbers").await;
     let alerts = page.body.split(r#"data-testid="alerts">"#).nth(1).unwrap();
     let alerts = &alerts[..alerts.find("</ul>").unwrap()];
@@ -320,7 +301,7 @@ async fn quality_and_limit_changes_from_meta_become_history_and_alerts(pool: PgP
 #[sqlx::test]
 async fn an_admin_creates_a_sandbox_number_and_plays_its_customer(pool: PgPool) {
     let app = TestApp::new(pool).await;
-    let mut admin = admin(&app).await;
+    let mut admin = signed_in_admin(&app).await;
     let csrf = admin.csrf().await;
     let created = admin.post_form("/admin/sandbox", &[("csrf", &csrf)]).await;
     assert_eq!(created.status, StatusCode::SEE_OTHER);
@@ -396,7 +377,7 @@ async fn an_admin_creates_a_sandbox_number_and_plays_its_customer(pool: PgPool) 
 #[sqlx::test]
 async fn refused_forms_keep_what_was_typed_except_secrets(pool: PgPool) {
     let app = TestApp::new(pool).await;
-    let mut admin = admin(&app).await;
+    let mut admin = signed_in_admin(&app).await;
     let csrf = admin.csrf().await;
     let bad_id = admin
         .post_form(
@@ -474,7 +455,7 @@ async fn refused_forms_keep_what_was_typed_except_secrets(pool: PgPool) {
 #[sqlx::test]
 async fn blank_secret_fields_keep_the_stored_ones_and_a_change_is_audited(pool: PgPool) {
     let app = TestApp::new(pool).await;
-    let mut admin = admin(&app).await;
+    let mut admin = signed_in_admin(&app).await;
     let csrf = admin.csrf().await;
     let row = app_row(&app, META_APP_ID).await;
     let secrets = |app_secret: &'static str| {
@@ -519,7 +500,7 @@ async fn blank_secret_fields_keep_the_stored_ones_and_a_change_is_audited(pool: 
 async fn a_paused_number_keeps_its_messages_queued_until_it_resumes(pool: PgPool) {
     let sending = Sending::new(pool).await;
     let app = &sending.app;
-    let mut admin = admin(app).await;
+    let mut admin = signed_in_admin(app).await;
     let csrf = admin.csrf().await;
     let conversation = sending.conversation(1).await;
     let number = sending.number_id;
@@ -577,7 +558,7 @@ async fn a_removed_number_fails_its_queue_refuses_sends_and_comes_back_with_its_
 ) {
     let sending = Sending::new(pool).await;
     let app = &sending.app;
-    let mut admin = admin(app).await;
+    let mut admin = signed_in_admin(app).await;
     let csrf = admin.csrf().await;
     let conversation = sending.conversation(1).await;
     let number = sending.number_id;
@@ -699,7 +680,7 @@ async fn another_tenants_apps_numbers_and_events_are_not_found(pool: PgPool) {
         .scalar("select id from webhook_events where state = 'unroutable'")
         .await;
 
-    let mut admin = admin(&app).await;
+    let mut admin = signed_in_admin(&app).await;
     let csrf = admin.csrf().await;
     let page = admin.get("/admin/numbers").await;
     assert!(!page.body.contains("5555555555"));

@@ -6,16 +6,6 @@ use sqlx::PgPool;
 
 use super::*;
 
-/// Signs in an admin of the test tenant.
-async fn admin(app: &TestApp) -> Client<'_> {
-    user(app, app.tenant_id, "ada@acme.test", "Ada Admin").await;
-    sqlx::query("update users set role = 'admin' where email = 'ada@acme.test'")
-        .execute(&app.pool)
-        .await
-        .unwrap();
-    Client::signed_in(app, "ada@acme.test").await
-}
-
 async fn audited(app: &TestApp, action: &str) -> i64 {
     app.scalar(&format!(
         "select count(*) from audit_log where action = '{action}'"
@@ -26,7 +16,7 @@ async fn audited(app: &TestApp, action: &str) -> i64 {
 #[sqlx::test]
 async fn canned_responses_are_added_changed_and_deleted(pool: PgPool) {
     let app = TestApp::new(pool).await;
-    let mut admin = admin(&app).await;
+    let mut admin = signed_in_admin(&app).await;
     let csrf = admin.csrf().await;
     let added = admin
         .post_form(
@@ -82,7 +72,7 @@ async fn canned_responses_are_added_changed_and_deleted(pool: PgPool) {
 #[sqlx::test]
 async fn labels_are_renamed_and_deleted_everywhere(pool: PgPool) {
     let app = TestApp::new(pool).await;
-    let mut admin = admin(&app).await;
+    let mut admin = signed_in_admin(&app).await;
     let csrf = admin.csrf().await;
     let conversation = customer_writes(&app, "wamid.1", "Hi", 1).await;
     let labels = format!("/inbox/conversations/{conversation}/labels");
@@ -132,7 +122,7 @@ async fn labels_are_renamed_and_deleted_everywhere(pool: PgPool) {
 #[sqlx::test]
 async fn keywords_and_the_default_language_are_saved_in_use(pool: PgPool) {
     let app = TestApp::new(pool).await;
-    let mut admin = admin(&app).await;
+    let mut admin = signed_in_admin(&app).await;
     let csrf = admin.csrf().await;
     let saved = admin
         .post_form(
@@ -212,7 +202,7 @@ async fn another_tenants_snippets_and_labels_are_not_found(pool: PgPool) {
     .fetch_one(&app.pool)
     .await
     .unwrap();
-    let mut admin = admin(&app).await;
+    let mut admin = signed_in_admin(&app).await;
     let csrf = admin.csrf().await;
     let page = admin.get("/admin/settings").await;
     assert!(!page.body.contains("Globex"));
