@@ -1,7 +1,7 @@
 //! Configuration from environment variables (and `.env`), each documented in `.env.example`. Its
 //! `Debug` output is safe to log: secret keys and the database password are redacted.
 
-use std::{fmt, net::SocketAddr, path::Path};
+use std::{fmt, net::SocketAddr, path::Path, time::Duration};
 
 use anyhow::{Context, bail};
 use secrecy::SecretString;
@@ -45,6 +45,8 @@ pub struct Config {
     pub trust_proxy: bool,
     /// The bearer token `GET /metrics` asks for (`METRICS_TOKEN`); without one, it is 404.
     pub metrics_token: Option<SecretString>,
+    /// How long applied webhook events are kept (`WEBHOOK_RETENTION_DAYS`, default 30).
+    pub webhook_retention: Duration,
 }
 
 impl Config {
@@ -92,8 +94,28 @@ impl Config {
             metrics_token: var("METRICS_TOKEN")
                 .filter(|token| !token.trim().is_empty())
                 .map(SecretString::from),
+            webhook_retention: retention_days(var("WEBHOOK_RETENTION_DAYS").as_deref())?,
         })
     }
+}
+
+/// Seconds in a day.
+const DAY: u64 = 86_400;
+
+/// `WEBHOOK_RETENTION_DAYS`: whole days, 1 to 3,650; 30 when unset.
+fn retention_days(value: Option<&str>) -> anyhow::Result<Duration> {
+    let days = match value {
+        None => 30,
+        Some(text) => text
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|days| (1..=3_650).contains(days))
+            .with_context(|| {
+                format!("WEBHOOK_RETENTION_DAYS must be whole days from 1 to 3650, not {text:?}")
+            })?,
+    };
+    Ok(Duration::from_secs(days * DAY))
 }
 
 impl Config {
@@ -235,6 +257,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn webhook_retention_is_whole_days() {
+        assert_eq!(retention_days(None).unwrap(), Duration::from_secs(30 * DAY));
+        assert_eq!(
+            retention_days(Some(" 7 ")).unwrap(),
+            Duration::from_secs(7 * DAY)
+        );
+        for bad in ["0", "-1", "1.5", "a week", "3651", ""] {
+            let error = retention_days(Some(bad)).unwrap_err().to_string();
+            assert!(error.contains("WEBHOOK_RETENTION_DAYS"), "{bad:?}: {error}");
+        }
+    }
+
+    #[test]
     fn development_key_is_generated_once_and_reused() {
         let dir = std::env::temp_dir().join(format!("switchboard-key-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -262,6 +297,7 @@ mod tests {
             sandbox: false,
             trust_proxy: false,
             metrics_token: None,
+            webhook_retention: Duration::from_secs(30 * DAY),
         }
     }
 

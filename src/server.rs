@@ -16,7 +16,7 @@ use crate::{
         serve::{self, ConnectionLimits},
     },
     inbox::{auth, setup},
-    ingest::{event_log::EventLog, worker},
+    ingest::{event_log::EventLog, retention, worker},
     outbox::worker::{Outbox, OutboxConfig},
     whatsapp::graph::GraphClient,
     window::SystemClock,
@@ -54,6 +54,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     );
     let sender = tokio::spawn(outbox.run(shutdown.clone()));
     let pruner = tokio::spawn(auth::prune_until(pool.clone(), shutdown.clone()));
+    let retention = tokio::spawn(retention::prune_until(
+        pool.clone(),
+        config.webhook_retention,
+        shutdown.clone(),
+    ));
 
     let listener = tokio::net::TcpListener::bind(config.bind_addr)
         .await
@@ -91,6 +96,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     writer.await.context("event log writer")?;
     sender.await.context("delivery worker")?;
     pruner.await.context("session pruner")?;
+    retention.await.context("webhook event retention")?;
     if let Some(dispatcher) = sandbox_webhooks {
         dispatcher.await.context("sandbox webhook dispatcher")?;
     }

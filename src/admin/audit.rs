@@ -24,7 +24,7 @@ const KINDS: [(&str, &str); 10] = [
     ("user.", "Members"),
     ("app.", "Meta apps"),
     ("number.", "Numbers"),
-    ("webhook.", "Webhook replays"),
+    ("webhook.", "Webhook replays and dismissals"),
     ("canned.", "Canned responses"),
     ("label.", "Labels"),
     ("tenant.", "Settings"),

@@ -36,6 +36,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/apps/{id}/secrets", post(numbers::change_secrets))
         .route("/admin/apps/{id}/numbers", post(numbers::add_number))
         .route("/admin/audit", get(audit::show))
+        .route("/admin/events/{id}/dismiss", post(numbers::dismiss_event))
         .route("/admin/events/{id}/replay", post(numbers::replay_event))
         .route("/admin/labels/{id}", post(settings::rename_label))
         .route("/admin/labels/{id}/delete", post(settings::delete_label))

@@ -461,6 +461,20 @@ pub async fn replay_event(
     Ok(Redirect::to("/admin/numbers").into_response())
 }
 
+/// `POST /admin/events/{id}/dismiss`: a failed or unroutable event needs no replay.
+pub async fn dismiss_event(
+    State(state): State<AppState>,
+    agent: Agent,
+    Path(id): Path<WebhookEventId>,
+) -> Result<Response> {
+    let mut tx = state.db.begin().await?;
+    replay::dismiss(&mut tx, agent.tenant_id, agent.user_id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(Redirect::to("/admin/numbers").into_response())
+}
+
 async fn numbers_page(
     state: &AppState,
     agent: Agent,

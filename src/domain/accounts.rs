@@ -348,3 +348,12 @@ async fn issue_link(
     .context("store the link")?;
     Ok(token)
 }
+
+/// Deletes invitation and reset links past their expiry; returns how many.
+pub async fn prune_links(db: &sqlx::PgPool) -> anyhow::Result<u64> {
+    let deleted = sqlx::query!("delete from account_links where expires_at < now()")
+        .execute(db)
+        .await
+        .context("prune expired account links")?;
+    Ok(deleted.rows_affected())
+}

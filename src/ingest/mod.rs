@@ -5,4 +5,5 @@
 pub mod apply;
 pub mod event_log;
 pub mod replay;
+pub mod retention;
 pub mod worker;

@@ -164,3 +164,38 @@ pub async fn replay_one(
     .context("read the replayed event's state")?;
     Ok(Some(state))
 }
+
+/// Marks one of the tenant's failed or unroutable events dismissed (an admin decided it needs no
+/// replay; retention then deletes it in time), audited; `None` when it is not the tenant's or
+/// needs nothing.
+pub async fn dismiss(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    by: UserId,
+    id: WebhookEventId,
+) -> anyhow::Result<Option<()>> {
+    let dismissed = sqlx::query_scalar!(
+        "update webhook_events e set state = 'dismissed'
+         from meta_apps a
+         where e.id = $2 and e.state in ('failed', 'unroutable')
+           and a.id = e.app_id and a.tenant_id = $1
+         returning e.id",
+        tenant_id as TenantId,
+        id as WebhookEventId
+    )
+    .fetch_optional(&mut *conn)
+    .await
+    .context("dismiss the event")?;
+    if dismissed.is_none() {
+        return Ok(None);
+    }
+    audit::record(
+        conn,
+        tenant_id,
+        Some(by),
+        "webhook.dismiss",
+        json!({ "event_id": id }),
+    )
+    .await?;
+    Ok(Some(()))
+}

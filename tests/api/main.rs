@@ -16,6 +16,7 @@ mod optout;
 mod pacing;
 mod rechecks;
 mod refusals;
+mod retention;
 mod sandbox_switch;
 mod secrets;
 mod seed;

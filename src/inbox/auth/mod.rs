@@ -22,24 +22,30 @@ use url::form_urlencoded;
 pub use login::{router, sign_out};
 pub use sessions::Agent;
 
-use crate::{error::AppError, http::AppState};
+use crate::{domain::accounts, error::AppError, http::AppState};
 
 /// How often expired sessions and stale sign-in failures are deleted.
 const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 
-/// Deletes expired sessions and sign-in failures every [`PRUNE_EVERY`] until `shutdown`; any
-/// instance may do it, and two doing it at once delete the same rows.
+/// Deletes expired sessions, sign-in failures and one-time account links every [`PRUNE_EVERY`]
+/// until `shutdown`; any instance may do it, and two doing it at once delete the same rows.
 pub async fn prune_until(db: sqlx::PgPool, shutdown: tokio_util::sync::CancellationToken) {
     loop {
-        match (sessions::prune(&db).await, throttle::prune(&db).await) {
-            (Ok(sessions), Ok(failures)) => {
+        let pruned = (
+            sessions::prune(&db).await,
+            throttle::prune(&db).await,
+            accounts::prune_links(&db).await,
+        );
+        match pruned {
+            (Ok(sessions), Ok(failures), Ok(links)) => {
                 tracing::debug!(
                     sessions,
                     failures,
-                    "pruned expired sessions and sign-in failures"
+                    links,
+                    "pruned expired sessions, sign-in failures and account links"
                 );
             }
-            (Err(error), _) | (_, Err(error)) => {
+            (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) => {
                 tracing::warn!(error = ?error, "prune sessions");
             }
         }

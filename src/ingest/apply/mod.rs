@@ -41,6 +41,8 @@ pub struct StoredEvent {
 pub enum EventState {
     /// Applied, possibly with some ids in it not registered under the signing app.
     Applied,
+    /// Failed or unroutable, and an admin decided it needs no replay.
+    Dismissed,
     /// Not a notification we can read; replayable.
     Failed,
     /// Stored, not applied yet.
@@ -54,6 +56,7 @@ impl EventState {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Applied => "applied",
+            Self::Dismissed => "dismissed",
             Self::Failed => "failed",
             Self::Pending => "pending",
             Self::Unroutable => "unroutable",

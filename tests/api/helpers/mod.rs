@@ -76,6 +76,7 @@ pub fn test_config() -> Config {
         sandbox: true,
         trust_proxy: false,
         metrics_token: None,
+        webhook_retention: std::time::Duration::from_secs(30 * 86_400),
     }
 }
 

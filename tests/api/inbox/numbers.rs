@@ -720,6 +720,7 @@ async fn another_tenants_apps_numbers_and_events_are_not_found(pool: PgPool) {
             ],
         ),
         (format!("/admin/events/{other_event}/replay"), vec![]),
+        (format!("/admin/events/{other_event}/dismiss"), vec![]),
     ];
     for (path, mut fields) in attempts {
         fields.push(("csrf", &csrf));

@@ -453,3 +453,41 @@ async fn sign_ins_and_failed_ones_are_in_the_audit_trail(pool: PgPool) {
         1
     );
 }
+
+#[sqlx::test]
+async fn expired_links_are_pruned_and_live_ones_kept(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    admin_and_agent(&app).await;
+    let admin: i64 = app
+        .scalar("select id from users where email = 'ada@acme.test'")
+        .await;
+    let mut conn = app.pool.acquire().await.unwrap();
+    for who in ["old@acme.test", "new@acme.test"] {
+        switchboard::domain::accounts::invite(
+            &mut conn,
+            app.tenant_id,
+            UserId::new(admin),
+            who,
+            "Someone",
+            switchboard::domain::users::Role::Agent,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    }
+    sqlx::query(
+        "update account_links l set expires_at = now() - interval '1 minute'
+         from users u where u.id = l.user_id and u.email = 'old@acme.test'",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let pruned = switchboard::domain::accounts::prune_links(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(pruned, 1);
+    let left: String = app
+        .scalar("select u.email from account_links l join users u on u.id = l.user_id")
+        .await;
+    assert_eq!(left, "new@acme.test");
+}
