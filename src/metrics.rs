@@ -25,7 +25,8 @@ const BUCKETS: [f64; 13] = [
 ];
 
 /// The process's exporter, installed as the global recorder on first use (once per process; the
-/// tests' many servers share it).
+/// tests' many servers share it). The server calls it before starting its workers: metrics
+/// recorded before it are lost.
 pub fn handle() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE.get_or_init(|| {

@@ -17,6 +17,7 @@ use crate::{
     },
     inbox::{auth, setup},
     ingest::{event_log::EventLog, retention, worker},
+    metrics,
     outbox::worker::{Outbox, OutboxConfig},
     whatsapp::graph::GraphClient,
     window::SystemClock,
@@ -31,6 +32,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let limits = ConnectionLimits::default().within_open_files(serve::raise_open_file_limit());
     let pool = db::connect(&config.database_url).await?;
     db::migrate(&pool).await?;
+    // Before any worker records a metric.
+    metrics::handle();
 
     let shutdown = CancellationToken::new();
     let appended = Arc::new(Notify::new());

@@ -1,6 +1,6 @@
 //! `/admin/audit`: the tenant's audit trail, newest first, a page at a time (by id, never OFFSET),
-//! narrowed to one kind of action. Entries name who acted and what changed; they never hold a
-//! secret.
+//! narrowed to one kind of action and to one member. Entries name who acted and what changed;
+//! they never hold a secret.
 
 use askama::Template;
 use axum::{
@@ -10,7 +10,11 @@ use axum::{
 use serde::Deserialize;
 
 use crate::{
-    domain::audit::{self, Entry},
+    domain::{
+        accounts::{self, Member},
+        audit::{self, Entry},
+        ids::UserId,
+    },
     error::Result,
     http::{AppState, extract::Query},
     inbox::{auth::Agent, page::render},
@@ -41,11 +45,18 @@ struct AuditPage {
     entries: Vec<Entry>,
     kind: String,
     kinds: [(&'static str, &'static str); 10],
+    members: Vec<Member>,
+    member: Option<UserId>,
     /// The next page's query, when there may be one.
     older: Option<String>,
 }
 
 impl AuditPage {
+    /// Whether the page is narrowed to `member`.
+    fn chosen(&self, member: &Member) -> bool {
+        self.member == Some(member.id)
+    }
+
     /// "key: value" pairs of an entry's details, in order.
     fn details(entry: &Entry) -> Vec<(String, String)> {
         match &entry.details {
@@ -68,6 +79,9 @@ impl AuditPage {
 pub struct AuditQuery {
     #[serde(default)]
     kind: String,
+    /// A member's id, or empty for everyone.
+    #[serde(default)]
+    member: String,
     before: Option<i64>,
 }
 
@@ -82,13 +96,27 @@ pub async fn show(
         .find(|(prefix, _)| *prefix == query.kind)
         .map(|(prefix, _)| *prefix);
     let mut conn = state.db.acquire().await?;
-    let entries = audit::entries(&mut conn, agent.tenant_id, kind, query.before, PAGE).await?;
+    let members = accounts::members(&mut conn, agent.tenant_id).await?;
+    // Only the tenant's members can be chosen; anything else shows everyone.
+    let member = query
+        .member
+        .parse::<i64>()
+        .ok()
+        .map(UserId::new)
+        .filter(|id| members.iter().any(|m| m.id == *id));
+    let filter = audit::Filter {
+        action: kind,
+        member,
+        before: query.before,
+    };
+    let entries = audit::entries(&mut conn, agent.tenant_id, filter, PAGE).await?;
     let older = (entries.len() as i64 == PAGE)
         .then(|| entries.last().map(|last| last.id))
         .flatten()
         .map(|before| {
             url::form_urlencoded::Serializer::new(String::new())
                 .append_pair("kind", kind.unwrap_or_default())
+                .append_pair("member", &member.map(|m| m.to_string()).unwrap_or_default())
                 .append_pair("before", &before.to_string())
                 .finish()
         });
@@ -97,6 +125,8 @@ pub async fn show(
         entries,
         kind: kind.unwrap_or_default().to_owned(),
         kinds: KINDS,
+        members,
+        member,
         older,
     };
     Ok(render(&page)?.into_response())

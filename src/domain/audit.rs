@@ -54,15 +54,29 @@ pub struct Entry {
     pub details: Value,
 }
 
-/// The tenant's entries older than `before` (newest first, `limit` of them), those whose action
-/// starts with `action` when given (`user.` for every change to members).
+/// Which entries of the trail to read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Filter<'a> {
+    /// Those whose action starts with this (`user.` for every change to members).
+    pub action: Option<&'a str>,
+    /// Those of this member.
+    pub member: Option<UserId>,
+    /// Those older than this entry.
+    pub before: Option<i64>,
+}
+
+/// The tenant's entries that `filter` lets through, newest first, `limit` of them.
 pub async fn entries(
     conn: &mut PgConnection,
     tenant_id: TenantId,
-    action: Option<&str>,
-    before: Option<i64>,
+    filter: Filter<'_>,
     limit: i64,
 ) -> anyhow::Result<Vec<Entry>> {
+    let Filter {
+        action,
+        member,
+        before,
+    } = filter;
     let prefix = action.map(|a| {
         format!(
             "{}%",
@@ -79,12 +93,14 @@ pub async fn entries(
            where a.tenant_id = $1
              and ($2::text is null or a.action like $2)
              and ($3::bigint is null or a.id < $3)
+             and ($5::bigint is null or a.user_id = $5)
            order by a.id desc
            limit $4"#,
         tenant_id as TenantId,
         prefix,
         before,
-        limit
+        limit,
+        member as Option<UserId>
     )
     .fetch_all(conn)
     .await

@@ -68,6 +68,8 @@ pub struct AppState {
 impl AppState {
     /// The state for `config`, on the real clock; fails if `META_API_VERSION` is not a version.
     pub fn new(db: PgPool, config: Config, events: EventLog) -> anyhow::Result<Self> {
+        // Metrics recorded before the recorder exists are lost: install it with the first state.
+        crate::metrics::handle();
         let cipher = config.cipher();
         let apps = AppDirectory::new(db.clone(), cipher.clone());
         let sandbox = config.sandbox.then(|| {

@@ -491,3 +491,45 @@ async fn expired_links_are_pruned_and_live_ones_kept(pool: PgPool) {
         .await;
     assert_eq!(left, "new@acme.test");
 }
+
+#[sqlx::test]
+async fn the_audit_trail_narrows_to_one_member(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (mut admin, agent) = admin_and_agent(&app).await;
+    // Ana signs in (her entry), Ada changes her role (Ada's entry).
+    Client::signed_in(&app, "ana@acme.test").await;
+    let csrf = admin.csrf().await;
+    admin
+        .post_form(
+            &format!("/admin/team/{agent}/role"),
+            &[("role", "admin"), ("csrf", &csrf)],
+        )
+        .await;
+    let entries = |page: &str| -> Vec<String> {
+        page.split(r#"data-testid="audit-entry""#)
+            .skip(1)
+            .map(|row| row[..row.find("</tr>").unwrap()].to_owned())
+            .collect()
+    };
+    let hers = admin.get(&format!("/admin/audit?member={agent}")).await;
+    let rows = entries(&hers.body);
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|row| row.contains("Ana Lima")), "{rows:?}");
+    assert!(
+        hers.body
+            .contains(&format!(r#"<option value="{agent}" selected>"#))
+    );
+    let everyone = admin.get("/admin/audit").await;
+    assert!(
+        entries(&everyone.body)
+            .iter()
+            .any(|row| row.contains("Ada Admin"))
+    );
+    // Another tenant's member is no choice here: the page shows everyone.
+    let (other, _) = app
+        .add_tenant("Globex", "5555555555", "globex-secret")
+        .await;
+    let stranger = user(&app, other, "gus@globex.test", "Gus").await;
+    let foreign = admin.get(&format!("/admin/audit?member={stranger}")).await;
+    assert_eq!(entries(&foreign.body).len(), entries(&everyone.body).len());
+}
