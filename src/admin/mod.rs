@@ -3,10 +3,12 @@
 //! [`require_admin`]: an agent gets 403. Everything is read and changed with the admin's tenant.
 //!
 //! Built so far: Meta apps and numbers (`/admin/numbers`), the team (`/admin/team`), what the
-//! team shares (`/admin/settings`) and the audit trail (`/admin/audit`).
+//! team shares (`/admin/settings`), operations (`/admin/operations`) and the audit trail
+//! (`/admin/audit`).
 
 mod audit;
 mod numbers;
+mod operations;
 mod settings;
 mod team;
 
@@ -47,6 +49,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/numbers/{id}/pause", post(numbers::pause))
         .route("/admin/numbers/{id}/remove", post(numbers::remove))
         .route("/admin/numbers/{id}/settings", post(numbers::settings))
+        .route("/admin/operations", get(operations::show))
         .route("/admin/sandbox", post(numbers::add_sandbox_number))
         .route("/admin/settings", get(settings::show).post(settings::save))
         .route("/admin/team", get(team::show))

@@ -2,7 +2,8 @@
 //! $METRICS_TOKEN` (404 when no token is configured, 401 for a wrong one). Besides what this
 //! process recorded (see `crate::metrics`), it reads the shared backlog from the database at each
 //! scrape: webhook events pending, failed and unroutable, how long the oldest pending one has
-//! waited, messages queued and being sent, and this process's connection pool. Across tenants:
+//! waited, messages queued and being sent, how far ahead each busy number's send slots are booked
+//! (by number row id), and this process's connection pool. Across tenants:
 //! these are the operator's figures, never a tenant's data.
 
 use anyhow::Context;
@@ -66,6 +67,19 @@ async fn scrape(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
         ::metrics::gauge!("switchboard_send_queue", "state" => state).set(as_f64(count));
     }
     ::metrics::gauge!("switchboard_webhook_apply_lag_seconds").set(backlog.lag);
+    // How far ahead each busy number's send slots are booked (its pacing backlog).
+    let pacing = sqlx::query!(
+        r#"select phone_number_id as "number!",
+                  greatest(extract(epoch from next_slot_at - now()), 0)::float8 as "ahead!"
+           from send_pacing"#
+    )
+    .fetch_all(&state.db)
+    .await
+    .context("read the numbers' pacing")?;
+    for number in pacing {
+        ::metrics::gauge!("switchboard_number_pacing_seconds", "number" => number.number.to_string())
+            .set(number.ahead);
+    }
     ::metrics::gauge!("switchboard_db_pool_connections").set(f64::from(state.db.size()));
     ::metrics::gauge!("switchboard_db_pool_idle").set(as_f64(
         i64::try_from(state.db.num_idle()).unwrap_or(i64::MAX),

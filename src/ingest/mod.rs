@@ -4,6 +4,7 @@
 
 pub mod apply;
 pub mod event_log;
+pub mod operations;
 pub mod replay;
 pub mod retention;
 pub mod worker;

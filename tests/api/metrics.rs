@@ -72,8 +72,21 @@ async fn the_scraper_needs_the_token_and_reads_webhooks_sends_and_the_backlog(po
     assert!(sample(&after, "switchboard_db_pool_connections").is_some_and(|n| n >= 1.0));
     assert!(after.contains("switchboard_webhook_accept_seconds_bucket"));
 
+    // A number whose send slots are booked two seconds ahead.
+    let number: i64 = app.scalar("select id from phone_numbers").await;
+    sqlx::query(
+        "insert into send_pacing (phone_number_id, next_slot_at)
+         values ($1, now() + interval '2 seconds')",
+    )
+    .bind(number)
+    .execute(&app.pool)
+    .await
+    .unwrap();
     app.apply().await;
     let (_, applied) = scrape(&app, Some(TOKEN)).await;
+    let series = format!("switchboard_number_pacing_seconds{{number=\"{number}\"}}");
+    let ahead = sample(&applied, &series);
+    assert!(ahead.is_some_and(|s| s > 1.0 && s <= 2.0), "{applied}");
     assert_eq!(
         sample(&applied, "switchboard_webhook_events{state=\"pending\"}"),
         Some(0.0)

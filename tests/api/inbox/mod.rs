@@ -8,6 +8,7 @@ mod conversation_tools;
 mod live;
 mod media;
 mod numbers;
+mod operations;
 mod pages;
 mod read_receipts;
 mod search;
