@@ -1,4 +1,8 @@
-//! The audit trail: who changed what, for admins to review.
+//! The audit trail: who changed what, from where, for admins to review. The address is the
+//! client's of the request being served ([`from_client`]), so every service that records an
+//! entry gets it without passing it along.
+
+use std::future::Future;
 
 use anyhow::Context;
 use serde_json::Value;
@@ -6,7 +10,23 @@ use sqlx::PgConnection;
 
 use super::ids::{TenantId, UserId};
 
-/// Records `action` (e.g. `number.add`) by `user_id` (`None` for the operator CLI or the system).
+tokio::task_local! {
+    /// The address of the client whose request is being served.
+    static CLIENT: Option<String>;
+}
+
+/// Runs `work` (a request's handling) with `address` recorded on every entry it writes.
+pub async fn from_client<F: Future>(address: Option<String>, work: F) -> F::Output {
+    CLIENT.scope(address, work).await
+}
+
+/// The client's address, inside [`from_client`].
+fn client() -> Option<String> {
+    CLIENT.try_with(Clone::clone).ok().flatten()
+}
+
+/// Records `action` (e.g. `number.add`) by `user_id` (`None` for the operator CLI or the system),
+/// with the client's address when a request is being served.
 pub async fn record(
     conn: &mut PgConnection,
     tenant_id: TenantId,
@@ -15,11 +35,12 @@ pub async fn record(
     details: Value,
 ) -> anyhow::Result<()> {
     sqlx::query!(
-        "insert into audit_log (tenant_id, user_id, action, details) values ($1, $2, $3, $4)",
+        "insert into audit_log (tenant_id, user_id, action, details, ip) values ($1, $2, $3, $4, $5)",
         tenant_id as TenantId,
         user_id as Option<UserId>,
         action,
-        details
+        details,
+        client()
     )
     .execute(conn)
     .await
@@ -34,9 +55,10 @@ pub async fn record_system(
     details: Value,
 ) -> anyhow::Result<()> {
     sqlx::query!(
-        "insert into audit_log (tenant_id, user_id, action, details) values (null, null, $1, $2)",
+        "insert into audit_log (tenant_id, user_id, action, details, ip) values (null, null, $1, $2, $3)",
         action,
-        details
+        details,
+        client()
     )
     .execute(conn)
     .await
@@ -52,6 +74,8 @@ pub struct Entry {
     pub actor: Option<String>,
     pub action: String,
     pub details: Value,
+    /// Where the request came from, when one made the change.
+    pub ip: Option<String>,
 }
 
 /// Which entries of the trail to read.
@@ -87,7 +111,7 @@ pub async fn entries(
     });
     sqlx::query_as!(
         Entry,
-        r#"select a.id, a.created_at as at, u.name as "actor?", a.action, a.details
+        r#"select a.id, a.created_at as at, u.name as "actor?", a.action, a.details, a.ip
            from audit_log a
            left join users u on u.tenant_id = a.tenant_id and u.id = a.user_id
            where a.tenant_id = $1

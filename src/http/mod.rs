@@ -13,6 +13,8 @@ use axum::{
     Router,
     extract::MatchedPath,
     http::{HeaderValue, Request, StatusCode, header},
+    middleware::{self, Next},
+    response::Response,
 };
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
@@ -24,9 +26,9 @@ use tower_http::{
 use crate::{
     config::Config,
     crypto::Cipher,
-    domain::{apps::AppDirectory, events::Hub},
+    domain::{apps::AppDirectory, audit, events::Hub},
     error::{self, Surface},
-    inbox::{self, media::MediaFiles, receipts::ReadReceipts},
+    inbox::{self, auth::ClientAddress, media::MediaFiles, receipts::ReadReceipts},
     ingest::event_log::EventLog,
     outbox::send::SendService,
     sandbox::{FakeGraph, FakeGraphConfig},
@@ -115,6 +117,15 @@ impl AppState {
     }
 }
 
+/// Serves the request with the client's address on every audit entry it records.
+async fn with_client_address(
+    ClientAddress(address): ClientAddress,
+    request: axum::extract::Request,
+    next: Next,
+) -> Response {
+    audit::from_client(address, next.run(request)).await
+}
+
 /// The Content-Security-Policy of every answer: nothing but this site's own files.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
     img-src 'self' data:; media-src 'self'; connect-src 'self'; form-action 'self'; \
@@ -135,6 +146,10 @@ pub fn app(state: AppState) -> Router {
     }
     router
         .fallback(error::not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            with_client_address,
+        ))
         .layer(Surface::Html.layer())
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {

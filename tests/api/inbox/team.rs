@@ -533,3 +533,34 @@ async fn the_audit_trail_narrows_to_one_member(pool: PgPool) {
     let foreign = admin.get(&format!("/admin/audit?member={stranger}")).await;
     assert_eq!(entries(&foreign.body).len(), entries(&everyone.body).len());
 }
+
+#[sqlx::test]
+async fn every_audited_action_records_where_it_came_from(pool: PgPool) {
+    let app = TestApp::with_config(pool, |config| config.trust_proxy = true).await;
+    let (mut admin, agent) = admin_and_agent(&app).await;
+    let csrf = admin.csrf().await;
+    let cookie = admin.cookie_header();
+    let body = format!("role=admin&csrf={csrf}");
+    let request = axum::http::Request::post(format!("/admin/team/{agent}/role"))
+        .header("cookie", cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-forwarded-for", "198.51.100.7, 203.0.113.9")
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    let (status, _) = app.request(request).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let ip: Option<String> = app
+        .scalar("select ip from audit_log where action = 'user.role'")
+        .await;
+    assert_eq!(
+        ip.as_deref(),
+        Some("203.0.113.9"),
+        "the address the proxy added"
+    );
+    let trail = admin.get("/admin/audit?kind=user.").await;
+    assert!(
+        trail
+            .body
+            .contains(r#"<td data-testid="audit-ip">203.0.113.9</td>"#)
+    );
+}
