@@ -34,7 +34,10 @@ use crate::{
         extract::{Form, Path},
     },
     inbox::{auth::Agent, page::render, time},
-    ingest::replay::{self, EventSummary},
+    ingest::{
+        apply,
+        replay::{self, EventSummary},
+    },
     sandbox::{
         customer::{self, CustomerMessage},
         provision,
@@ -43,6 +46,8 @@ use crate::{
 
 /// Troubled events shown per app.
 const TROUBLED_SHOWN: i64 = 5;
+/// Pending events applied at most when a played customer's message is applied at once.
+const APPLY_BATCH: i64 = 200;
 /// Changes of health shown per number.
 const HISTORY_SHOWN: i64 = 5;
 /// How far back the alerts go.
@@ -432,6 +437,10 @@ pub async fn play_customer(
     )
     .await
     .map_err(|error| AppError::BadRequest(format!("{error:#}")))?;
+    drop(conn);
+    // The webhook is stored; apply it now, so the inbox shows the message when it opens (its live
+    // updates start only once the page has loaded).
+    apply::apply_pending(&state.db, APPLY_BATCH).await?;
     Ok(Redirect::to("/inbox").into_response())
 }
 

@@ -335,7 +335,7 @@ async fn an_admin_creates_a_sandbox_number_and_plays_its_customer(pool: PgPool) 
         .await;
     assert_eq!(said.status, StatusCode::SEE_OTHER, "{}", said.body);
     assert_eq!(said.location(), "/inbox");
-    app.apply().await;
+    // Applied before the answer: the inbox shows it as it opens.
     let (body, closed): (String, bool) = sqlx::query_as(
         "select m.body, c.last_customer_message_at < now() - interval '24 hours'
          from messages m join conversations c on c.id = m.conversation_id
