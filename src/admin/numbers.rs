@@ -36,7 +36,8 @@ use crate::{
     inbox::{auth::Agent, page::render, time},
     ingest::{
         apply,
-        replay::{self, EventSummary},
+        operations::{self, TroubledEvent},
+        replay,
     },
     sandbox::{
         customer::{self, CustomerMessage},
@@ -89,7 +90,7 @@ struct Failed {
 struct AppCard {
     app: AppSummary,
     numbers: Vec<NumberSummary>,
-    troubled: Vec<EventSummary>,
+    troubled: Vec<TroubledEvent>,
 }
 
 impl NumbersPage {
@@ -495,7 +496,8 @@ async fn numbers_page(
     let sandbox = all.extract_if(.., |n| n.sandbox).collect();
     let mut apps = Vec::with_capacity(summaries.len());
     for app in summaries {
-        let troubled = replay::troubled(&mut conn, agent.tenant_id, app.id, TROUBLED_SHOWN).await?;
+        let troubled =
+            operations::troubled(&mut conn, agent.tenant_id, Some(app.id), TROUBLED_SHOWN).await?;
         let numbers = all.extract_if(.., |n| n.app_id == app.id).collect();
         apps.push(AppCard {
             app,

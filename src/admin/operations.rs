@@ -53,7 +53,7 @@ pub async fn show(State(state): State<AppState>, agent: Agent) -> Result<Respons
     let mut conn = state.db.acquire().await?;
     let now = Utc::now();
     let backlog = operations::backlog(&mut conn, agent.tenant_id).await?;
-    let troubled = operations::troubled(&mut conn, agent.tenant_id, TROUBLED_SHOWN).await?;
+    let troubled = operations::troubled(&mut conn, agent.tenant_id, None, TROUBLED_SHOWN).await?;
     let numbers = overview::summaries(&mut conn, &state.cipher, agent.tenant_id)
         .await?
         .into_iter()

@@ -6,7 +6,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
-use crate::domain::ids::{TenantId, WebhookEventId};
+use crate::domain::ids::{AppId, TenantId, WebhookEventId};
 
 /// The tenant's webhook events by state.
 pub struct Backlog {
@@ -46,10 +46,12 @@ pub struct TroubledEvent {
     pub unroutable: Vec<String>,
 }
 
-/// The tenant's newest failed or unroutable events, across its apps.
+/// The tenant's newest failed or unroutable events, of one of its apps or across them all,
+/// `limit` of them.
 pub async fn troubled(
     conn: &mut PgConnection,
     tenant_id: TenantId,
+    app_id: Option<AppId>,
     limit: i64,
 ) -> anyhow::Result<Vec<TroubledEvent>> {
     sqlx::query_as!(
@@ -61,11 +63,12 @@ pub async fn troubled(
                where e.app_id = a.id and e.state in ('failed', 'unroutable')
                order by e.id desc limit $2
            ) e
-           where a.tenant_id = $1
+           where a.tenant_id = $1 and ($3::bigint is null or a.id = $3)
            order by e.id desc
            limit $2"#,
         tenant_id as TenantId,
-        limit
+        limit,
+        app_id as Option<AppId>
     )
     .fetch_all(conn)
     .await

@@ -10,7 +10,7 @@ use sqlx::{PgConnection, PgPool};
 use super::apply::{self, EventState};
 use crate::domain::{
     audit,
-    ids::{AppId, TenantId, UserId, WebhookEventId},
+    ids::{TenantId, UserId, WebhookEventId},
 };
 
 /// Marks events pending again (all, or only the failed ones) and applies them; returns how many
@@ -93,31 +93,6 @@ pub async fn list(
     .fetch_all(pool)
     .await
     .context("list webhook events")
-}
-
-/// The tenant's app's newest events that need an admin (failed, or naming a number or WABA the
-/// app does not have), `limit` of them.
-pub async fn troubled(
-    conn: &mut PgConnection,
-    tenant_id: TenantId,
-    app_id: AppId,
-    limit: i64,
-) -> anyhow::Result<Vec<EventSummary>> {
-    sqlx::query_as!(
-        EventSummary,
-        r#"select e.id as "id: WebhookEventId", e.received_at, e.state as "state: EventState",
-                  e.error, e.unroutable
-           from webhook_events e
-           join meta_apps a on a.id = e.app_id and a.tenant_id = $1
-           where e.app_id = $2 and e.state in ('failed', 'unroutable')
-           order by e.id desc limit $3"#,
-        tenant_id as TenantId,
-        app_id as AppId,
-        limit
-    )
-    .fetch_all(conn)
-    .await
-    .context("list the app's troubled events")
 }
 
 /// Replays one of the tenant's failed or unroutable events for an admin (after they added the
