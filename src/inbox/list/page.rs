@@ -156,7 +156,7 @@ async fn search_results(
         Some(_) => Vec::new(),
         None => search::contacts(conn, agent.tenant_id, &needle).await?,
     };
-    let hits = search::messages(conn, agent.tenant_id, &needle.pattern, older).await?;
+    let hits = search::messages(conn, agent.tenant_id, &needle.text, older).await?;
     let mut ids = contacts.clone();
     ids.extend(hits.iter().map(|h| h.conversation_id));
     ids.sort_unstable();

@@ -1,21 +1,22 @@
-//! Search: conversations whose contact's name, number or username contains what the agent typed,
-//! and messages whose text contains it, newest first. Substring matches are served by the trigram
-//! indexes `contacts_search` and `message_texts_search` (message text is kept in `message_texts`,
-//! apart from the often rewritten `messages`), so what is typed needs a run of at least
-//! [`MIN_RUN`] letters or digits: shorter, the index has no trigram to look up and every row would
-//! be read. The tenant is checked on the rows found, not in the index: in a GIN index a tenant's
-//! key lists all its rows, and every scan would read that list (migration 20).
+//! Search: conversations whose contact's name, number or username, or one of whose messages, has
+//! words beginning with what the agent typed, newest first. Every word typed of [`MIN_RUN`]
+//! characters or more must begin a word of the text ("refu ord" finds "where is my refund for
+//! order 1042"); shorter ones are left out (the SQL function `search_query` makes the query).
+//! Words are served by the full-text indexes `contacts_words` and `message_texts_words` (message
+//! text is kept in `message_texts`, apart from the often rewritten `messages`), which list each
+//! word's texts, so a rare word costs its matches whatever the table's size (migration 26). The
+//! tenant is checked on the rows found, not in the index: in a GIN index a tenant's key lists all
+//! its rows, and every scan would read that list (migration 20).
 //!
 //! A page of messages must cost little whether the word is rare or common, and the planner cannot
-//! tell which from the pattern alone (it guesses from the trigrams, and an order code made of
-//! common digits looks common): sorting every match of a common word by recency would read them
-//! all, and walking back through the messages for a rare one reads every message. So a search
-//! first reads the newest messages in id order ([`FIRST_WALK`]), where a common word fills its
-//! page, and reads on in order when the word proved common ([`COMMON_HITS`]); then it looks
+//! tell which from the query alone: sorting every match of a common word by recency would read
+//! them all, and walking back through the messages for a rare one reads every message. So a
+//! search first reads the newest messages in id order ([`FIRST_WALK`]), where a common word fills
+//! its page, and reads on in order when the word proved common ([`COMMON_HITS`]); then it looks
 //! through spans of ids that grow back from there ([`MATCH_SPANS`]), each collecting its matches
-//! through the trigram index (with the block range index on ids, `message_texts_id_range`, for a
+//! through the word index (with the block range index on ids, `message_texts_id_range`, for a
 //! bounded span) and keeping the newest, so a rarer word costs only its matches. Each statement
-//! is planned with its bounds and the pattern (`persistent(false)`).
+//! is planned with its bounds and the query (`persistent(false)`).
 //! Contacts are capped the same way: the most recently active among the first
 //! [`CONTACT_CANDIDATES`] found.
 
@@ -25,7 +26,7 @@ use sqlx::PgConnection;
 
 use crate::domain::ids::{ConversationId, MessageId, TenantId};
 
-/// The shortest run of letters or digits a search needs.
+/// The shortest word a search looks for (as `search_query` in SQL counts it).
 pub const MIN_RUN: usize = 3;
 /// Conversations found by their contact, shown above the messages (one page).
 pub const CONTACT_HITS: i64 = 20;
@@ -35,13 +36,13 @@ pub const MESSAGE_HITS: i64 = 50;
 /// row): a word in one message of forty fills its page there.
 const FIRST_WALK: i64 = 2_000;
 /// A word matched this often in the first walk is common (one message in a hundred): reading on
-/// in id order fills its page sooner than its matches could be collected, since the trigram index
-/// lists every one of them (70 ms for a word in 8 % of 10 M messages).
+/// in id order fills its page sooner than its matches could be collected, since the word index
+/// lists every one of them (a word in 8 % of 10 M messages has 800,000 entries).
 const COMMON_HITS: i64 = 20;
 /// The most a common word's second walk reads.
 const MAX_WALK: i64 = 10_000;
 /// The spans of ids, back from the newest message, whose matches a search then collects through
-/// the trigram index, in turn until a page is full; then all the rest. A rarer word costs only its
+/// the word index, in turn until a page is full; then all the rest. A rarer word costs only its
 /// matches; the spans grow by steps, so a word common among old messages and rare among new ones
 /// still fills its page within a span of a million, where reading all its matches would take
 /// seconds.
@@ -53,8 +54,8 @@ const CONTACT_CANDIDATES: i64 = 100;
 /// What a search looks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Needle {
-    /// An ILIKE pattern for message text and contacts' names: `%text%`, wildcards escaped.
-    pub pattern: String,
+    /// What was typed, trimmed: its words are looked for (`search_query`).
+    pub text: String,
     /// For text that looks like a phone number (digits, spaces, `+`, `-`, `.`, parentheses): its
     /// digits, as WhatsApp ids are stored ("+1 (555) 000-1111" is 15550001111).
     pub digits: Option<String>,
@@ -84,33 +85,19 @@ impl Needle {
         if !enough {
             return None;
         }
-        let needle = digits.as_deref().unwrap_or(text);
         Some(Self {
-            pattern: format!("%{}%", escape(needle)),
+            text: text.to_owned(),
             digits,
         })
     }
 }
 
-/// `text` with LIKE's wildcards and escape character taken literally.
-fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped
-}
-
 /// Conversations whose contact matches, most recently active first (among the first
 /// [`CONTACT_CANDIDATES`] contacts found). A number is matched by its beginning or its end (with
 /// or without the country code) through `contacts_by_number`, `contacts_by_number_end`; a name
-/// anywhere, through the trigram index. The matches are a materialized CTE, read only as far as
-/// the candidates go: planned with the limit beside the filter, a name whose trigrams the planner
-/// guesses common is looked for by reading `contacts` in full until enough match (21 ms for
-/// "Nadia Sato" at 1 M contacts, seconds for a name nobody has).
+/// or username by its words, through `contacts_words`. The matches are a materialized CTE, read only as far as
+/// the candidates go: planned with the limit beside the filter, a name the planner guesses common is looked for by reading `contacts` in full until enough match (21 ms for
+/// "Nadia Sato" at 1 M contacts, seconds for a name nobody has, with trigrams).
 pub async fn contacts(
     conn: &mut PgConnection,
     tenant_id: TenantId,
@@ -145,7 +132,7 @@ pub async fn contacts(
             sqlx::query_scalar!(
                 r#"with matches as materialized (
                        select k.id from contacts k
-                       where k.tenant_id = $1 and k.search_text ilike $2
+                       where k.tenant_id = $1 and k.search_words @@ search_query($2)
                    ),
                    found as (select id from matches limit $4)
                    select c.id as "id!: ConversationId"
@@ -154,7 +141,7 @@ pub async fn contacts(
                    order by c.last_message_at desc, c.id desc
                    limit $3"#,
                 tenant_id as TenantId,
-                needle.pattern,
+                needle.text,
                 CONTACT_HITS,
                 CONTACT_CANDIDATES
             )
@@ -176,13 +163,13 @@ pub struct MessageHit {
     pub outbound: bool,
 }
 
-/// Messages of the tenant whose text matches `pattern` (a [`Needle`]'s), newest first, older than
+/// Messages of the tenant whose words match `text` (a [`Needle`]'s), newest first, older than
 /// `before`.
 /// Messages the customer deleted are not found.
 pub async fn messages(
     conn: &mut PgConnection,
     tenant_id: TenantId,
-    pattern: &str,
+    text: &str,
     before: Option<MessageId>,
 ) -> anyhow::Result<Vec<MessageHit>> {
     let ceiling = match before {
@@ -192,14 +179,14 @@ pub async fn messages(
     let missing = |ids: &[i64]| MESSAGE_HITS - i64::try_from(ids.len()).unwrap_or(MESSAGE_HITS);
     let mut upper = ceiling;
     let lower = upper.saturating_sub(FIRST_WALK).max(0);
-    let mut ids = newest_in_order(conn, tenant_id, pattern, lower, upper, MESSAGE_HITS).await?;
+    let mut ids = newest_in_order(conn, tenant_id, text, lower, upper, MESSAGE_HITS).await?;
     upper = lower;
     let hits = i64::try_from(ids.len()).unwrap_or(MESSAGE_HITS);
     if (COMMON_HITS..MESSAGE_HITS).contains(&hits) && upper > 0 {
         // Twice the span the first walk's rate of matches says the rest of the page needs.
         let span = (missing(&ids) * FIRST_WALK / hits * 2).min(MAX_WALK);
         let lower = upper.saturating_sub(span).max(0);
-        let found = newest_in_order(conn, tenant_id, pattern, lower, upper, missing(&ids)).await?;
+        let found = newest_in_order(conn, tenant_id, text, lower, upper, missing(&ids)).await?;
         ids.extend(found);
         upper = lower;
     }
@@ -212,8 +199,7 @@ pub async fn messages(
         if lower.is_some_and(|lower| lower >= upper) {
             continue;
         }
-        let found =
-            newest_of_matches(conn, tenant_id, pattern, lower, upper, missing(&ids)).await?;
+        let found = newest_of_matches(conn, tenant_id, text, lower, upper, missing(&ids)).await?;
         ids.extend(found);
         upper = lower.unwrap_or(0);
     }
@@ -237,18 +223,18 @@ pub async fn messages(
 async fn newest_in_order(
     conn: &mut PgConnection,
     tenant_id: TenantId,
-    pattern: &str,
+    text: &str,
     lower: i64,
     upper: i64,
     limit: i64,
 ) -> anyhow::Result<Vec<i64>> {
     sqlx::query_scalar!(
         r#"select t.message_id from message_texts t
-           where t.tenant_id = $1 and t.body ilike $2 and t.message_id >= $3 and t.message_id < $4
+           where t.tenant_id = $1 and t.words @@ search_query($2) and t.message_id >= $3 and t.message_id < $4
            order by t.message_id desc
            limit $5"#,
         tenant_id as TenantId,
-        pattern,
+        text,
         lower,
         upper,
         limit
@@ -260,14 +246,14 @@ async fn newest_in_order(
 }
 
 /// The newest `limit` of all matches among the ids `lower..upper` (or below `upper`): every match
-/// found through the trigram index first, then the newest of them. With the limit beside the
-/// filter, a pattern whose trigrams the planner guesses common (an order code with the digits of
-/// many others) is read by walking ids backwards until a page of matches, which a rare word never
-/// fills: every row of the span, 6 s at 10 M messages.
+/// found through the word index first, then the newest of them. With the limit beside the
+/// filter, a query the planner guesses common is read by walking ids backwards until a page of
+/// matches, which a rare word never fills: every row of the span (6 s at 10 M messages, seen with
+/// trigrams).
 async fn newest_of_matches(
     conn: &mut PgConnection,
     tenant_id: TenantId,
-    pattern: &str,
+    text: &str,
     lower: Option<i64>,
     upper: i64,
     limit: i64,
@@ -275,14 +261,14 @@ async fn newest_of_matches(
     sqlx::query_scalar!(
         r#"with matches as materialized (
                select t.message_id from message_texts t
-               where t.tenant_id = $1 and t.body ilike $2
+               where t.tenant_id = $1 and t.words @@ search_query($2)
                  and ($3::bigint is null or t.message_id >= $3) and t.message_id < $4
            )
            select message_id as "message_id!" from matches
            order by message_id desc
            limit $5"#,
         tenant_id as TenantId,
-        pattern,
+        text,
         lower,
         upper,
         limit
@@ -301,14 +287,20 @@ async fn newest(conn: &mut PgConnection) -> anyhow::Result<i64> {
         .context("find the newest message")
 }
 
-/// The part of `body` to show for a match of `text`: from a little before the first match, so a
-/// match deep in a long message is visible in the one-line snippet.
+/// The part of `body` to show for a match of `text`: from a little before the first of the words
+/// looked for, so a match deep in a long message is visible in the one-line snippet.
 pub fn excerpt(body: &str, text: &str) -> String {
     const BEFORE: usize = 24;
-    let (lower_body, lower_text) = (body.to_lowercase(), text.trim().to_lowercase());
+    let lower_body = body.to_lowercase();
     // Lower-casing can change byte lengths; then show the message from its start.
     let found = (lower_body.len() == body.len())
-        .then(|| lower_body.find(&lower_text))
+        .then(|| {
+            text.to_lowercase()
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|word| word.chars().count() >= MIN_RUN)
+                .filter_map(|word| lower_body.find(word))
+                .min()
+        })
         .flatten();
     match found {
         Some(at) => {
@@ -330,35 +322,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn short_text_is_not_searched_and_wildcards_are_literal() {
-        for short in ["", "  ", "ab", "a b c", "é.é", "++"] {
-            assert_eq!(pattern(short), None, "{short:?}");
+    fn short_text_is_not_searched() {
+        for short in ["", "  ", "ab", "a b c", "é.é", "++", "%%%", "0% o_"] {
+            assert_eq!(Needle::parse(short), None, "{short:?}");
         }
-        assert_eq!(pattern(" refund ").as_deref(), Some("%refund%"));
-        assert_eq!(pattern("Ana M").as_deref(), Some("%Ana M%"));
-        assert_eq!(pattern("100%_off").as_deref(), Some(r"%100\%\_off%"));
-        assert_eq!(pattern(r"a\bcd").as_deref(), Some(r"%a\\bcd%"));
-        assert_eq!(Needle::parse("refund").and_then(|n| n.digits), None);
-    }
-
-    fn pattern(text: &str) -> Option<String> {
-        Needle::parse(text).map(|needle| needle.pattern)
+        let needle = Needle::parse(" Ana M ");
+        assert_eq!(
+            needle.map(|n| (n.text, n.digits)),
+            Some(("Ana M".into(), None))
+        );
     }
 
     #[test]
     fn a_phone_number_is_searched_by_its_digits() {
-        assert_eq!(
-            pattern("+1 (555) 000-1111").as_deref(),
-            Some("%15550001111%")
-        );
-        assert_eq!(pattern("55 5").as_deref(), Some("%555%"));
-        assert_eq!(pattern("5-5").as_deref(), None);
-        assert_eq!(
-            Needle::parse("+1 (555) 000-1111")
-                .and_then(|n| n.digits)
-                .as_deref(),
-            Some("15550001111")
-        );
+        let digits = |text: &str| Needle::parse(text).and_then(|n| n.digits);
+        assert_eq!(digits("+1 (555) 000-1111").as_deref(), Some("15550001111"));
+        assert_eq!(digits("55 5").as_deref(), Some("555"));
+        assert_eq!(digits("5-5"), None);
+        assert_eq!(digits("refund 555"), None);
     }
 
     #[test]
@@ -368,7 +349,7 @@ mod tests {
             "Where is my refund?"
         );
         let long = format!("{} the REFUND please", "word ".repeat(20));
-        let shown = excerpt(&long, "refund");
+        let shown = excerpt(&long, "plea refun");
         assert!(shown.starts_with('…'), "{shown}");
         assert!(shown.contains("REFUND please"), "{shown}");
         assert!(shown.chars().count() < long.chars().count());
