@@ -184,7 +184,7 @@
     clearTimeout(timer);
     timer = setTimeout(refresh, 150);
   };
-  const events = new EventSource("/inbox/events");
+  const events = new EventSource(layout.dataset.events);
   events.addEventListener("change", soon);
   events.addEventListener("resync", soon);
 

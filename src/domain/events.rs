@@ -23,7 +23,13 @@
 //! - `labels`: the conversation's labels changed (the inbox's teamwork).
 //! - `viewers`: an agent opened the conversation ("Ana is viewing").
 
+use std::{
+    collections::VecDeque,
+    sync::{Arc, Mutex, PoisonError},
+};
+
 use anyhow::Context;
+use chrono::{DateTime, TimeDelta, Utc};
 use serde::Deserialize;
 use sqlx::{PgConnection, PgPool, postgres::PgListener};
 use tokio::sync::broadcast;
@@ -132,6 +138,61 @@ pub enum Signal {
 #[derive(Clone)]
 pub struct Hub {
     sender: broadcast::Sender<Signal>,
+    recent: Arc<Mutex<Recent>>,
+}
+
+/// When the listener heard each tenant's latest changes, so a page rendered a moment before its
+/// stream connected can be told whether it missed one ([`Hub::changed_since`]).
+struct Recent {
+    /// (tenant, when heard), oldest first, at most [`RECENT`].
+    heard: VecDeque<(TenantId, DateTime<Utc>)>,
+    /// Since when `heard` holds every change heard: the listener's start or reconnection, or
+    /// the last entry dropped to make room.
+    complete_since: DateTime<Utc>,
+}
+
+/// How many changes [`Recent`] remembers: a page whose stream connects later than that many
+/// changes after its render is told to re-fetch.
+const RECENT: usize = 4096;
+
+/// How far apart two processes' clocks may be: a page rendered by one process and streamed by
+/// another is compared with changes heard up to this long before its render.
+const CLOCK_SKEW: TimeDelta = TimeDelta::seconds(2);
+
+impl Recent {
+    fn new(now: DateTime<Utc>) -> Self {
+        Self {
+            heard: VecDeque::new(),
+            complete_since: now,
+        }
+    }
+
+    fn heard(&mut self, tenant_id: TenantId, at: DateTime<Utc>) {
+        if self.heard.len() == RECENT
+            && let Some((_, dropped)) = self.heard.pop_front()
+        {
+            self.complete_since = dropped;
+        }
+        self.heard.push_back((tenant_id, at));
+    }
+
+    fn missed(&mut self, now: DateTime<Utc>) {
+        self.heard.clear();
+        self.complete_since = now;
+    }
+
+    /// Whether a change of `tenant_id` may have been heard since `since` (less [`CLOCK_SKEW`]):
+    /// one was, or the record does not reach back that far.
+    fn changed_since(&self, tenant_id: TenantId, since: DateTime<Utc>) -> bool {
+        let since = since - CLOCK_SKEW;
+        since < self.complete_since
+            || self
+                .heard
+                .iter()
+                .rev()
+                .take_while(|(_, at)| *at >= since)
+                .any(|(tenant, _)| *tenant == tenant_id)
+    }
 }
 
 impl Default for Hub {
@@ -144,7 +205,10 @@ impl Hub {
     /// A hub with no listener yet: subscribers hear nothing until [`Hub::listen`].
     pub fn new() -> Self {
         let (sender, _) = broadcast::channel(BUFFER);
-        Self { sender }
+        Self {
+            sender,
+            recent: Arc::new(Mutex::new(Recent::new(Utc::now()))),
+        }
     }
 
     /// A hub already listening (see [`Hub::listen`]).
@@ -174,6 +238,17 @@ impl Hub {
         self.sender.subscribe()
     }
 
+    /// Whether `tenant_id` may have changed since `since` (a page's render): subscribe first, then
+    /// ask, so a change is either told here or heard by the subscription (or both).
+    pub fn changed_since(&self, tenant_id: TenantId, since: DateTime<Utc>) -> bool {
+        self.recent().changed_since(tenant_id, since)
+    }
+
+    fn recent(&self) -> std::sync::MutexGuard<'_, Recent> {
+        // The record stays consistent whatever panicked while holding it.
+        self.recent.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     async fn fan_out(self, mut listener: PgListener, shutdown: CancellationToken) {
         loop {
             let notification = tokio::select! {
@@ -182,14 +257,18 @@ impl Hub {
             };
             match notification {
                 Ok(Some(notification)) => match Change::parse(notification.payload()) {
-                    // No subscriber is not an error.
-                    Ok(change) => drop(self.sender.send(Signal::Change(change))),
+                    Ok(change) => {
+                        self.recent().heard(change.tenant_id, Utc::now());
+                        // No subscriber is not an error.
+                        drop(self.sender.send(Signal::Change(change)));
+                    }
                     Err(error) => tracing::error!(error = ?error, "unreadable change event"),
                 },
                 // The connection was lost and is re-established by the next `try_recv`;
                 // notifications sent meanwhile are gone.
                 Ok(None) => {
                     tracing::warn!("change listener reconnected; events may have been missed");
+                    self.recent().missed(Utc::now());
                     drop(self.sender.send(Signal::Missed));
                 }
                 Err(error) => {
@@ -204,6 +283,31 @@ impl Hub {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_is_told_of_its_tenants_changes_since_its_render_and_of_gaps() {
+        let start = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let (ours, theirs) = (TenantId::new(1), TenantId::new(2));
+        let at = |seconds: i64| start + TimeDelta::seconds(seconds);
+        let mut recent = Recent::new(start);
+        recent.heard(ours, at(10));
+        recent.heard(theirs, at(20));
+        // A render at 20 s may have missed our change at 10 s only if clocks differ by 10 s.
+        assert!(!recent.changed_since(ours, at(20)));
+        assert!(recent.changed_since(ours, at(11)), "within the clock skew");
+        assert!(recent.changed_since(theirs, at(20)));
+        // A render before the record begins cannot be vouched for.
+        assert!(recent.changed_since(ours, at(-5)));
+        // Nor one whose changes were pushed out of the record, nor across a reconnection.
+        for n in 0..RECENT {
+            recent.heard(theirs, at(100 + i64::try_from(n).unwrap()));
+        }
+        assert!(recent.changed_since(ours, at(20)));
+        assert!(!recent.changed_since(ours, at(5_000)));
+        recent.missed(at(6_000));
+        assert!(recent.changed_since(ours, at(5_000)));
+        assert!(!recent.changed_since(ours, at(6_003)));
+    }
 
     #[test]
     fn a_payload_as_announce_writes_it_is_read() {

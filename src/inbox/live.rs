@@ -4,7 +4,9 @@
 //! changes only: ids and kinds, never content, which the page then fetches with the agent's
 //! session like any other page. A browser that reconnects (it sends `Last-Event-ID`), a stream that
 //! fell behind, or a listener that lost its connection gets `resync`: the page re-fetches what it
-//! shows, so nothing is lost. Streams end when the server starts shutting down, so a deploy never
+//! shows, so nothing is lost. So does a page whose tenant changed between its render and its
+//! stream's start: the page says when it was rendered (`?since=`, milliseconds since the epoch),
+//! and the hub remembers when it heard each tenant's latest changes. Streams end when the server starts shutting down, so a deploy never
 //! waits on them.
 
 use std::convert::Infallible;
@@ -14,7 +16,9 @@ use axum::{
     http::HeaderMap,
     response::sse::{Event, KeepAlive, Sse},
 };
+use chrono::DateTime;
 use futures_util::{Stream, stream};
+use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio_util::sync::CancellationToken;
@@ -25,7 +29,7 @@ use crate::{
         events::{Change, Signal},
         ids::TenantId,
     },
-    http::AppState,
+    http::{AppState, extract::Query},
     metrics,
 };
 
@@ -57,17 +61,29 @@ impl Drop for OpenStream {
     }
 }
 
+#[derive(Deserialize)]
+pub struct EventsParams {
+    /// When the page was rendered, in milliseconds since the epoch.
+    since: Option<i64>,
+}
+
 pub async fn events(
     State(state): State<AppState>,
     agent: Agent,
     headers: HeaderMap,
+    Query(params): Query<EventsParams>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let signals = state.changes.subscribe();
+    let missed_since_render = params
+        .since
+        .and_then(DateTime::from_timestamp_millis)
+        .is_some_and(|rendered| state.changes.changed_since(agent.tenant_id, rendered));
     let live = Live {
-        signals: state.changes.subscribe(),
+        signals,
         tenant_id: agent.tenant_id,
         stop: state.streams.clone(),
         sent: 0,
-        resync: headers.contains_key("last-event-id"),
+        resync: headers.contains_key("last-event-id") || missed_since_render,
         _open: OpenStream::new(),
     };
     Sse::new(stream::unfold(live, next)).keep_alive(KeepAlive::default())

@@ -50,6 +50,8 @@ pub struct InboxPage {
     pub agent: Agent,
     pub list: ListPane,
     pub conversation: Option<ConversationPanel>,
+    /// When the page's data began to be read: its live stream resyncs if the tenant changed since.
+    pub since: DateTime<Utc>,
 }
 
 /// The open conversation.
@@ -166,6 +168,11 @@ impl InboxPage {
         }
     }
 
+    /// The live stream's URL, which says when the page was rendered.
+    fn events_url(&self) -> String {
+        format!("/inbox/events?since={}", self.since.timestamp_millis())
+    }
+
     fn view_title(&self) -> String {
         match &self.list.search {
             Some(search) => format!("Search: {}", search.text),
@@ -239,6 +246,9 @@ pub async fn list_page(
         .acquire()
         .await
         .map_err(|e| AppError::from_database(e.into()))?;
+    let since = conversation
+        .as_ref()
+        .map_or_else(Utc::now, |panel| panel.now);
     let list = list_pane(&mut conn, &agent, &params)
         .await
         .map_err(AppError::from_database)?;
@@ -246,6 +256,7 @@ pub async fn list_page(
         agent,
         list,
         conversation,
+        since,
     })
 }
 
@@ -258,6 +269,8 @@ pub async fn conversation_panel(
     template: Option<TemplateId>,
     draft: Draft,
 ) -> Result<ConversationPanel> {
+    // Before anything is read: the page's live stream compares it with the changes it hears.
+    let now = Utc::now();
     let mut conn = state
         .db
         .acquire()
@@ -317,7 +330,6 @@ pub async fn conversation_panel(
             .map_err(AppError::from_database)?;
         state.receipts.conversation_read(agent.tenant_id, id);
     }
-    let now = Utc::now();
     let name = display_name(
         conversation.contact_name.as_deref(),
         conversation.wa_id.as_deref(),

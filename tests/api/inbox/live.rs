@@ -17,7 +17,16 @@ struct Stream(Body);
 
 impl Stream {
     async fn open(app: &TestApp, browser: &mut Client<'_>, last_event_id: Option<&str>) -> Self {
-        let mut request = Request::get("/inbox/events")
+        Self::open_at(app, browser, "/inbox/events", last_event_id).await
+    }
+
+    async fn open_at(
+        app: &TestApp,
+        browser: &mut Client<'_>,
+        path: &str,
+        last_event_id: Option<&str>,
+    ) -> Self {
+        let mut request = Request::get(path)
             .header(header::COOKIE, browser.cookie_header())
             .header(header::ACCEPT, "text/event-stream");
         if let Some(id) = last_event_id {
@@ -99,6 +108,42 @@ async fn a_reconnecting_page_is_told_to_resync(pool: PgPool) {
     user(&app, app.tenant_id, "ana@acme.test", "Ana").await;
     let mut ana = Client::signed_in(&app, "ana@acme.test").await;
     let mut stream = Stream::open(&app, &mut ana, Some("7")).await;
+    let first = stream.until("event: resync").await;
+    assert!(first.contains("id: 1"), "{first}");
+}
+
+/// The stream a page opens says when the page was rendered: a change between the render and the
+/// stream's start is not lost.
+#[sqlx::test]
+async fn a_change_between_render_and_stream_is_not_lost(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    user(&app, app.tenant_id, "ana@acme.test", "Ana").await;
+    let mut ana = Client::signed_in(&app, "ana@acme.test").await;
+    let events_url = |body: &str| {
+        let start = body
+            .find(r#"data-events=""#)
+            .expect("the page names its stream")
+            + 13;
+        body[start..start + body[start..].find('"').unwrap()].replace("&amp;", "&")
+    };
+
+    // A hub vouches only for what it heard: for pages rendered from two seconds (the clock skew
+    // it allows between processes) after it began listening.
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    let quiet = events_url(&ana.get("/inbox").await.body);
+    assert!(quiet.starts_with("/inbox/events?since="), "{quiet}");
+    let mut stream = Stream::open_at(&app, &mut ana, &quiet, None).await;
+    let nothing = stream.read_for(Duration::from_millis(500)).await;
+    assert!(!nothing.contains("event:"), "nothing changed: {nothing}");
+
+    let missed = events_url(&ana.get("/inbox").await.body);
+    let mut already_open = Stream::open(&app, &mut ana, None).await;
+    let conversation = customer_writes(&app, "wamid.gap", "Anyone?", 0).await;
+    // Once a stream open all along has it, the hub has heard the change.
+    already_open
+        .until(&format!(r#""conversation":{conversation}"#))
+        .await;
+    let mut stream = Stream::open_at(&app, &mut ana, &missed, None).await;
     let first = stream.until("event: resync").await;
     assert!(first.contains("id: 1"), "{first}");
 }
