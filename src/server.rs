@@ -1,5 +1,5 @@
 //! `switchboard serve`: connect and migrate, start the event log writer, the appliers, the
-//! delivery worker and the sandbox's webhook dispatcher, and serve HTTP. On SIGTERM or Ctrl-C: stop
+//! delivery worker, template syncs and the sandbox's webhook dispatcher, and serve HTTP. On SIGTERM or Ctrl-C: stop
 //! accepting, finish in-flight requests, then stop the workers between jobs.
 
 use std::sync::Arc;
@@ -76,6 +76,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     print_welcome(&config, setup_link.as_deref());
     let state = AppState::new(pool.clone(), config, events)?;
     state.changes.listen(pool.clone(), shutdown.clone()).await?;
+    let template_syncs = tokio::spawn(
+        state
+            .template_syncer()
+            .run(state.template_syncs.clone(), shutdown.clone()),
+    );
     let streams = state.streams.clone();
     // The sandbox posts its webhooks to this very server, so it stops as soon as the server stops
     // accepting (instead of failing its posts while requests finish); what it has not posted stays
@@ -100,6 +105,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     sender.await.context("delivery worker")?;
     pruner.await.context("session pruner")?;
     retention.await.context("webhook event retention")?;
+    template_syncs.await.context("template syncs")?;
     if let Some(dispatcher) = sandbox_webhooks {
         dispatcher.await.context("sandbox webhook dispatcher")?;
     }

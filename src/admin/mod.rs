@@ -2,15 +2,16 @@
 //! Every route is behind the inbox's session and CSRF checks ([`require_agent`]) and then
 //! [`require_admin`]: an agent gets 403. Everything is read and changed with the admin's tenant.
 //!
-//! Built so far: Meta apps and numbers (`/admin/numbers`), the team (`/admin/team`), what the
-//! team shares (`/admin/settings`), operations (`/admin/operations`) and the audit trail
-//! (`/admin/audit`).
+//! Built so far: Meta apps and numbers (`/admin/numbers`), message templates
+//! (`/admin/templates`), the team (`/admin/team`), what the team shares (`/admin/settings`),
+//! operations (`/admin/operations`) and the audit trail (`/admin/audit`).
 
 mod audit;
 mod numbers;
 mod operations;
 mod settings;
 mod team;
+mod templates;
 
 use axum::{
     Router,
@@ -53,6 +54,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/sandbox", post(numbers::add_sandbox_number))
         .route("/admin/settings", get(settings::show).post(settings::save))
         .route("/admin/team", get(team::show))
+        .route("/admin/templates", get(templates::show))
+        .route("/admin/templates/sync", post(templates::sync))
+        .route("/admin/templates/{id}/delete", post(templates::delete))
         .route("/admin/team/invite", post(team::invite))
         .route("/admin/team/{id}/reset", post(team::reset))
         .route("/admin/team/{id}/access", post(team::access))

@@ -301,8 +301,13 @@ impl TemplatesCommand {
             &graph,
             &config.graph_urls(),
             tenant.id,
+            |stored| async move {
+                eprint!("\r{stored} template(s) stored");
+                Ok(())
+            },
         )
         .await?;
+        eprintln!();
         for waba in synced {
             println!("WABA {}: {} template(s)", waba.waba_id, waba.templates);
         }

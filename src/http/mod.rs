@@ -17,6 +17,7 @@ use axum::{
     response::Response,
 };
 use sqlx::PgPool;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tower_http::{
     catch_panic::CatchPanicLayer, set_header::SetResponseHeaderLayer, timeout::TimeoutLayer,
@@ -26,7 +27,7 @@ use tower_http::{
 use crate::{
     config::Config,
     crypto::Cipher,
-    domain::{apps::AppDirectory, audit, events::Hub},
+    domain::{apps::AppDirectory, audit, events::Hub, templates::syncs::Syncer},
     error::{self, Surface},
     inbox::{self, auth::ClientAddress, media::MediaFiles, receipts::ReadReceipts},
     ingest::event_log::EventLog,
@@ -65,6 +66,8 @@ pub struct AppState {
     pub receipts: ReadReceipts,
     /// Meta's Graph API (or the fake one, for sandbox numbers), for the console's calls.
     pub graph: GraphClient,
+    /// Woken when an admin queues a template sync, so this instance starts it at once.
+    pub template_syncs: Arc<Notify>,
 }
 
 impl AppState {
@@ -113,7 +116,18 @@ impl AppState {
             media,
             receipts,
             graph,
+            template_syncs: Arc::new(Notify::new()),
         })
+    }
+
+    /// Runs the template syncs queued by admins and the schedule (see `Syncer::run`).
+    pub fn template_syncer(&self) -> Syncer {
+        Syncer {
+            db: self.db.clone(),
+            cipher: self.cipher.clone(),
+            graph: self.graph.clone(),
+            urls: self.config.graph_urls(),
+        }
     }
 }
 

@@ -296,7 +296,7 @@ async fn registering_under_a_new_app_needs_its_secrets(pool: PgPool) {
 }
 
 /// A Meta that lists `bindambc`'s two template pages, and the bearer tokens it was called with.
-async fn template_lister() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+pub(crate) async fn template_lister() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     let tokens = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = tokens.clone();
     let list = move |Query(query): Query<std::collections::HashMap<String, String>>,
@@ -334,9 +334,17 @@ async fn template_sync_stores_every_page_meta_lists(pool: PgPool) {
     let graph = GraphClient::new("v23.0").unwrap();
     let cipher = app.config.secret_key.cipher();
 
-    let synced = templates::sync(&app.pool, &cipher, &graph, &urls, app.tenant_id)
+    let told = std::sync::Mutex::new(Vec::new());
+    let progress = |stored| {
+        told.lock().unwrap().push(stored);
+        async { Ok(()) }
+    };
+    let synced = templates::sync(&app.pool, &cipher, &graph, &urls, app.tenant_id, progress)
         .await
         .unwrap();
+    // Told after each of the two pages.
+    let told = told.into_inner().unwrap();
+    assert_eq!((told.len(), told.last()), (2, Some(&3)), "{told:?}");
 
     assert_eq!(synced.len(), 1);
     assert_eq!(

@@ -15,10 +15,7 @@ use crate::{
         ids::{NumberId, TenantId, UserId},
         numbers,
     },
-    whatsapp::{
-        errors,
-        graph::{Auth, GraphClient, GraphFailure, GraphUrls},
-    },
+    whatsapp::graph::{Auth, GraphClient, GraphFailure, GraphUrls},
 };
 
 /// Where a change of health was learnt.
@@ -241,22 +238,6 @@ pub async fn check(
 
 /// A failed Graph call, in words.
 fn failed(failure: &GraphFailure) -> Value {
-    let (title, message) = match failure {
-        GraphFailure::Api(error) => {
-            let explained = errors::explain(
-                error.code,
-                Some(error.title()),
-                error.details.as_deref(),
-                error.is_transient,
-            );
-            (explained.title.clone(), explained.message())
-        }
-        GraphFailure::Unreachable(_) | GraphFailure::Ambiguous(_) => (
-            "Could not reach WhatsApp".to_owned(),
-            "Switchboard could not connect to WhatsApp's servers; try again in a moment."
-                .to_owned(),
-        ),
-        other => ("The check failed".to_owned(), other.to_string()),
-    };
+    let (title, message) = failure.in_words();
     json!({ "ok": false, "title": title, "message": message })
 }

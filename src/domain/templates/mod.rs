@@ -6,18 +6,21 @@ use anyhow::Context;
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 
+pub mod figures;
 mod states;
+pub mod syncs;
 
 pub use states::{TemplateCategory, TemplateStatus};
 
 use super::{
-    ids::{TemplateId, TenantId},
+    audit,
+    ids::{NumberId, TemplateId, TenantId, UserId},
     numbers,
 };
 use crate::{
     crypto::Cipher,
     whatsapp::{
-        graph::{Auth, GraphClient, GraphUrls},
+        graph::{Auth, GraphClient, GraphFailure, GraphUrls},
         template_check::{self, TemplateDefinition, Variable},
     },
 };
@@ -206,16 +209,22 @@ pub struct SyncedWaba {
 }
 
 /// Fetches the templates of each of the tenant's WABAs from Meta, page by page with the token of
-/// one of its numbers, and stores or refreshes them. Templates Meta no longer lists are kept. A
-/// failure names its WABA; the WABAs before it stay synced.
+/// one of its numbers, and stores or refreshes them, telling `progress` how many are stored after
+/// each page. Templates Meta no longer lists are kept. A failure names its WABA; the WABAs before
+/// it stay synced.
 /// <https://developers.facebook.com/docs/whatsapp/business-management-api/message-templates>
-pub async fn sync(
+pub async fn sync<Progress, Told>(
     db: &PgPool,
     cipher: &Cipher,
     graph: &GraphClient,
     urls: &GraphUrls,
     tenant_id: TenantId,
-) -> anyhow::Result<Vec<SyncedWaba>> {
+    progress: Progress,
+) -> anyhow::Result<Vec<SyncedWaba>>
+where
+    Progress: Fn(usize) -> Told,
+    Told: Future<Output = anyhow::Result<()>>,
+{
     // A connection is taken for each step, never held across a Graph call: Meta may be slow, and
     // the pool serves the inbox meanwhile.
     let mut conn = db.acquire().await.context("acquire connection")?;
@@ -226,6 +235,7 @@ pub async fn sync(
     }
     drop(conn);
     let mut synced = Vec::with_capacity(numbers.len());
+    let mut stored = 0;
     for number in numbers {
         let auth = Auth {
             base_url: urls.for_number(number.sandbox),
@@ -251,6 +261,9 @@ pub async fn sync(
                 upsert(&mut conn, tenant_id, &number.waba_id, &record).await?;
                 count += 1;
             }
+            drop(conn);
+            stored += page.data.len();
+            progress(stored).await?;
             match page.after {
                 Some(cursor) if !page.data.is_empty() => after = Some(cursor),
                 _ => break,
@@ -262,6 +275,70 @@ pub async fn sync(
         });
     }
     Ok(synced)
+}
+
+/// Deletes the tenant's template `id` at Meta (this language only), then marks it `DELETED` here,
+/// keeping its messages' figures; audited. `None` when the tenant has no such template (or no
+/// number left in its WABA to ask Meta with); Meta's refusal comes back as it is.
+pub async fn delete(
+    db: &PgPool,
+    cipher: &Cipher,
+    graph: &GraphClient,
+    urls: &GraphUrls,
+    tenant_id: TenantId,
+    by: UserId,
+    id: TemplateId,
+) -> anyhow::Result<Option<Result<(), GraphFailure>>> {
+    let mut conn = db.acquire().await.context("acquire connection")?;
+    let Some(template) = sqlx::query!(
+        r#"select t.waba_id, t.name, t.language, t.meta_template_id,
+                  (select min(n.id) from phone_numbers n
+                   where n.tenant_id = t.tenant_id and n.waba_id = t.waba_id
+                     and n.removed_at is null) as "number_id: NumberId"
+           from message_templates t where t.tenant_id = $1 and t.id = $2"#,
+        tenant_id as TenantId,
+        id as TemplateId
+    )
+    .fetch_optional(&mut *conn)
+    .await
+    .context("load the template to delete")?
+    else {
+        return Ok(None);
+    };
+    let Some(number_id) = template.number_id else {
+        return Ok(None);
+    };
+    let number = numbers::credentials(&mut conn, cipher, tenant_id, number_id).await?;
+    drop(conn);
+    let auth = Auth {
+        base_url: urls.for_number(number.sandbox),
+        token: &number.access_token,
+    };
+    let deleted = graph
+        .delete_template(
+            &auth,
+            &template.waba_id,
+            &template.name,
+            template.meta_template_id.as_deref(),
+        )
+        .await;
+    if let Err(failure) = deleted {
+        return Ok(Some(Err(failure)));
+    }
+    let mut tx = db.begin().await.context("begin")?;
+    sqlx::query!(
+        "update message_templates set status = 'DELETED', updated_at = now()
+         where tenant_id = $1 and id = $2",
+        tenant_id as TenantId,
+        id as TemplateId
+    )
+    .execute(&mut *tx)
+    .await
+    .context("mark the template deleted")?;
+    let details = serde_json::json!({ "name": template.name, "language": template.language });
+    audit::record(&mut tx, tenant_id, Some(by), "template.delete", details).await?;
+    tx.commit().await.context("commit")?;
+    Ok(Some(Ok(())))
 }
 
 #[cfg(test)]

@@ -262,6 +262,7 @@ async fn exists(
     sqlx::query_scalar!(
         r#"select exists (select 1 from message_templates
                           where tenant_id = $1 and waba_id = $2 and name = $3
+                            and status <> 'DELETED'
                             and ($4::text is null or meta_template_id = $4)) as "exists!""#,
         tenant_id as TenantId,
         waba_id,

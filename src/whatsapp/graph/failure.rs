@@ -30,6 +30,30 @@ pub enum GraphFailure {
     Unreadable { status: u16, body: String },
 }
 
+impl GraphFailure {
+    /// What went wrong, for an admin: a title and what happened and what to do, in words (the
+    /// error table's, else Meta's own words for the user, else its title and details).
+    pub fn in_words(&self) -> (String, String) {
+        match self {
+            Self::Api(error) => {
+                let explained = crate::whatsapp::errors::explain(
+                    error.code,
+                    Some(error.user_title.as_deref().unwrap_or(error.title())),
+                    error.user_message.as_deref().or(error.details.as_deref()),
+                    error.is_transient,
+                );
+                (explained.title.clone(), explained.message())
+            }
+            Self::Unreachable(_) | Self::Ambiguous(_) => (
+                "Could not reach WhatsApp".to_owned(),
+                "Switchboard could not connect to WhatsApp's servers; try again in a moment."
+                    .to_owned(),
+            ),
+            Self::Unreadable { .. } => ("Unreadable answer".to_owned(), self.to_string()),
+        }
+    }
+}
+
 /// Meta's error object (`{"error": {…}}`). Branch on `code` (and `details`), never on the text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GraphError {

@@ -16,6 +16,7 @@ mod settings;
 mod setup;
 mod team;
 mod teamwork;
+mod templates;
 
 use std::collections::HashMap;
 

@@ -197,7 +197,7 @@ async fn history(app: &TestApp) -> Vec<(String, String, String)> {
 }
 
 /// A [`TestApp`] whose Meta is the fake Graph API, answering for real numbers too.
-async fn with_fake_meta(pool: PgPool) -> TestApp {
+pub(super) async fn with_fake_meta(pool: PgPool) -> TestApp {
     let fake = switchboard::sandbox::FakeGraph::new(
         pool.clone(),
         test_config().secret_key.cipher(),
