@@ -11,6 +11,7 @@ mod numbers;
 mod operations;
 mod settings;
 mod team;
+mod template_form;
 mod templates;
 
 use axum::{
@@ -55,6 +56,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/settings", get(settings::show).post(settings::save))
         .route("/admin/team", get(team::show))
         .route("/admin/templates", get(templates::show))
+        .route(
+            "/admin/templates/new",
+            get(template_form::show).post(template_form::submit),
+        )
         .route("/admin/templates/sync", post(templates::sync))
         .route("/admin/templates/{id}/delete", post(templates::delete))
         .route("/admin/team/invite", post(team::invite))

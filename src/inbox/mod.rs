@@ -18,7 +18,7 @@ pub mod receipts;
 pub mod render;
 pub mod setup;
 mod template_fields;
-mod thread;
+pub(crate) mod thread;
 pub mod time;
 
 use axum::{

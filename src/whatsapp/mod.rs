@@ -13,4 +13,5 @@ pub mod payload;
 pub mod signature;
 pub mod summary;
 pub mod template_check;
+pub mod template_draft;
 pub mod template_values;

@@ -335,6 +335,18 @@ pub async fn one_per_waba(
     .context("list the tenant's WABAs")
 }
 
+/// The WABAs of the tenant's numbers that are not removed.
+pub async fn wabas(conn: &mut PgConnection, tenant_id: TenantId) -> anyhow::Result<Vec<String>> {
+    sqlx::query_scalar!(
+        r#"select distinct waba_id as "waba_id!" from phone_numbers
+           where tenant_id = $1 and removed_at is null order by 1"#,
+        tenant_id as TenantId
+    )
+    .fetch_all(conn)
+    .await
+    .context("list the tenant's WABAs")
+}
+
 /// The WABA the tenant's number belongs to.
 pub async fn waba_of(
     conn: &mut PgConnection,

@@ -8,6 +8,7 @@ use sqlx::{PgConnection, PgPool};
 
 pub mod figures;
 mod states;
+pub mod submit;
 pub mod syncs;
 
 pub use states::{TemplateCategory, TemplateStatus};

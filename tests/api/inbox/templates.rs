@@ -257,3 +257,219 @@ async fn a_template_is_deleted_at_meta_and_only_by_its_tenants_admins(pool: PgPo
         again.body
     );
 }
+
+/// The form's fields for a template with two numbered variables and a link button.
+fn template_form<'a>(csrf: &'a str, intent: &'a str, body: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("csrf", csrf),
+        ("intent", intent),
+        ("waba_id", WABA_ID),
+        ("name", "order_shipped"),
+        ("category", "utility"),
+        ("language", "en_US"),
+        ("format", "positional"),
+        ("header", ""),
+        ("header_example", ""),
+        ("body", body),
+        ("body_examples", "Ana\r\n#1042"),
+        ("footer", "Acme Shop"),
+        ("button0_kind", "url"),
+        ("button0_text", "Track it"),
+        ("button0_value", "https://shop.example/track/{{1}}"),
+        ("button0_example", "1042"),
+        ("button1_kind", ""),
+    ]
+}
+
+#[sqlx::test]
+async fn a_template_is_written_previewed_and_submitted_for_review(pool: PgPool) {
+    let app = super::numbers::with_fake_meta(pool).await;
+    let mut admin = signed_in_admin(&app).await;
+    let form = admin.get("/admin/templates/new").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains(r#"data-testid="template-form""#));
+    let csrf = admin.csrf().await;
+
+    // Problems are shown beside their fields, everything typed is kept, and nothing reaches Meta.
+    let bad = "{{1}}, order {{3}} has shipped.";
+    let preview = admin
+        .post_form(
+            "/admin/templates/new",
+            &template_form(&csrf, "preview", bad),
+        )
+        .await;
+    assert_eq!(preview.status, StatusCode::OK);
+    assert!(preview.body.contains(r#"data-testid="problem-body""#));
+    assert!(
+        preview
+            .body
+            .contains("{{1}}, order {{3}} has shipped.</textarea>")
+    );
+    let refused = admin
+        .post_form("/admin/templates/new", &template_form(&csrf, "submit", bad))
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("cannot start or end with a variable"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        app.scalar::<i64>("select count(*) from message_templates")
+            .await,
+        0
+    );
+
+    // The preview shows the samples where the customer will read the values.
+    let good = "Hi {{1}}, order {{2}} has shipped.";
+    let preview = admin
+        .post_form(
+            "/admin/templates/new",
+            &template_form(&csrf, "preview", good),
+        )
+        .await;
+    assert!(!preview.body.contains(r#"data-testid="problems""#));
+    let shown = preview
+        .body
+        .split(r#"data-testid="template-preview""#)
+        .nth(1)
+        .unwrap();
+    assert!(shown.contains(r#"Hi <mark data-preview="0">Ana</mark>, order <mark data-preview="1">#1042</mark> has shipped."#), "{shown}");
+    assert!(
+        shown.contains("Acme Shop") && shown.contains("Track it"),
+        "{shown}"
+    );
+
+    let submitted = admin
+        .post_form(
+            "/admin/templates/new",
+            &template_form(&csrf, "submit", good),
+        )
+        .await;
+    assert_eq!(
+        submitted.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        submitted.body
+    );
+    let (status, components, submitted_at): (
+        String,
+        serde_json::Value,
+        Option<chrono::DateTime<chrono::Utc>>,
+    ) = sqlx::query_as(
+        "select status, components, submitted_at from message_templates
+             where name = 'order_shipped' and language = 'en_US'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(status, "PENDING");
+    assert!(submitted_at.is_some());
+    assert_eq!(components[0]["text"], good);
+    assert_eq!(
+        components[0]["example"]["body_text"],
+        serde_json::json!([["Ana", "#1042"]])
+    );
+    let page = admin.get("/admin/templates").await;
+    assert!(cell(&page.body, "order_shipped", "template-status").contains("Pending"));
+    assert_eq!(
+        app.scalar::<i64>("select count(*) from audit_log where action = 'template.submit'")
+            .await,
+        1
+    );
+
+    // The same name and language again is refused before Meta sees it.
+    let again = admin
+        .post_form(
+            "/admin/templates/new",
+            &template_form(&csrf, "submit", good),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.body.contains(r#"data-testid="problem-name""#));
+
+    // Meta approves it: agents are offered it, with the definition submitted.
+    app.deliver(envelope(
+        WABA_ID,
+        Some(chrono::Utc::now().timestamp()),
+        vec![serde_json::json!({
+            "field": "message_template_status_update",
+            "value": {
+                "event": "APPROVED",
+                "message_template_id": 1,
+                "message_template_name": "order_shipped",
+                "message_template_language": "en_US",
+                "reason": "NONE",
+            },
+        })],
+    ))
+    .await;
+    let mut conn = app.pool.acquire().await.unwrap();
+    let offered = switchboard::domain::templates::approved_options(
+        &mut conn,
+        app.tenant_id,
+        WABA_ID,
+        Some("en_US"),
+        "en",
+    )
+    .await
+    .unwrap();
+    assert_eq!(offered.len(), 1);
+    assert_eq!(offered[0].variables.len(), 3, "{:?}", offered[0].variables);
+    let page = admin.get("/admin/templates").await;
+    assert!(cell(&page.body, "order_shipped", "template-status").contains("Approved"));
+    assert_ne!(cell(&page.body, "order_shipped", "approval"), "—");
+}
+
+/// A Meta that refuses every template with `error` (HTTP 400).
+async fn refusing_meta(error: serde_json::Value) -> String {
+    use axum::{Router, routing::post};
+    use switchboard::http::extract::Json;
+    let router = Router::new().route(
+        "/v23.0/{waba}/message_templates",
+        post(move || async move { (StatusCode::BAD_REQUEST, Json(error)) }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    url
+}
+
+#[sqlx::test]
+async fn metas_refusal_is_shown_in_words_and_keeps_the_form(pool: PgPool) {
+    let meta = refusing_meta(serde_json::json!({ "error": {
+        "message": "Invalid parameter",
+        "type": "OAuthException",
+        "code": 100,
+        "error_subcode": 2388024,
+        "is_transient": false,
+        "error_user_title": "Content in This Language Already Exists",
+        "error_user_msg": "There is already English (US) content for this template. You can create a new template and try again.",
+        "fbtrace_id": "AbCdEf"
+    }}))
+    .await;
+    let app = TestApp::with_config(pool, |config| config.meta_graph_url = meta).await;
+    let mut admin = signed_in_admin(&app).await;
+    let csrf = admin.csrf().await;
+    let good = "Hi {{1}}, order {{2}} has shipped.";
+    let refused = admin
+        .post_form(
+            "/admin/templates/new",
+            &template_form(&csrf, "submit", good),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .body
+            .contains("There is already English (US) content"),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains(r#"value="order_shipped""#));
+    assert_eq!(
+        app.scalar::<i64>("select count(*) from message_templates")
+            .await,
+        0
+    );
+}

@@ -1,0 +1,263 @@
+//! `/admin/templates/new`: writing a template and submitting it to Meta for review. The form works
+//! without script: "Preview" shows the template as the customer will read it (the inbox picker's
+//! preview) with every problem beside its field; "Submit" checks the same way, then asks Meta and
+//! shows Meta's refusal in words. A refused form keeps everything typed.
+
+use askama::Template;
+use axum::{
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+
+use crate::{
+    domain::{
+        numbers,
+        templates::submit::{self, Submitted},
+        tenants,
+    },
+    error::{AppError, Result},
+    http::{AppState, extract::Form},
+    inbox::{auth::Agent, page::render, thread::preview::Preview},
+    whatsapp::{
+        template_check::{self, TemplateDefinition},
+        template_draft::{ButtonKind, Category, Draft, DraftButton, Problem},
+    },
+};
+
+/// Button rows the form offers.
+const BUTTON_ROWS: usize = 4;
+
+/// Languages offered as suggestions (any code Meta knows may be typed).
+const LANGUAGES: [&str; 14] = [
+    "en", "en_US", "en_GB", "es", "es_MX", "pt_BR", "fr", "de", "it", "nl", "ar", "hi", "id", "he",
+];
+
+/// One button row as typed.
+#[derive(Default, Clone)]
+struct ButtonRow {
+    kind: String,
+    text: String,
+    value: String,
+    example: String,
+}
+
+/// The form as typed (kept whole when refused).
+#[derive(Default, Clone)]
+struct Typed {
+    waba_id: String,
+    name: String,
+    language: String,
+    category: String,
+    named: bool,
+    header: String,
+    header_example: String,
+    body: String,
+    body_examples: String,
+    footer: String,
+    buttons: Vec<ButtonRow>,
+}
+
+impl Typed {
+    fn read(fields: &[(String, String)]) -> Self {
+        let get = |name: &str| {
+            fields
+                .iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.clone())
+                .unwrap_or_default()
+        };
+        Self {
+            waba_id: get("waba_id"),
+            name: get("name").trim().to_owned(),
+            language: get("language").trim().to_owned(),
+            category: get("category"),
+            named: get("format") == "named",
+            header: get("header"),
+            header_example: get("header_example"),
+            body: get("body").replace("\r\n", "\n"),
+            body_examples: get("body_examples").replace("\r\n", "\n"),
+            footer: get("footer"),
+            buttons: (0..BUTTON_ROWS)
+                .map(|i| ButtonRow {
+                    kind: get(&format!("button{i}_kind")),
+                    text: get(&format!("button{i}_text")),
+                    value: get(&format!("button{i}_value")),
+                    example: get(&format!("button{i}_example")),
+                })
+                .collect(),
+        }
+    }
+
+    fn draft(&self) -> Draft {
+        Draft {
+            name: self.name.clone(),
+            language: self.language.clone(),
+            category: match self.category.as_str() {
+                "marketing" => Some(Category::Marketing),
+                "utility" => Some(Category::Utility),
+                _ => None,
+            },
+            named: self.named,
+            header: self.header.trim().to_owned(),
+            header_example: self.header_example.clone(),
+            body: self.body.trim().to_owned(),
+            body_examples: self
+                .body_examples
+                .lines()
+                .filter(|line| !line.trim().is_empty())
+                .map(str::to_owned)
+                .collect(),
+            footer: self.footer.trim().to_owned(),
+            buttons: self
+                .buttons
+                .iter()
+                .filter_map(|row| {
+                    Some(DraftButton {
+                        kind: ButtonKind::parse(&row.kind)?,
+                        text: row.text.clone(),
+                        value: row.value.clone(),
+                        example: row.example.clone(),
+                    })
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `templates/admin/template_form.html`.
+#[derive(Template)]
+#[template(path = "admin/template_form.html")]
+struct FormPage {
+    agent: Agent,
+    wabas: Vec<String>,
+    typed: Typed,
+    problems: Vec<Problem>,
+    /// Meta's refusal, in words.
+    refusal: Option<String>,
+    preview: Option<Preview>,
+}
+
+impl FormPage {
+    /// The problem of `field`, if any.
+    fn problem(&self, field: &str) -> Option<&str> {
+        self.problems
+            .iter()
+            .find(|p| p.field == field)
+            .map(|p| p.message.as_str())
+    }
+
+    /// The problem of button row `i`, if any.
+    fn button_problem(&self, i: &usize) -> Option<&str> {
+        // Rows left empty are not buttons: the draft's i-th button is the i-th filled row.
+        let row = self
+            .typed
+            .buttons
+            .iter()
+            .enumerate()
+            .filter(|(_, row)| ButtonKind::parse(&row.kind).is_some())
+            .position(|(at, _)| at == *i)?;
+        self.problem(&format!("button{row}"))
+    }
+
+    fn languages(&self) -> [&'static str; 14] {
+        LANGUAGES
+    }
+
+    /// The button kinds a row offers: (value, label).
+    fn kinds(&self) -> [(&'static str, &'static str); 5] {
+        [
+            ("", "No button"),
+            ("quick_reply", "Quick reply"),
+            ("url", "Link"),
+            ("phone_number", "Call"),
+            ("copy_code", "Copy code"),
+        ]
+    }
+}
+
+/// The tenant's WABAs with a number to submit through.
+async fn wabas(state: &AppState, agent: &Agent) -> Result<Vec<String>> {
+    let mut conn = state.db.acquire().await?;
+    Ok(numbers::wabas(&mut conn, agent.tenant_id).await?)
+}
+
+/// `GET /admin/templates/new`.
+pub async fn show(State(state): State<AppState>, agent: Agent) -> Result<Response> {
+    let wabas = wabas(&state, &agent).await?;
+    let mut conn = state.db.acquire().await?;
+    let settings = tenants::settings(&mut conn, agent.tenant_id).await?;
+    drop(conn);
+    let typed = Typed {
+        waba_id: wabas.first().cloned().unwrap_or_default(),
+        language: settings.default_language,
+        category: "utility".into(),
+        buttons: vec![ButtonRow::default(); BUTTON_ROWS],
+        ..Typed::default()
+    };
+    let page = FormPage {
+        agent,
+        wabas,
+        typed,
+        problems: Vec::new(),
+        refusal: None,
+        preview: None,
+    };
+    Ok(render(&page)?.into_response())
+}
+
+/// `POST /admin/templates/new`: preview (`intent=preview`) or submit.
+pub async fn submit(
+    State(state): State<AppState>,
+    agent: Agent,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response> {
+    let typed = Typed::read(&fields);
+    let draft = typed.draft();
+    let wabas = wabas(&state, &agent).await?;
+    let previewing = fields.iter().any(|(k, v)| k == "intent" && v == "preview");
+    let (status, problems, refusal) = if previewing {
+        (StatusCode::OK, draft.check(), None)
+    } else {
+        if !wabas.contains(&typed.waba_id) {
+            return Err(AppError::NotFound);
+        }
+        let submitted = submit::submit(
+            &state.db,
+            &state.cipher,
+            &state.graph,
+            &state.config.graph_urls(),
+            agent.tenant_id,
+            agent.user_id,
+            &typed.waba_id,
+            &draft,
+        )
+        .await?
+        .ok_or(AppError::NotFound)?;
+        match submitted {
+            Submitted::Created(_) => return Ok(Redirect::to("/admin/templates").into_response()),
+            Submitted::Refused(problems) => (StatusCode::UNPROCESSABLE_ENTITY, problems, None),
+            Submitted::MetaRefused { title, message } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Vec::new(),
+                Some(format!("WhatsApp refused the template: {title}. {message}")),
+            ),
+        }
+    };
+    let components = draft.components();
+    let definition = TemplateDefinition {
+        components: &components,
+        parameter_format: Some(if draft.named { "NAMED" } else { "POSITIONAL" }),
+    };
+    let variables = template_check::variables(&definition);
+    let preview = Preview::new(&components, &variables, &[]);
+    let page = FormPage {
+        agent,
+        wabas,
+        typed,
+        problems,
+        refusal,
+        preview: Some(preview),
+    };
+    Ok((status, render(&page)?).into_response())
+}
