@@ -236,6 +236,42 @@ async fn a_common_word_is_paged_in_order_past_the_first_walk(pool: PgPool) {
     }
 }
 
+/// A name is looked for among the most recently active conversations first, then through the
+/// index: a customer quiet for a long time is found too, after the recent ones.
+#[sqlx::test]
+async fn a_contact_behind_many_newer_conversations_is_found(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let old = customer_writes(&app, "wamid.old", "Hello", 500).await;
+    sqlx::query("update contacts set profile_name = 'Zoe Quinn'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    // 1,500 newer conversations, the newest of them with another Zoe.
+    sqlx::query(
+        "with people as (
+             insert into contacts (tenant_id, wa_id, profile_name)
+             select $1, '4470000' || i, case when i = 1500 then 'Zoe Adams' else 'Sam ' || i end
+             from generate_series(1, 1500) i
+             returning id, wa_id
+         )
+         insert into conversations (tenant_id, phone_number_id, contact_id, last_message_at)
+         select $1, n.id, p.id, now() - make_interval(mins => 2000 - right(p.wa_id, 4)::int)
+         from people p, phone_numbers n where n.tenant_id = $1",
+    )
+    .bind(app.tenant_id.get())
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    user(&app, app.tenant_id, "ana@acme.test", "Ana").await;
+    let mut ana = Client::signed_in(&app, "ana@acme.test").await;
+    let page = ana.get("/inbox?q=zoe").await;
+    let found = section(&page.body, "search-contacts");
+    assert_eq!(found.len(), 2, "{}", page.body);
+    assert_eq!(found[1], old.to_string(), "the quiet one last");
+    let page = ana.get("/inbox?q=quinn").await;
+    assert_eq!(section(&page.body, "search-contacts"), vec![old.to_string()]);
+}
+
 fn urlencoding(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
