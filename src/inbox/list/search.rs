@@ -8,17 +8,20 @@
 //! tenant is checked on the rows found, not in the index: in a GIN index a tenant's key lists all
 //! its rows, and every scan would read that list (migration 20).
 //!
-//! A page of messages must cost little whether the word is rare or common, and the planner cannot
-//! tell which from the query alone: sorting every match of a common word by recency would read
-//! them all, and walking back through the messages for a rare one reads every message. So a
-//! search first reads the newest messages in id order ([`FIRST_WALK`]), where a common word fills
-//! its page, and reads on in order when the word proved common ([`COMMON_HITS`]); then it looks
-//! through spans of ids that grow back from there ([`MATCH_SPANS`]), each collecting its matches
-//! through the word index (with the block range index on ids, `message_texts_id_range`, for a
-//! bounded span) and keeping the newest, so a rarer word costs only its matches. Each statement
-//! is planned with its bounds and the query (`persistent(false)`).
-//! Contacts are capped the same way: the most recently active among the first
-//! [`CONTACT_CANDIDATES`] found.
+//! A page of messages must cost little whether the word is rare or common: sorting every match of
+//! a common word by recency would read them all (the index lists each), and walking back through
+//! the messages for a rare one reads every message. Which one it is, ANALYZE knows: it keeps the
+//! most common words of a column with their shares (SQL's `search_frequency`, migration 28). A
+//! word common enough ([`COMMON_SHARE`]) is read for in id order from the newest message, up to
+//! [`MAX_WALK`] messages; any other, in the newest [`FIRST_WALK`] only, reading on in order when
+//! it matched often there ([`COMMON_HITS`]: common of late). Then the search looks through spans
+//! of ids that grow back from there ([`MATCH_SPANS`]), each collecting its matches through the
+//! word index (with the block range index on ids, `message_texts_id_range`, for a bounded span)
+//! and keeping the newest, so a rarer word costs only its matches. Each statement is planned with
+//! its bounds and the query (`persistent(false)`).
+//! Contacts likewise: a common name among the most recently active conversations first
+//! ([`CONTACT_WALK`]); then, or for any other name, the most recently active among the first
+//! [`CONTACT_CANDIDATES`] found through the index.
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -39,8 +42,12 @@ const FIRST_WALK: i64 = 2_000;
 /// in id order fills its page sooner than its matches could be collected, since the word index
 /// lists every one of them (a word in 8 % of 10 M messages has 800,000 entries).
 const COMMON_HITS: i64 = 20;
-/// The most a common word's second walk reads.
-const MAX_WALK: i64 = 10_000;
+/// The most a common word's walk reads (about 20 ms): it stops as soon as the page is full.
+const MAX_WALK: i64 = 20_000;
+/// A word in at least this share of messages, as ANALYZE measured it, is walked to in order up to
+/// [`MAX_WALK`] (a word in 0.5 % fills a page of 50 within 10,000 messages, where its index entries
+/// number 50,000 at 10 M messages).
+const COMMON_SHARE: f64 = 0.005;
 /// The spans of ids, back from the newest message, whose matches a search then collects through
 /// the word index, in turn until a page is full; then all the rest. A rarer word costs only its
 /// matches; the spans grow by steps, so a word common among old messages and rare among new ones
@@ -50,8 +57,12 @@ const MATCH_SPANS: [i64; 2] = [100_000, 1_000_000];
 /// Contacts whose conversations are sorted for the contacts' section: a common name matches many;
 /// the section shows the most recently active of the first ones found.
 const CONTACT_CANDIDATES: i64 = 100;
-/// The most recently active conversations whose contacts a search by name reads first.
+/// The most recently active conversations whose contacts a search by a common name reads first
+/// (about 9 µs each).
 const CONTACT_WALK: i64 = 1_000;
+/// A name in at least this share of contacts is common: one in a hundred fills the contacts'
+/// section within the newest 1,000 conversations, where the index lists 10,000 of them at 1 M.
+const COMMON_NAME_SHARE: f64 = 0.01;
 
 /// What a search looks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,17 +147,19 @@ pub async fn contacts(
 }
 
 /// Conversations whose contact's name or username has the words of `text`, most recently active
-/// first: among the newest [`CONTACT_WALK`] conversations, where a common name fills its page
-/// (looking up its every match would read them all: 37,000 for "Nadia" at 1 M contacts, 13 ms),
-/// then, when that found too few, among the first [`CONTACT_CANDIDATES`] found through
-/// `contacts_words`.
+/// first: for a common name, among the newest [`CONTACT_WALK`] conversations, where it fills its
+/// page (looking up its every match would read them all: 37,000 for "Nadia" at 1 M contacts,
+/// 13 ms); then, when that found too few or the name is not common, among the first
+/// [`CONTACT_CANDIDATES`] found through `contacts_words`.
 async fn contacts_by_name(
     conn: &mut PgConnection,
     tenant_id: TenantId,
     text: &str,
 ) -> anyhow::Result<Vec<ConversationId>> {
-    let mut found = sqlx::query_scalar!(
-        r#"with newest as materialized (
+    let mut found = Vec::new();
+    if share(conn, "contacts", "search_words", text).await? >= COMMON_NAME_SHARE {
+        found = sqlx::query_scalar!(
+            r#"with newest as materialized (
                select c.id, c.contact_id, c.last_message_at from conversations c
                where c.tenant_id = $1
                order by c.last_message_at desc, c.id desc
@@ -157,15 +170,16 @@ async fn contacts_by_name(
            where k.search_words @@ search_query($2)
            order by n.last_message_at desc, n.id desc
            limit $4"#,
-        tenant_id as TenantId,
-        text,
-        CONTACT_WALK,
-        CONTACT_HITS
-    )
-    .persistent(false)
-    .fetch_all(&mut *conn)
-    .await
-    .context("search the newest conversations' contacts")?;
+            tenant_id as TenantId,
+            text,
+            CONTACT_WALK,
+            CONTACT_HITS
+        )
+        .persistent(false)
+        .fetch_all(&mut *conn)
+        .await
+        .context("search the newest conversations' contacts")?;
+    }
     if found.len() < usize::try_from(CONTACT_HITS).unwrap_or(usize::MAX) {
         let older = sqlx::query_scalar!(
             r#"with matches as materialized (
@@ -223,7 +237,12 @@ pub async fn messages(
     };
     let missing = |ids: &[i64]| MESSAGE_HITS - i64::try_from(ids.len()).unwrap_or(MESSAGE_HITS);
     let mut upper = ceiling;
-    let lower = upper.saturating_sub(FIRST_WALK).max(0);
+    let walk = if share(conn, "message_texts", "words", text).await? >= COMMON_SHARE {
+        MAX_WALK
+    } else {
+        FIRST_WALK
+    };
+    let lower = upper.saturating_sub(walk).max(0);
     let mut ids = newest_in_order(conn, tenant_id, text, lower, upper, MESSAGE_HITS).await?;
     upper = lower;
     let hits = i64::try_from(ids.len()).unwrap_or(MESSAGE_HITS);
@@ -325,6 +344,25 @@ async fn newest_of_matches(
     .fetch_all(conn)
     .await
     .context("search older messages")
+}
+
+/// The share of `table`'s rows whose `column` holds the words of `text`, as ANALYZE last measured
+/// it (SQL's `search_frequency`); 0 for words it did not find common.
+async fn share(
+    conn: &mut PgConnection,
+    table: &str,
+    column: &str,
+    text: &str,
+) -> anyhow::Result<f64> {
+    sqlx::query_scalar!(
+        r#"select search_frequency($1, $2, $3) as "share!""#,
+        table,
+        column,
+        text
+    )
+    .fetch_one(conn)
+    .await
+    .context("read how common the words are")
 }
 
 /// The newest message's id, across tenants (the primary key's last entry).
