@@ -1,9 +1,10 @@
 //! The conversation list: its views (Mine, Unassigned, All, Closing soon), filters and pages, read
 //! from the query string so that every list is a link an agent can share or reload.
 
+mod common_words;
 pub mod page;
 pub mod rows;
-pub mod search;
+mod search;
 pub mod sidebar;
 pub mod views;
 

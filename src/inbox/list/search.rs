@@ -11,7 +11,7 @@
 //! A page of messages must cost little whether the word is rare or common: sorting every match of
 //! a common word by recency would read them all (the index lists each), and walking back through
 //! the messages for a rare one reads every message. Which one it is, ANALYZE knows: it keeps the
-//! most common words of a column with their shares (SQL's `search_frequency`, migration 28). A
+//! most common words of a column with their shares ([`common_words`], migration 28). A
 //! word common enough ([`COMMON_SHARE`]) is read for in id order from the newest message, up to
 //! [`MAX_WALK`] messages; any other, in the newest [`FIRST_WALK`] only, reading on in order when
 //! it matched often there ([`COMMON_HITS`]: common of late). Then the search looks through spans
@@ -27,6 +27,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
+use super::common_words::{self, Column};
 use crate::domain::ids::{ConversationId, MessageId, TenantId};
 
 /// The shortest word a search looks for (as `search_query` in SQL counts it).
@@ -157,7 +158,7 @@ async fn contacts_by_name(
     text: &str,
 ) -> anyhow::Result<Vec<ConversationId>> {
     let mut found = Vec::new();
-    if share(conn, "contacts", "search_words", text).await? >= COMMON_NAME_SHARE {
+    if common_words::share(conn, Column::Contacts, text).await? >= COMMON_NAME_SHARE {
         found = sqlx::query_scalar!(
             r#"with newest as materialized (
                select c.id, c.contact_id, c.last_message_at from conversations c
@@ -237,7 +238,7 @@ pub async fn messages(
     };
     let missing = |ids: &[i64]| MESSAGE_HITS - i64::try_from(ids.len()).unwrap_or(MESSAGE_HITS);
     let mut upper = ceiling;
-    let walk = if share(conn, "message_texts", "words", text).await? >= COMMON_SHARE {
+    let walk = if common_words::share(conn, Column::Messages, text).await? >= COMMON_SHARE {
         MAX_WALK
     } else {
         FIRST_WALK
@@ -344,25 +345,6 @@ async fn newest_of_matches(
     .fetch_all(conn)
     .await
     .context("search older messages")
-}
-
-/// The share of `table`'s rows whose `column` holds the words of `text`, as ANALYZE last measured
-/// it (SQL's `search_frequency`); 0 for words it did not find common.
-async fn share(
-    conn: &mut PgConnection,
-    table: &str,
-    column: &str,
-    text: &str,
-) -> anyhow::Result<f64> {
-    sqlx::query_scalar!(
-        r#"select search_frequency($1, $2, $3) as "share!""#,
-        table,
-        column,
-        text
-    )
-    .fetch_one(conn)
-    .await
-    .context("read how common the words are")
 }
 
 /// The newest message's id, across tenants (the primary key's last entry).
