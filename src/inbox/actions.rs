@@ -8,7 +8,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{auth::Agent, list::ListParams};
+use super::{auth::Agent, list::ListParams, thread::query as thread_query};
 use crate::{
     domain::{
         canned::{self, CannedRefused},
@@ -211,6 +211,12 @@ pub async fn add_canned(
         .acquire()
         .await
         .map_err(|e| AppError::from_database(e.into()))?;
+    // Saved for the whole tenant, from a conversation of the tenant's (else 404, like any
+    // conversation's action).
+    thread_query::conversation(&mut conn, agent.tenant_id, id)
+        .await
+        .map_err(AppError::from_database)?
+        .ok_or(AppError::NotFound)?;
     let saved = canned::create(
         &mut conn,
         agent.tenant_id,

@@ -10,6 +10,7 @@ mod graph_client;
 mod helpers;
 mod inbound;
 mod inbox;
+mod isolation;
 mod message_changes;
 mod metrics;
 mod optout;
