@@ -7,6 +7,7 @@
 //! operations (`/admin/operations`) and the audit trail (`/admin/audit`).
 
 mod audit;
+mod contacts;
 mod numbers;
 mod operations;
 mod settings;
@@ -35,6 +36,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin", get(home))
         .route("/admin/apps", post(numbers::add_app))
         .route("/admin/canned", post(settings::add_canned))
+        .route("/admin/contacts/{id}/erase", post(contacts::erase))
         .route("/admin/canned/{id}", post(settings::update_canned))
         .route("/admin/canned/{id}/delete", post(settings::delete_canned))
         .route("/admin/apps/{id}/secrets", post(numbers::change_secrets))

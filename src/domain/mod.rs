@@ -6,6 +6,7 @@ pub mod audit;
 pub mod canned;
 pub mod contacts;
 pub mod conversations;
+pub mod erasure;
 pub mod events;
 pub mod ids;
 pub mod labels;

@@ -102,6 +102,7 @@ const ROUTES: &[(&str, Case)] = &[
     ("/admin/apps/{id}/secrets", Objects(&[Post])),
     ("/admin/audit", Own(&[Get])),
     ("/admin/canned", Own(&[Post])),
+    ("/admin/contacts/{id}/erase", Objects(&[Post])),
     ("/admin/canned/{id}", Objects(&[Post])),
     ("/admin/canned/{id}/delete", Objects(&[Post])),
     ("/admin/events/{id}/dismiss", Objects(&[Post])),
@@ -262,6 +263,7 @@ impl Other {
         Self {
             ids: vec![
                 ("conversation", conversation),
+                ("contact", contact),
                 ("message", message),
                 ("label", label),
                 ("canned", canned),
@@ -288,6 +290,7 @@ impl Other {
             match path.split('/').nth(2) {
                 Some("apps") => "app",
                 Some("canned") => "canned",
+                Some("contacts") => "contact",
                 Some("events") => "event",
                 Some("labels") => "label",
                 Some("numbers") => "number",
@@ -344,6 +347,8 @@ fn every_field<'a>(csrf: &'a str, template: &'a str) -> Vec<(&'a str, &'a str)> 
     vec![
         ("csrf", csrf),
         ("template_id", template),
+        ("confirm", "yes"),
+        ("back", "/inbox"),
         ("text", "hello"),
         ("body", "hello"),
         ("idempotency_key", "isolation-1"),

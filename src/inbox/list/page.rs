@@ -245,7 +245,8 @@ pub fn display_name(profile: Option<&str>, wa_id: Option<&str>, user_id: Option<
         .map(str::to_owned)
         .or_else(|| wa_id.map(|w| format!("+{w}")))
         .or_else(|| user_id.map(str::to_owned))
-        .unwrap_or_else(|| "Unknown customer".into())
+        // Only an erased customer has neither a number nor a username.
+        .unwrap_or_else(|| "Erased customer".into())
 }
 
 fn view_links(params: &ListParams, counts: &Counts) -> Vec<ViewLink> {

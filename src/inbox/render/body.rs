@@ -137,6 +137,7 @@ impl Body {
             }),
             "system" => Self::Notice(system(part)),
             "request_welcome" => Self::Notice("Opened the chat for the first time".into()),
+            "erased" => Self::Notice("Erased at the customer's request".into()),
             _ => unsupported(content),
         }
     }

@@ -9,7 +9,9 @@ use sqlx::PgConnection;
 
 use crate::domain::{
     conversations::ConversationStatus,
-    ids::{ConversationId, LabelId, MessageId, NumberId, TenantId, TimelineEventId, UserId},
+    ids::{
+        ContactId, ConversationId, LabelId, MessageId, NumberId, TenantId, TimelineEventId, UserId,
+    },
     messages::{Direction, MessageStatus},
 };
 
@@ -39,6 +41,9 @@ pub struct Conversation {
     pub number_paused: bool,
     /// An admin removed the number: the conversation is read-only.
     pub number_removed: bool,
+    pub contact_id: ContactId,
+    /// The customer was erased at their request: read-only, nothing of theirs left.
+    pub erased: bool,
 }
 
 /// The tenant's conversation `id`; `None` for an unknown id or another tenant's.
@@ -58,7 +63,8 @@ pub async fn conversation(
                   k.profile_name as contact_name, k.wa_id, k.user_id, k.language, k.opted_out_at,
                   c.last_customer_message_at, c.window_closed_by_meta_at,
                   n.paused_at is not null as "number_paused!",
-                  n.removed_at is not null as "number_removed!"
+                  n.removed_at is not null as "number_removed!",
+                  k.id as "contact_id: ContactId", k.erased_at is not null as "erased!"
            from conversations c
            join contacts k on k.tenant_id = c.tenant_id and k.id = c.contact_id
            join phone_numbers n on n.tenant_id = c.tenant_id and n.id = c.phone_number_id

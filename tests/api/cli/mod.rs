@@ -382,3 +382,51 @@ async fn number_limit_sets_the_messages_per_second(pool: PgPool) {
         .await;
     assert!(!zero.status.success());
 }
+
+#[sqlx::test]
+async fn contact_erase_asks_for_confirmation_then_erases(pool: PgPool) {
+    let app = TestApp::new(pool.clone()).await;
+    let cli = Cli::new(&pool);
+    let now = chrono::Utc::now().timestamp();
+    app.deliver(messages_webhook(
+        vec![text("wamid.1", now - 60, "My address is 1 Elm St")],
+        vec![],
+    ))
+    .await;
+    let erase = async |confirm: bool| {
+        let mut args = vec![
+            "contact",
+            "erase",
+            "--number",
+            PHONE_NUMBER_ID,
+            "--phone",
+            "+1 555 000 1111",
+        ];
+        if confirm {
+            args.push("--yes");
+        }
+        cli.run(&args, &[]).await
+    };
+    let refused = erase(false).await;
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("--yes"), "{}", stderr(&refused));
+    assert_eq!(
+        app.scalar::<i64>("select count(*) from contacts where erased_at is not null")
+            .await,
+        0
+    );
+    let erased = erase(true).await;
+    assert!(erased.status.success(), "{}", stderr(&erased));
+    assert!(
+        stdout(&erased).contains("1 conversation(s), 1 message(s)"),
+        "{}",
+        stdout(&erased)
+    );
+    assert_eq!(
+        app.scalar::<i64>("select count(*) from messages where body like '%Elm%'")
+            .await,
+        0
+    );
+    let again = erase(true).await;
+    assert!(!again.status.success(), "nobody left to erase");
+}

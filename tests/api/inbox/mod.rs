@@ -5,6 +5,7 @@ mod accounts;
 mod attachments;
 mod composer;
 mod conversation_tools;
+mod erasure;
 mod live;
 mod media;
 mod numbers;
