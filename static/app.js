@@ -25,6 +25,16 @@
       return;
     }
     form.dataset.submitting = "1";
+    // A disabled button is left out of the form's data: carry the one clicked (Preview or
+    // Submit, Resolve or Pending…) in a hidden field.
+    const submitter = event.submitter;
+    if (submitter?.name) {
+      const carried = document.createElement("input");
+      carried.type = "hidden";
+      carried.name = submitter.name;
+      carried.value = submitter.value;
+      form.append(carried);
+    }
     form.querySelectorAll("button[type=submit]").forEach((button) => { button.disabled = true; });
   });
 

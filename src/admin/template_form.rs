@@ -206,7 +206,7 @@ pub async fn show(State(state): State<AppState>, agent: Agent) -> Result<Respons
     Ok(render(&page)?.into_response())
 }
 
-/// `POST /admin/templates/new`: preview (`intent=preview`) or submit.
+/// `POST /admin/templates/new`: submit (`intent=submit`) or preview.
 pub async fn submit(
     State(state): State<AppState>,
     agent: Agent,
@@ -215,7 +215,8 @@ pub async fn submit(
     let typed = Typed::read(&fields);
     let draft = typed.draft();
     let wabas = wabas(&state, &agent).await?;
-    let previewing = fields.iter().any(|(k, v)| k == "intent" && v == "preview");
+    // Only the Submit button sends it to Meta; anything else previews.
+    let previewing = !fields.iter().any(|(k, v)| k == "intent" && v == "submit");
     let (status, problems, refusal) = if previewing {
         (StatusCode::OK, draft.check(), None)
     } else {

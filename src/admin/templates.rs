@@ -68,7 +68,7 @@ impl TemplatesPage {
         if *of == 0 {
             "—".to_owned()
         } else {
-            format!("{} %", n * 100 / of)
+            format!("{}\u{a0}%", n * 100 / of)
         }
     }
 
@@ -85,6 +85,22 @@ impl TemplatesPage {
                 (title, f.count)
             })
             .collect()
+    }
+
+    /// Meta's reason for a rejection or pause, in words (`NONE` is no reason).
+    fn reason_words(&self, reason: &Option<String>) -> Option<String> {
+        let words = match reason.as_deref()? {
+            "NONE" | "" => return None,
+            "LOW_QUALITY" => "Customers blocked or reported it",
+            "INVALID_FORMAT" => "Meta found its format invalid",
+            "INCORRECT_CATEGORY" => "Meta says its category is wrong",
+            "ABUSIVE_CONTENT" => "Meta found its content abusive",
+            "SCAM" => "Meta took it for a scam",
+            "TAG_CONTENT_MISMATCH" => "Its content does not match its category",
+            "PROMOTIONAL" => "Meta found it promotional for its category",
+            other => return Some(other.replace('_', " ").to_lowercase()),
+        };
+        Some(words.to_owned())
     }
 
     fn approval(&self, template: &TemplateFigures) -> String {

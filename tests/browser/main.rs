@@ -18,5 +18,6 @@ mod media;
 mod numbers;
 mod screenshots;
 mod team;
+mod templates;
 mod tenants;
 mod touch;

@@ -68,7 +68,41 @@ async fn screenshots_of_the_main_pages(pool: PgPool) {
         })
         .await;
 
-    // The team, numbers and settings pages, as an admin sees them.
+    // Templates in several states, one sent a few times.
+    sqlx::query(
+        "insert into message_templates (tenant_id, waba_id, name, language, category, status,
+                                        status_reason, quality_score, submitted_at, approved_at)
+         values ($1, $2, 'spring_sale', 'en_US', 'MARKETING', 'PAUSED', 'LOW_QUALITY', 'RED',
+                 now() - interval '20 days', now() - interval '20 days' + interval '3 minutes'),
+                ($1, $2, 'welcome_back', 'es', 'MARKETING', 'REJECTED', 'INVALID_FORMAT', null,
+                 now() - interval '2 days', null),
+                ($1, $2, 'appointment_reminder', 'en_US', 'UTILITY', 'PENDING', null, null,
+                 now() - interval '10 minutes', null)",
+    )
+    .bind(app.tenant_id.get())
+    .bind(WABA_ID)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into messages (tenant_id, conversation_id, phone_number_id, direction, type, body,
+                               content, status, template_id, error_code, sent_at, created_at)
+         select c.tenant_id, c.id, c.phone_number_id, 'outbound', 'template', 'order_update',
+                '{}', s.status, t.id, s.code,
+                case when s.status <> 'failed' then now() - interval '3 hours' end,
+                now() - interval '3 hours'
+         from conversations c
+         cross join (values ('read', null), ('read', null), ('delivered', null), ('sent', null),
+                            ('failed', 131026)) as s (status, code)
+         join message_templates t on t.tenant_id = c.tenant_id and t.name = 'order_update'
+         where c.id = $1",
+    )
+    .bind(omar)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+
+    // The team, numbers, settings and templates pages, as an admin sees them.
     user(&app, app.tenant_id, "ada@acme.test", "Ada Admin").await;
     sqlx::query("update users set role = 'admin' where email = 'ada@acme.test'")
         .execute(&app.pool)
@@ -97,6 +131,26 @@ async fn screenshots_of_the_main_pages(pool: PgPool) {
             browser.open("/admin/settings").await;
             browser.find("#keywords").await;
             browser.screenshot(&shot("settings")).await;
+            browser.open("/admin/templates").await;
+            browser.find("[data-testid=templates]").await;
+            browser.screenshot(&shot("templates")).await;
+            browser.open("/admin/templates/new").await;
+            browser.fill("#name", "delivery_window").await;
+            browser
+                .fill(
+                    "#body",
+                    "Hi {{1}}, your order {{2}} arrives tomorrow between 9:00 and 12:00. Reply CHANGE to pick another time.",
+                )
+                .await;
+            browser.fill("#body-examples", "Ana\n#1042").await;
+            browser.fill("#footer", "Acme Shop").await;
+            browser
+                .eval::<()>("document.querySelector('#button0-kind').value = 'quick_reply'")
+                .await;
+            browser.fill("#button0-text", "Change the time").await;
+            browser.click("button[value=preview]").await;
+            browser.find("[data-testid=template-preview]").await;
+            browser.screenshot(&shot("template-editor")).await;
         })
         .await;
 

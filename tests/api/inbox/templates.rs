@@ -187,7 +187,7 @@ async fn each_template_shows_what_its_messages_achieved(pool: PgPool) {
     let body = &page.body;
     assert_eq!(cell(body, "order_update", "sent"), "2");
     assert!(cell(body, "order_update", "delivered").starts_with("2 "));
-    assert!(cell(body, "order_update", "read").contains("1 <span class=\"muted\">(50 %)"));
+    assert!(cell(body, "order_update", "read").contains("1 <span class=\"muted\">(50\u{a0}%)"));
     let failed = cell(body, "order_update", "failed");
     assert!(failed.starts_with('1'), "{failed}");
     assert!(failed.contains("Message undeliverable: 1"), "{failed}");
