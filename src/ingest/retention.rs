@@ -1,6 +1,7 @@
 //! Retention: raw webhook events are deleted once they are older than `WEBHOOK_RETENTION_DAYS`
-//! (default 30) and were applied or dismissed; failed and unroutable ones wait for an admin. The
-//! messages, statuses and conversations they produced are kept. Deleted in small batches by
+//! (default 30) and were applied or dismissed; failed and unroutable ones wait for an admin. So is
+//! the log of delivery statuses (`message_statuses`, one row per tick with Meta's raw payload):
+//! each message keeps the status they moved it to. The messages and conversations are kept. Deleted in small batches by
 //! primary key, each its own short transaction, so the hot path (appends at the other end of the
 //! table) never waits. Any instance may run it; two at once skip each other's rows.
 
@@ -54,7 +55,34 @@ pub async fn prune(db: &PgPool, cutoff: DateTime<Utc>) -> anyhow::Result<u64> {
     }
 }
 
-/// Runs [`prune`] every [`EVERY`] with events kept for `retention`, until `shutdown`.
+/// Deletes the delivery statuses received before `cutoff`, in batches like [`prune`]; returns how
+/// many. Their messages already show them (a status is applied when it is recorded, and
+/// reconciled within minutes if that failed).
+pub async fn prune_statuses(db: &PgPool, cutoff: DateTime<Utc>) -> anyhow::Result<u64> {
+    let mut deleted = 0;
+    loop {
+        let batch = sqlx::query!(
+            "delete from message_statuses where id in (
+                 select id from message_statuses
+                 where received_at < $1
+                 order by received_at limit $2
+                 for update skip locked
+             )",
+            cutoff,
+            BATCH
+        )
+        .execute(db)
+        .await
+        .context("delete old delivery statuses")?
+        .rows_affected();
+        deleted += batch;
+        if batch < u64::try_from(BATCH).unwrap_or(u64::MAX) {
+            return Ok(deleted);
+        }
+    }
+}
+
+/// Runs [`prune`] and [`prune_statuses`] every [`EVERY`] with `retention`, until `shutdown`.
 pub async fn prune_until(db: PgPool, retention: Duration, shutdown: CancellationToken) {
     loop {
         let cutoff = Utc::now() - retention;
@@ -62,6 +90,13 @@ pub async fn prune_until(db: PgPool, retention: Duration, shutdown: Cancellation
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, "deleted webhook events past their retention"),
             Err(error) => tracing::warn!(error = ?error, "webhook event retention failed"),
+        }
+        match prune_statuses(&db, cutoff).await {
+            Ok(0) => {}
+            Ok(deleted) => {
+                tracing::info!(deleted, "deleted delivery statuses past their retention")
+            }
+            Err(error) => tracing::warn!(error = ?error, "delivery status retention failed"),
         }
         tokio::select! {
             () = shutdown.cancelled() => return,

@@ -110,3 +110,71 @@ async fn an_admin_dismisses_an_event_that_needs_no_replay(pool: PgPool) {
         .await;
     assert_eq!(audited, 1);
 }
+
+/// The log of delivery statuses goes too; each message keeps the status it reached.
+#[sqlx::test]
+async fn old_delivery_statuses_go_and_their_messages_keep_their_ticks(pool: PgPool) {
+    let sending = Sending::new(pool).await;
+    let app = &sending.app;
+    let conversation = sending.conversation(1).await;
+    let queued = sending
+        .send_text(conversation, "retention-1", "Your parcel left")
+        .await
+        .unwrap();
+    sending
+        .wait_for(queued.message_id, MessageStatus::Sent)
+        .await;
+    let wamid: String = app
+        .scalar("select wamid from messages where wamid is not null")
+        .await;
+    app.deliver(messages_webhook(
+        vec![],
+        vec![status(&wamid, "read", Utc::now().timestamp())],
+    ))
+    .await;
+    sqlx::query(
+        "insert into message_statuses (tenant_id, phone_number_id, wamid, status,
+                                       meta_timestamp, received_at, raw)
+         select tenant_id, id, 'wamid.old' || g, 'delivered', now() - interval '40 days',
+                now() - interval '40 days', '{}'
+         from phone_numbers, generate_series(1, 1500) g",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+
+    let deleted = retention::prune_statuses(&app.pool, Utc::now() - Duration::days(30))
+        .await
+        .unwrap();
+    assert_eq!(deleted, 1500);
+    assert_eq!(
+        app.scalar::<i64>(
+            "select count(*) from message_statuses where received_at < now() - interval '1 day'"
+        )
+        .await,
+        0,
+        "only the recent ones are left"
+    );
+    assert!(
+        app.scalar::<i64>("select count(*) from message_statuses")
+            .await
+            > 0
+    );
+    let status: String = app
+        .scalar("select status from messages where wamid is not null")
+        .await;
+    assert_eq!(status, "read");
+    // Once they too are past it, the message still says read.
+    retention::prune_statuses(&app.pool, Utc::now() + Duration::days(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        app.scalar::<i64>("select count(*) from message_statuses")
+            .await,
+        0
+    );
+    let status: String = app
+        .scalar("select status from messages where wamid is not null")
+        .await;
+    assert_eq!(status, "read");
+}
