@@ -64,6 +64,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/admin/templates/sync", post(templates::sync))
         .route("/admin/templates/{id}/delete", post(templates::delete))
+        .route(
+            "/admin/templates/{id}/edit",
+            get(template_form::show_edit).post(template_form::submit_edit),
+        )
         .route("/admin/team/invite", post(team::invite))
         .route("/admin/team/{id}/reset", post(team::reset))
         .route("/admin/team/{id}/access", post(team::access))

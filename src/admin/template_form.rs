@@ -1,7 +1,9 @@
-//! `/admin/templates/new`: writing a template and submitting it to Meta for review. The form works
-//! without script: "Preview" shows the template as the customer will read it (the inbox picker's
-//! preview) with every problem beside its field; "Submit" checks the same way, then asks Meta and
-//! shows Meta's refusal in words. A refused form keeps everything typed.
+//! `/admin/templates/new`: writing a template and submitting it to Meta for review;
+//! `/admin/templates/{id}/edit`: the same form for a template Meta lets be edited (its name and
+//! language fixed). The form works without script: "Preview" shows the template as the customer
+//! will read it (the inbox picker's preview) with every problem beside its field; "Submit" checks
+//! the same way, then asks Meta and shows Meta's refusal in words. A refused form keeps everything
+//! typed.
 
 use askama::Template;
 use axum::{
@@ -12,12 +14,20 @@ use axum::{
 
 use crate::{
     domain::{
+        ids::TemplateId,
         numbers,
-        templates::submit::{self, Submitted},
+        templates::{
+            TemplateStatus,
+            edit::{self, Editable},
+            submit::{self, Submitted},
+        },
         tenants,
     },
     error::{AppError, Result},
-    http::{AppState, extract::Form},
+    http::{
+        AppState,
+        extract::{Form, Path},
+    },
     inbox::{auth::Agent, page::render, thread::preview::Preview},
     whatsapp::{
         template_check::{self, TemplateDefinition},
@@ -59,6 +69,44 @@ struct Typed {
 }
 
 impl Typed {
+    /// A stored template's draft, as the form shows it.
+    fn of(draft: &Draft) -> Self {
+        let mut buttons: Vec<ButtonRow> = draft
+            .buttons
+            .iter()
+            .map(|button| ButtonRow {
+                kind: match button.kind {
+                    ButtonKind::QuickReply => "quick_reply",
+                    ButtonKind::Url => "url",
+                    ButtonKind::PhoneNumber => "phone_number",
+                    ButtonKind::CopyCode => "copy_code",
+                }
+                .to_owned(),
+                text: button.text.clone(),
+                value: button.value.clone(),
+                example: button.example.clone(),
+            })
+            .collect();
+        buttons.resize(BUTTON_ROWS.max(buttons.len()), ButtonRow::default());
+        Self {
+            waba_id: String::new(),
+            name: draft.name.clone(),
+            language: draft.language.clone(),
+            category: match draft.category {
+                Some(Category::Marketing) => "marketing",
+                _ => "utility",
+            }
+            .to_owned(),
+            named: draft.named,
+            header: draft.header.clone(),
+            header_example: draft.header_example.clone(),
+            body: draft.body.clone(),
+            body_examples: draft.body_examples.join("\n"),
+            footer: draft.footer.clone(),
+            buttons,
+        }
+    }
+
     fn read(fields: &[(String, String)]) -> Self {
         let get = |name: &str| {
             fields
@@ -130,6 +178,8 @@ impl Typed {
 #[template(path = "admin/template_form.html")]
 struct FormPage {
     agent: Agent,
+    /// The template edited, and its status; `None` for a new one.
+    editing: Option<(TemplateId, TemplateStatus)>,
     wabas: Vec<String>,
     typed: Typed,
     problems: Vec<Problem>,
@@ -139,6 +189,20 @@ struct FormPage {
 }
 
 impl FormPage {
+    /// Where the form posts.
+    fn action(&self) -> String {
+        match self.editing {
+            Some((id, _)) => format!("/admin/templates/{id}/edit"),
+            None => "/admin/templates/new".to_owned(),
+        }
+    }
+
+    /// Whether the category is fixed (an approved template keeps its own).
+    fn category_fixed(&self) -> bool {
+        self.editing
+            .is_some_and(|(_, status)| status == TemplateStatus::Approved)
+    }
+
     /// The problem of `field`, if any.
     fn problem(&self, field: &str) -> Option<&str> {
         self.problems
@@ -197,6 +261,7 @@ pub async fn show(State(state): State<AppState>, agent: Agent) -> Result<Respons
     };
     let page = FormPage {
         agent,
+        editing: None,
         wabas,
         typed,
         problems: Vec::new(),
@@ -204,6 +269,97 @@ pub async fn show(State(state): State<AppState>, agent: Agent) -> Result<Respons
         preview: None,
     };
     Ok(render(&page)?.into_response())
+}
+
+/// The tenant's template `id` for the edit form (404 for another tenant's, or one the form cannot
+/// write).
+async fn editable(state: &AppState, agent: &Agent, id: TemplateId) -> Result<Editable> {
+    let mut conn = state.db.acquire().await?;
+    edit::editable(&mut conn, agent.tenant_id, id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// `GET /admin/templates/{id}/edit`.
+pub async fn show_edit(
+    State(state): State<AppState>,
+    agent: Agent,
+    Path(id): Path<TemplateId>,
+) -> Result<Response> {
+    let editable = editable(&state, &agent, id).await?;
+    let refusal = edit::refusal(editable.status, &[], chrono::Utc::now());
+    let page = FormPage {
+        agent,
+        editing: Some((id, editable.status)),
+        wabas: Vec::new(),
+        typed: Typed::of(&editable.draft),
+        problems: Vec::new(),
+        refusal,
+        preview: Some(preview(&editable.draft)),
+    };
+    Ok(render(&page)?.into_response())
+}
+
+/// `POST /admin/templates/{id}/edit`: submit (`intent=submit`) or preview.
+pub async fn submit_edit(
+    State(state): State<AppState>,
+    agent: Agent,
+    Path(id): Path<TemplateId>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response> {
+    let editable = editable(&state, &agent, id).await?;
+    let mut typed = Typed::read(&fields);
+    // The name and language are the template's own, whatever the form says.
+    typed.name.clone_from(&editable.draft.name);
+    typed.language.clone_from(&editable.draft.language);
+    let draft = typed.draft();
+    let (status, problems, refusal) = if fields.iter().any(|(k, v)| k == "intent" && v == "submit")
+    {
+        let edited = edit::edit(
+            &state.db,
+            &state.cipher,
+            &state.graph,
+            &state.config.graph_urls(),
+            agent.tenant_id,
+            agent.user_id,
+            id,
+            &draft,
+        )
+        .await?
+        .ok_or(AppError::NotFound)?;
+        match edited {
+            Submitted::Created(_) => return Ok(Redirect::to("/admin/templates").into_response()),
+            Submitted::Refused(problems) => (StatusCode::UNPROCESSABLE_ENTITY, problems, None),
+            Submitted::MetaRefused { title, message } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Vec::new(),
+                Some(format!("WhatsApp refused the edit: {title}. {message}")),
+            ),
+        }
+    } else {
+        (StatusCode::OK, draft.check(), None)
+    };
+    let page = FormPage {
+        agent,
+        editing: Some((id, editable.status)),
+        wabas: Vec::new(),
+        preview: Some(preview(&draft)),
+        typed,
+        problems,
+        refusal,
+    };
+    Ok((status, render(&page)?).into_response())
+}
+
+/// The preview of `draft`, its samples in place of its variables.
+fn preview(draft: &Draft) -> Preview {
+    let components = draft.components();
+    let definition = TemplateDefinition {
+        components: &components,
+        parameter_format: Some(if draft.named { "NAMED" } else { "POSITIONAL" }),
+    };
+    let variables = template_check::variables(&definition);
+    Preview::new(&components, &variables, &[])
 }
 
 /// `POST /admin/templates/new`: submit (`intent=submit`) or preview.
@@ -245,20 +401,14 @@ pub async fn submit(
             ),
         }
     };
-    let components = draft.components();
-    let definition = TemplateDefinition {
-        components: &components,
-        parameter_format: Some(if draft.named { "NAMED" } else { "POSITIONAL" }),
-    };
-    let variables = template_check::variables(&definition);
-    let preview = Preview::new(&components, &variables, &[]);
     let page = FormPage {
         agent,
+        editing: None,
         wabas,
+        preview: Some(preview(&draft)),
         typed,
         problems,
         refusal,
-        preview: Some(preview),
     };
     Ok((status, render(&page)?).into_response())
 }

@@ -103,6 +103,14 @@ impl TemplatesPage {
         Some(words.to_owned())
     }
 
+    /// Whether Meta lets the template be edited (the form then says whether it can be now).
+    fn editable(&self, template: &TemplateFigures) -> bool {
+        matches!(
+            template.status,
+            TemplateStatus::Approved | TemplateStatus::Rejected | TemplateStatus::Paused
+        )
+    }
+
     fn approval(&self, template: &TemplateFigures) -> String {
         template
             .approval_time()

@@ -410,7 +410,142 @@ impl Draft {
     }
 }
 
+impl Draft {
+    /// A stored template as the form shows it for editing: `None` when it has parts the form does
+    /// not write (a media header, a carousel, Meta's authentication layout, other buttons).
+    pub fn from_definition(
+        name: &str,
+        language: &str,
+        category: &str,
+        components: &Value,
+        named: bool,
+    ) -> Option<Self> {
+        let category = match category.to_ascii_uppercase().as_str() {
+            "MARKETING" => Category::Marketing,
+            "UTILITY" => Category::Utility,
+            _ => return None,
+        };
+        let mut draft = Self {
+            name: name.to_owned(),
+            language: language.to_owned(),
+            category: Some(category),
+            named,
+            header: String::new(),
+            header_example: String::new(),
+            body: String::new(),
+            body_examples: Vec::new(),
+            footer: String::new(),
+            buttons: Vec::new(),
+        };
+        let text = |component: &Value, pointer: &str| {
+            component
+                .pointer(pointer)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        for component in components.as_array()? {
+            let kind = component.get("type")?.as_str()?.to_ascii_uppercase();
+            match kind.as_str() {
+                "HEADER" => {
+                    let format = text(component, "/format").unwrap_or_else(|| "TEXT".into());
+                    if !format.eq_ignore_ascii_case("TEXT") {
+                        return None;
+                    }
+                    draft.header = text(component, "/text").unwrap_or_default();
+                    draft.header_example = text(component, "/example/header_text/0")
+                        .or_else(|| text(component, "/example/header_text_named_params/0/example"))
+                        .unwrap_or_default();
+                }
+                "BODY" => {
+                    draft.body = text(component, "/text")?;
+                    draft.body_examples = match component.pointer("/example") {
+                        Some(example) if named => {
+                            let params = example.get("body_text_named_params")?.as_array()?;
+                            draft
+                                .body_variables()
+                                .iter()
+                                .map(|name| {
+                                    params
+                                        .iter()
+                                        .find(|p| p.get("param_name") == Some(&json!(name)))
+                                        .and_then(|p| p.get("example")?.as_str())
+                                        .unwrap_or_default()
+                                        .to_owned()
+                                })
+                                .collect()
+                        }
+                        Some(example) => example
+                            .pointer("/body_text/0")?
+                            .as_array()?
+                            .iter()
+                            .map(|v| v.as_str().unwrap_or_default().to_owned())
+                            .collect(),
+                        None => Vec::new(),
+                    };
+                }
+                "FOOTER" => draft.footer = text(component, "/text").unwrap_or_default(),
+                "BUTTONS" => {
+                    for button in component.get("buttons")?.as_array()? {
+                        draft.buttons.push(DraftButton::from_meta(button)?);
+                    }
+                }
+                _ => return None,
+            }
+        }
+        Some(draft)
+    }
+}
+
 impl DraftButton {
+    /// A button as Meta lists it; `None` for a kind the form does not write.
+    fn from_meta(button: &Value) -> Option<Self> {
+        let text = |key: &str| {
+            button
+                .get(key)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let kind = match text("type").to_ascii_uppercase().as_str() {
+            "QUICK_REPLY" => ButtonKind::QuickReply,
+            "URL" => ButtonKind::Url,
+            "PHONE_NUMBER" => ButtonKind::PhoneNumber,
+            "COPY_CODE" => ButtonKind::CopyCode,
+            _ => return None,
+        };
+        let (value, example) = match kind {
+            ButtonKind::QuickReply => (String::new(), String::new()),
+            ButtonKind::Url => {
+                let url = text("url");
+                let sample = button
+                    .pointer("/example/0")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let prefix = url.strip_suffix("{{1}}");
+                let ending = prefix
+                    .and_then(|prefix| sample.strip_prefix(prefix))
+                    .unwrap_or_default()
+                    .to_owned();
+                (url, ending)
+            }
+            ButtonKind::PhoneNumber => (text("phone_number"), String::new()),
+            ButtonKind::CopyCode => (
+                button
+                    .pointer("/example")
+                    .and_then(|e| e.as_str().or_else(|| e.pointer("/0")?.as_str()))
+                    .unwrap_or_default()
+                    .to_owned(),
+                String::new(),
+            ),
+        };
+        Some(Self {
+            kind,
+            text: text("text"),
+            value,
+            example,
+        })
+    }
+
     fn problem(&self) -> Option<String> {
         let value = self.value.trim();
         match self.kind {
@@ -708,6 +843,41 @@ mod tests {
         assert_eq!(
             named.creation_body(),
             corpus("ruby__templates__create_a_template_with_named_parameters__request.json")
+        );
+    }
+
+    /// What the form submits, Meta lists back, and the form shows again for editing.
+    #[test]
+    fn a_stored_definition_reads_back_as_the_draft_that_made_it() {
+        for draft in [
+            draft(),
+            Draft {
+                named: true,
+                body: "Hello {{first_name}}, see you {{day}}!".into(),
+                header: "For {{first_name}}".into(),
+                ..draft()
+            },
+        ] {
+            let body = draft.creation_body();
+            let read = Draft::from_definition(
+                &draft.name,
+                &draft.language,
+                body["category"].as_str().unwrap(),
+                &body["components"],
+                draft.named,
+            );
+            assert_eq!(read.as_ref(), Some(&draft));
+        }
+        let media =
+            json!([{ "type": "HEADER", "format": "IMAGE" }, { "type": "BODY", "text": "Hi" }]);
+        assert_eq!(
+            Draft::from_definition("x", "en", "UTILITY", &media, false),
+            None
+        );
+        let body = json!([{ "type": "BODY", "text": "Your code" }]);
+        assert_eq!(
+            Draft::from_definition("x", "en", "AUTHENTICATION", &body, false),
+            None
         );
     }
 

@@ -128,6 +128,7 @@ const ROUTES: &[(&str, Case)] = &[
     ("/admin/templates/new", Own(&[Get])),
     ("/admin/templates/sync", Own(&[Post])),
     ("/admin/templates/{id}/delete", Objects(&[Post])),
+    ("/admin/templates/{id}/edit", Objects(&[Get, Post])),
 ];
 
 /// The paths the router matches, read from its debug form (axum lists each route's path there);

@@ -6,6 +6,7 @@ use anyhow::Context;
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 
+pub mod edit;
 pub mod figures;
 mod states;
 pub mod submit;

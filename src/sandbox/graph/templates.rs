@@ -1,7 +1,7 @@
 //! `/{version}/{waba_id}/message_templates`: the WABA's templates as Meta lists them (from
 //! `message_templates`, paged by cursor), creating one (answered `PENDING`, then reviewed by
-//! webhook: approved, or rejected as INVALID_FORMAT when its name contains "reject"), and deleting
-//! one by name. Switchboard keeps `message_templates`; the fake only reads it.
+//! webhook: approved, or rejected as INVALID_FORMAT when its name contains "reject"), editing one
+//! (`POST /{version}/{template_id}`, reviewed the same way), and deleting one by name. Switchboard keeps `message_templates`; the fake only reads it.
 //! <https://developers.facebook.com/docs/graph-api/reference/whats-app-business-account/message_templates/>
 
 use std::time::Duration;
@@ -105,6 +105,46 @@ pub(super) async fn create_template(
         Json(json!({ "id": id, "status": "PENDING", "category": template.category }))
             .into_response(),
     )
+}
+
+/// `POST /{version}/{template_id}`: edits a template's components (answered `success`, then
+/// reviewed by webhook like a new one).
+pub(super) async fn edit_template(
+    State(fake): State<FakeGraph>,
+    Path((_, template_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, MetaError> {
+    let edit: Value =
+        serde_json::from_slice(&body).map_err(|_| MetaError::required("components"))?;
+    if !edit.get("components").is_some_and(Value::is_array) {
+        return Err(MetaError::required("components"));
+    }
+    let mut conn = fake.db().acquire().await.context("acquire connection")?;
+    let template = sqlx::query!(
+        r#"select waba_id, name, language, coalesce(category, 'UTILITY') as "category!"
+           from message_templates where meta_template_id = $1 and status <> 'DELETED' limit 1"#,
+        template_id
+    )
+    .fetch_optional(&mut *conn)
+    .await
+    .context("look up template to edit")?
+    .ok_or_else(|| MetaError::unsupported(&Method::POST, &template_id))?;
+    drop(conn);
+    let number = numbers::by_waba(&fake, &Method::POST, &template.waba_id, &headers).await?;
+    let review = Review {
+        number_id: number.id,
+        meta_app_id: number.meta_app_id,
+        waba_id: template.waba_id,
+        template_id,
+        rejected: template.name.contains("reject").then_some("INVALID_FORMAT"),
+        name: template.name,
+        language: template.language,
+        category: template.category,
+    };
+    let mut conn = fake.db().acquire().await.context("acquire connection")?;
+    webhooks::schedule_review(&mut conn, review, REVIEW_DELAY).await?;
+    Ok(Json(json!({ "success": true })).into_response())
 }
 
 #[derive(Deserialize)]

@@ -1,4 +1,4 @@
-//! Message templates of a WhatsApp Business Account: list (page by page), create, delete.
+//! Message templates of a WhatsApp Business Account: list (page by page), create, edit, delete.
 //! <https://developers.facebook.com/docs/whatsapp/business-management-api/message-templates>
 
 use reqwest::Method;
@@ -109,6 +109,22 @@ impl GraphClient {
         let url = self.url(auth, &[waba_id, "message_templates"])?;
         self.call(self.request(Method::POST, &url, auth).json(template))
             .await
+    }
+
+    /// Edits the template Meta knows as `template_id` (`edit`: its new `components`, and its
+    /// `category` where Meta allows); Meta reviews it again.
+    #[tracing::instrument(skip_all, fields(template_id = %template_id))]
+    pub async fn edit_template(
+        &self,
+        auth: &Auth<'_>,
+        template_id: &str,
+        edit: &Value,
+    ) -> Result<(), GraphFailure> {
+        let url = self.url(auth, &[template_id])?;
+        let Succeeded = self
+            .call(self.request(Method::POST, &url, auth).json(edit))
+            .await?;
+        Ok(())
     }
 
     /// Deletes a template by name: every language, or only the one `hsm_id` names.

@@ -473,3 +473,115 @@ async fn metas_refusal_is_shown_in_words_and_keeps_the_form(pool: PgPool) {
         0
     );
 }
+
+#[sqlx::test]
+async fn an_approved_template_is_edited_once_a_day_and_keeps_its_name_and_category(pool: PgPool) {
+    let app = super::numbers::with_fake_meta(pool).await;
+    let mut admin = signed_in_admin(&app).await;
+    let csrf = admin.csrf().await;
+    let first = "Hi {{1}}, order {{2}} has shipped.";
+    let submitted = admin
+        .post_form(
+            "/admin/templates/new",
+            &template_form(&csrf, "submit", first),
+        )
+        .await;
+    assert_eq!(submitted.status, StatusCode::SEE_OTHER);
+    app.deliver(envelope(
+        WABA_ID,
+        // Approved a minute ago.
+        Some(chrono::Utc::now().timestamp() - 60),
+        vec![serde_json::json!({
+            "field": "message_template_status_update",
+            "value": {
+                "event": "APPROVED",
+                "message_template_id": 1,
+                "message_template_name": "order_shipped",
+                "message_template_language": "en_US",
+                "reason": "NONE",
+            },
+        })],
+    ))
+    .await;
+    let id: i64 = app
+        .scalar("select id from message_templates where name = 'order_shipped'")
+        .await;
+    let path = format!("/admin/templates/{id}/edit");
+    let list = admin.get("/admin/templates").await;
+    assert!(list.body.contains(&format!(r#"href="{path}""#)));
+
+    // The form shows the template as stored, name and language fixed.
+    let form = admin.get(&path).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(
+        form.body.contains(&format!("{first}</textarea>")),
+        "{}",
+        form.body
+    );
+    assert!(form.body.contains("Ana\n#1042</textarea>"), "{}", form.body);
+    assert!(
+        form.body
+            .contains(r#"value="https://shop.example/track/{{1}}""#)
+    );
+    assert!(form.body.contains(r#"value="order_shipped" required maxlength="512" pattern="[a-z0-9_]+" placeholder="order_update" autocomplete="off" readonly"#));
+
+    let second = "Hello {{1}}, your order {{2}} is on its way.";
+    let mut fields = template_form(&csrf, "submit", second);
+    // A renamed template or another category is not this edit: the name stays, the category
+    // of an approved template too.
+    fields.retain(|(name, _)| *name != "name" && *name != "category");
+    fields.push(("name", "renamed"));
+    fields.push(("category", "marketing"));
+    let refused = admin.post_form(&path, &fields).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .body
+            .contains("An approved template keeps its category."),
+        "{}",
+        refused.body
+    );
+    fields.retain(|(name, _)| *name != "category");
+    fields.push(("category", "utility"));
+    let edited = admin.post_form(&path, &fields).await;
+    assert_eq!(edited.status, StatusCode::SEE_OTHER, "{}", edited.body);
+    let (name, status, components): (String, String, serde_json::Value) =
+        sqlx::query_as("select name, status, components from message_templates where id = $1")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (name.as_str(), status.as_str()),
+        ("order_shipped", "PENDING")
+    );
+    assert_eq!(components[0]["text"], second);
+    assert_eq!(
+        app.scalar::<i64>("select count(*) from audit_log where action = 'template.edit'")
+            .await,
+        1
+    );
+
+    // Approved again, it cannot be edited again the same day.
+    sqlx::query("update message_templates set status = 'APPROVED' where id = $1")
+        .bind(id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let again = admin.post_form(&path, &fields).await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.body.contains("once a day"), "{}", again.body);
+
+    // A pending template is not editable at all; another tenant's is not found.
+    sqlx::query("update message_templates set status = 'PENDING' where id = $1")
+        .bind(id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let pending = admin.get(&path).await;
+    assert!(
+        pending
+            .body
+            .contains("WhatsApp edits only approved, rejected or paused templates")
+    );
+}
