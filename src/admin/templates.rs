@@ -24,7 +24,7 @@ use crate::{
     error::{AppError, Result},
     http::{AppState, extract::Path},
     inbox::{auth::Agent, page::render, time},
-    whatsapp::errors,
+    whatsapp::{errors, template_draft::Draft},
 };
 
 /// The period the figures cover.
@@ -103,12 +103,20 @@ impl TemplatesPage {
         Some(words.to_owned())
     }
 
-    /// Whether Meta lets the template be edited (the form then says whether it can be now).
+    /// Whether Meta lets the template be edited and the form can write it (no media header,
+    /// not Meta's authentication layout); the form then says whether it can be edited today.
     fn editable(&self, template: &TemplateFigures) -> bool {
         matches!(
             template.status,
             TemplateStatus::Approved | TemplateStatus::Rejected | TemplateStatus::Paused
+        ) && Draft::from_definition(
+            &template.name,
+            &template.language,
+            template.category.map_or("", |c| c.as_str()),
+            &template.components,
+            template.parameter_format.eq_ignore_ascii_case("NAMED"),
         )
+        .is_some()
     }
 
     fn approval(&self, template: &TemplateFigures) -> String {

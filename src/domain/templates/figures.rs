@@ -24,6 +24,9 @@ pub struct TemplateFigures {
     pub quality_score: Option<String>,
     pub submitted_at: Option<DateTime<Utc>>,
     pub approved_at: Option<DateTime<Utc>>,
+    /// Meta's definition, and whether its variables are named.
+    pub components: serde_json::Value,
+    pub parameter_format: String,
     /// Accepted by Meta.
     pub sent: i64,
     /// Delivered to the customer's phone (read ones included).
@@ -53,7 +56,7 @@ pub async fn list(
         r#"select t.id as "id: TemplateId", t.waba_id, t.name, t.language,
                   t.category as "category: TemplateCategory",
                   t.status as "status: TemplateStatus", t.status_reason, t.quality_score,
-                  t.submitted_at, t.approved_at,
+                  t.submitted_at, t.approved_at, t.components, t.parameter_format,
                   f.sent as "sent!", f.delivered as "delivered!", f.read as "read!",
                   f.failed as "failed!", f.replied as "replied!"
            from message_templates t

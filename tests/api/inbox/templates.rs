@@ -585,3 +585,26 @@ async fn an_approved_template_is_edited_once_a_day_and_keeps_its_name_and_catego
             .contains("WhatsApp edits only approved, rejected or paused templates")
     );
 }
+
+/// A template the form cannot write (a media header) is not offered for editing.
+#[sqlx::test]
+async fn only_templates_the_form_can_write_are_offered_for_editing(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    sqlx::query(
+        r#"insert into message_templates (tenant_id, waba_id, name, language, category, status,
+                                          components)
+           values ($1, $2, 'with_photo', 'en', 'MARKETING', 'APPROVED',
+                   '[{"type": "HEADER", "format": "IMAGE"}, {"type": "BODY", "text": "New in"}]'),
+                  ($1, $2, 'plain_text', 'en', 'UTILITY', 'APPROVED',
+                   '[{"type": "BODY", "text": "Your order shipped"}]')"#,
+    )
+    .bind(app.tenant_id.get())
+    .bind(WABA_ID)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let mut admin = signed_in_admin(&app).await;
+    let page = admin.get("/admin/templates").await;
+    assert!(cell(&page.body, "plain_text", "actions").contains("edit-template"));
+    assert!(!cell(&page.body, "with_photo", "actions").contains("edit-template"));
+}
