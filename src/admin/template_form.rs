@@ -327,15 +327,10 @@ pub async fn submit_edit(
         )
         .await?
         .ok_or(AppError::NotFound)?;
-        match edited {
-            Submitted::Created(_) => return Ok(Redirect::to("/admin/templates").into_response()),
-            Submitted::Refused(problems) => (StatusCode::UNPROCESSABLE_ENTITY, problems, None),
-            Submitted::MetaRefused { title, message } => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Vec::new(),
-                Some(format!("WhatsApp refused the edit: {title}. {message}")),
-            ),
-        }
+        let Some((problems, refusal)) = refused(edited, "the edit") else {
+            return Ok(Redirect::to("/admin/templates").into_response());
+        };
+        (StatusCode::UNPROCESSABLE_ENTITY, problems, refusal)
     } else {
         (StatusCode::OK, draft.check(), None)
     };
@@ -349,6 +344,19 @@ pub async fn submit_edit(
         refusal,
     };
     Ok((status, render(&page)?).into_response())
+}
+
+/// What the form shows again after a refused submission of `what` (the problems by field, or
+/// Meta's refusal in words); `None` when it was taken.
+fn refused(submitted: Submitted, what: &str) -> Option<(Vec<Problem>, Option<String>)> {
+    match submitted {
+        Submitted::Created(_) => None,
+        Submitted::Refused(problems) => Some((problems, None)),
+        Submitted::MetaRefused { title, message } => Some((
+            Vec::new(),
+            Some(format!("WhatsApp refused {what}: {title}. {message}")),
+        )),
+    }
 }
 
 /// The preview of `draft`, its samples in place of its variables.
@@ -391,15 +399,10 @@ pub async fn submit(
         )
         .await?
         .ok_or(AppError::NotFound)?;
-        match submitted {
-            Submitted::Created(_) => return Ok(Redirect::to("/admin/templates").into_response()),
-            Submitted::Refused(problems) => (StatusCode::UNPROCESSABLE_ENTITY, problems, None),
-            Submitted::MetaRefused { title, message } => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Vec::new(),
-                Some(format!("WhatsApp refused the template: {title}. {message}")),
-            ),
-        }
+        let Some((problems, refusal)) = refused(submitted, "the template") else {
+            return Ok(Redirect::to("/admin/templates").into_response());
+        };
+        (StatusCode::UNPROCESSABLE_ENTITY, problems, refusal)
     };
     let page = FormPage {
         agent,

@@ -8,25 +8,9 @@ use crate::{
     helpers::{inbox::*, *},
 };
 
-/// A [`TestApp`] whose Meta is the fake Graph API, answering for real numbers too.
-async fn with_fake_meta(pool: PgPool) -> TestApp {
-    let fake = switchboard::sandbox::FakeGraph::new(
-        pool.clone(),
-        test_config().secret_key.cipher(),
-        switchboard::sandbox::FakeGraphConfig {
-            switchboard_url: "http://127.0.0.1:9".into(),
-            status_delays: None,
-            public_url: String::new(),
-            sandbox_only: false,
-        },
-    );
-    let url = fake.spawn().await.unwrap();
-    TestApp::with_config(pool, |config| config.meta_graph_url = url).await
-}
-
 #[sqlx::test]
 async fn an_admin_writes_previews_and_submits_a_template(pool: PgPool) {
-    let app = with_fake_meta(pool).await;
+    let app = TestApp::with_fake_meta(pool).await;
     user(&app, app.tenant_id, "ada@acme.test", "Ada Admin").await;
     sqlx::query("update users set role = 'admin'")
         .execute(&app.pool)

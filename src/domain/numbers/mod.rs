@@ -335,6 +335,24 @@ pub async fn one_per_waba(
     .context("list the tenant's WABAs")
 }
 
+/// The tenant's first number in WABA `waba_id` that is not removed: the one whose token template
+/// calls use.
+pub async fn first_in_waba(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    waba_id: &str,
+) -> anyhow::Result<Option<NumberId>> {
+    sqlx::query_scalar!(
+        r#"select min(id) as "id: NumberId" from phone_numbers
+           where tenant_id = $1 and waba_id = $2 and removed_at is null"#,
+        tenant_id as TenantId,
+        waba_id
+    )
+    .fetch_one(conn)
+    .await
+    .context("find a number of the WABA")
+}
+
 /// The WABAs of the tenant's numbers that are not removed.
 pub async fn wabas(conn: &mut PgConnection, tenant_id: TenantId) -> anyhow::Result<Vec<String>> {
     sqlx::query_scalar!(

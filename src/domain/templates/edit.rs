@@ -14,7 +14,7 @@ use crate::{
     crypto::Cipher,
     domain::{
         audit,
-        ids::{NumberId, TemplateId, TenantId, UserId},
+        ids::{TemplateId, TenantId, UserId},
         numbers,
     },
     whatsapp::{
@@ -151,10 +151,7 @@ pub async fn edit(
         return Ok(Some(Submitted::Refused(problems)));
     }
     let Some(meta) = sqlx::query!(
-        r#"select t.meta_template_id as "meta_template_id!",
-                  (select min(n.id) from phone_numbers n
-                   where n.tenant_id = t.tenant_id and n.waba_id = t.waba_id
-                     and n.removed_at is null) as "number_id: NumberId"
+        r#"select t.meta_template_id as "meta_template_id!", t.waba_id
            from message_templates t
            where t.tenant_id = $1 and t.id = $2 and t.meta_template_id is not null"#,
         tenant_id as TenantId,
@@ -169,7 +166,7 @@ pub async fn edit(
             message: "WhatsApp has not listed this template yet: sync, then edit it.".into(),
         }])));
     };
-    let Some(number_id) = meta.number_id else {
+    let Some(number_id) = numbers::first_in_waba(&mut conn, tenant_id, &meta.waba_id).await? else {
         return Ok(None);
     };
     let number = numbers::credentials(&mut conn, cipher, tenant_id, number_id).await?;

@@ -16,7 +16,7 @@ pub use states::{TemplateCategory, TemplateStatus};
 
 use super::{
     audit,
-    ids::{NumberId, TemplateId, TenantId, UserId},
+    ids::{TemplateId, TenantId, UserId},
     numbers,
 };
 use crate::{
@@ -293,10 +293,7 @@ pub async fn delete(
 ) -> anyhow::Result<Option<Result<(), GraphFailure>>> {
     let mut conn = db.acquire().await.context("acquire connection")?;
     let Some(template) = sqlx::query!(
-        r#"select t.waba_id, t.name, t.language, t.meta_template_id,
-                  (select min(n.id) from phone_numbers n
-                   where n.tenant_id = t.tenant_id and n.waba_id = t.waba_id
-                     and n.removed_at is null) as "number_id: NumberId"
+        r#"select t.waba_id, t.name, t.language, t.meta_template_id
            from message_templates t where t.tenant_id = $1 and t.id = $2"#,
         tenant_id as TenantId,
         id as TemplateId
@@ -307,7 +304,8 @@ pub async fn delete(
     else {
         return Ok(None);
     };
-    let Some(number_id) = template.number_id else {
+    let Some(number_id) = numbers::first_in_waba(&mut conn, tenant_id, &template.waba_id).await?
+    else {
         return Ok(None);
     };
     let number = numbers::credentials(&mut conn, cipher, tenant_id, number_id).await?;

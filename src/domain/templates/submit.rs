@@ -11,7 +11,7 @@ use crate::{
     crypto::Cipher,
     domain::{
         audit,
-        ids::{NumberId, TemplateId, TenantId, UserId},
+        ids::{TemplateId, TenantId, UserId},
         numbers,
     },
     whatsapp::{
@@ -48,16 +48,7 @@ pub async fn submit(
         return Ok(Some(Submitted::Refused(problems)));
     }
     let mut conn = db.acquire().await.context("acquire connection")?;
-    let Some(number_id) = sqlx::query_scalar!(
-        r#"select min(id) as "id: NumberId" from phone_numbers
-           where tenant_id = $1 and waba_id = $2 and removed_at is null"#,
-        tenant_id as TenantId,
-        waba_id
-    )
-    .fetch_one(&mut *conn)
-    .await
-    .context("find a number of the WABA")?
-    else {
+    let Some(number_id) = numbers::first_in_waba(&mut conn, tenant_id, waba_id).await? else {
         return Ok(None);
     };
     let taken = sqlx::query_scalar!(

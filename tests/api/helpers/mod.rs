@@ -91,6 +91,23 @@ impl TestApp {
         Self::build(pool, limits, |_| {}).await
     }
 
+    /// A [`TestApp`] whose Meta is the fake Graph API, answering for real numbers too (its
+    /// webhooks, such as template reviews, go nowhere).
+    pub async fn with_fake_meta(pool: PgPool) -> Self {
+        let fake = switchboard::sandbox::FakeGraph::new(
+            pool.clone(),
+            test_config().secret_key.cipher(),
+            switchboard::sandbox::FakeGraphConfig {
+                switchboard_url: "http://127.0.0.1:9".into(),
+                status_delays: None,
+                public_url: String::new(),
+                sandbox_only: false,
+            },
+        );
+        let url = fake.spawn().await.unwrap();
+        Self::with_config(pool, |config| config.meta_graph_url = url).await
+    }
+
     /// [`TestApp::new`] with [`test_config`] changed by `adjust`.
     pub async fn with_config(pool: PgPool, adjust: impl FnOnce(&mut Config)) -> Self {
         Self::build(pool, ConnectionLimits::default(), adjust).await

@@ -196,25 +196,9 @@ async fn history(app: &TestApp) -> Vec<(String, String, String)> {
         .unwrap()
 }
 
-/// A [`TestApp`] whose Meta is the fake Graph API, answering for real numbers too.
-pub(super) async fn with_fake_meta(pool: PgPool) -> TestApp {
-    let fake = switchboard::sandbox::FakeGraph::new(
-        pool.clone(),
-        test_config().secret_key.cipher(),
-        switchboard::sandbox::FakeGraphConfig {
-            switchboard_url: "http://127.0.0.1:9".into(),
-            status_delays: None,
-            public_url: String::new(),
-            sandbox_only: false,
-        },
-    );
-    let url = fake.spawn().await.unwrap();
-    TestApp::with_config(pool, |config| config.meta_graph_url = url).await
-}
-
 #[sqlx::test]
 async fn check_connection_shows_what_meta_says(pool: PgPool) {
-    let app = with_fake_meta(pool).await;
+    let app = TestApp::with_fake_meta(pool).await;
     let mut admin = signed_in_admin(&app).await;
     let number: i64 = app.scalar("select id from phone_numbers").await;
     let shown = check(&mut admin, number).await;

@@ -197,7 +197,7 @@ async fn each_template_shows_what_its_messages_achieved(pool: PgPool) {
 
 #[sqlx::test]
 async fn a_template_is_deleted_at_meta_and_only_by_its_tenants_admins(pool: PgPool) {
-    let app = super::numbers::with_fake_meta(pool).await;
+    let app = TestApp::with_fake_meta(pool).await;
     let template: i64 = sqlx::query_scalar(
         "insert into message_templates (tenant_id, waba_id, meta_template_id, name, language,
                                         category, status)
@@ -283,7 +283,7 @@ fn template_form<'a>(csrf: &'a str, intent: &'a str, body: &'a str) -> Vec<(&'a 
 
 #[sqlx::test]
 async fn a_template_is_written_previewed_and_submitted_for_review(pool: PgPool) {
-    let app = super::numbers::with_fake_meta(pool).await;
+    let app = TestApp::with_fake_meta(pool).await;
     let mut admin = signed_in_admin(&app).await;
     let form = admin.get("/admin/templates/new").await;
     assert_eq!(form.status, StatusCode::OK);
@@ -389,21 +389,7 @@ async fn a_template_is_written_previewed_and_submitted_for_review(pool: PgPool) 
     assert!(again.body.contains(r#"data-testid="problem-name""#));
 
     // Meta approves it: agents are offered it, with the definition submitted.
-    app.deliver(envelope(
-        WABA_ID,
-        Some(chrono::Utc::now().timestamp()),
-        vec![serde_json::json!({
-            "field": "message_template_status_update",
-            "value": {
-                "event": "APPROVED",
-                "message_template_id": 1,
-                "message_template_name": "order_shipped",
-                "message_template_language": "en_US",
-                "reason": "NONE",
-            },
-        })],
-    ))
-    .await;
+    meta_approves_order_shipped(&app, 0).await;
     let mut conn = app.pool.acquire().await.unwrap();
     let offered = switchboard::domain::templates::approved_options(
         &mut conn,
@@ -419,6 +405,25 @@ async fn a_template_is_written_previewed_and_submitted_for_review(pool: PgPool) 
     let page = admin.get("/admin/templates").await;
     assert!(cell(&page.body, "order_shipped", "template-status").contains("Approved"));
     assert_ne!(cell(&page.body, "order_shipped", "approval"), "—");
+}
+
+/// Meta's webhook approving the template `template_form` submits, `seconds_ago`.
+async fn meta_approves_order_shipped(app: &TestApp, seconds_ago: i64) {
+    app.deliver(envelope(
+        WABA_ID,
+        Some(chrono::Utc::now().timestamp() - seconds_ago),
+        vec![serde_json::json!({
+            "field": "message_template_status_update",
+            "value": {
+                "event": "APPROVED",
+                "message_template_id": 1,
+                "message_template_name": "order_shipped",
+                "message_template_language": "en_US",
+                "reason": "NONE",
+            },
+        })],
+    ))
+    .await;
 }
 
 /// A Meta that refuses every template with `error` (HTTP 400).
@@ -476,7 +481,7 @@ async fn metas_refusal_is_shown_in_words_and_keeps_the_form(pool: PgPool) {
 
 #[sqlx::test]
 async fn an_approved_template_is_edited_once_a_day_and_keeps_its_name_and_category(pool: PgPool) {
-    let app = super::numbers::with_fake_meta(pool).await;
+    let app = TestApp::with_fake_meta(pool).await;
     let mut admin = signed_in_admin(&app).await;
     let csrf = admin.csrf().await;
     let first = "Hi {{1}}, order {{2}} has shipped.";
@@ -487,22 +492,7 @@ async fn an_approved_template_is_edited_once_a_day_and_keeps_its_name_and_catego
         )
         .await;
     assert_eq!(submitted.status, StatusCode::SEE_OTHER);
-    app.deliver(envelope(
-        WABA_ID,
-        // Approved a minute ago.
-        Some(chrono::Utc::now().timestamp() - 60),
-        vec![serde_json::json!({
-            "field": "message_template_status_update",
-            "value": {
-                "event": "APPROVED",
-                "message_template_id": 1,
-                "message_template_name": "order_shipped",
-                "message_template_language": "en_US",
-                "reason": "NONE",
-            },
-        })],
-    ))
-    .await;
+    meta_approves_order_shipped(&app, 60).await;
     let id: i64 = app
         .scalar("select id from message_templates where name = 'order_shipped'")
         .await;
