@@ -57,3 +57,38 @@ async fn a_tapped_message_shows_its_actions_and_only_it(pool: PgPool) {
         })
         .await;
 }
+
+/// A reaction's button carries its emoji through the form script (which disables the form's
+/// buttons against a second submission): the customer gets 👍, not an empty reaction that would
+/// remove one.
+#[sqlx::test]
+async fn a_tapped_reaction_sends_that_emoji(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    user(&app, app.tenant_id, "ana@acme.test", "Ana").await;
+    let conversation = customer_writes(&app, "wamid.react", "It arrived!", 1).await;
+    let Some(browser) = Browser::launch_sized(&app, (390, 844)).await else {
+        return;
+    };
+    browser
+        .run(async |browser| {
+            browser.sign_in("ana@acme.test").await;
+            browser
+                .open(&format!("/inbox/conversations/{conversation}"))
+                .await;
+            browser.click("[data-testid=message] .bubble").await;
+            browser
+                .click("[data-testid=message] button.react[value='👍']")
+                .await;
+            browser
+                .wait_until("the reaction is queued", async || {
+                    app.scalar::<i64>(
+                        "select count(*) from messages
+                         where type = 'reaction' and content::text like '%👍%'",
+                    )
+                    .await
+                        == 1
+                })
+                .await;
+        })
+        .await;
+}
