@@ -33,19 +33,15 @@ pub async fn erase(
     Path(id): Path<ContactId>,
     Form(form): Form<EraseForm>,
 ) -> Result<Response> {
-    // Erased inside the transaction, kept only when confirmed: another tenant's contact is 404
-    // either way.
-    let mut tx = state.db.begin().await?;
-    let erased = erasure::erase(&mut tx, agent.tenant_id, Some(agent.user_id), id).await?;
-    if erased.is_none() {
-        return Err(AppError::NotFound);
-    }
     if form.confirm != "yes" {
-        drop(tx);
         return Err(AppError::BadRequest(
             "tick the box to confirm: erasing cannot be undone".into(),
         ));
     }
+    let mut tx = state.db.begin().await?;
+    erasure::erase(&mut tx, agent.tenant_id, Some(agent.user_id), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     tx.commit().await?;
     // Only a page of this site.
     let back = if form.back.starts_with("/inbox/conversations/") {

@@ -307,38 +307,39 @@ impl Other {
 
     /// Every row of B's, as text, to compare before and after.
     async fn snapshot(&self, app: &TestApp) -> String {
-        sqlx::query_scalar(
-            "select concat_ws(' | ',
-                 (select string_agg(t::text, ',' order by t.id) from tenants t where t.name = 'Globex'),
-                 (select string_agg(x::text, ',' order by x.id) from contacts x
-                  where x.tenant_id = (select id from tenants where name = 'Globex')),
-                 (select string_agg(x::text, ',' order by x.id) from conversations x
-                  where x.tenant_id = (select id from tenants where name = 'Globex')),
-                 (select string_agg(x::text, ',' order by x.id) from messages x
-                  where x.tenant_id = (select id from tenants where name = 'Globex')),
-                 (select string_agg(x::text, ',' order by x.id) from labels x
-                  where x.tenant_id = (select id from tenants where name = 'Globex')),
-                 (select string_agg(x::text, ',' order by x.conversation_id) from conversation_labels x
-                  where x.tenant_id = (select id from tenants where name = 'Globex')),
-                 (select string_agg(x::text, ',' order by x.id) from canned_responses x
-                  where x.tenant_id = (select id from tenants where name = 'Globex')),
-                 (select string_agg(x::text, ',' order by x.id) from message_templates x
-                  where x.tenant_id = (select id from tenants where name = 'Globex')),
-                 (select string_agg(x::text, ',' order by x.id) from users x
-                  where x.tenant_id = (select id from tenants where name = 'Globex')),
-                 (select string_agg(x::text, ',' order by x.id) from phone_numbers x
-                  where x.tenant_id = (select id from tenants where name = 'Globex')),
-                 (select string_agg(x::text, ',' order by x.id) from meta_apps x
-                  where x.tenant_id = (select id from tenants where name = 'Globex')),
-                 (select string_agg(x.id || x.state, ',' order by x.id) from webhook_events x
-                  where x.app_id in (select id from meta_apps
-                                     where tenant_id = (select id from tenants where name = 'Globex'))),
-                 (select count(*)::text from audit_log x
-                  where x.tenant_id = (select id from tenants where name = 'Globex')))",
-        )
-        .fetch_one(&app.pool)
-        .await
-        .unwrap()
+        const B: &str = "(select id from tenants where name = 'Globex')";
+        let tables = [
+            ("contacts", "id"),
+            ("conversations", "id"),
+            ("messages", "id"),
+            ("labels", "id"),
+            ("conversation_labels", "conversation_id"),
+            ("canned_responses", "id"),
+            ("message_templates", "id"),
+            ("users", "id"),
+            ("phone_numbers", "id"),
+            ("meta_apps", "id"),
+        ];
+        let mut parts = vec![format!(
+            "(select string_agg(t::text, ',') from tenants t where t.id = {B})"
+        )];
+        parts.extend(tables.iter().map(|(table, order)| {
+            format!(
+                "(select string_agg(x::text, ',' order by x.{order}) from {table} x \
+                 where x.tenant_id = {B})"
+            )
+        }));
+        parts.push(format!(
+            "(select string_agg(x.id || x.state, ',' order by x.id) from webhook_events x \
+             where x.app_id in (select id from meta_apps where tenant_id = {B}))"
+        ));
+        parts.push(format!(
+            "(select count(*)::text from audit_log x where x.tenant_id = {B})"
+        ));
+        sqlx::query_scalar(&format!("select concat_ws(' | ', {})", parts.join(", ")))
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
     }
 }
 
