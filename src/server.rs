@@ -1,6 +1,7 @@
 //! `switchboard serve`: connect and migrate, start the event log writer, the appliers, the
-//! delivery worker, template syncs and the sandbox's webhook dispatcher, and serve HTTP. On SIGTERM or Ctrl-C: stop
-//! accepting, finish in-flight requests, then stop the workers between jobs.
+//! delivery worker, template syncs, the reports' daily figures and the sandbox's webhook
+//! dispatcher, and serve HTTP. On SIGTERM or Ctrl-C: stop accepting, finish in-flight requests,
+//! then stop the workers between jobs.
 
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     config::Config,
     db,
+    domain::reports,
     http::{
         AppState, app,
         serve::{self, ConnectionLimits},
@@ -76,6 +78,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     print_welcome(&config, setup_link.as_deref());
     let state = AppState::new(pool.clone(), config, events)?;
     state.changes.listen(pool.clone(), shutdown.clone()).await?;
+    let reports = tokio::spawn(reports::rollup::run(pool.clone(), shutdown.clone()));
     let template_syncs = tokio::spawn(
         state
             .template_syncer()
@@ -106,6 +109,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     pruner.await.context("session pruner")?;
     retention.await.context("webhook event retention")?;
     template_syncs.await.context("template syncs")?;
+    reports.await.context("reports")?;
     if let Some(dispatcher) = sandbox_webhooks {
         dispatcher.await.context("sandbox webhook dispatcher")?;
     }

@@ -12,6 +12,7 @@ pub mod ids;
 pub mod labels;
 pub mod messages;
 pub mod numbers;
+pub mod reports;
 pub mod secrets;
 pub mod teamwork;
 pub mod templates;

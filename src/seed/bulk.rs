@@ -1,5 +1,5 @@
 //! One chunk of seeded conversations, in one statement: their contacts, the conversations, their
-//! messages, labels and what the agents have read. Everything is derived from each conversation's
+//! messages, labels, what the agents have read, and when the resolved ones were resolved. Everything is derived from each conversation's
 //! number in the run (`g`) through PostgreSQL's integer hash, so a chunk needs no round trips per
 //! row, and the conversation's clocks agree with its messages by construction: messages `j = 0..k`
 //! lie `gap` apart and end at `last_message_at`, alternating sides so that the last one is the
@@ -184,6 +184,19 @@ pub async fn chunk(
                from written w join spans s on s.id = w.conversation_id
                where s.assignee_id is not null and (s.status <> 'open' or s.h % 2 = 0)
                group by w.conversation_id, s.assignee_id
+               returning 1
+           ),
+           resolutions as (
+               -- Resolved conversations were resolved by their assignee (or an agent) shortly
+               -- after their last message, as the reports count them.
+               insert into conversation_events (tenant_id, conversation_id, user_id, kind, body,
+                                                created_at)
+               select $1, s.id,
+                      coalesce(s.assignee_id, ($5::bigint[])[1 + s.h % cardinality($5)]),
+                      'status', 'resolved this',
+                      least($7::timestamptz, s.last_message_at + make_interval(secs => 60 + s.h % 1200))
+               from spans s
+               where s.status = 'resolved'
                returning 1
            ),
            tagged as (

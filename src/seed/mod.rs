@@ -217,7 +217,8 @@ async fn labels(conn: &mut PgConnection, tenant_id: TenantId) -> anyhow::Result<
 /// statistics for the planner. (A fixed statement: VACUUM cannot be prepared.)
 async fn vacuum(conn: &mut PgConnection) -> anyhow::Result<()> {
     sqlx::raw_sql(
-        "vacuum (analyze) contacts, conversations, messages, conversation_labels, conversation_reads",
+        "vacuum (analyze) contacts, conversations, messages, conversation_labels, \
+         conversation_reads, conversation_events",
     )
     .execute(conn)
     .await
