@@ -2,11 +2,13 @@
 //! (or reuses one seeded earlier), starts the real `switchboard serve`, signs agents in and times
 //! the pages they load (each view of the list, filtered lists, a deep page, threads, searches) and
 //! the replies they send, then holds hundreds of live-update streams open and times how soon a
-//! signed webhook reaches all of them, and the server's memory meanwhile.
+//! signed webhook reaches all of them, and the server's memory meanwhile. With `--reports` it
+//! works out the reports' days instead (timed) and times the admin's report pages.
 //!
 //! ```text
 //! cargo bench --bench inbox -- --conversations 100000              # 1 M messages
 //! cargo bench --bench inbox -- --conversations 1000000 --reuse     # 10 M messages, seeded once
+//! cargo bench --bench inbox -- --conversations 1000000 --reuse --reports
 //! ```
 //!
 //! Each size has its own database (`switchboard_bench_inbox_<conversations>`), kept between runs
@@ -63,6 +65,9 @@ struct Args {
     /// Measure the database seeded by an earlier run of this size, if there is one.
     #[arg(long)]
     reuse: bool,
+    /// Measure the admin's reports only (after working out the days they add up).
+    #[arg(long)]
+    reports: bool,
     /// Measured requests per scenario.
     #[arg(long, default_value_t = 300)]
     requests: usize,
@@ -132,6 +137,9 @@ async fn run(args: &Args) -> anyhow::Result<()> {
         .context("vacuum the database")?;
     let fixture = Fixture::read(&db).await?;
     println!("{}", sizes(&db).await?);
+    if args.reports {
+        return measure_reports(&binary, &database_url, &db, &fixture, args).await;
+    }
     let server = binary.start(&database_url).await?;
     let mut agents = Vec::with_capacity(args.concurrency);
     for n in 1..=args.concurrency.max(1) {
@@ -184,6 +192,88 @@ async fn run(args: &Args) -> anyhow::Result<()> {
         "\nserver stopped with {} in {:.1?}",
         shutdown.status, shutdown.took
     );
+    Ok(())
+}
+
+/// Works out every day's figures as the server's background job does (timed), then times the
+/// admin's report pages and an export, with the job running in the server as in production.
+async fn measure_reports(
+    binary: &Binary,
+    database_url: &str,
+    db: &PgPool,
+    fixture: &Fixture,
+    args: &Args,
+) -> anyhow::Result<()> {
+    use switchboard::domain::reports::rollup;
+
+    let pool = database::connect(database_url, 2).await?;
+    sqlx::raw_sql("truncate report_days, report_runs")
+        .execute(&pool)
+        .await
+        .context("forget the reports")?;
+    let now = chrono::Utc::now();
+    let started = Instant::now();
+    let mut days = 0;
+    loop {
+        let run = Instant::now();
+        let done = rollup::catch_up(&pool, now).await?;
+        if done == 0 {
+            break;
+        }
+        days += done;
+        eprintln!("  {done} days in {:.1?}", run.elapsed());
+    }
+    println!(
+        "reports: {days} days worked out in {:.1?} ({:.0?} a day)",
+        started.elapsed(),
+        started.elapsed() / u32::try_from(days.max(1)).unwrap_or(1)
+    );
+    // What the job costs once the history is done: today again (each minute, or ten times as
+    // long as it took), and a busy past day's deliveries (when read receipts arrive for it).
+    let today = now.date_naive();
+    let busiest: chrono::NaiveDate =
+        sqlx::query_scalar("select day from report_runs where day < $1 order by took desc limit 1")
+            .bind(today)
+            .fetch_one(&pool)
+            .await
+            .context("find the busiest day")?;
+    let later = now + chrono::TimeDelta::minutes(1);
+    for (what, day, part) in [
+        ("today, whole", today, rollup::Part::All),
+        ("the busiest day, whole", busiest, rollup::Part::All),
+        (
+            "the busiest day, deliveries",
+            busiest,
+            rollup::Part::Deliveries,
+        ),
+    ] {
+        let timer = Instant::now();
+        rollup::work_out(&pool, day, part, later).await?;
+        let messages: i64 = sqlx::query_scalar(
+            "select count(*) from messages
+             where created_at >= $1::timestamp at time zone 'UTC'
+               and created_at < ($1 + 1)::timestamp at time zone 'UTC'",
+        )
+        .bind(day)
+        .fetch_one(&pool)
+        .await
+        .context("count the day's messages")?;
+        println!(
+            "reports: {what} ({day}, {messages} messages) worked out in {:.1?}",
+            timer.elapsed()
+        );
+    }
+    sqlx::raw_sql("vacuum analyze report_days, report_runs")
+        .execute(db)
+        .await
+        .context("vacuum the reports")?;
+    let server = binary.start(database_url).await?;
+    // The seed makes agent1 an admin.
+    let mut admin =
+        vec![Agent::sign_in(server.base_url(), "agent1@bench.example", PASSWORD).await?];
+    let run_tag = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
+    run_table(&scenarios::reports(), &mut admin, fixture, args, run_tag).await?;
+    server.terminate().await?;
     Ok(())
 }
 

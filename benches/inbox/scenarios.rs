@@ -124,6 +124,42 @@ pub fn all() -> Vec<Scenario> {
     ]
 }
 
+/// The admin's reports (issue 9, §4), over the days worked out before the server started: the
+/// goal is a report over 10 M messages in at most a second.
+pub fn reports() -> Vec<Scenario> {
+    fn period(days: u64) -> String {
+        let today = chrono::Utc::now().date_naive();
+        let from = today - chrono::Days::new(days - 1);
+        format!("from={from}&to={today}")
+    }
+    vec![
+        Scenario {
+            name: "report: last 30 days",
+            goal_ms: 1000,
+            request: |_, _| Request::Get(format!("/admin/reports?{}", period(30))),
+        },
+        Scenario {
+            name: "report: last 30 days, one number",
+            goal_ms: 1000,
+            request: |f, _| {
+                Request::Get(format!("/admin/reports?{}&number={}", period(30), f.number))
+            },
+        },
+        Scenario {
+            name: "report: last 365 days",
+            goal_ms: 1000,
+            request: |_, _| Request::Get(format!("/admin/reports?{}", period(365))),
+        },
+        Scenario {
+            name: "report CSV: 365 days, by day",
+            goal_ms: 1000,
+            request: |_, _| {
+                Request::Get(format!("/admin/reports/export?table=days&{}", period(365)))
+            },
+        },
+    ]
+}
+
 /// The timings of one scenario.
 pub struct Timings {
     pub name: &'static str,

@@ -4,12 +4,16 @@
 //!
 //! Built so far: Meta apps and numbers (`/admin/numbers`), message templates
 //! (`/admin/templates`), the team (`/admin/team`), what the team shares (`/admin/settings`),
-//! operations (`/admin/operations`) and the audit trail (`/admin/audit`).
+//! reports with their CSV exports (`/admin/reports`), operations (`/admin/operations`) and the
+//! audit trail (`/admin/audit`).
 
 mod audit;
+mod charts;
 mod contacts;
 mod numbers;
 mod operations;
+mod report_export;
+mod reports;
 mod settings;
 mod team;
 mod template_form;
@@ -54,6 +58,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/numbers/{id}/remove", post(numbers::remove))
         .route("/admin/numbers/{id}/settings", post(numbers::settings))
         .route("/admin/operations", get(operations::show))
+        .route("/admin/reports", get(reports::show))
+        .route("/admin/reports/export", get(report_export::export))
         .route("/admin/sandbox", post(numbers::add_sandbox_number))
         .route("/admin/settings", get(settings::show).post(settings::save))
         .route("/admin/team", get(team::show))

@@ -9,7 +9,7 @@ mod assets;
 mod attach;
 pub mod auth;
 mod compose;
-mod list;
+pub(crate) mod list;
 mod live;
 pub mod media;
 pub(crate) mod page;

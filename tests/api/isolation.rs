@@ -117,6 +117,8 @@ const ROUTES: &[(&str, Case)] = &[
     ("/admin/numbers/{id}/remove", Objects(&[Post])),
     ("/admin/numbers/{id}/settings", Objects(&[Post])),
     ("/admin/operations", Own(&[Get])),
+    ("/admin/reports", Own(&[Get])),
+    ("/admin/reports/export", Own(&[Get])),
     ("/admin/sandbox", Own(&[Post])),
     ("/admin/settings", Own(&[Get])),
     ("/admin/team", Own(&[Get])),

@@ -16,6 +16,7 @@ mod hostile;
 mod live;
 mod media;
 mod numbers;
+mod reports;
 mod screenshots;
 mod team;
 mod templates;

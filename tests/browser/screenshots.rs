@@ -154,6 +154,19 @@ async fn screenshots_of_the_main_pages(pool: PgPool) {
         })
         .await;
 
+    // Reports over four months of a seeded tenant.
+    crate::reports::a_seeded_tenant(&app).await;
+    let Some(lead) = Browser::launch_sized(&app, LAPTOP).await else {
+        return;
+    };
+    lead.run(async |browser| {
+        browser.sign_in("agent1@reports.example").await;
+        browser.open("/admin/reports").await;
+        browser.find("figure.chart svg").await;
+        browser.screenshot(&shot("reports")).await;
+    })
+    .await;
+
     let Some(phone) = Browser::launch_sized(&app, PHONE).await else {
         return;
     };

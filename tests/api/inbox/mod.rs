@@ -12,6 +12,7 @@ mod numbers;
 mod operations;
 mod pages;
 mod read_receipts;
+mod report_pages;
 mod reports;
 mod search;
 mod settings;
