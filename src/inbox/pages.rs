@@ -335,15 +335,19 @@ pub async fn conversation_panel(
         conversation.wa_id.as_deref(),
         conversation.user_id.as_deref(),
     );
-    let window = WindowView::new(
-        Window::at(
-            conversation.last_customer_message_at,
-            conversation.window_closed_by_meta_at,
+    let window = if conversation.erased {
+        WindowView::erased()
+    } else {
+        WindowView::new(
+            Window::at(
+                conversation.last_customer_message_at,
+                conversation.window_closed_by_meta_at,
+                now,
+            ),
+            &name,
             now,
-        ),
-        &name,
-        now,
-    );
+        )
+    };
     let picker = if window.open {
         Picker {
             options: Vec::new(),

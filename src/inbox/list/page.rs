@@ -191,7 +191,10 @@ async fn search_results(
 
 /// A conversation's row.
 fn row_view(row: &Row, now: DateTime<Utc>) -> RowView {
+    // Only an erased customer has neither a number nor a username: no window to show.
+    let erased = row.wa_id.is_none() && row.user_id.is_none();
     let (window_class, window) = match row.window(now) {
+        _ if erased => ("closed", "erased".into()),
         Window::Open { closes_at } => (
             if closes_at - now < TimeDelta::hours(CLOSING_HOURS.into()) {
                 "closing"

@@ -163,6 +163,16 @@ impl WindowView {
             },
         }
     }
+
+    /// An erased customer's: nothing can be sent, so no window to count down.
+    pub fn erased() -> Self {
+        Self {
+            open: false,
+            closes_at: None,
+            sentence: "This customer was erased at their request.".into(),
+            short: "none: the customer was erased".into(),
+        }
+    }
 }
 
 /// The template picker's state: the approved templates to offer, and the one being filled in.

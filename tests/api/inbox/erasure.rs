@@ -92,6 +92,15 @@ async fn an_admin_erases_a_customer_everywhere_and_the_conversation_says_so(pool
     assert!(page.body.contains("erased the customer at their request"));
     assert!(!page.body.contains("4242") && !page.body.contains("555 000 1111"));
     assert!(!page.body.contains(r#"data-testid="erase-form""#));
+    // No window to count down, in the conversation or its row: nothing can be sent.
+    assert!(!page.body.contains("data-window-closes"));
+    assert!(page.body.contains("none: the customer was erased"));
+    let resolved = admin.get("/inbox?status=resolved").await;
+    assert!(
+        resolved
+            .body
+            .contains(r#"<span class="window closed">erased</span>"#)
+    );
     let search = admin.get("/inbox?q=4242").await;
     assert!(!search.body.contains(&back));
 
