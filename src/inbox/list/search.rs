@@ -374,12 +374,19 @@ pub fn excerpt(body: &str, text: &str) -> String {
         Some(at) => {
             let chars_before = body[..at].chars().count();
             if chars_before <= BEFORE {
-                body.to_owned()
-            } else {
-                let skip = chars_before - BEFORE;
-                let rest: String = body.chars().skip(skip).collect();
-                format!("…{}", rest.trim_start())
+                return body.to_owned();
             }
+            let mut start = body
+                .char_indices()
+                .nth(chars_before - BEFORE)
+                .map_or(at, |(i, _)| i);
+            // Not from the middle of a word: from the next one, if it starts before the match.
+            let mid_word = body[..start].ends_with(char::is_alphanumeric)
+                && body[start..].starts_with(char::is_alphanumeric);
+            if mid_word && let Some(space) = body[start..at].find(char::is_whitespace) {
+                start += space;
+            }
+            format!("…{}", body[start..].trim_start())
         }
         None => body.to_owned(),
     }
@@ -422,5 +429,11 @@ mod tests {
         assert!(shown.contains("REFUND please"), "{shown}");
         assert!(shown.chars().count() < long.chars().count());
         assert_eq!(excerpt("İstanbul refund", "refund"), "İstanbul refund");
+        // Never from the middle of a word.
+        let shown = excerpt(
+            "Good morning, I would absolutely appreciate news about the refund for order 1042",
+            "refund",
+        );
+        assert_eq!(shown, "…news about the refund for order 1042");
     }
 }
