@@ -8,7 +8,7 @@ use switchboard::domain::{
     ids::{ConversationId, NumberId, TemplateId, TenantId, UserId},
     reports::{
         figures::TemplateDay,
-        period::{self, Period},
+        period::{self, Period, Report},
         rollup::{self, Part},
     },
 };
@@ -170,6 +170,19 @@ pub async fn work_out(app: &TestApp) {
     }
 }
 
+/// The tenant's report from `first` to `last` days after the scripted day, at `number` or all.
+async fn report(app: &TestApp, first: i64, last: i64, number: Option<NumberId>) -> Report {
+    let mut conn = app.pool.acquire().await.unwrap();
+    let period = Period {
+        from: day() + TimeDelta::days(first),
+        to: day() + TimeDelta::days(last),
+        number,
+    };
+    period::report(&mut conn, app.tenant_id, period)
+        .await
+        .unwrap()
+}
+
 fn minutes(histogram: &switchboard::domain::reports::histogram::Histogram, q: f64) -> i64 {
     histogram.quantile(q).unwrap().num_minutes()
 }
@@ -179,16 +192,7 @@ async fn a_day_adds_up_its_turns_windows_deliveries_and_agents(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let (ana, ben, template) = script(&app).await;
     work_out(&app).await;
-    let mut conn = app.pool.acquire().await.unwrap();
-    let period = Period {
-        from: day(),
-        to: day(),
-        number: None,
-    };
-    let report = period::report(&mut conn, app.tenant_id, period)
-        .await
-        .unwrap();
-    let d = &report.total;
+    let d = &report(&app, 0, 0, None).await.total;
 
     assert_eq!(d.customer_messages, 5);
     // A and B are new customers; C's 17:00 follows the business's template.
@@ -235,25 +239,11 @@ async fn a_day_adds_up_its_turns_windows_deliveries_and_agents(pool: PgPool) {
     );
 
     // The next day: B's window and C's second one close unanswered.
-    let next = Period {
-        from: day() + TimeDelta::days(1),
-        to: day() + TimeDelta::days(1),
-        number: None,
-    };
-    let next = period::report(&mut conn, app.tenant_id, next)
-        .await
-        .unwrap();
+    let next = report(&app, 1, 1, None).await;
     assert_eq!(next.total.closed_unanswered, 2);
 
     // Over both days, and day by day.
-    let both = Period {
-        from: day(),
-        to: day() + TimeDelta::days(1),
-        number: None,
-    };
-    let both = period::report(&mut conn, app.tenant_id, both)
-        .await
-        .unwrap();
+    let both = report(&app, 0, 1, None).await;
     assert_eq!(both.total.closed_unanswered, 3);
     assert_eq!(both.days.len(), 2);
     assert_eq!(both.days[0].1.customer_messages, 5);
@@ -268,16 +258,7 @@ async fn a_window_still_open_has_not_closed_and_another_number_has_its_own_figur
     rollup::work_out(&app.pool, day(), Part::All, at(0, "16:30"))
         .await
         .unwrap();
-    let mut conn = app.pool.acquire().await.unwrap();
-    let today = Period {
-        from: day(),
-        to: day(),
-        number: None,
-    };
-    let report = period::report(&mut conn, app.tenant_id, today)
-        .await
-        .unwrap();
-    assert_eq!(report.total.closed_unanswered, 1);
+    assert_eq!(report(&app, 0, 0, None).await.total.closed_unanswered, 1);
     // Messages after 16:30 are in the rows already (inserted "before" they happen); what
     // matters here is that windows closing after 16:30 are not counted yet.
     let next_day = rollup::work_out(
@@ -289,16 +270,9 @@ async fn a_window_still_open_has_not_closed_and_another_number_has_its_own_figur
     .await
     .unwrap();
     assert!(next_day);
-    let next = Period {
-        from: day() + TimeDelta::days(1),
-        to: day() + TimeDelta::days(1),
-        number: None,
-    };
-    let next = period::report(&mut conn, app.tenant_id, next)
-        .await
-        .unwrap();
     assert_eq!(
-        next.total.closed_unanswered, 1,
+        report(&app, 1, 1, None).await.total.closed_unanswered,
+        1,
         "B's closed at 08:00; C's closes at 17:00"
     );
 
@@ -311,14 +285,10 @@ async fn a_window_still_open_has_not_closed_and_another_number_has_its_own_figur
             Some("+1 555 0001"),
         )
         .await;
-    let there = Period {
-        number: Some(other),
-        ..today
-    };
-    let there = period::report(&mut conn, app.tenant_id, there)
-        .await
-        .unwrap();
-    assert_eq!(there.total, Default::default());
+    assert_eq!(
+        report(&app, 0, 0, Some(other)).await.total,
+        Default::default()
+    );
 }
 
 #[sqlx::test]
@@ -328,23 +298,7 @@ async fn a_past_day_has_its_deliveries_counted_again_when_its_messages_get_statu
     let now = at(3, "12:00");
     // The first run works out the history (every day since the first message, to today).
     assert_eq!(rollup::catch_up(&app.pool, now).await.unwrap(), 6);
-    let day_figures = |app: &TestApp| {
-        let pool = app.pool.clone();
-        let tenant = app.tenant_id;
-        async move {
-            let mut conn = pool.acquire().await.unwrap();
-            let period = Period {
-                from: day(),
-                to: day(),
-                number: None,
-            };
-            period::report(&mut conn, tenant, period)
-                .await
-                .unwrap()
-                .total
-        }
-    };
-    let before = day_figures(&app).await;
+    let before = report(&app, 0, 0, None).await.total;
     assert_eq!(before.read, 1);
 
     // Nothing new: only today is worked out again (a minute later).
@@ -372,7 +326,7 @@ async fn a_past_day_has_its_deliveries_counted_again_when_its_messages_get_statu
     .unwrap();
     let again = later + TimeDelta::minutes(1);
     assert_eq!(rollup::catch_up(&app.pool, again).await.unwrap(), 2);
-    let after = day_figures(&app).await;
+    let after = report(&app, 0, 0, None).await.total;
     assert_eq!(after.read, 2);
     assert_eq!(after.delivered, before.delivered);
     assert_eq!(after.response_times, before.response_times);
