@@ -16,7 +16,7 @@ mod ids;
 mod numbers;
 /// Creating sandbox numbers.
 pub mod provision;
-mod webhook_queue;
+pub mod webhook_queue;
 mod webhooks;
 
 use std::{

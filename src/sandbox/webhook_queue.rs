@@ -103,10 +103,11 @@ pub(super) async fn claim(
 }
 
 /// How long until the next pending webhook that a claim could take is due (zero if one is due
-/// now); `None` when there is none.
-pub(super) async fn next_due(db: &PgPool) -> anyhow::Result<Option<Duration>> {
+/// now); `None` when there is none. (Not `greatest(0, …)` in SQL: it takes an empty queue's null
+/// for zero, and the dispatcher would claim nothing in a loop.)
+pub async fn next_due(db: &PgPool) -> anyhow::Result<Option<Duration>> {
     let seconds = sqlx::query_scalar!(
-        "select greatest(0, extract(epoch from min(p.due_at) - clock_timestamp()))::float8
+        "select extract(epoch from min(p.due_at) - clock_timestamp())::float8
          from sandbox_webhooks p
          where p.state = 'pending'
            and not exists (select 1 from sandbox_webhooks e
@@ -115,7 +116,7 @@ pub(super) async fn next_due(db: &PgPool) -> anyhow::Result<Option<Duration>> {
     .fetch_one(db)
     .await
     .context("find the next due sandbox webhook")?;
-    Ok(seconds.map(Duration::from_secs_f64))
+    Ok(seconds.map(|seconds| Duration::from_secs_f64(seconds.max(0.0))))
 }
 
 /// Records that the webhook was posted and accepted.

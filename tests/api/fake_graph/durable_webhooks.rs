@@ -1,6 +1,7 @@
 //! The fake's webhooks are rows in `sandbox_webhooks` until they are posted: they survive a
 //! restart, several dispatchers share them (each posted once), a message's statuses arrive in order
 //! even when one is retried, and a failing endpoint is retried, then given up with the error kept.
+//! An empty queue lets the dispatcher sleep.
 
 use std::{
     sync::{Arc, Mutex},
@@ -11,12 +12,27 @@ use axum::{Router, extract::State, http::StatusCode, routing::post};
 use serde_json::Value;
 use sqlx::PgPool;
 use switchboard::http::extract::Json;
-use switchboard::sandbox::{FakeGraph, FakeGraphConfig};
+use switchboard::sandbox::{FakeGraph, FakeGraphConfig, webhook_queue};
 use tokio::time::sleep;
 use tokio_util::sync::CancellationToken;
 
 use super::{Meta, STATUS_COUNT, STRANGER, wamid};
 use crate::helpers::*;
+
+#[sqlx::test]
+async fn an_empty_queue_has_nothing_due_so_the_dispatcher_sleeps(pool: PgPool) {
+    let meta = Meta::idle(pool, Some(millis([20, 40, 60])), None).await;
+    // Nothing scheduled: nothing due (an empty queue once read as "due now", and the dispatcher
+    // claimed nothing a hundred times a second).
+    assert_eq!(webhook_queue::next_due(&meta.app.pool).await.unwrap(), None);
+    meta.customer_wrote(1).await;
+    meta.send_text(CUSTOMER).await;
+    let due = webhook_queue::next_due(&meta.app.pool).await.unwrap();
+    assert!(
+        due.is_some_and(|d| d <= Duration::from_millis(20)),
+        "{due:?}"
+    );
+}
 
 const SENT: &str = "select count(*) from sandbox_webhooks where series = $1 and state = 'sent'";
 
