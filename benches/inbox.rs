@@ -206,9 +206,8 @@ async fn measure_reports(
 ) -> anyhow::Result<()> {
     use switchboard::domain::reports::rollup;
 
-    let pool = database::connect(database_url, 2).await?;
     sqlx::raw_sql("truncate report_days, report_runs")
-        .execute(&pool)
+        .execute(db)
         .await
         .context("forget the reports")?;
     let now = chrono::Utc::now();
@@ -216,7 +215,7 @@ async fn measure_reports(
     let mut days = 0;
     loop {
         let run = Instant::now();
-        let done = rollup::catch_up(&pool, now).await?;
+        let done = rollup::catch_up(db, now).await?;
         if done == 0 {
             break;
         }
@@ -234,7 +233,7 @@ async fn measure_reports(
     let busiest: chrono::NaiveDate =
         sqlx::query_scalar("select day from report_runs where day < $1 order by took desc limit 1")
             .bind(today)
-            .fetch_one(&pool)
+            .fetch_one(db)
             .await
             .context("find the busiest day")?;
     let later = now + chrono::TimeDelta::minutes(1);
@@ -248,14 +247,14 @@ async fn measure_reports(
         ),
     ] {
         let timer = Instant::now();
-        rollup::work_out(&pool, day, part, later).await?;
+        rollup::work_out(db, day, part, later).await?;
         let messages: i64 = sqlx::query_scalar(
             "select count(*) from messages
              where created_at >= $1::timestamp at time zone 'UTC'
                and created_at < ($1 + 1)::timestamp at time zone 'UTC'",
         )
         .bind(day)
-        .fetch_one(&pool)
+        .fetch_one(db)
         .await
         .context("count the day's messages")?;
         println!(

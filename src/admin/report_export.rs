@@ -37,9 +37,7 @@ pub async fn export(
     let table = Table::named(&query.table).ok_or(AppError::NotFound)?;
     let today = Utc::now().date_naive();
     let mut conn = state.db.acquire().await?;
-    let numbers = sidebar::filter_options(&mut conn, agent.tenant_id)
-        .await?
-        .numbers;
+    let numbers = sidebar::numbers(&mut conn, agent.tenant_id).await?;
     let Chosen { period, problem } =
         reports::choose(&query.report, &numbers, today).ok_or(AppError::NotFound)?;
     if let Some(problem) = problem {

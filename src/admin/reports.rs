@@ -329,9 +329,7 @@ pub async fn show(
 ) -> Result<Response> {
     let today = Utc::now().date_naive();
     let mut conn = state.db.acquire().await?;
-    let numbers = sidebar::filter_options(&mut conn, agent.tenant_id)
-        .await?
-        .numbers;
+    let numbers = sidebar::numbers(&mut conn, agent.tenant_id).await?;
     let Chosen { period, problem } = choose(&query, &numbers, today).ok_or(AppError::NotFound)?;
     let loaded = load(&mut conn, agent.tenant_id, period).await?;
     let page = ReportsPage {

@@ -27,7 +27,10 @@ use sqlx::{PgConnection, PgPool, types::Json};
 use tokio_util::sync::CancellationToken;
 
 use super::figures::DayFigures;
-use crate::domain::ids::{NumberId, TenantId};
+use crate::{
+    domain::ids::{NumberId, TenantId},
+    window,
+};
 
 /// How often each instance looks for days to work out.
 const EVERY: Duration = Duration::from_secs(60);
@@ -37,8 +40,6 @@ const FRESH_FOR: TimeDelta = TimeDelta::seconds(50);
 const SETTLED_AFTER: TimeDelta = TimeDelta::minutes(10);
 /// Days of history (never worked out) done per run, newest first.
 const HISTORY_PER_RUN: i64 = 14;
-/// The 24-hour customer service window.
-const WINDOW: TimeDelta = TimeDelta::hours(24);
 /// The advisory lock class of a day being worked out (its id is the day's number).
 const LOCK_CLASS: i32 = 0x7265_7074;
 
@@ -385,7 +386,7 @@ async fn replies(
         if row.opens {
             day.first_response_times.record(waited);
         }
-        if row.at < last_at + WINDOW {
+        if row.at < last_at + window::LENGTH {
             day.answered_in_window += 1;
         } else {
             day.answered_late += 1;

@@ -72,16 +72,7 @@ pub async fn filter_options(
     conn: &mut PgConnection,
     tenant_id: TenantId,
 ) -> anyhow::Result<FilterOptions> {
-    let numbers = sqlx::query!(
-        r#"select id as "id: NumberId",
-                  coalesce(verified_name || ' · ' || display_phone_number, display_phone_number,
-                           verified_name, phone_number_id) as "label!"
-           from phone_numbers where tenant_id = $1 order by id"#,
-        tenant_id as TenantId
-    )
-    .fetch_all(&mut *conn)
-    .await
-    .context("list numbers")?;
+    let numbers = numbers(conn, tenant_id).await?;
     let labels = sqlx::query!(
         r#"select id as "id: LabelId", name from labels where tenant_id = $1 order by lower(name)"#,
         tenant_id as TenantId
@@ -90,7 +81,25 @@ pub async fn filter_options(
     .await
     .context("list labels")?;
     Ok(FilterOptions {
-        numbers: numbers.into_iter().map(|r| (r.id, r.label)).collect(),
+        numbers,
         labels: labels.into_iter().map(|r| (r.id, r.name)).collect(),
     })
+}
+
+/// The tenant's numbers with their labels ("Acme · +1 555 0100"), for a choice of number.
+pub async fn numbers(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+) -> anyhow::Result<Vec<(NumberId, String)>> {
+    let numbers = sqlx::query!(
+        r#"select id as "id: NumberId",
+                  coalesce(verified_name || ' · ' || display_phone_number, display_phone_number,
+                           verified_name, phone_number_id) as "label!"
+           from phone_numbers where tenant_id = $1 order by id"#,
+        tenant_id as TenantId
+    )
+    .fetch_all(conn)
+    .await
+    .context("list numbers")?;
+    Ok(numbers.into_iter().map(|r| (r.id, r.label)).collect())
 }
