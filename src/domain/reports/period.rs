@@ -64,11 +64,15 @@ pub async fn report(
     }
     let progress = sqlx::query!(
         r#"select (select max(computed_at) from report_runs where day between $1 and $2) as as_of,
-                  (select count(*) from generate_series(
-                       greatest($1, (select (min(created_at) at time zone 'UTC')::date
-                                     from messages)),
-                       least($2, (now() at time zone 'UTC')::date), interval '1 day') d
-                   where not exists (select 1 from report_runs r where r.day = d::date))
+                  (select count(*)
+                   from (select (min(created_at) at time zone 'UTC')::date as day
+                         from messages) first
+                   -- No messages, nothing to work out (greatest() would skip the null).
+                   cross join generate_series(
+                       greatest($1, first.day), least($2, (now() at time zone 'UTC')::date),
+                       interval '1 day') d
+                   where first.day is not null
+                     and not exists (select 1 from report_runs r where r.day = d::date))
                   as "pending!""#,
         period.from,
         period.to

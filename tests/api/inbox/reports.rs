@@ -188,6 +188,16 @@ fn minutes(histogram: &switchboard::domain::reports::histogram::Histogram, q: f6
 }
 
 #[sqlx::test]
+async fn a_new_install_has_no_days_waiting_to_be_worked_out(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let fresh = report(&app, -30, 0, None).await;
+    assert_eq!((fresh.pending_days, fresh.as_of), (0, None));
+    // Once a message arrives, its day waits until the job works it out.
+    script(&app).await;
+    assert!(report(&app, -30, 0, None).await.pending_days > 0);
+}
+
+#[sqlx::test]
 async fn a_day_adds_up_its_turns_windows_deliveries_and_agents(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let (ana, ben, template) = script(&app).await;
