@@ -296,6 +296,52 @@ async fn a_contact_behind_many_newer_conversations_is_found(pool: PgPool) {
     );
 }
 
+/// A full name is found as it is written (by the beginning of the name) and by its words in any
+/// order, most recently active first.
+#[sqlx::test]
+async fn a_full_name_is_found_as_written_and_in_any_order(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let named: Vec<String> = sqlx::query_scalar(
+        "with people as (
+             insert into contacts (tenant_id, wa_id, profile_name)
+             select $1, '447000000' || i, name
+             from unnest(array['Nadia Sato', 'Sato Nadia', 'Nadia Samuels', 'Nadia Sato'])
+                  with ordinality as n(name, i)
+             returning id, wa_id
+         )
+         insert into conversations (tenant_id, phone_number_id, contact_id, last_message_at)
+         select $1, n.id, p.id, now() - make_interval(mins => right(p.wa_id, 1)::int)
+         from people p, phone_numbers n where n.tenant_id = $1
+         order by p.wa_id
+         returning id::text",
+    )
+    .bind(app.tenant_id.get())
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    let [first, swapped, samuels, fourth] = <[String; 4]>::try_from(named).unwrap();
+    user(&app, app.tenant_id, "ana@acme.test", "Ana").await;
+    let mut ana = Client::signed_in(&app, "ana@acme.test").await;
+    for (typed, expected) in [
+        ("Nadia Sato", vec![&first, &swapped, &fourth]),
+        ("  nadia   SATO ", vec![&first, &swapped, &fourth]),
+        ("sato nadia", vec![&first, &swapped, &fourth]),
+        ("Nadia_Sato", vec![&first, &swapped, &fourth]),
+        ("Nadia Sam", vec![&samuels]),
+        ("Nadia S%", vec![&first, &swapped, &samuels, &fourth]),
+    ] {
+        let page = ana.get(&format!("/inbox?q={}", urlencoding(typed))).await;
+        assert_eq!(
+            section(&page.body, "search-contacts")
+                .iter()
+                .collect::<Vec<_>>(),
+            expected,
+            "{typed}: {}",
+            page.body
+        );
+    }
+}
+
 fn urlencoding(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
