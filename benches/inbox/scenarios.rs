@@ -94,7 +94,11 @@ pub fn all() -> Vec<Scenario> {
         Scenario {
             name: "search: a rare word (an order code)",
             goal_ms: 50,
-            request: |_, i| Request::Get(format!("/inbox?q=%23{}", 10_000 + (i * 7919) % 90_000)),
+            // The seed mentions a conversation's order as `#` and 10,000,000 + its id.
+            request: |f, i| {
+                let conversation = f.conversations[(i * 7919) % f.conversations.len()];
+                Request::Get(format!("/inbox?q=%23{}", 10_000_000 + conversation))
+            },
         },
         Scenario {
             name: "search: no match",

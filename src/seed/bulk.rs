@@ -129,7 +129,8 @@ pub async fn chunk(
                                  'is there anything else I can do','a new one ships tomorrow'])
                               [1 + (d.mh >> 8) % 10]
                       end as topic,
-                      case when (d.mh >> 16) % 4 = 0 then ' #' || (10000 + (d.mh >> 20) % 90000) else '' end
+                      -- The order a conversation is about, mentioned in one message of four.
+                      case when (d.mh >> 16) % 4 = 0 then ' #' || (10000000 + d.conversation_id) else '' end
                           as code,
                       (array['Central Station','Main Street 12','Harbour Market','Airport Terminal 2',
                              'City Library'])[1 + (d.mh >> 24) % 5] as place
