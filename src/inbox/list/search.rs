@@ -195,7 +195,6 @@ async fn contacts_by_name(
                    select k.id from contacts k
                    where (select count(*) from by_name) < $4
                      and k.tenant_id = $1 and k.search_words @@ search_query($2)
-                   limit $4
                ),
                found as (
                    select id from by_name union select id from by_words limit $4
