@@ -2,6 +2,8 @@
 
 /// The admin console.
 pub mod admin;
+/// The integrators' surface: the Meta-compatible Graph endpoint, with API keys.
+pub mod api;
 /// A read-through cache with a time to live that coalesces concurrent misses.
 pub mod cache;
 /// The operator command line.

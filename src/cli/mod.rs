@@ -2,6 +2,7 @@
 //! variables, or asked for (without echo) when a terminal is attached.
 
 mod admin;
+mod apikeys;
 mod contacts;
 mod dev;
 mod sandbox;
@@ -46,6 +47,9 @@ enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(admin::UserCommand),
+    /// Manage the API keys programs call the Meta-compatible endpoint with.
+    #[command(subcommand)]
+    Apikey(apikeys::ApiKeyCommand),
     /// Manage message templates.
     #[command(subcommand)]
     Templates(admin::TemplatesCommand),
@@ -82,6 +86,7 @@ impl Cli {
             Command::Number(command) => command.run(&pool, &config).await,
             Command::Contact(command) => command.run(&pool).await,
             Command::User(command) => command.run(&pool).await,
+            Command::Apikey(command) => command.run(&pool).await,
             Command::Templates(command) => command.run(&pool, &config).await,
             Command::Webhooks(command) => command.run(&pool).await,
             Command::Sandbox(command) => command.run(&pool, &config).await,

@@ -1,6 +1,7 @@
 //! The records the whole service shares, with the queries that more than one feature needs.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod apps;
 pub mod audit;
 pub mod canned;

@@ -31,7 +31,7 @@ use crate::{
     error::{self, Surface},
     inbox::{self, auth::ClientAddress, media::MediaFiles, receipts::ReadReceipts},
     ingest::event_log::EventLog,
-    outbox::send::SendService,
+    outbox::{answers::Answers, send::SendService},
     sandbox::{FakeGraph, FakeGraphConfig},
     whatsapp::graph::GraphClient,
     window::SystemClock,
@@ -68,6 +68,8 @@ pub struct AppState {
     pub graph: GraphClient,
     /// Woken when an admin queues a template sync, so this instance starts it at once.
     pub template_syncs: Arc<Notify>,
+    /// Requests of the Meta-compatible endpoint waiting for Meta's answer to their message.
+    pub answers: Answers,
 }
 
 impl AppState {
@@ -103,6 +105,8 @@ impl AppState {
             graph.clone(),
             config.graph_urls(),
         );
+        let changes = Hub::new();
+        let answers = Answers::start(&changes);
         Ok(Self {
             db,
             config: Arc::new(config),
@@ -111,12 +115,13 @@ impl AppState {
             events,
             sends,
             sandbox,
-            changes: Hub::new(),
+            changes,
             streams: CancellationToken::new(),
             media,
             receipts,
             graph,
             template_syncs: Arc::new(Notify::new()),
+            answers,
         })
     }
 
@@ -146,14 +151,16 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; st
     frame-ancestors 'none'; base-uri 'none'";
 
 /// The application's router with its layers. Each part renders its errors for its own callers
-/// ([`Surface`]): Meta's webhooks in JSON, the sandbox (mounted only when `SANDBOX` is on) in
-/// Meta's envelope; anything else, and paths no route serves, as an HTML page.
+/// ([`Surface`]): Meta's webhooks in JSON, the Meta-compatible endpoint (`/graph`) and the sandbox
+/// (mounted only when `SANDBOX` is on) in Meta's envelope; anything else, and paths no route
+/// serves, as an HTML page.
 pub fn app(state: AppState) -> Router {
     let mut router = Router::new()
         .merge(health::router())
         .merge(metrics::router())
         .merge(inbox::router(state.clone()))
         .merge(crate::admin::router(state.clone()))
+        .nest("/graph", crate::api::graph::router(state.clone()))
         .nest("/webhooks", webhook::router());
     if let Some(sandbox) = &state.sandbox {
         router = router.nest_service("/sandbox/graph", sandbox.router());

@@ -2,7 +2,9 @@
 //! templates, opt-out) and queues it as a message row; the `worker` claims queued rows at each
 //! number's pace (`claim`), delivers them to the Graph API and has their answers recorded
 //! (`record`), retrying what is transient and never resending what may already have reached Meta.
+//! A caller that wants Meta's answer waits for it (`answers`).
 
+pub mod answers;
 mod checks;
 mod claim;
 mod queueing;

@@ -13,7 +13,11 @@ use axum::{
 use rand::Rng;
 use serde_json::{Value, json};
 
-use super::{errors, graph_request};
+use super::{
+    errors,
+    graph::{GraphError, GraphFailure},
+    graph_request,
+};
 
 /// Meta's error code of an error answer, left in the response's extensions (the sandbox's call
 /// log reads it).
@@ -142,6 +146,49 @@ impl MetaError {
         Self {
             transient: true,
             ..Self::plain(StatusCode::SERVICE_UNAVAILABLE, 2, message)
+        }
+    }
+
+    /// 130429 (HTTP 429, transient): the caller's API key made more requests this second than
+    /// it may (Switchboard's own limit, answered as Meta answers its throughput limit).
+    pub fn rate_limited() -> Self {
+        Self {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            ..Self::code(130429).details(
+                "Too many requests with this API key in a short period of time; try again in a \
+                 second.",
+            )
+        }
+    }
+
+    /// Meta's own error answer, passed on as Meta gave it (a new `fbtrace_id` aside).
+    pub fn relayed(error: &GraphError) -> Self {
+        let user_title_and_msg = error
+            .user_title
+            .clone()
+            .zip(error.user_message.clone())
+            .map(Box::new);
+        Self {
+            status: StatusCode::from_u16(error.http_status).unwrap_or(StatusCode::BAD_REQUEST),
+            code: error.code,
+            message: error.message.clone(),
+            kind: match error.kind.as_deref() {
+                Some("GraphMethodException") => "GraphMethodException",
+                _ => "OAuthException",
+            },
+            subcode: error.subcode,
+            details: error.details.clone(),
+            transient: error.is_transient,
+            user_title_and_msg,
+        }
+    }
+
+    /// What a Graph call's failure answers: Meta's own error, else code 2 (transient) with what
+    /// happened in words.
+    pub fn from_failure(failure: &GraphFailure) -> Self {
+        match failure {
+            GraphFailure::Api(error) => Self::relayed(error),
+            other => Self::unavailable().details(other.in_words().1),
         }
     }
 

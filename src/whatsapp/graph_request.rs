@@ -4,9 +4,9 @@
 //! will the Meta-compatible endpoint that integrators point their WhatsApp SDKs at.
 //! <https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages>
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use super::envelope::MetaError;
+use super::{customer_id::CustomerId, envelope::MetaError};
 
 /// The message types the Cloud API sends.
 pub const TYPES: &[&str] = &[
@@ -50,6 +50,8 @@ pub enum SendRequest {
     MarkRead {
         /// The message to mark, as given.
         message_id: Value,
+        /// `typing_indicator: {"type": "text"}`: show "typing…" too.
+        typing: bool,
     },
     /// A message to a customer.
     Message(OutgoingMessage),
@@ -58,20 +60,33 @@ pub enum SendRequest {
 /// A message to send, as the request gives it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutgoingMessage {
-    /// `type`, one of [`TYPES`] (`text` when absent).
+    /// `type`, one of [`TYPES`] (when absent, the type whose key the request has, else `text`).
     pub kind: String,
-    /// `to` as given (a JSON string or number); Meta echoes it as `contacts[].input`.
+    /// `to` as given (a JSON string or number), else `recipient`: Meta echoes it as
+    /// `contacts[].input`.
     pub to: String,
-    /// `to` reduced to its digits: Meta's `wa_id` for the customer.
-    pub wa_id: String,
+    /// Who it goes to: `to` reduced to its digits (Meta's `wa_id`), else the business-scoped user
+    /// id of `recipient` (`to` wins when both are given, as at Meta).
+    pub customer: CustomerId,
     /// The object under the type's key (`{"body": …}` for `text`, the template for `template`).
     pub content: Value,
+    /// `context.message_id`: the message this one replies to.
+    pub reply_to: Option<String>,
 }
 
 impl OutgoingMessage {
     /// The `template` object of a template message.
     pub fn template(&self) -> Option<&Value> {
         (self.kind == "template").then_some(&self.content)
+    }
+
+    /// The `contacts` entry of Meta's answer: the input, with `wa_id` for a phone number or
+    /// `user_id` for a business-scoped user id.
+    pub fn contact(&self) -> Value {
+        match &self.customer {
+            CustomerId::WaId(wa_id) => json!({ "input": self.to, "wa_id": wa_id }),
+            CustomerId::UserId(user_id) => json!({ "input": self.to, "user_id": user_id }),
+        }
     }
 }
 
@@ -98,20 +113,18 @@ impl SendRequest {
                 .ok_or_else(|| MetaError::required("message_id"))?;
             return Ok(Self::MarkRead {
                 message_id: message_id.clone(),
+                typing: value
+                    .pointer("/typing_indicator/type")
+                    .and_then(Value::as_str)
+                    == Some("text"),
             });
         }
-        let to = match value.get("to") {
-            Some(Value::String(to)) => to.clone(),
-            Some(Value::Number(to)) => to.to_string(),
-            _ => return Err(MetaError::required("to")),
-        };
-        let wa_id: String = to.chars().filter(char::is_ascii_digit).collect();
-        if wa_id.is_empty() {
-            return Err(MetaError::code(131009).details(format!("Invalid 'to' parameter: {to}")));
-        }
+        let (to, customer) = addressee(&value)?;
+        // Without a `type`, the content's key says it (Meta's own examples leave it out).
         let kind = value
             .get("type")
             .and_then(Value::as_str)
+            .or_else(|| TYPES.iter().copied().find(|kind| value.get(kind).is_some()))
             .unwrap_or("text")
             .to_owned();
         if !TYPES.contains(&kind.as_str()) {
@@ -120,17 +133,52 @@ impl SendRequest {
                 TYPES.join(", ").to_uppercase()
             )));
         }
-        let content = value.get(&kind).filter(|content| content.is_object());
+        // Contact cards come as an array; every other type's content is an object.
+        let content = value
+            .get(&kind)
+            .filter(|content| content.is_object() || (kind == "contacts" && content.is_array()));
         let content = content.ok_or_else(|| MetaError::required(&kind))?;
         if kind == "text" && content.get("body").and_then(Value::as_str).is_none() {
             return Err(MetaError::required("text['body']"));
         }
+        let reply_to = value
+            .pointer("/context/message_id")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         Ok(Self::Message(OutgoingMessage {
             kind,
             to,
-            wa_id,
+            customer,
             content: content.clone(),
+            reply_to,
         }))
+    }
+}
+
+/// Who a message goes to: `to` (a phone number, read as its digits), else `recipient` (a
+/// business-scoped user id). <https://developers.facebook.com/docs/whatsapp/business-scoped-user-ids>
+fn addressee(request: &Value) -> Result<(String, CustomerId), MetaError> {
+    let to = match request.get("to") {
+        Some(Value::String(to)) => Some(to.clone()),
+        Some(Value::Number(to)) => Some(to.to_string()),
+        _ => None,
+    };
+    if let Some(to) = to {
+        let wa_id: String = to.chars().filter(char::is_ascii_digit).collect();
+        if wa_id.is_empty() {
+            return Err(MetaError::code(131009).details(format!("Invalid 'to' parameter: {to}")));
+        }
+        return Ok((to, CustomerId::WaId(wa_id)));
+    }
+    let Some(recipient) = request.get("recipient").and_then(Value::as_str) else {
+        return Err(MetaError::required("to"));
+    };
+    match CustomerId::parse(recipient) {
+        Ok(customer @ CustomerId::UserId(_)) => Ok((recipient.to_owned(), customer)),
+        _ => {
+            Err(MetaError::code(131009)
+                .details(format!("Invalid 'recipient' parameter: {recipient}")))
+        }
     }
 }
 
@@ -183,18 +231,46 @@ mod tests {
             json!({ "messaging_product": "whatsapp", "to": 15550001111_u64, "text": { "body": "Hi" } }),
         );
         assert_eq!(
-            (sent.to.as_str(), sent.wa_id.as_str()),
-            ("15550001111", "15550001111")
+            (sent.to.as_str(), sent.customer.wa_id()),
+            ("15550001111", Some("15550001111"))
         );
         let sent = message(
             json!({ "messaging_product": "WhatsApp", "to": "+1 555-000-1111", "text": { "body": "Hi" } }),
         );
         assert_eq!(
-            (sent.to.as_str(), sent.wa_id.as_str()),
-            ("+1 555-000-1111", "15550001111")
+            sent.contact(),
+            json!({ "input": "+1 555-000-1111", "wa_id": "15550001111" })
         );
         assert_eq!(sent.kind, "text");
         assert_eq!(sent.template(), None);
+    }
+
+    #[test]
+    fn a_business_scoped_user_is_addressed_by_recipient_and_to_wins() {
+        let sent = message(json!({ "messaging_product": "whatsapp",
+            "recipient": "US.13491208655302741918", "text": { "body": "Hi" },
+            "context": { "message_id": "wamid.IN" } }));
+        assert_eq!(
+            sent.contact(),
+            json!({ "input": "US.13491208655302741918", "user_id": "US.13491208655302741918" })
+        );
+        assert_eq!(sent.reply_to.as_deref(), Some("wamid.IN"));
+        let sent = message(
+            json!({ "messaging_product": "whatsapp", "to": "15550001111",
+            "recipient": "US.13491208655302741918", "text": { "body": "Hi" } }),
+        );
+        assert_eq!(sent.customer, CustomerId::WaId("15550001111".into()));
+        let error = refusal(
+            json!({ "messaging_product": "whatsapp", "recipient": "1555",
+            "text": { "body": "Hi" } }),
+        );
+        assert_eq!(
+            (&error["code"], &error["error_data"]["details"]),
+            (
+                &json!(131009),
+                &json!("Invalid 'recipient' parameter: 1555")
+            )
+        );
     }
 
     #[test]
@@ -204,7 +280,8 @@ mod tests {
         assert_eq!(
             parse(read).ok(),
             Some(SendRequest::MarkRead {
-                message_id: json!("wamid.IN")
+                message_id: json!("wamid.IN"),
+                typing: false,
             })
         );
         let error = refusal(json!({ "messaging_product": "whatsapp", "status": "read" }));

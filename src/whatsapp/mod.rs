@@ -8,6 +8,7 @@ pub mod envelope;
 pub mod errors;
 pub mod graph;
 pub mod graph_request;
+pub mod media_upload;
 pub mod outbound;
 pub mod payload;
 pub mod signature;

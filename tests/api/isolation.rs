@@ -42,6 +42,10 @@ use Case::{Objects, Outside, Own};
 use Method::{Get, Post};
 
 /// Every route of the app and its case; a route missing here fails the suite.
+/// The Meta-compatible endpoint answers API keys, not sessions: a key reaches its tenant's
+/// numbers only (`graph_endpoint::keys`).
+const GRAPH: &str = "an API key's own tenant and numbers: proven in graph_endpoint::keys";
+
 const ROUTES: &[(&str, Case)] = &[
     ("/", Outside("redirects to the inbox")),
     (
@@ -71,6 +75,12 @@ const ROUTES: &[(&str, Case)] = &[
         "/sandbox/graph/",
         Outside("the fake Graph API, authorised by number tokens"),
     ),
+    ("/graph", Outside(GRAPH)),
+    ("/graph/media/{id}", Outside(GRAPH)),
+    ("/graph/{version}/{id}", Outside(GRAPH)),
+    ("/graph/{version}/{id}/media", Outside(GRAPH)),
+    ("/graph/{version}/{id}/message_templates", Outside(GRAPH)),
+    ("/graph/{version}/{id}/messages", Outside(GRAPH)),
     ("/inbox", Own(&[Get])),
     ("/inbox/events", Outside("A's live stream: checked below")),
     ("/inbox/conversations/{id}", Objects(&[Get])),

@@ -7,6 +7,7 @@ mod connections;
 mod corpus;
 mod fake_graph;
 mod graph_client;
+mod graph_endpoint;
 mod helpers;
 mod inbound;
 mod inbox;

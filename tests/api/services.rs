@@ -7,6 +7,7 @@ use sqlx::PgPool;
 use switchboard::http::extract::{Json, Query};
 use switchboard::{
     domain::{
+        api_keys,
         apps::AppSecrets,
         messages::{self, SentBy},
         numbers::{self, Registration},
@@ -148,9 +149,9 @@ async fn a_send_to_a_business_scoped_user_id_reaches_the_conversation_they_start
     assert_eq!(to, BSUID);
 }
 
-/// The recipient the message was addressed to.
+/// The business-scoped user the message was addressed to (Meta takes one as `recipient`).
 async fn addressed_to(s: &Sending, message_id: MessageId) -> String {
-    sqlx::query_scalar("select content ->> 'to' from messages where id = $1")
+    sqlx::query_scalar("select content ->> 'recipient' from messages where id = $1")
         .bind(message_id)
         .fetch_one(&s.app.pool)
         .await
@@ -192,10 +193,15 @@ async fn every_message_records_who_sent_it_and_a_retry_who_retried(pool: PgPool)
     .await
     .unwrap();
     let mut conn = s.app.pool.acquire().await.unwrap();
+    let api_key = api_keys::create(&mut conn, s.app.tenant_id, None, "Shop", &[], 10)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
 
     for (key, by) in [
         ("k-agent", SentBy::Agent(agent)),
-        ("k-api", SentBy::ApiKey(ApiKeyId::new(42))),
+        ("k-api", SentBy::ApiKey(api_key)),
         ("k-operator", SentBy::Operator),
     ] {
         let request = SendRequest {

@@ -302,6 +302,21 @@ pub async fn id_for_tenant(
     .context("look up the tenant's phone number")
 }
 
+/// The tenant's numbers that are not removed, oldest first.
+pub async fn active_ids(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+) -> anyhow::Result<Vec<NumberId>> {
+    sqlx::query_scalar!(
+        r#"select id as "id: NumberId" from phone_numbers
+           where tenant_id = $1 and removed_at is null order by id"#,
+        tenant_id as TenantId
+    )
+    .fetch_all(conn)
+    .await
+    .context("list the tenant's numbers")
+}
+
 /// Whether `id` is one of the tenant's numbers, not removed.
 pub async fn is_active(
     conn: &mut PgConnection,

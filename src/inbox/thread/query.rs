@@ -114,13 +114,15 @@ pub async fn messages(
         r#"select m.id as "id: MessageId", m.direction as "direction: Direction", m.wamid,
                   m.type as kind, m.content, m.status as "status: MessageStatus",
                   coalesce(m.meta_timestamp, m.created_at) as "at!",
-                  u.name as "sender_name?", m.error_title, m.error_message,
+                  coalesce(u.name, ak.name || ' (API)') as "sender_name?", m.error_title,
+                  m.error_message,
                   m.edited_at is not null as "edited!", m.deleted_at is not null as "deleted!",
                   t.components as "template_components?", t.parameter_format as "template_format?",
                   m.context_wamid, q.direction as "quoted_direction?: Direction",
                   q.body as "quoted_body?"
            from messages m
            left join users u on u.tenant_id = m.tenant_id and u.id = m.sent_by
+           left join api_keys ak on ak.tenant_id = m.tenant_id and ak.id = m.api_key_id
            left join message_templates t on t.tenant_id = m.tenant_id and t.id = m.template_id
            left join lateral (
                select q.direction, q.body from messages q

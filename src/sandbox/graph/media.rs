@@ -1,12 +1,12 @@
 //! Media: `POST /{version}/{phone_number_id}/media` (multipart `file`, `type`, `messaging_product`)
 //! stores the bytes in `sandbox_media`; `GET /{version}/{media_id}` answers its download URL,
 //! type, size and SHA-256; the URL (`{public_url}/media/{id}`) serves the bytes to a caller with
-//! the number's access token, as Meta's media host does.
+//! the number's access token, as Meta's media host does; `DELETE /{version}/{media_id}` deletes
+//! it.
 //! <https://developers.facebook.com/docs/whatsapp/cloud-api/reference/media>
 
 use anyhow::Context;
 use axum::{
-    body::Bytes,
     extract::{DefaultBodyLimit, Multipart, State, multipart::MultipartRejection},
     http::{HeaderMap, Method, StatusCode, header},
     response::{IntoResponse, Response},
@@ -21,12 +21,15 @@ use crate::{
     },
     http::extract::{Json, Path},
     sandbox::{FakeGraph, numbers},
-    whatsapp::envelope::MetaError,
+    whatsapp::{
+        envelope::MetaError,
+        media_upload::{self, MediaUpload},
+    },
 };
 
 /// Meta takes documents of up to 100 MB, the largest media it accepts.
 pub(super) fn body_limit() -> DefaultBodyLimit {
-    DefaultBodyLimit::max(100 * 1024 * 1024)
+    DefaultBodyLimit::max(media_upload::MAX_BYTES)
 }
 
 /// Stores an uploaded file; answers `{"id": …}`.
@@ -39,7 +42,7 @@ pub(super) async fn upload_media(
     let number =
         numbers::by_phone_number_id(&fake, &Method::POST, &phone_number_id, &headers).await?;
     let multipart = multipart.map_err(|e| MetaError::invalid_parameter(e.body_text()))?;
-    let upload = Upload::read(multipart).await?;
+    let upload = MediaUpload::read(multipart).await?;
     let mut conn = fake.db().acquire().await.context("acquire connection")?;
     let id = insert(&mut conn, number.id, &upload).await?;
     Ok(Json(json!({ "id": id.to_string() })).into_response())
@@ -72,6 +75,24 @@ pub(super) async fn show_media(
     ))
 }
 
+/// `DELETE /{version}/{media_id}`: deletes the media object, for its number's token only.
+pub(super) async fn delete_media(
+    State(fake): State<FakeGraph>,
+    Path((_, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, MetaError> {
+    let unknown = || MetaError::unsupported(&Method::DELETE, &id);
+    let media_id = id.parse::<i64>().map_err(|_| unknown())?;
+    let mut conn = fake.db().acquire().await.context("acquire connection")?;
+    let info = info(&mut conn, media_id).await?.ok_or_else(unknown)?;
+    numbers::by_route(&mut conn, &fake, info.route(), &headers).await?;
+    sqlx::query!("delete from sandbox_media where id = $1", media_id)
+        .execute(&mut *conn)
+        .await
+        .context("delete media")?;
+    Ok(Json(json!({ "success": true })).into_response())
+}
+
 /// `GET {public_url}/media/{id}`: the bytes with their content type, for the number's token only.
 pub(super) async fn download_media(
     State(fake): State<FakeGraph>,
@@ -89,62 +110,10 @@ pub(super) async fn download_media(
     Ok(([(header::CONTENT_TYPE, media.mime_type)], media.bytes).into_response())
 }
 
-/// A file as uploaded.
-struct Upload {
-    mime_type: String,
-    filename: Option<String>,
-    bytes: Bytes,
-}
-
-impl Upload {
-    /// Reads the form; `type` names the MIME type (else the file part's content type does).
-    async fn read(mut multipart: Multipart) -> Result<Self, MetaError> {
-        let (mut product, mut mime_type, mut file) = (None, None, None);
-        while let Some(field) = multipart.next_field().await.map_err(bad_form)? {
-            match field.name() {
-                Some("messaging_product") => product = Some(field.text().await.map_err(bad_form)?),
-                Some("type") => mime_type = Some(field.text().await.map_err(bad_form)?),
-                Some("file") => {
-                    let filename = field.file_name().map(str::to_owned);
-                    let content_type = field.content_type().map(str::to_owned);
-                    file = Some((
-                        filename,
-                        content_type,
-                        field.bytes().await.map_err(bad_form)?,
-                    ));
-                }
-                _ => {}
-            }
-        }
-        match product.as_deref() {
-            Some("whatsapp") => {}
-            Some(other) => {
-                return Err(MetaError::invalid_parameter(format!(
-                    "Param messaging_product must be one of {{WHATSAPP}} - got \"{other}\"."
-                )));
-            }
-            None => return Err(MetaError::required("messaging_product")),
-        }
-        let (filename, content_type, bytes) = file.ok_or_else(|| MetaError::required("file"))?;
-        let mime_type = mime_type
-            .or(content_type)
-            .ok_or_else(|| MetaError::required("type"))?;
-        Ok(Self {
-            mime_type,
-            filename,
-            bytes,
-        })
-    }
-}
-
-fn bad_form(error: axum::extract::multipart::MultipartError) -> MetaError {
-    MetaError::invalid_parameter(error.body_text())
-}
-
 async fn insert(
     conn: &mut PgConnection,
     number_id: NumberId,
-    upload: &Upload,
+    upload: &MediaUpload,
 ) -> anyhow::Result<i64> {
     sqlx::query_scalar!(
         "insert into sandbox_media (phone_number_id, mime_type, filename, bytes)

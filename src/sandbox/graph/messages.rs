@@ -31,6 +31,7 @@ use crate::{
         webhooks::{self, Outcome, Report, Sender},
     },
     whatsapp::{
+        customer_id::CustomerId,
         envelope::MetaError,
         graph_request::{OutgoingMessage, SendRequest},
     },
@@ -58,7 +59,7 @@ pub(in crate::sandbox) async fn send_message(
         Some(template) => Some(template_params::check(&mut conn, &number, template).await?),
         None => None,
     };
-    let wamid = ids::wamid(&message.wa_id);
+    let wamid = ids::wamid(message.customer.as_str());
     report(&fake, &mut conn, number, &message, &wamid, category).await?;
     let mut accepted = json!({ "id": wamid });
     if message.template().is_some() {
@@ -66,7 +67,7 @@ pub(in crate::sandbox) async fn send_message(
     }
     Ok(Json(json!({
         "messaging_product": "whatsapp",
-        "contacts": [{ "input": message.to, "wa_id": message.wa_id }],
+        "contacts": [message.contact()],
         "messages": [accepted],
     }))
     .into_response())
@@ -93,7 +94,8 @@ async fn report(
         None => {
             // Meta knows only the customer's messages, not what Switchboard concluded.
             let last =
-                last_customer_message_at(conn, number.tenant_id, number.id, &message.wa_id).await?;
+                last_customer_message_at(conn, number.tenant_id, number.id, &message.customer)
+                    .await?;
             if Window::at(last, None, Utc::now()).is_open() {
                 Outcome::Delivered {
                     category: "service".into(),
@@ -115,28 +117,30 @@ async fn report(
     let report = Report {
         sender,
         wamid: wamid.to_owned(),
-        recipient: message.wa_id.clone(),
+        recipient: message.customer.as_str().to_owned(),
         outcome,
     };
     webhooks::schedule_statuses(conn, report, delays).await
 }
 
-/// When the customer `wa_id` last wrote to the number (Meta's timestamp), if ever.
+/// When the customer last wrote to the number (Meta's timestamp), if ever.
 /// <https://developers.facebook.com/docs/whatsapp/cloud-api/guides/send-messages#customer-service-windows>
 async fn last_customer_message_at(
     conn: &mut PgConnection,
     tenant_id: TenantId,
     number_id: NumberId,
-    wa_id: &str,
+    customer: &CustomerId,
 ) -> anyhow::Result<Option<DateTime<Utc>>> {
     sqlx::query_scalar!(
         "select max(c.last_customer_message_at)
          from contacts k
          join conversations c on c.tenant_id = k.tenant_id and c.contact_id = k.id
-         where k.tenant_id = $1 and k.wa_id = $3 and c.phone_number_id = $2",
+         where k.tenant_id = $1 and c.phone_number_id = $2
+           and (k.wa_id = $3 or k.user_id = $4)",
         tenant_id as TenantId,
         number_id as NumberId,
-        wa_id
+        customer.wa_id(),
+        customer.user_id()
     )
     .fetch_one(conn)
     .await

@@ -1,7 +1,8 @@
 //! The Graph API routes the fake answers, under any version prefix (`/v23.0/…`): sending messages,
 //! media, templates and phone number details. Anything else gets Meta's "Unsupported get/post
 //! request" answer. `GET /{version}/{id}` names a media object or a phone number: media are looked
-//! up first, so their ids never shadow a number's; `POST /{version}/{id}` edits a template.
+//! up first, so their ids never shadow a number's; `POST /{version}/{id}` edits a template and
+//! `DELETE /{version}/{id}` deletes a media object.
 
 mod media;
 mod messages;
@@ -42,7 +43,9 @@ pub(super) fn routes() -> Router<FakeGraph> {
         .route("/{version}/{id}/subscribed_apps", get(subscribed_apps))
         .route(
             "/{version}/{id}",
-            get(show_object).post(templates::edit_template),
+            get(show_object)
+                .post(templates::edit_template)
+                .delete(media::delete_media),
         )
         .route_layer(middleware::from_fn(require_version));
     Router::new()

@@ -95,16 +95,32 @@ impl GraphClient {
     }
 
     /// Marks an inbound message read (blue ticks on the customer's phone).
-    #[tracing::instrument(skip_all, fields(phone_number_id = %phone_number_id))]
     pub async fn mark_read(
         &self,
         auth: &Auth<'_>,
         phone_number_id: &str,
         wamid: &str,
     ) -> Result<(), GraphFailure> {
+        self.read_receipt(auth, phone_number_id, wamid, false).await
+    }
+
+    /// Marks an inbound message read and, with `typing`, shows the customer "typing…" until the
+    /// reply arrives (or 25 seconds pass).
+    /// <https://developers.facebook.com/docs/whatsapp/cloud-api/typing-indicators>
+    #[tracing::instrument(skip_all, fields(phone_number_id = %phone_number_id))]
+    pub async fn read_receipt(
+        &self,
+        auth: &Auth<'_>,
+        phone_number_id: &str,
+        wamid: &str,
+        typing: bool,
+    ) -> Result<(), GraphFailure> {
         let url = self.url(auth, &[phone_number_id, "messages"])?;
-        let body =
+        let mut body =
             json!({ "messaging_product": "whatsapp", "status": "read", "message_id": wamid });
+        if typing {
+            body["typing_indicator"] = json!({ "type": "text" });
+        }
         let Succeeded = self
             .call(self.request(Method::POST, &url, auth).json(&body))
             .await?;

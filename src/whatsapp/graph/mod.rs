@@ -9,6 +9,7 @@ mod failure;
 mod media;
 mod messages;
 mod phone;
+mod relay;
 mod templates;
 
 use std::{sync::Arc, time::Duration};

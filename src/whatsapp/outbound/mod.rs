@@ -13,6 +13,8 @@ use limits::{
 
 mod limits;
 
+use super::customer_id::CustomerId;
+
 /// Content an agent (or an API caller) sends. Everything but `Template` is free-form and may only
 /// go out inside the 24-hour window. Serialised as `{"type": "text", "body": …, …}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -56,6 +58,10 @@ pub enum Outbound {
     },
     /// A reaction to `message_id`; an empty `emoji` removes our reaction.
     Reaction { message_id: String, emoji: String },
+    /// A location, contact cards, or any other interactive message (a call-to-action URL, a flow,
+    /// a product…) as Meta's Graph API takes it: the object under its type's key, passed on as
+    /// given (programs calling the Meta-compatible endpoint send every kind Meta accepts).
+    AsGiven { kind: GivenKind, object: Value },
     /// An approved template; `components` is Meta's components array (may be `[]`).
     Template {
         name: String,
@@ -74,6 +80,26 @@ pub enum MediaKind {
     Video,
     Document,
     Sticker,
+}
+
+/// The kinds of message passed on as given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GivenKind {
+    Location,
+    Contacts,
+    Interactive,
+}
+
+impl GivenKind {
+    /// The Graph `type` and the key of the object.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Location => "location",
+            Self::Contacts => "contacts",
+            Self::Interactive => "interactive",
+        }
+    }
 }
 
 /// Where WhatsApp fetches the media from: `{"id": …}` (uploaded to `/media`) or `{"link": …}`.
@@ -142,14 +168,19 @@ impl MediaKind {
 }
 
 impl Outbound {
-    /// The body of `POST /{phone-number-id}/messages` to `to` (a wa_id), optionally replying to
-    /// `reply_to` (`context.message_id`).
+    /// The body of `POST /{phone-number-id}/messages` to `to` (a wa_id, or a business-scoped user
+    /// id, which Meta takes as `recipient`), optionally replying to `reply_to`
+    /// (`context.message_id`).
     pub fn to_request(&self, to: &str, reply_to: Option<&str>) -> Value {
         let kind = self.kind();
+        let addressed_as = match CustomerId::parse(to) {
+            Ok(CustomerId::UserId(_)) => "recipient",
+            _ => "to",
+        };
         let mut request = json!({
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
-            "to": to,
+            addressed_as: to,
             "type": kind,
         });
         request[kind] = self.payload();
@@ -170,6 +201,7 @@ impl Outbound {
             Self::Text { .. } => "text",
             Self::Media { kind, .. } => kind.as_str(),
             Self::Buttons { .. } | Self::List { .. } => "interactive",
+            Self::AsGiven { kind, .. } => kind.as_str(),
             Self::Reaction { .. } => "reaction",
             Self::Template { .. } => "template",
         }
@@ -193,6 +225,7 @@ impl Outbound {
             Self::Reaction { emoji, .. } if emoji.is_empty() => "Removed a reaction".into(),
             Self::Reaction { emoji, .. } => format!("Reacted {emoji}"),
             Self::Template { name, .. } => format!("Template {name}"),
+            Self::AsGiven { kind, object } => given_summary(*kind, object),
         }
     }
 
@@ -233,6 +266,7 @@ impl Outbound {
                 Err("A reaction needs the message it reacts to.".into())
             }
             Self::Reaction { .. } => Ok(()),
+            Self::AsGiven { kind, object } => validate_given(*kind, object),
             Self::Template {
                 name,
                 language,
@@ -283,7 +317,53 @@ impl Outbound {
                 language,
                 components,
             } => template_object(name, language, components),
+            Self::AsGiven { object, .. } => object.clone(),
         }
+    }
+}
+
+/// One line for the inbox about a message passed on as given.
+fn given_summary(kind: GivenKind, object: &Value) -> String {
+    let text = |pointer: &str| {
+        object
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .filter(|text| !text.is_empty())
+    };
+    match kind {
+        GivenKind::Location => match text("/name").or_else(|| text("/address")) {
+            Some(place) => format!("[Location] {place}"),
+            None => "[Location]".into(),
+        },
+        GivenKind::Contacts => match text("/0/name/formatted_name") {
+            Some(name) => format!("[Contact] {name}"),
+            None => "[Contact]".into(),
+        },
+        GivenKind::Interactive => text("/body/text")
+            .map(str::to_owned)
+            .unwrap_or_else(|| "[Interactive message]".into()),
+    }
+}
+
+/// What Meta needs before it looks further: a location's coordinates, at least one contact card,
+/// an interactive message's type. The rest is Meta's to check.
+fn validate_given(kind: GivenKind, object: &Value) -> Result<(), String> {
+    let ok = match kind {
+        GivenKind::Location => {
+            object.get("latitude").is_some() && object.get("longitude").is_some()
+        }
+        GivenKind::Contacts => object.as_array().is_some_and(|cards| !cards.is_empty()),
+        GivenKind::Interactive => object.get("type").and_then(Value::as_str).is_some(),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(match kind {
+            GivenKind::Location => "A location needs its latitude and longitude.",
+            GivenKind::Contacts => "A contacts message needs at least one contact card.",
+            GivenKind::Interactive => "An interactive message needs its type.",
+        }
+        .into())
     }
 }
 

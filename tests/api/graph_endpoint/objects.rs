@@ -1,0 +1,124 @@
+//! Reading through the Meta-compatible endpoint: a number's fields, the WABA's templates with
+//! Meta's paging (its links lead back here), and media: uploaded for a number, described with a
+//! download URL here, downloaded, deleted.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use sqlx::PgPool;
+
+use super::*;
+
+#[sqlx::test]
+async fn a_numbers_fields_are_metas(pool: PgPool) {
+    let program = Integrator::new(pool).await;
+    let (status, body) = program
+        .get(&format!(
+            "/{PHONE_NUMBER_ID}?fields=display_phone_number,quality_rating"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["display_phone_number"], "+972 12 345 6789");
+    assert_eq!(body["id"], PHONE_NUMBER_ID);
+    assert!(body.get("platform_type").is_none(), "{body}");
+}
+
+#[sqlx::test]
+async fn templates_are_listed_with_metas_paging_leading_back_here(pool: PgPool) {
+    let program = Integrator::new(pool).await;
+    approved_template(&program.app).await;
+    sqlx::query(
+        "insert into message_templates (tenant_id, waba_id, name, language, category, status, components, parameter_format)
+         select tenant_id, waba_id, 'welcome', language, category, status, components, parameter_format
+         from message_templates",
+    )
+    .execute(&program.app.pool)
+    .await
+    .unwrap();
+    let (status, first) = program
+        .get(&format!(
+            "/{WABA_ID}/message_templates?limit=1&fields=name,status"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["data"].as_array().map(Vec::len), Some(1));
+    let next = first["paging"]["next"].as_str().unwrap();
+    let prefix = format!(
+        "{}/graph/v23.0/{WABA_ID}/message_templates?",
+        program.app.config.public_url
+    );
+    assert!(next.starts_with(&prefix), "{next}");
+    // The link, followed here with the same key, gives the next page.
+    let path = next
+        .strip_prefix(&format!("{}/graph/v23.0", program.app.config.public_url))
+        .unwrap();
+    let (status, second) = program.get(path).await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    let names = [&first["data"][0]["name"], &second["data"][0]["name"]];
+    assert!(
+        names.contains(&&json!("order_update")) && names.contains(&&json!("welcome")),
+        "{names:?}"
+    );
+
+    let (status, body) = program.get("/999000/message_templates").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(error(&body)["error_subcode"], 33);
+}
+
+#[sqlx::test]
+async fn media_are_uploaded_described_downloaded_and_deleted_through_here(pool: PgPool) {
+    let program = Integrator::new(pool).await;
+    let png: &[u8] = b"\x89PNG\r\n\x1a\n not really a picture";
+    let form = reqwest::multipart::Form::new()
+        .text("messaging_product", "whatsapp")
+        .text("type", "image/png")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(png.to_vec())
+                .file_name("label.png")
+                .mime_str("image/png")
+                .unwrap(),
+        );
+    let (status, uploaded) = answer(
+        program
+            .request(Method::POST, &format!("/{PHONE_NUMBER_ID}/media"))
+            .multipart(form),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{uploaded}");
+    let id = uploaded["id"].as_str().unwrap().to_owned();
+
+    let (status, info) = program.get(&format!("/{id}")).await;
+    assert_eq!(status, StatusCode::OK, "{info}");
+    assert_eq!(info["mime_type"], "image/png");
+    assert_eq!(info["file_size"], png.len());
+    let url = info["url"].as_str().unwrap();
+    assert_eq!(
+        url,
+        format!("{}/graph/media/{id}", program.app.config.public_url)
+    );
+
+    let download = reqwest::Client::new()
+        .get(format!("{}/graph/media/{id}", program.app.url))
+        .bearer_auth(&program.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.status(), StatusCode::OK);
+    assert_eq!(download.headers()["content-type"], "image/png");
+    assert_eq!(download.bytes().await.unwrap().as_ref(), png);
+    // Without the key, nothing.
+    let anonymous = reqwest::Client::new()
+        .get(format!("{}/graph/media/{id}", program.app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+
+    let (status, deleted) = answer(program.request(Method::DELETE, &format!("/{id}"))).await;
+    assert_eq!(
+        (status, deleted),
+        (StatusCode::OK, json!({ "success": true }))
+    );
+    let (status, gone) = program.get(&format!("/{id}")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{gone}");
+}
