@@ -1,5 +1,6 @@
 //! `/{version}/{waba_id}/message_templates`: the WABA's templates as Meta lists them (from
-//! `message_templates`, paged by cursor), creating one (answered `PENDING`, then reviewed by
+//! `message_templates`, paged by cursor, filtered by `name` and `status`, counted with
+//! `summary`), creating one (answered `PENDING`, then reviewed by
 //! webhook: approved, or rejected as INVALID_FORMAT when its name contains "reject"), editing one
 //! (`POST /{version}/{template_id}`, reviewed the same way), and deleting one by name. Switchboard keeps `message_templates`; the fake only reads it.
 //! <https://developers.facebook.com/docs/graph-api/reference/whats-app-business-account/message_templates/>
@@ -14,7 +15,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use sqlx::PgConnection;
 
 use super::template_params::placeholder_names;
@@ -36,11 +37,19 @@ const REVIEW_DELAY: Duration = Duration::from_millis(100);
 const DEFAULT_LIMIT: i64 = 25;
 const MAX_LIMIT: i64 = 1000;
 const CATEGORIES: &[&str] = &["AUTHENTICATION", "MARKETING", "UTILITY"];
+/// How many templates Meta lets a WABA of an unverified business have.
+const TEMPLATE_LIMIT: i64 = 250;
 
 #[derive(Deserialize)]
 pub(super) struct ListQuery {
     limit: Option<i64>,
     after: Option<String>,
+    /// Only templates with this name (Meta matches it exactly here).
+    name: Option<String>,
+    /// Only templates with one of these statuses (comma-separated).
+    status: Option<String>,
+    /// `total_count` adds the number of templates listed, as `summary`.
+    summary: Option<String>,
 }
 
 /// A page of the WABA's templates, oldest first.
@@ -58,12 +67,40 @@ pub(super) async fn list_templates(
         .map(cursor_id)
         .transpose()?
         .unwrap_or(TemplateId::new(0));
+    let statuses: Option<Vec<String>> = query.status.as_deref().map(|statuses| {
+        statuses
+            .split(',')
+            .map(|status| status.trim().to_uppercase())
+            .collect()
+    });
+    let filter = Filter {
+        name: query.name.as_deref(),
+        statuses: statuses.as_deref(),
+    };
     let mut conn = fake.db().acquire().await.context("acquire connection")?;
-    let mut rows = page(&mut conn, number.tenant_id, &waba_id, after, limit + 1).await?;
+    let mut rows = page(
+        &mut conn,
+        number.tenant_id,
+        &waba_id,
+        &filter,
+        after,
+        limit + 1,
+    )
+    .await?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
+    let summary = match query.summary.as_deref() {
+        Some(fields) => {
+            Some(summary(&mut conn, number.tenant_id, &waba_id, &filter, fields).await?)
+        }
+        None => None,
+    };
     let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
-        return Ok(Json(json!({ "data": [] })).into_response());
+        let mut empty = json!({ "data": [] });
+        if let Some(summary) = summary {
+            empty["summary"] = summary;
+        }
+        return Ok(Json(empty).into_response());
     };
     let mut paging = json!({ "cursors": { "before": cursor(first.id), "after": cursor(last.id) } });
     if more {
@@ -75,7 +112,11 @@ pub(super) async fn list_templates(
         paging["next"] = json!(next);
     }
     let data: Vec<Value> = rows.into_iter().map(TemplateRow::into_json).collect();
-    Ok(Json(json!({ "data": data, "paging": paging })).into_response())
+    let mut answer = json!({ "data": data, "paging": paging });
+    if let Some(summary) = summary {
+        answer["summary"] = summary;
+    }
+    Ok(Json(answer).into_response())
 }
 
 /// Submits a template for review: `{"id", "status": "PENDING", "category"}` now, the verdict by
@@ -268,10 +309,17 @@ fn template_texts(components: &Value) -> impl Iterator<Item = &str> {
         .chain(buttons.filter_map(|b| b.get("url")?.as_str()))
 }
 
+/// Which of the WABA's templates a list shows.
+struct Filter<'a> {
+    name: Option<&'a str>,
+    statuses: Option<&'a [String]>,
+}
+
 async fn page(
     conn: &mut PgConnection,
     tenant_id: TenantId,
     waba_id: &str,
+    filter: &Filter<'_>,
     after: TemplateId,
     limit: i64,
 ) -> anyhow::Result<Vec<TemplateRow>> {
@@ -281,15 +329,71 @@ async fn page(
                   components
            from message_templates
            where tenant_id = $1 and waba_id = $2 and id > $3
+             and ($5::text is null or name = $5)
+             and ($6::text[] is null or status = any($6))
            order by id limit $4"#,
         tenant_id as TenantId,
         waba_id,
         after as TemplateId,
-        limit
+        limit,
+        filter.name,
+        filter.statuses
     )
     .fetch_all(conn)
     .await
     .context("list templates")
+}
+
+/// The `summary` a list asks for (`summary=total_count,message_template_limit,…`): how many
+/// templates it lists, how many the WABA has, how many it may have (Meta's limit for a business
+/// that is not verified), and whether every template has all its translations (the fake keeps no
+/// translations apart, so yes).
+async fn summary(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    waba_id: &str,
+    filter: &Filter<'_>,
+    fields: &str,
+) -> anyhow::Result<Value> {
+    let mut summary = Map::new();
+    for field in fields.split(',').map(str::trim) {
+        let value = match field {
+            "total_count" => json!(count(conn, tenant_id, waba_id, filter).await?),
+            "message_template_count" => {
+                let everything = Filter {
+                    name: None,
+                    statuses: None,
+                };
+                json!(count(conn, tenant_id, waba_id, &everything).await?)
+            }
+            "message_template_limit" => json!(TEMPLATE_LIMIT),
+            "are_translations_complete" => json!(true),
+            _ => continue,
+        };
+        summary.insert(field.to_owned(), value);
+    }
+    Ok(Value::Object(summary))
+}
+
+async fn count(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    waba_id: &str,
+    filter: &Filter<'_>,
+) -> anyhow::Result<i64> {
+    sqlx::query_scalar!(
+        r#"select count(*) as "count!" from message_templates
+           where tenant_id = $1 and waba_id = $2
+             and ($3::text is null or name = $3)
+             and ($4::text[] is null or status = any($4))"#,
+        tenant_id as TenantId,
+        waba_id,
+        filter.name,
+        filter.statuses
+    )
+    .fetch_one(conn)
+    .await
+    .context("count templates")
 }
 
 async fn exists(

@@ -8,6 +8,7 @@ use sqlx::PgPool;
 
 use crate::helpers::*;
 
+mod apikeys;
 mod sandbox;
 
 #[derive(Clone)]

@@ -5,6 +5,7 @@
 mod keys;
 mod messages;
 mod objects;
+mod sdks;
 
 use reqwest::{RequestBuilder, StatusCode};
 use serde_json::Value;
@@ -22,7 +23,17 @@ pub struct Integrator {
 
 impl Integrator {
     pub async fn new(pool: PgPool) -> Self {
-        let app = TestApp::with_fake_meta(pool).await;
+        Self::with(TestApp::with_fake_meta(pool).await).await
+    }
+
+    /// An integrator of an app whose `PUBLIC_URL` is its own address, so that a client can
+    /// follow the links it answers (media URLs).
+    pub async fn served(pool: PgPool) -> Self {
+        Self::with(TestApp::with_fake_meta_and(pool, |config| config.public_url.clear()).await)
+            .await
+    }
+
+    async fn with(app: TestApp) -> Self {
         app.start_outbox_to_meta();
         let key = key(&app, "Shop backend", &[], 100).await;
         Self {

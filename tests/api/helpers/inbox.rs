@@ -34,13 +34,34 @@ pub async fn customer_writes(
     text_body: &str,
     hours_ago: i64,
 ) -> ConversationId {
+    customer_writes_as(app, super::CUSTOMER, wamid, text_body, hours_ago).await
+}
+
+/// The customer `wa_id` writes "text" to [`super::PHONE_NUMBER_ID`] `hours_ago`; returns their
+/// conversation.
+pub async fn customer_writes_as(
+    app: &TestApp,
+    wa_id: &str,
+    wamid: &str,
+    text_body: &str,
+    hours_ago: i64,
+) -> ConversationId {
     let ts = chrono::Utc::now().timestamp() - hours_ago * 3600;
-    app.deliver(messages_webhook(vec![text(wamid, ts, text_body)], vec![]))
-        .await;
-    let id: i64 = app
-        .scalar("select conversation_id from messages order by id desc limit 1")
-        .await;
-    ConversationId::new(id)
+    let mut message = text(wamid, ts, text_body);
+    message["from"] = json!(wa_id);
+    let mut body: serde_json::Value =
+        serde_json::from_str(&messages_webhook(vec![message], vec![])).unwrap();
+    body["entry"][0]["changes"][0]["value"]["contacts"][0]["wa_id"] = json!(wa_id);
+    app.deliver(body.to_string()).await;
+    sqlx::query_scalar(
+        "select c.id from conversations c join contacts k on k.id = c.contact_id
+         where k.tenant_id = $1 and k.wa_id = $2",
+    )
+    .bind(app.tenant_id)
+    .bind(wa_id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap()
 }
 
 /// `order_update` (en_US), approved for [`WABA_ID`]: two body variables and a URL button, with

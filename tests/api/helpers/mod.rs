@@ -94,6 +94,11 @@ impl TestApp {
     /// A [`TestApp`] whose Meta is the fake Graph API, answering for real numbers too (its
     /// webhooks, such as template reviews, go nowhere).
     pub async fn with_fake_meta(pool: PgPool) -> Self {
+        Self::with_fake_meta_and(pool, |_| {}).await
+    }
+
+    /// [`TestApp::with_fake_meta`] with [`test_config`] changed by `adjust` too.
+    pub async fn with_fake_meta_and(pool: PgPool, adjust: impl FnOnce(&mut Config)) -> Self {
         let fake = switchboard::sandbox::FakeGraph::new(
             pool.clone(),
             test_config().secret_key.cipher(),
@@ -105,7 +110,11 @@ impl TestApp {
             },
         );
         let url = fake.spawn().await.unwrap();
-        Self::with_config(pool, |config| config.meta_graph_url = url).await
+        Self::with_config(pool, |config| {
+            config.meta_graph_url = url;
+            adjust(config);
+        })
+        .await
     }
 
     /// [`TestApp::new`] with [`test_config`] changed by `adjust`.
@@ -139,6 +148,10 @@ impl TestApp {
         let mut config = test_config();
         adjust(&mut config);
         config.bind_addr = listener.local_addr().unwrap();
+        // An empty PUBLIC_URL means the app's own address (for clients that follow its links).
+        if config.public_url.is_empty() {
+            config.public_url = config.internal_url();
+        }
         let appended = Arc::new(Notify::new());
         let (events, _writer) = EventLog::start(pool.clone(), appended.clone());
         let state = AppState::new(pool.clone(), config.clone(), events).unwrap();

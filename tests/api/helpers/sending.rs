@@ -17,7 +17,7 @@ use switchboard::{
     whatsapp::{graph::GraphClient, outbound::Outbound},
 };
 
-use super::{CUSTOMER, TestApp, WABA_ID, messages_webhook, text};
+use super::{CUSTOMER, TestApp, WABA_ID};
 
 /// A clock the test moves: set to a moment, it runs on from there.
 pub struct TestClock(std::sync::Mutex<chrono::TimeDelta>);
@@ -102,19 +102,8 @@ impl Sending {
 
     pub async fn conversation_with(&self, wa_id: &str, hours_ago: i64) -> ConversationId {
         let ts = chrono::Utc::now().timestamp() - hours_ago * 3600;
-        let mut message = text(&format!("wamid.in.{wa_id}.{ts}"), ts, "Hello?");
-        message["from"] = json!(wa_id);
-        let mut body: Value =
-            serde_json::from_str(&messages_webhook(vec![message], vec![])).unwrap();
-        body["entry"][0]["changes"][0]["value"]["contacts"][0]["wa_id"] = json!(wa_id);
-        self.app.deliver(body.to_string()).await;
-        sqlx::query_scalar(
-            "select c.id from conversations c join contacts k on k.id = c.contact_id where k.wa_id = $1",
-        )
-        .bind(wa_id)
-        .fetch_one(&self.app.pool)
-        .await
-        .unwrap()
+        let wamid = format!("wamid.in.{wa_id}.{ts}");
+        super::inbox::customer_writes_as(&self.app, wa_id, &wamid, "Hello?", hours_ago).await
     }
 
     /// Sends `content` in the conversation as the operator would.
