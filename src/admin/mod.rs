@@ -7,6 +7,7 @@
 //! reports with their CSV exports (`/admin/reports`), operations (`/admin/operations`) and the
 //! audit trail (`/admin/audit`).
 
+mod api_keys;
 mod audit;
 mod charts;
 mod contacts;
@@ -38,6 +39,11 @@ use crate::{
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/admin", get(home))
+        .route(
+            "/admin/api-keys",
+            get(api_keys::show).post(api_keys::create),
+        )
+        .route("/admin/api-keys/{id}/revoke", post(api_keys::revoke))
         .route("/admin/apps", post(numbers::add_app))
         .route("/admin/canned", post(settings::add_canned))
         .route("/admin/contacts/{id}/erase", post(contacts::erase))

@@ -8,7 +8,7 @@
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::{Connection, PgConnection, PgPool, postgres::types::PgInterval};
 
 use super::{
     audit,
@@ -41,8 +41,7 @@ pub struct ApiKey {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-/// A new key: `secret` is shown once and never again.
-#[derive(Debug)]
+/// A new key: `secret` is shown once and never again (so it has no `Debug`).
 pub struct NewKey {
     pub id: ApiKeyId,
     pub secret: String,
@@ -170,6 +169,28 @@ pub async fn list(conn: &mut PgConnection, tenant_id: TenantId) -> anyhow::Resul
     .context("list API keys")
 }
 
+/// The tenant's numbers a key may be limited to, not removed: Meta's `phone_number_id` and how
+/// the team knows the number.
+pub async fn number_choices(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let rows = sqlx::query!(
+        r#"select phone_number_id,
+                  coalesce(verified_name || ' · ' || display_phone_number, display_phone_number,
+                           verified_name, phone_number_id) as "label!"
+           from phone_numbers where tenant_id = $1 and removed_at is null order by id"#,
+        tenant_id as TenantId
+    )
+    .fetch_all(conn)
+    .await
+    .context("list the numbers a key may use")?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.phone_number_id, row.label))
+        .collect())
+}
+
 /// Revokes the key at once; audited as `api_key.revoke`. `false` when the tenant has no such key
 /// or it was revoked already.
 pub async fn revoke(
@@ -228,8 +249,9 @@ pub async fn admit(db: &PgPool, presented: &str) -> anyhow::Result<Admission> {
                insert into api_key_usage as u (api_key_id, second, requests)
                select id, date_trunc('second', clock_timestamp()), 1 from key
                on conflict (api_key_id) do update
-                   set requests = case when u.second = excluded.second then u.requests + 1 else 1 end,
-                       second = excluded.second
+                   set requests = case when excluded.second > u.second then 1
+                                       else u.requests + 1 end,
+                       second = greatest(u.second, excluded.second)
                returning requests,
                          extract(epoch from second + interval '1 second' - clock_timestamp())::float8
                              as seconds_left
@@ -255,9 +277,12 @@ pub async fn admit(db: &PgPool, presented: &str) -> anyhow::Result<Admission> {
         .last_used_at
         .is_none_or(|at| at < Utc::now() - LAST_USE_PRECISION)
     {
+        // Requests at the same moment all see the old time; one of them writes.
         sqlx::query!(
-            "update api_keys set last_used_at = now() where id = $1",
-            key.id as ApiKeyId
+            "update api_keys set last_used_at = now()
+             where id = $1 and (last_used_at is null or last_used_at < now() - $2::interval)",
+            key.id as ApiKeyId,
+            PgInterval::try_from(LAST_USE_PRECISION).ok()
         )
         .execute(db)
         .await

@@ -25,8 +25,9 @@ use crate::domain::{
     messages::MessageStatus,
 };
 
-/// How often a waiting request reads its message, whatever it hears.
-const POLL: Duration = Duration::from_millis(250);
+/// How often a waiting request reads its message, whatever it hears (the change it waits for
+/// wakes it at once; this only covers a change announced while the listener reconnected).
+const POLL: Duration = Duration::from_secs(1);
 
 /// Where a message stands for a program waiting on it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,10 +45,11 @@ pub enum Answer {
     Pending,
 }
 
-/// The requests waiting in this process, by message; cheap to clone.
+/// The requests waiting in this process, by message (two retries of one request wait for the
+/// same message); cheap to clone.
 #[derive(Clone, Default)]
 pub struct Answers {
-    waiting: Arc<Mutex<HashMap<MessageId, Arc<Notify>>>>,
+    waiting: Arc<Mutex<HashMap<MessageId, Vec<Arc<Notify>>>>>,
 }
 
 impl Answers {
@@ -63,14 +65,14 @@ impl Answers {
                         let Some(message_id) = change.message_id else {
                             continue;
                         };
-                        if let Some(notify) = lock(&waiting).get(&message_id) {
+                        for notify in lock(&waiting).get(&message_id).into_iter().flatten() {
                             notify.notify_one();
                         }
                     }
                     Ok(Signal::Change(_)) => {}
                     // Changes went unheard: every request reads its message again.
                     Ok(Signal::Missed) | Err(RecvError::Lagged(_)) => {
-                        for notify in lock(&waiting).values() {
+                        for notify in lock(&waiting).values().flatten() {
                             notify.notify_one();
                         }
                     }
@@ -90,10 +92,14 @@ impl Answers {
         deadline: Instant,
     ) -> anyhow::Result<Answer> {
         let notify = Arc::new(Notify::new());
-        lock(&self.waiting).insert(message_id, Arc::clone(&notify));
+        lock(&self.waiting)
+            .entry(message_id)
+            .or_default()
+            .push(Arc::clone(&notify));
         let _registered = Registered {
             answers: self,
             message_id,
+            notify: Arc::clone(&notify),
         };
         loop {
             let answer = read(db, tenant_id, message_id).await?;
@@ -113,11 +119,18 @@ impl Answers {
 struct Registered<'a> {
     answers: &'a Answers,
     message_id: MessageId,
+    notify: Arc<Notify>,
 }
 
 impl Drop for Registered<'_> {
     fn drop(&mut self) {
-        lock(&self.answers.waiting).remove(&self.message_id);
+        let mut waiting = lock(&self.answers.waiting);
+        if let Some(waiters) = waiting.get_mut(&self.message_id) {
+            waiters.retain(|notify| !Arc::ptr_eq(notify, &self.notify));
+            if waiters.is_empty() {
+                waiting.remove(&self.message_id);
+            }
+        }
     }
 }
 

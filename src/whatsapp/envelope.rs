@@ -183,13 +183,26 @@ impl MetaError {
         }
     }
 
-    /// What a Graph call's failure answers: Meta's own error, else code 2 (transient) with what
-    /// happened in words.
+    /// What a Graph call made for a caller of ours answers: Meta's own error, except when Meta
+    /// refused the number's token (the caller's own credentials are fine: the number needs an
+    /// admin); else code 2 (transient) with what happened in words.
     pub fn from_failure(failure: &GraphFailure) -> Self {
         match failure {
+            GraphFailure::Api(error) if error.code == 190 || error.http_status == 401 => {
+                Self::unavailable().permanent().details(
+                    "Meta refused this number's access token: an admin of the account must \
+                     update it.",
+                )
+            }
             GraphFailure::Api(error) => Self::relayed(error),
             other => Self::unavailable().details(other.in_words().1),
         }
+    }
+
+    /// Not worth retrying as it is (`is_transient` left out).
+    pub fn permanent(mut self) -> Self {
+        self.transient = false;
+        self
     }
 
     /// An answer with `code` and a `message` of its own, without `error_data`.

@@ -50,6 +50,11 @@ impl MediaUpload {
         let mime_type = mime_type
             .or(content_type)
             .ok_or_else(|| MetaError::required("type"))?;
+        if !is_mime_type(&mime_type) {
+            return Err(MetaError::invalid_parameter(format!(
+                "Param type must be a MIME type such as image/jpeg - got \"{mime_type}\"."
+            )));
+        }
         Ok(Self {
             mime_type,
             filename,
@@ -60,4 +65,45 @@ impl MediaUpload {
 
 fn bad_form(error: axum::extract::multipart::MultipartError) -> MetaError {
     MetaError::invalid_parameter(error.body_text())
+}
+
+/// `type/subtype`, each a token, with parameters after `;` (`audio/ogg; codecs=opus`).
+fn is_mime_type(text: &str) -> bool {
+    let essence = text.split(';').next().unwrap_or_default().trim();
+    let token = |part: &str| {
+        !part.is_empty()
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
+    };
+    essence
+        .split_once('/')
+        .is_some_and(|(kind, subtype)| token(kind) && token(subtype))
+        && text.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_type_is_a_mime_type() {
+        for good in [
+            "image/png",
+            "audio/ogg; codecs=opus",
+            "application/vnd.ms-excel",
+        ] {
+            assert!(is_mime_type(good), "{good}");
+        }
+        for bad in [
+            "",
+            "image",
+            "image/",
+            "/png",
+            "image/png\r\nX: y",
+            "ima ge/png",
+        ] {
+            assert!(!is_mime_type(bad), "{bad:?}");
+        }
+    }
 }

@@ -41,11 +41,11 @@ enum Method {
 use Case::{Objects, Outside, Own};
 use Method::{Get, Post};
 
-/// Every route of the app and its case; a route missing here fails the suite.
 /// The Meta-compatible endpoint answers API keys, not sessions: a key reaches its tenant's
 /// numbers only (`graph_endpoint::keys`).
 const GRAPH: &str = "an API key's own tenant and numbers: proven in graph_endpoint::keys";
 
+/// Every route of the app and its case; a route missing here fails the suite.
 const ROUTES: &[(&str, Case)] = &[
     ("/", Outside("redirects to the inbox")),
     (
@@ -111,6 +111,8 @@ const ROUTES: &[(&str, Case)] = &[
     ("/admin/apps/{id}/numbers", Objects(&[Post])),
     ("/admin/apps/{id}/secrets", Objects(&[Post])),
     ("/admin/audit", Own(&[Get])),
+    ("/admin/api-keys", Own(&[Get, Post])),
+    ("/admin/api-keys/{id}/revoke", Objects(&[Post])),
     ("/admin/canned", Own(&[Post])),
     ("/admin/contacts/{id}/erase", Objects(&[Post])),
     ("/admin/canned/{id}", Objects(&[Post])),
@@ -264,6 +266,13 @@ impl Other {
         )
         .await
         .unwrap();
+        let api_key = one(
+            "insert into api_keys (tenant_id, name, prefix, secret_sha256, rate_per_second)
+             select $1, $3, 'sbk_globex00', sha256(convert_to($3, 'UTF8')), 10
+             where $2 is not null returning id",
+        )
+        .await
+        .unwrap();
         let event: i64 = sqlx::query_scalar(
             "insert into webhook_events (app_id, body, state) values ($1, convert_to($2, 'UTF8'),
                                                                    'failed') returning id",
@@ -280,6 +289,7 @@ impl Other {
                 ("message", message),
                 ("label", label),
                 ("canned", canned),
+                ("api_key", api_key),
                 ("template", template),
                 ("event", event),
                 ("app", app_id.get()),
@@ -301,6 +311,7 @@ impl Other {
             "message"
         } else {
             match path.split('/').nth(2) {
+                Some("api-keys") => "api_key",
                 Some("apps") => "app",
                 Some("canned") => "canned",
                 Some("contacts") => "contact",
@@ -327,6 +338,7 @@ impl Other {
             ("labels", "id"),
             ("conversation_labels", "conversation_id"),
             ("canned_responses", "id"),
+            ("api_keys", "id"),
             ("message_templates", "id"),
             ("users", "id"),
             ("phone_numbers", "id"),

@@ -37,9 +37,11 @@ use crate::{
     },
 };
 
-/// How long a request waits for Meta's answer before answering as `respond-async` would: under
-/// the server's 30-second request timeout, and far above Meta's latency plus a number's pacing.
-const ANSWER_WAIT: Duration = Duration::from_secs(25);
+/// How long a request waits, from its arrival, for Meta's answer before answering as
+/// `respond-async` would: well under the server's 30-second request timeout (so a slow database
+/// never turns it into a bare 503 that a client retries), and far above Meta's latency plus a
+/// number's pacing.
+const ANSWER_WAIT: Duration = Duration::from_secs(20);
 /// The longest `Idempotency-Key` taken.
 const MAX_IDEMPOTENCY_KEY: usize = 255;
 
@@ -51,6 +53,7 @@ pub(super) async fn send(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, MetaError> {
+    let deadline = Instant::now() + ANSWER_WAIT;
     let mut conn = state.db.acquire().await.context("acquire connection")?;
     let number = number(&state, &mut conn, &caller, &Method::POST, &phone_number_id).await?;
     drop(conn);
@@ -91,12 +94,7 @@ pub(super) async fn send(
     }
     let answer = state
         .answers
-        .wait(
-            &state.db,
-            caller.tenant_id,
-            queued.message_id,
-            Instant::now() + ANSWER_WAIT,
-        )
+        .wait(&state.db, caller.tenant_id, queued.message_id, deadline)
         .await?;
     match answer {
         Answer::Accepted { wamid } => {
@@ -118,7 +116,9 @@ pub(super) async fn send(
                 None => error,
             })
         }
-        Answer::Unknown => Err(MetaError::unavailable().details(
+        // Not transient: a client retrying by itself (often without an Idempotency-Key) could
+        // send the message twice.
+        Answer::Unknown => Err(MetaError::code(131000).permanent().details(
             "Switchboard could not confirm that WhatsApp received this message: check before \
              sending it again (the same Idempotency-Key never sends twice).",
         )),

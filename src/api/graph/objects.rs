@@ -15,12 +15,12 @@ use serde_json::Value;
 
 use super::{auth, media, number, numbers_of};
 use crate::{
-    domain::api_keys::Caller,
+    domain::{api_keys::Caller, numbers},
     http::{AppState, extract::Path},
     whatsapp::envelope::MetaError,
 };
 
-/// `GET /{version}/{id}`: one of the caller's numbers, else a media object.
+/// `GET /{version}/{id}`: one of the tenant's numbers (if the key may use it), else a media object.
 pub(super) async fn show(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -28,20 +28,20 @@ pub(super) async fn show(
     RawQuery(query): RawQuery,
 ) -> Result<Response, MetaError> {
     let mut conn = state.db.acquire().await.context("acquire connection")?;
-    let Ok(number) = number(&state, &mut conn, &caller, &Method::GET, &id).await else {
+    if numbers::id_for_tenant(&mut conn, caller.tenant_id, &id)
+        .await?
+        .is_none()
+    {
         drop(conn);
         return media::show(&state, &caller, &id).await;
-    };
+    }
+    let number = number(&state, &mut conn, &caller, &Method::GET, &id).await?;
     drop(conn);
     let urls = state.config.graph_urls();
+    let query = passed_on(query, &["fields"]);
     let answer = state
         .graph
-        .relay(
-            &auth(&urls, &number),
-            Method::GET,
-            &[&id],
-            &passed_on(query),
-        )
+        .relay(&auth(&urls, &number), Method::GET, &[&id], &query)
         .await
         .map_err(|failure| MetaError::from_failure(&failure))?;
     Ok(axum::Json(answer).into_response())
@@ -68,7 +68,7 @@ pub(super) async fn templates(
             &auth(&urls, &number),
             Method::GET,
             &[&waba_id, "message_templates"],
-            &passed_on(query),
+            &passed_on(query, TEMPLATE_PARAMETERS),
         )
         .await
         .map_err(|failure| MetaError::from_failure(&failure))?;
@@ -80,10 +80,27 @@ pub(super) async fn templates(
     Ok(axum::Json(answer).into_response())
 }
 
-/// The query's parameters, but never a token: the number's own goes in the header.
-fn passed_on(query: Option<String>) -> Vec<(String, String)> {
+/// The parameters of Meta's template list that are passed on: its filters and paging.
+const TEMPLATE_PARAMETERS: &[&str] = &[
+    "fields",
+    "limit",
+    "after",
+    "before",
+    "name",
+    "status",
+    "category",
+    "language",
+    "content",
+    "name_or_content",
+    "quality_score",
+    "summary",
+];
+
+/// The query's parameters that a read takes (`allowed`): never a token (the number's own goes
+/// in the header), nor anything that would make Meta do more than read (`method=delete`).
+fn passed_on(query: Option<String>, allowed: &[&str]) -> Vec<(String, String)> {
     url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .filter(|(name, _)| name != "access_token")
+        .filter(|(name, _)| allowed.contains(&name.as_ref()))
         .map(|(name, value)| (name.into_owned(), value.into_owned()))
         .collect()
 }
@@ -145,13 +162,17 @@ mod tests {
     }
 
     #[test]
-    fn a_token_in_the_query_is_never_passed_on() {
+    fn only_a_reads_parameters_are_passed_on() {
         assert_eq!(
-            passed_on(Some("fields=name%2Cstatus&access_token=x&limit=5".into())),
+            passed_on(
+                Some("fields=name%2Cstatus&access_token=x&method=delete&limit=5".into()),
+                TEMPLATE_PARAMETERS
+            ),
             vec![
                 ("fields".to_owned(), "name,status".to_owned()),
                 ("limit".to_owned(), "5".to_owned())
             ]
         );
+        assert!(passed_on(Some("webhook_configuration=x".into()), &["fields"]).is_empty());
     }
 }

@@ -104,10 +104,18 @@ pub(super) async fn list_templates(
     };
     let mut paging = json!({ "cursors": { "before": cursor(first.id), "after": cursor(last.id) } });
     if more {
+        let mut next = url::form_urlencoded::Serializer::new(String::new());
+        next.append_pair("limit", &limit.to_string());
+        next.append_pair("after", &cursor(last.id));
+        for (name, value) in [("name", &query.name), ("status", &query.status)] {
+            if let Some(value) = value {
+                next.append_pair(name, value);
+            }
+        }
         let next = format!(
-            "{}/{version}/{waba_id}/message_templates?limit={limit}&after={}",
+            "{}/{version}/{waba_id}/message_templates?{}",
             fake.public_url(),
-            cursor(last.id)
+            next.finish()
         );
         paging["next"] = json!(next);
     }

@@ -2,6 +2,7 @@
 //! (the sign-in form's CSRF cookie, the session cookie) and uses the pages and forms.
 
 mod accounts;
+mod api_keys;
 mod attachments;
 mod composer;
 mod conversation_tools;
