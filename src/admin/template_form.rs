@@ -30,6 +30,7 @@ use crate::{
     },
     inbox::{auth::Agent, page::render, thread::preview::Preview},
     whatsapp::{
+        template_auth::{AuthLayout, OneTap},
         template_check::{self, TemplateDefinition},
         template_draft::{ButtonKind, Category, Draft, DraftButton, Problem},
     },
@@ -66,6 +67,15 @@ struct Typed {
     body_examples: String,
     footer: String,
     buttons: Vec<ButtonRow>,
+    /// An authentication template's options, as typed.
+    security_recommendation: bool,
+    expiry_minutes: String,
+    button_text: String,
+    /// `copy_code` or `one_tap`.
+    otp_type: String,
+    package_name: String,
+    signature_hash: String,
+    autofill_text: String,
 }
 
 impl Typed {
@@ -104,6 +114,7 @@ impl Typed {
             body_examples: draft.body_examples.join("\n"),
             footer: draft.footer.clone(),
             buttons,
+            ..Self::default()
         }
     }
 
@@ -134,6 +145,13 @@ impl Typed {
                     example: get(&format!("button{i}_example")),
                 })
                 .collect(),
+            security_recommendation: get("security_recommendation") == "on",
+            expiry_minutes: get("expiry_minutes").trim().to_owned(),
+            button_text: get("button_text"),
+            otp_type: get("otp_type"),
+            package_name: get("package_name"),
+            signature_hash: get("signature_hash"),
+            autofill_text: get("autofill_text"),
         }
     }
 
@@ -144,6 +162,7 @@ impl Typed {
             category: match self.category.as_str() {
                 "marketing" => Some(Category::Marketing),
                 "utility" => Some(Category::Utility),
+                "authentication" => Some(Category::Authentication),
                 _ => None,
             },
             named: self.named,
@@ -169,6 +188,18 @@ impl Typed {
                     })
                 })
                 .collect(),
+            auth: AuthLayout {
+                security_recommendation: self.security_recommendation,
+                // Anything but a number of minutes is out of Meta's range, and said so.
+                expiry_minutes: (!self.expiry_minutes.is_empty())
+                    .then(|| self.expiry_minutes.parse().unwrap_or(0)),
+                button_text: self.button_text.clone(),
+                one_tap: (self.otp_type == "one_tap").then(|| OneTap {
+                    package_name: self.package_name.clone(),
+                    signature_hash: self.signature_hash.clone(),
+                    autofill_text: self.autofill_text.clone(),
+                }),
+            },
         }
     }
 }

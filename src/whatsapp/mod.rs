@@ -13,6 +13,7 @@ pub mod outbound;
 pub mod payload;
 pub mod signature;
 pub mod summary;
+pub mod template_auth;
 pub mod template_check;
 pub mod template_draft;
 pub mod template_values;

@@ -4,12 +4,15 @@
 //!
 //! Meta's rules: <https://developers.facebook.com/docs/whatsapp/business-management-api/message-templates/components>
 //! and <https://developers.facebook.com/docs/whatsapp/business-management-api/message-templates#template-creation>.
-//! Authentication templates have a layout of Meta's own (its text, a one-time-password button)
-//! and are not written here.
+//! Authentication templates have a layout of Meta's own (its text, a one-time-password button):
+//! the admin chooses only its options ([`AuthLayout`]).
 
 use serde_json::{Value, json};
 
-use super::template_check::{Segment, segments};
+use super::{
+    template_auth::AuthLayout,
+    template_check::{Segment, segments},
+};
 
 /// The longest name Meta takes.
 const NAME_MAX: usize = 512;
@@ -22,11 +25,13 @@ const COPY_CODE_MAX: usize = 15;
 const BUTTONS_MAX: usize = 10;
 const URL_BUTTONS_MAX: usize = 2;
 
-/// What a template is for; authentication templates are not written by hand.
+/// What a template is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Category {
     Marketing,
     Utility,
+    /// One-time codes, in Meta's own words ([`AuthLayout`]).
+    Authentication,
 }
 
 impl Category {
@@ -34,6 +39,7 @@ impl Category {
         match self {
             Self::Marketing => "MARKETING",
             Self::Utility => "UTILITY",
+            Self::Authentication => "AUTHENTICATION",
         }
     }
 }
@@ -89,6 +95,8 @@ pub struct Draft {
     /// Empty for none.
     pub footer: String,
     pub buttons: Vec<DraftButton>,
+    /// An authentication template's options (its header, body, footer and buttons are Meta's).
+    pub auth: AuthLayout,
 }
 
 /// Something Meta would refuse, and the form field it concerns.
@@ -143,6 +151,10 @@ impl Draft {
     pub fn check(&self) -> Vec<Problem> {
         let mut problems = Vec::new();
         self.check_identity(&mut problems);
+        if self.is_authentication() {
+            problems.extend(self.auth.check());
+            return problems;
+        }
         self.check_header(&mut problems);
         self.check_body(&mut problems);
         if chars(&self.footer) > FOOTER_MAX {
@@ -191,7 +203,7 @@ impl Draft {
         if self.category.is_none() {
             problems.push(problem(
                 "category",
-                "Choose marketing or utility (authentication templates are made in WhatsApp Manager).",
+                "Choose marketing, utility or authentication.",
             ));
         }
     }
@@ -349,8 +361,21 @@ impl Draft {
         }
     }
 
+    /// Whether this is an authentication template, written in Meta's words.
+    pub fn is_authentication(&self) -> bool {
+        self.category == Some(Category::Authentication)
+    }
+
     /// Meta's creation body.
     pub fn creation_body(&self) -> Value {
+        if self.is_authentication() {
+            return json!({
+                "name": self.name,
+                "language": self.language,
+                "category": Category::Authentication.as_meta(),
+                "components": self.auth.creation_components(),
+            });
+        }
         let mut body = json!({
             "name": self.name,
             "language": self.language,
@@ -367,8 +392,12 @@ impl Draft {
         body
     }
 
-    /// The `components` of the creation body, examples included (also what the preview shows).
+    /// The `components` of the creation body, examples included (also what the preview shows);
+    /// an authentication template's as Meta shows it once created.
     pub fn components(&self) -> Value {
+        if self.is_authentication() {
+            return self.auth.components();
+        }
         let mut components = Vec::new();
         if !self.header.trim().is_empty() {
             let mut header = json!({ "type": "HEADER", "format": "TEXT", "text": self.header });
@@ -436,6 +465,7 @@ impl Draft {
             body_examples: Vec::new(),
             footer: String::new(),
             buttons: Vec::new(),
+            auth: AuthLayout::default(),
         };
         let text = |component: &Value, pointer: &str| {
             component
@@ -638,7 +668,39 @@ mod tests {
                     example: String::new(),
                 },
             ],
+            auth: AuthLayout::default(),
         }
+    }
+
+    #[test]
+    fn an_authentication_template_is_metas_layout_whatever_else_was_typed() {
+        let draft = Draft {
+            name: "login_code".into(),
+            category: Some(Category::Authentication),
+            auth: AuthLayout {
+                security_recommendation: true,
+                expiry_minutes: Some(5),
+                ..AuthLayout::default()
+            },
+            ..draft()
+        };
+        assert_eq!(draft.check(), []);
+        let body = draft.creation_body();
+        assert_eq!(body["category"], "AUTHENTICATION");
+        assert_eq!(body["components"], draft.auth.creation_components());
+        assert!(body.get("parameter_format").is_none());
+        assert_eq!(
+            draft.components()[1]["text"],
+            "This code expires in 5 minutes."
+        );
+        let bad = Draft {
+            auth: AuthLayout {
+                expiry_minutes: Some(0),
+                ..AuthLayout::default()
+            },
+            ..draft
+        };
+        assert_eq!(fields(&bad), ["expiry_minutes"]);
     }
 
     fn fields(draft: &Draft) -> Vec<String> {
@@ -805,6 +867,7 @@ mod tests {
                 quick("Unsubcribe from Promos"),
                 quick("Unsubscribe from All"),
             ],
+            auth: AuthLayout::default(),
         };
         assert_eq!(seasonal.check(), []);
         assert_eq!(
@@ -838,6 +901,7 @@ mod tests {
                     example: String::new(),
                 },
             ],
+            auth: AuthLayout::default(),
         };
         assert_eq!(named.check(), []);
         assert_eq!(

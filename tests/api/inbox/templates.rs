@@ -598,3 +598,107 @@ async fn only_templates_the_form_can_write_are_offered_for_editing(pool: PgPool)
     assert!(cell(&page.body, "plain_text", "actions").contains("edit-template"));
     assert!(!cell(&page.body, "with_photo", "actions").contains("edit-template"));
 }
+
+/// An authentication template is asked for with its options alone: WhatsApp's words are previewed,
+/// the creation body is Meta's layout, and agents are then asked for the code once in the body and
+/// once for the button.
+#[sqlx::test]
+async fn an_authentication_template_is_submitted_in_metas_layout(pool: PgPool) {
+    let app = TestApp::with_fake_meta(pool).await;
+    let mut admin = signed_in_admin(&app).await;
+    let csrf = admin.csrf().await;
+    let form = |intent: &str, expiry: &str| -> Vec<(String, String)> {
+        [
+            ("csrf", csrf.as_str()),
+            ("intent", intent),
+            ("waba_id", WABA_ID),
+            ("name", "login_code"),
+            ("language", "en_US"),
+            ("category", "authentication"),
+            ("format", "positional"),
+            ("security_recommendation", "on"),
+            ("expiry_minutes", expiry),
+            ("otp_type", "copy_code"),
+            // Typed by mistake: an authentication template has no text of its own.
+            ("body", "Ignored {{1}}"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .to_vec()
+    };
+    let bad = form("preview", "120");
+    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let preview = admin.post_form("/admin/templates/new", &bad).await;
+    assert!(
+        preview
+            .body
+            .contains(r#"data-testid="problem-expiry_minutes""#),
+        "{}",
+        preview.body
+    );
+    let shown = form("preview", "10");
+    let shown: Vec<(&str, &str)> = shown
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let shown = admin.post_form("/admin/templates/new", &shown).await;
+    let shown = shown
+        .body
+        .split(r#"data-testid="template-preview""#)
+        .nth(1)
+        .unwrap();
+    assert!(
+        shown.contains("123456")
+            && shown.contains("is your verification code")
+            && shown.contains("This code expires in 10 minutes.")
+            && !shown.contains("Ignored"),
+        "{shown}"
+    );
+    let good = form("submit", "10");
+    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let submitted = admin.post_form("/admin/templates/new", &good).await;
+    assert_eq!(
+        submitted.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        submitted.body
+    );
+    let (category, components): (String, serde_json::Value) = sqlx::query_as(
+        "select category, components from message_templates where name = 'login_code'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(category, "AUTHENTICATION");
+    assert_eq!(
+        components[0]["text"],
+        "*{{1}}* is your verification code. For your security, do not share this code."
+    );
+    assert_eq!(components[1]["text"], "This code expires in 10 minutes.");
+    assert_eq!(components[2]["buttons"][0]["otp_type"], "COPY_CODE");
+
+    sqlx::query("update message_templates set status = 'APPROVED' where name = 'login_code'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let mut conn = app.pool.acquire().await.unwrap();
+    let offered = switchboard::domain::templates::approved_options(
+        &mut conn,
+        app.tenant_id,
+        WABA_ID,
+        Some("en_US"),
+        "en",
+    )
+    .await
+    .unwrap();
+    let variables: Vec<(&str, Option<&str>)> = offered[0]
+        .variables
+        .iter()
+        .map(|v| (v.component, v.example.as_deref()))
+        .collect();
+    assert_eq!(
+        variables,
+        [("body", Some("123456")), ("button", None)],
+        "{:?}",
+        offered[0].variables
+    );
+}
