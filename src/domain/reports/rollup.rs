@@ -46,8 +46,15 @@ const LOCK_CLASS: i32 = 0x7265_7074;
 /// Works out due days every [`EVERY`] until `shutdown`.
 pub async fn run(db: PgPool, shutdown: CancellationToken) {
     loop {
-        if let Err(error) = catch_up(&db, Utc::now()).await {
-            tracing::warn!(error = ?error, "working out the reports failed");
+        // A day's work is seconds of SQL: a shutdown drops it (its transaction rolls back and the
+        // day is worked out again by the next process) rather than holding up a deploy.
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            caught_up = catch_up(&db, Utc::now()) => {
+                if let Err(error) = caught_up {
+                    tracing::warn!(error = ?error, "working out the reports failed");
+                }
+            }
         }
         tokio::select! {
             () = shutdown.cancelled() => return,
