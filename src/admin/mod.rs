@@ -22,7 +22,7 @@ mod templates;
 
 use axum::{
     Router,
-    extract::Request,
+    extract::{DefaultBodyLimit, Request},
     middleware::{self, Next},
     response::{Redirect, Response},
     routing::{get, post},
@@ -73,6 +73,12 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/admin/templates/new",
             get(template_form::show).post(template_form::submit),
+        )
+        .route(
+            "/admin/templates/sample",
+            post(template_form::sample).layer(DefaultBodyLimit::max(
+                template_form::SAMPLE_LIMIT + 64 * 1024,
+            )),
         )
         .route("/admin/templates/sync", post(templates::sync))
         .route("/admin/templates/{id}/delete", post(templates::delete))

@@ -7,7 +7,7 @@
 
 use askama::Template;
 use axum::{
-    extract::State,
+    extract::{Multipart, State, multipart::MultipartError},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
@@ -28,11 +28,16 @@ use crate::{
         AppState,
         extract::{Form, Path},
     },
-    inbox::{auth::Agent, page::render, thread::preview::Preview},
+    inbox::{
+        auth::{Agent, MultipartAgent, csrf},
+        page::render,
+        thread::preview::Preview,
+    },
     whatsapp::{
+        graph::Auth,
         template_auth::{AuthLayout, OneTap},
         template_check::{self, TemplateDefinition},
-        template_draft::{ButtonKind, Category, Draft, DraftButton, Problem},
+        template_draft::{ButtonKind, Category, Draft, DraftButton, HeaderFormat, Problem},
     },
 };
 
@@ -67,6 +72,11 @@ struct Typed {
     body_examples: String,
     footer: String,
     buttons: Vec<ButtonRow>,
+    /// `text`, `image`, `video` or `document`.
+    header_format: String,
+    /// The media header's sample, uploaded to Meta: its handle and the file's name.
+    header_handle: String,
+    header_sample_name: String,
     /// An authentication template's options, as typed.
     security_recommendation: bool,
     expiry_minutes: String,
@@ -145,6 +155,9 @@ impl Typed {
                     example: get(&format!("button{i}_example")),
                 })
                 .collect(),
+            header_format: get("header_format"),
+            header_handle: get("header_handle"),
+            header_sample_name: get("header_sample_name"),
             security_recommendation: get("security_recommendation") == "on",
             expiry_minutes: get("expiry_minutes").trim().to_owned(),
             button_text: get("button_text"),
@@ -166,8 +179,10 @@ impl Typed {
                 _ => None,
             },
             named: self.named,
+            header_format: HeaderFormat::parse(&self.header_format).unwrap_or_default(),
             header: self.header.trim().to_owned(),
             header_example: self.header_example.clone(),
+            header_handle: self.header_handle.trim().to_owned(),
             body: self.body.trim().to_owned(),
             body_examples: self
                 .body_examples
@@ -253,6 +268,24 @@ impl FormPage {
             .filter(|(_, row)| ButtonKind::parse(&row.kind).is_some())
             .position(|(at, _)| at == *i)?;
         self.problem(&format!("button{row}"))
+    }
+
+    /// The header's formats: (value, label).
+    fn header_formats(&self) -> [(&'static str, &'static str); 4] {
+        [
+            ("text", "Text (or none)"),
+            ("image", "Image"),
+            ("video", "Video"),
+            ("document", "Document (PDF)"),
+        ]
+    }
+
+    /// Whether the header format `value` is the one typed (text when none is).
+    fn header_format_is(&self, value: &str) -> bool {
+        HeaderFormat::parse(&self.typed.header_format)
+            .unwrap_or_default()
+            .as_form()
+            == value
     }
 
     fn languages(&self) -> [&'static str; 14] {
@@ -445,4 +478,135 @@ pub async fn submit(
         refusal,
     };
     Ok((status, render(&page)?).into_response())
+}
+
+/// The largest sample a media header takes here (Meta's own limits are per format, see
+/// [`HeaderFormat::sample_types`]).
+pub const SAMPLE_LIMIT: usize = 16 * 1024 * 1024;
+
+/// `POST /admin/templates/sample` (multipart: the whole form and `header_sample`): uploads the
+/// media header's sample to Meta for the WABA's app (its Resumable Upload API) and shows the form
+/// again with the sample's handle kept, everything typed, and the preview.
+pub async fn sample(
+    State(state): State<AppState>,
+    MultipartAgent(agent): MultipartAgent,
+    mut multipart: Multipart,
+) -> Result<Response> {
+    let mut fields: Vec<(String, String)> = Vec::new();
+    let mut file = None;
+    let cut = |e: MultipartError| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
+        _ => AppError::BadRequest(format!("the form was cut short: {e}")),
+    };
+    while let Some(field) = multipart.next_field().await.map_err(cut)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        // The token comes first in the form: nothing else is read without it.
+        let csrf = fields.iter().find(|(key, _)| key == "csrf");
+        if name != "csrf" && !csrf.is_some_and(|(_, token)| csrf::matches(&agent.csrf_token, token))
+        {
+            return Err(AppError::Forbidden);
+        }
+        if name == "header_sample" {
+            let filename = field.file_name().unwrap_or("sample").to_owned();
+            let mime = field.content_type().unwrap_or_default().to_owned();
+            let bytes = field.bytes().await.map_err(cut)?;
+            if !bytes.is_empty() {
+                file = Some((filename, mime, bytes));
+            }
+        } else {
+            fields.push((name, field.text().await.map_err(cut)?));
+        }
+    }
+    let mut typed = Typed::read(&fields);
+    let wabas = wabas(&state, &agent).await?;
+    let mut problems = Vec::new();
+    let format = HeaderFormat::parse(&typed.header_format).unwrap_or_default();
+    match file {
+        None => {}
+        Some(_) if !wabas.contains(&typed.waba_id) => return Err(AppError::NotFound),
+        Some((filename, mime, bytes)) => {
+            let (types, limit) = format.sample_types();
+            if !types.contains(&mime.as_str()) || bytes.len() > limit {
+                problems.push(Problem {
+                    field: "header_sample".into(),
+                    message: sample_refusal(format, types, limit),
+                });
+            } else {
+                match upload_sample(&state, &agent, &typed.waba_id, bytes, &mime, &filename).await?
+                {
+                    Ok(handle) => {
+                        typed.header_handle = handle;
+                        typed.header_sample_name = filename;
+                    }
+                    Err(message) => problems.push(Problem {
+                        field: "header_sample".into(),
+                        message,
+                    }),
+                }
+            }
+        }
+    }
+    let draft = typed.draft();
+    if problems.is_empty() {
+        problems = draft.check();
+    }
+    let status = if problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = FormPage {
+        agent,
+        editing: None,
+        wabas,
+        preview: Some(preview(&draft)),
+        typed,
+        problems,
+        refusal: None,
+    };
+    Ok((status, render(&page)?).into_response())
+}
+
+/// Why a sample was not taken, in words.
+fn sample_refusal(format: HeaderFormat, types: &[&str], limit: usize) -> String {
+    if types.is_empty() {
+        return "Choose an image, video or document header to upload a sample.".into();
+    }
+    format!(
+        "A sample {} is {} of at most {} MB.",
+        format.as_form(),
+        types.join(" or "),
+        limit / (1024 * 1024)
+    )
+}
+
+/// Uploads a sample through the first number of WABA `waba_id`, for its Meta app: Meta's handle,
+/// or Meta's refusal in words.
+async fn upload_sample(
+    state: &AppState,
+    agent: &Agent,
+    waba_id: &str,
+    bytes: axum::body::Bytes,
+    mime: &str,
+    filename: &str,
+) -> Result<std::result::Result<String, String>> {
+    let mut conn = state.db.acquire().await?;
+    let number_id = numbers::first_in_waba(&mut conn, agent.tenant_id, waba_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let number = numbers::credentials(&mut conn, &state.cipher, agent.tenant_id, number_id).await?;
+    drop(conn);
+    let urls = state.config.graph_urls();
+    let auth = Auth {
+        base_url: urls.for_number(number.sandbox),
+        token: &number.access_token,
+    };
+    let uploaded = state
+        .graph
+        .upload_sample(&auth, &number.meta_app_id, bytes, mime, filename)
+        .await;
+    Ok(uploaded.map_err(|failure| {
+        let (title, message) = failure.in_words();
+        format!("WhatsApp did not take the sample: {title}. {message}")
+    }))
 }

@@ -74,12 +74,49 @@ pub(super) async fn by_waba(
     Err(refused)
 }
 
-/// Checks `Authorization: Bearer <token>` against the number's token, in constant time.
+/// The number of Meta app `app_id` whose access token the request carries, like [`by_waba`].
+pub(super) async fn by_app(
+    fake: &FakeGraph,
+    method: &Method,
+    app_id: &str,
+    headers: &HeaderMap,
+) -> Result<NumberCredentials, MetaError> {
+    let mut conn = fake.db().acquire().await.context("acquire connection")?;
+    let routes = sqlx::query_as!(
+        Route,
+        r#"select n.id as "number_id: NumberId", n.tenant_id as "tenant_id: TenantId"
+           from phone_numbers n join meta_apps a on a.id = n.app_id
+           where a.meta_app_id = $1 and (n.sandbox or not $2) order by n.id"#,
+        app_id,
+        fake.sandbox_only()
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .context("look up the numbers of an app")?;
+    if routes.is_empty() {
+        return Err(MetaError::unsupported(method, app_id));
+    }
+    let mut refused = MetaError::token_required();
+    for route in routes {
+        match by_route(&mut conn, fake, route, headers).await {
+            Ok(number) => return Ok(number),
+            Err(error) => refused = error,
+        }
+    }
+    Err(refused)
+}
+
+/// Checks `Authorization: Bearer <token>` (or `OAuth <token>`, which Meta's upload API
+/// documents) against the number's token, in constant time.
 pub(super) fn authorize(headers: &HeaderMap, token: &SecretString) -> Result<(), MetaError> {
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
+        .and_then(|value| {
+            value
+                .strip_prefix("Bearer ")
+                .or_else(|| value.strip_prefix("OAuth "))
+        })
         .map(str::trim)
         .ok_or_else(MetaError::token_required)?;
     if bool::from(given.as_bytes().ct_eq(token.expose_secret().as_bytes())) {

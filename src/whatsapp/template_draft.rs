@@ -44,6 +44,59 @@ impl Category {
     }
 }
 
+/// What a template's header shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HeaderFormat {
+    /// One line of text (or no header, when it is empty).
+    #[default]
+    Text,
+    Image,
+    Video,
+    Document,
+}
+
+impl HeaderFormat {
+    /// The form's value: `text`, `image`, `video`, `document`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "text" => Some(Self::Text),
+            "image" => Some(Self::Image),
+            "video" => Some(Self::Video),
+            "document" => Some(Self::Document),
+            _ => None,
+        }
+    }
+
+    pub fn as_form(self) -> &'static str {
+        match self {
+            Self::Text => "text",
+            Self::Image => "image",
+            Self::Video => "video",
+            Self::Document => "document",
+        }
+    }
+
+    /// Meta's `format`.
+    fn as_meta(self) -> &'static str {
+        match self {
+            Self::Text => "TEXT",
+            Self::Image => "IMAGE",
+            Self::Video => "VIDEO",
+            Self::Document => "DOCUMENT",
+        }
+    }
+
+    /// The types of file Meta takes as a sample of this header, with their size limit in bytes.
+    pub fn sample_types(self) -> (&'static [&'static str], usize) {
+        match self {
+            Self::Text => (&[], 0),
+            Self::Image => (&["image/jpeg", "image/png"], 5 * 1024 * 1024),
+            Self::Video => (&["video/mp4", "video/3gpp"], 16 * 1024 * 1024),
+            Self::Document => (&["application/pdf"], 100 * 1024 * 1024),
+        }
+    }
+}
+
 /// A button's kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ButtonKind {
@@ -86,9 +139,14 @@ pub struct Draft {
     pub category: Option<Category>,
     /// Whether variables are named (`{{first_name}}`) rather than numbered (`{{1}}`).
     pub named: bool,
+    /// What the header shows: text (`header`), or media whose sample Meta keeps as
+    /// `header_handle`.
+    pub header_format: HeaderFormat,
     /// A text header; empty for none.
     pub header: String,
     pub header_example: String,
+    /// A media header's sample, as Meta's upload API answered it (`4::…`).
+    pub header_handle: String,
     pub body: String,
     /// One sample per variable of the body, in [`Draft::body_variables`]' order.
     pub body_examples: Vec<String>,
@@ -209,6 +267,18 @@ impl Draft {
     }
 
     fn check_header(&self, problems: &mut Vec<Problem>) {
+        if self.header_format != HeaderFormat::Text {
+            if self.header_handle.trim().is_empty() {
+                problems.push(problem(
+                    "header_sample",
+                    format!(
+                        "Upload a sample {} for the header: WhatsApp's reviewers look at it.",
+                        self.header_format.as_form()
+                    ),
+                ));
+            }
+            return;
+        }
         if chars(&self.header) > HEADER_MAX {
             problems.push(problem(
                 "header",
@@ -399,7 +469,13 @@ impl Draft {
             return self.auth.components();
         }
         let mut components = Vec::new();
-        if !self.header.trim().is_empty() {
+        if self.header_format != HeaderFormat::Text {
+            components.push(json!({
+                "type": "HEADER",
+                "format": self.header_format.as_meta(),
+                "example": { "header_handle": [self.header_handle.trim()] },
+            }));
+        } else if !self.header.trim().is_empty() {
             let mut header = json!({ "type": "HEADER", "format": "TEXT", "text": self.header });
             if let Some(name) = variables(&self.header).first() {
                 header["example"] = if self.named {
@@ -459,8 +535,10 @@ impl Draft {
             language: language.to_owned(),
             category: Some(category),
             named,
+            header_format: HeaderFormat::Text,
             header: String::new(),
             header_example: String::new(),
+            header_handle: String::new(),
             body: String::new(),
             body_examples: Vec::new(),
             footer: String::new(),
@@ -649,8 +727,10 @@ mod tests {
             language: "en_US".into(),
             category: Some(Category::Utility),
             named: false,
+            header_format: HeaderFormat::Text,
             header: "Order {{1}}".into(),
             header_example: "#1042".into(),
+            header_handle: String::new(),
             body: "Hi {{1}}, your order ships on {{2}}.".into(),
             body_examples: vec!["Ana".into(), "Monday".into()],
             footer: "Reply STOP to opt out".into(),
@@ -670,6 +750,27 @@ mod tests {
             ],
             auth: AuthLayout::default(),
         }
+    }
+
+    #[test]
+    fn a_media_header_gives_its_samples_handle() {
+        let draft = Draft {
+            header_format: HeaderFormat::Image,
+            header: String::new(),
+            header_handle: String::new(),
+            ..draft()
+        };
+        assert_eq!(fields(&draft), ["header_sample"]);
+        let draft = Draft {
+            header_handle: "4::aW1hZ2UvcG5n".into(),
+            ..draft
+        };
+        assert_eq!(draft.check(), []);
+        assert_eq!(
+            draft.components()[0],
+            json!({ "type": "HEADER", "format": "IMAGE",
+                    "example": { "header_handle": ["4::aW1hZ2UvcG5n"] } })
+        );
     }
 
     #[test]
@@ -857,8 +958,10 @@ mod tests {
             language: "en".into(),
             category: Some(Category::Marketing),
             named: false,
+            header_format: HeaderFormat::Text,
             header: "Our {{1}} is on!".into(),
             header_example: "Summer Sale".into(),
+            header_handle: String::new(),
             body: "Shop now through {{1}} and use code {{2}} to get {{3}} off of all merchandise."
                 .into(),
             body_examples: vec!["the end of August".into(), "25OFF".into(), "25%".into()],
@@ -882,8 +985,10 @@ mod tests {
             language: "en".into(),
             category: Some(Category::Marketing),
             named: true,
+            header_format: HeaderFormat::Text,
             header: String::new(),
             header_example: String::new(),
+            header_handle: String::new(),
             body: "Thank you for your order, {{name}}! Your confirmation number is {{order_number}}. If you have any questions, please use the buttons below to contact support. Thank you for being a customer!".into(),
             body_examples: vec!["Ignacio".into(), "860198-230332".into()],
             footer: String::new(),

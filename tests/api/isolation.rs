@@ -140,6 +140,7 @@ const ROUTES: &[(&str, Case)] = &[
     ("/admin/team/{id}/role", Objects(&[Post])),
     ("/admin/templates", Own(&[Get])),
     ("/admin/templates/new", Own(&[Get])),
+    ("/admin/templates/sample", Objects(&[Post])),
     ("/admin/templates/sync", Own(&[Post])),
     ("/admin/templates/{id}/delete", Objects(&[Post])),
     ("/admin/templates/{id}/edit", Objects(&[Get, Post])),
@@ -192,6 +193,8 @@ struct Other {
 }
 
 const MARK: &str = "GLOBEX-PRIVATE";
+/// B's WABA.
+const OTHER_WABA: &str = "8880001112223";
 
 impl Other {
     async fn create(app: &TestApp) -> Self {
@@ -199,7 +202,7 @@ impl Other {
             .add_tenant("Globex", "5555555555", "globex-secret")
             .await;
         let number = app
-            .add_number(tenant, app_id, "9990001112223", "8880001112223", None)
+            .add_number(tenant, app_id, "9990001112223", OTHER_WABA, None)
             .await;
         let user = user(app, tenant, "eve@globex.test", &format!("Eve {MARK}")).await;
         let one = |sql: &'static str| {
@@ -408,14 +411,22 @@ async fn ask(
     let csrf = client.csrf().await;
     let answer = match method {
         Method::Get => client.get(path).await,
-        // An upload, as the composer's attachment form sends it.
-        Method::Post if path.ends_with("/attachments") => {
+        // An upload, as the composer's attachment form and the template form's sample send it
+        // (the sample for B's WABA).
+        Method::Post if path.ends_with("/attachments") || path.ends_with("/sample") => {
             let boundary = "isolation-boundary";
+            let (file, mime) = if path.ends_with("/sample") {
+                ("header_sample", "image/png")
+            } else {
+                ("file", "text/plain")
+            };
             let body = format!(
                 "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
                  --{boundary}\r\nContent-Disposition: form-data; name=\"idempotency_key\"\r\n\r\nk-1\r\n\
-                 --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\
-                 Content-Type: text/plain\r\n\r\nhello\r\n--{boundary}--\r\n"
+                 --{boundary}\r\nContent-Disposition: form-data; name=\"waba_id\"\r\n\r\n{OTHER_WABA}\r\n\
+                 --{boundary}\r\nContent-Disposition: form-data; name=\"header_format\"\r\n\r\nimage\r\n\
+                 --{boundary}\r\nContent-Disposition: form-data; name=\"{file}\"; filename=\"a\"\r\n\
+                 Content-Type: {mime}\r\n\r\nhello\r\n--{boundary}--\r\n"
             );
             client
                 .send(

@@ -1,7 +1,8 @@
 //! The Graph API routes the fake answers, under any version prefix (`/v23.0/…`): sending messages,
 //! media, templates and phone number details. Anything else gets Meta's "Unsupported get/post
 //! request" answer. `GET /{version}/{id}` names a media object or a phone number: media are looked
-//! up first, so their ids never shadow a number's; `POST /{version}/{id}` edits a template and
+//! up first, so their ids never shadow a number's; `POST /{version}/{id}` takes an upload
+//! session's file (`upload:…`, for templates' media examples) or edits a template, and
 //! `DELETE /{version}/{id}` deletes a media object.
 
 mod media;
@@ -9,9 +10,11 @@ mod messages;
 mod phone_number;
 mod template_params;
 mod templates;
+mod uploads;
 
 use axum::{
     Router,
+    body::Bytes,
     extract::{Request, State},
     http::{HeaderMap, Method},
     middleware::{self, Next},
@@ -41,10 +44,11 @@ pub(super) fn routes() -> Router<FakeGraph> {
                 .delete(templates::delete_template),
         )
         .route("/{version}/{id}/subscribed_apps", get(subscribed_apps))
+        .route("/{version}/{id}/uploads", post(uploads::start))
         .route(
             "/{version}/{id}",
             get(show_object)
-                .post(templates::edit_template)
+                .post(post_object)
                 .delete(media::delete_media),
         )
         .route_layer(middleware::from_fn(require_version));
@@ -87,6 +91,19 @@ async fn subscribed_apps(
     headers: HeaderMap,
 ) -> Result<Response, MetaError> {
     phone_number::show_subscribed_apps(&fake, &waba_id, &headers).await
+}
+
+/// `POST /{version}/{id}`: a file for an upload session (`upload:…`), else a template's edit.
+async fn post_object(
+    State(fake): State<FakeGraph>,
+    Path((version, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, MetaError> {
+    if id.starts_with("upload:") {
+        return uploads::receive(&fake, &id, &headers, body).await;
+    }
+    templates::edit_template(State(fake), Path((version, id)), headers, body).await
 }
 
 /// `GET /{version}/{id}`: a media object's URL and checksum, else a phone number's details.

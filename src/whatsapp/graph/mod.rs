@@ -11,6 +11,7 @@ mod messages;
 mod phone;
 mod relay;
 mod templates;
+mod uploads;
 
 use std::{sync::Arc, time::Duration};
 

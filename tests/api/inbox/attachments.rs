@@ -9,31 +9,12 @@ use sqlx::PgPool;
 
 use super::*;
 
-const BOUNDARY: &str = "XyZboundary";
-
-/// A multipart body with `fields` and one file.
+/// A multipart body with `fields` and one file, as the composer sends it.
 fn multipart(fields: &[(&str, &str)], file: Option<(&str, &str, &[u8])>) -> Vec<u8> {
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend_from_slice(
-            format!(
-                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-            )
-            .as_bytes(),
-        );
-    }
-    if let Some((filename, mime, bytes)) = file {
-        body.extend_from_slice(
-            format!(
-                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: {mime}\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
-    body
+    multipart_form(
+        fields,
+        file.map(|(filename, mime, bytes)| ("file", filename, mime, bytes)),
+    )
 }
 
 async fn attach(browser: &mut Client<'_>, conversation: ConversationId, body: Vec<u8>) -> Answer {

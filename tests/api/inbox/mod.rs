@@ -150,6 +150,34 @@ impl<'a> Client<'a> {
     }
 }
 
+/// The boundary of [`multipart_form`]'s bodies.
+pub const BOUNDARY: &str = "XyZboundary";
+
+/// A multipart body with `fields` and, optionally, one file: (field, file name, type, bytes).
+pub fn multipart_form(fields: &[(&str, &str)], file: Option<(&str, &str, &str, &[u8])>) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    if let Some((field, filename, mime, bytes)) = file {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\nContent-Type: {mime}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
 /// Signs in a new admin of the test tenant (Ada).
 pub async fn signed_in_admin(app: &TestApp) -> Client<'_> {
     user(app, app.tenant_id, "ada@acme.test", "Ada Admin").await;

@@ -1,7 +1,10 @@
 //! The admin console's templates: synced from Meta on demand (with progress) and on a schedule,
 //! each with its figures, deleted at Meta; only the tenant's.
 
-use axum::http::StatusCode;
+use axum::{
+    body::Body,
+    http::{Request, StatusCode, header},
+};
 use sqlx::PgPool;
 use switchboard::{
     domain::templates::syncs::{self, Syncer},
@@ -700,5 +703,81 @@ async fn an_authentication_template_is_submitted_in_metas_layout(pool: PgPool) {
         [("body", Some("123456")), ("button", None)],
         "{:?}",
         offered[0].variables
+    );
+}
+
+/// A media header's sample is uploaded to Meta (its Resumable Upload API) from the form, which
+/// keeps everything typed; the template is then submitted with the sample's handle.
+#[sqlx::test]
+async fn a_media_header_is_submitted_with_its_uploaded_sample(pool: PgPool) {
+    let app = TestApp::with_fake_meta(pool).await;
+    let mut admin = signed_in_admin(&app).await;
+    let csrf = admin.csrf().await;
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("intent", "preview"),
+        ("waba_id", WABA_ID),
+        ("name", "spring_sale"),
+        ("language", "en_US"),
+        ("category", "marketing"),
+        ("format", "positional"),
+        ("header_format", "image"),
+        ("body", "Spring sale: {{1}} off everything."),
+        ("body_examples", "20%"),
+    ];
+    let upload = |filename: &str, mime: &str, bytes: &[u8]| {
+        multipart_form(&fields, Some(("header_sample", filename, mime, bytes)))
+    };
+    let post = || {
+        Request::post("/admin/templates/sample").header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+    };
+    // Not an image: refused beside the field, nothing typed lost.
+    let body = upload("notes.txt", "text/plain", b"hello");
+    let refused = admin.send(post(), Body::from(body)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .body
+            .contains(r#"data-testid="problem-header_sample""#)
+    );
+    assert!(
+        refused
+            .body
+            .contains("Spring sale: {{1}} off everything.</textarea>")
+    );
+
+    let body = upload("banner.png", "image/png", b"\x89PNG sample");
+    let uploaded = admin.send(post(), Body::from(body)).await;
+    assert_eq!(uploaded.status, StatusCode::OK, "{}", uploaded.body);
+    assert!(
+        uploaded
+            .body
+            .contains(r#"data-testid="header-sample-name">(uploaded: banner.png)"#),
+        "{}",
+        uploaded.body
+    );
+    let handle = field(&uploaded.body, "header_handle");
+    assert!(handle.starts_with("4::"), "{handle}");
+
+    let mut submit: Vec<(&str, &str)> = fields.to_vec();
+    submit[1] = ("intent", "submit");
+    submit.push(("header_handle", &handle));
+    let submitted = admin.post_form("/admin/templates/new", &submit).await;
+    assert_eq!(
+        submitted.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        submitted.body
+    );
+    let components: serde_json::Value = app
+        .scalar("select components from message_templates where name = 'spring_sale'")
+        .await;
+    assert_eq!(
+        components[0],
+        serde_json::json!({ "type": "HEADER", "format": "IMAGE",
+                            "example": { "header_handle": [handle] } })
     );
 }
