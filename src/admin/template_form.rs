@@ -124,6 +124,7 @@ impl Typed {
             body_examples: draft.body_examples.join("\n"),
             footer: draft.footer.clone(),
             buttons,
+            header_format: draft.header_format.as_form().to_owned(),
             ..Self::default()
         }
     }
@@ -486,7 +487,8 @@ pub const SAMPLE_LIMIT: usize = 16 * 1024 * 1024;
 
 /// `POST /admin/templates/sample` (multipart: the whole form and `header_sample`): uploads the
 /// media header's sample to Meta for the WABA's app (its Resumable Upload API) and shows the form
-/// again with the sample's handle kept, everything typed, and the preview.
+/// again with the sample's handle kept, everything typed, and the preview. With `editing` (the edit
+/// form's), for the template edited.
 pub async fn sample(
     State(state): State<AppState>,
     MultipartAgent(agent): MultipartAgent,
@@ -518,7 +520,22 @@ pub async fn sample(
         }
     }
     let mut typed = Typed::read(&fields);
-    let wabas = wabas(&state, &agent).await?;
+    // The edit form's sample: for the template edited, its name and language its own.
+    let editing = match fields.iter().find(|(key, _)| key == "editing") {
+        Some((_, id)) => {
+            let id = id.parse().map_err(|_| AppError::NotFound)?;
+            let editable = editable(&state, &agent, id).await?;
+            typed.name.clone_from(&editable.draft.name);
+            typed.language.clone_from(&editable.draft.language);
+            typed.waba_id = editable.waba_id;
+            Some((id, editable.status))
+        }
+        None => None,
+    };
+    let wabas = match editing {
+        Some(_) => vec![typed.waba_id.clone()],
+        None => wabas(&state, &agent).await?,
+    };
     let mut problems = Vec::new();
     let format = HeaderFormat::parse(&typed.header_format).unwrap_or_default();
     match file {
@@ -557,8 +574,8 @@ pub async fn sample(
     };
     let page = FormPage {
         agent,
-        editing: None,
-        wabas,
+        wabas: if editing.is_some() { Vec::new() } else { wabas },
+        editing,
         preview: Some(preview(&draft)),
         typed,
         problems,

@@ -516,8 +516,9 @@ impl Draft {
 }
 
 impl Draft {
-    /// A stored template as the form shows it for editing: `None` when it has parts the form does
-    /// not write (a media header, a carousel, Meta's authentication layout, other buttons).
+    /// A stored template as the form shows it for editing (a media header without its sample, which
+    /// an edit uploads again): `None` when it has parts the form does not write (a location
+    /// header, a carousel, Meta's authentication layout, other buttons).
     pub fn from_definition(
         name: &str,
         language: &str,
@@ -556,8 +557,11 @@ impl Draft {
             match kind.as_str() {
                 "HEADER" => {
                     let format = text(component, "/format").unwrap_or_else(|| "TEXT".into());
-                    if !format.eq_ignore_ascii_case("TEXT") {
-                        return None;
+                    draft.header_format = HeaderFormat::parse(&format.to_ascii_lowercase())?;
+                    // Meta lists a media header's sample as a URL of its own; an edit needs a
+                    // new sample, uploaded again (its handle).
+                    if draft.header_format != HeaderFormat::Text {
+                        continue;
                     }
                     draft.header = text(component, "/text").unwrap_or_default();
                     draft.header_example = text(component, "/example/header_text/0")
@@ -1037,10 +1041,21 @@ mod tests {
             );
             assert_eq!(read.as_ref(), Some(&draft));
         }
-        let media =
-            json!([{ "type": "HEADER", "format": "IMAGE" }, { "type": "BODY", "text": "Hi" }]);
+        // A media header reads back without its sample: an edit uploads a new one.
+        let media = json!([
+            { "type": "HEADER", "format": "IMAGE",
+              "example": { "header_handle": ["https://scontent.whatsapp.net/v/old.png"] } },
+            { "type": "BODY", "text": "Hi" }
+        ]);
+        let read = Draft::from_definition("x", "en", "UTILITY", &media, false);
         assert_eq!(
-            Draft::from_definition("x", "en", "UTILITY", &media, false),
+            read.map(|d| (d.header_format, d.header_handle)),
+            Some((HeaderFormat::Image, String::new()))
+        );
+        let place =
+            json!([{ "type": "HEADER", "format": "LOCATION" }, { "type": "BODY", "text": "Hi" }]);
+        assert_eq!(
+            Draft::from_definition("x", "en", "UTILITY", &place, false),
             None
         );
         let body = json!([{ "type": "BODY", "text": "Your code" }]);

@@ -28,6 +28,8 @@ pub struct Editable {
     pub id: TemplateId,
     pub status: TemplateStatus,
     pub draft: Draft,
+    /// The WABA the template belongs to (a media header's new sample is uploaded for its app).
+    pub waba_id: String,
 }
 
 /// Why a template cannot be edited, in words; `None` when it can.
@@ -77,17 +79,28 @@ pub async fn editable(
     };
     let category = template.category.map_or("", |c| c.as_str());
     let named = template.parameter_format.eq_ignore_ascii_case("NAMED");
-    Ok(Draft::from_definition(
+    let Some(draft) = Draft::from_definition(
         &template.name,
         &template.language,
         category,
         &template.components,
         named,
+    ) else {
+        return Ok(None);
+    };
+    let waba_id = sqlx::query_scalar!(
+        "select waba_id from message_templates where tenant_id = $1 and id = $2",
+        tenant_id as TenantId,
+        id as TemplateId
     )
-    .map(|draft| Editable {
+    .fetch_one(conn)
+    .await
+    .context("read the template's WABA")?;
+    Ok(Some(Editable {
         id: template.id,
         status: template.status,
         draft,
+        waba_id,
     }))
 }
 

@@ -579,14 +579,16 @@ async fn an_approved_template_is_edited_once_a_day_and_keeps_its_name_and_catego
     );
 }
 
-/// A template the form cannot write (a media header) is not offered for editing.
+/// A template the form cannot write (a location header) is not offered for editing.
 #[sqlx::test]
 async fn only_templates_the_form_can_write_are_offered_for_editing(pool: PgPool) {
     let app = TestApp::new(pool).await;
     sqlx::query(
         r#"insert into message_templates (tenant_id, waba_id, name, language, category, status,
                                           components)
-           values ($1, $2, 'with_photo', 'en', 'MARKETING', 'APPROVED',
+           values ($1, $2, 'with_place', 'en', 'MARKETING', 'APPROVED',
+                   '[{"type": "HEADER", "format": "LOCATION"}, {"type": "BODY", "text": "New in"}]'),
+                  ($1, $2, 'with_photo', 'en', 'MARKETING', 'APPROVED',
                    '[{"type": "HEADER", "format": "IMAGE"}, {"type": "BODY", "text": "New in"}]'),
                   ($1, $2, 'plain_text', 'en', 'UTILITY', 'APPROVED',
                    '[{"type": "BODY", "text": "Your order shipped"}]')"#,
@@ -599,7 +601,93 @@ async fn only_templates_the_form_can_write_are_offered_for_editing(pool: PgPool)
     let mut admin = signed_in_admin(&app).await;
     let page = admin.get("/admin/templates").await;
     assert!(cell(&page.body, "plain_text", "actions").contains("edit-template"));
-    assert!(!cell(&page.body, "with_photo", "actions").contains("edit-template"));
+    assert!(cell(&page.body, "with_photo", "actions").contains("edit-template"));
+    assert!(!cell(&page.body, "with_place", "actions").contains("edit-template"));
+}
+
+/// Editing a template with an image header asks for a new sample (Meta lists the old one as a
+/// URL of its own), uploaded from the edit form for the template's own WABA.
+#[sqlx::test]
+async fn a_media_header_is_edited_with_a_new_sample(pool: PgPool) {
+    let app = TestApp::with_fake_meta(pool).await;
+    let id: i64 = sqlx::query_scalar(
+        r#"insert into message_templates (tenant_id, waba_id, meta_template_id, name, language,
+                                          category, status, components)
+           values ($1, $2, '4455', 'with_photo', 'en', 'MARKETING', 'APPROVED',
+                   '[{"type": "HEADER", "format": "IMAGE",
+                      "example": {"header_handle": ["https://scontent.whatsapp.net/v/old.png"]}},
+                     {"type": "BODY", "text": "New in {{1}}", "example": {"body_text": [["May"]]}}]')
+           returning id"#,
+    )
+    .bind(app.tenant_id.get())
+    .bind(WABA_ID)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let mut admin = signed_in_admin(&app).await;
+    let edit = admin.get(&format!("/admin/templates/{id}/edit")).await;
+    assert_eq!(edit.status, StatusCode::OK, "{}", edit.body);
+    assert!(
+        edit.body.contains(r#"<option value="image" selected>"#),
+        "{}",
+        edit.body
+    );
+    let csrf = admin.csrf().await;
+    let id = id.to_string();
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("intent", "submit"),
+        ("editing", id.as_str()),
+        ("category", "marketing"),
+        ("format", "positional"),
+        ("header_format", "image"),
+        ("body", "New in {{1}}, and more."),
+        ("body_examples", "June"),
+    ];
+    let refused = admin
+        .post_form(&format!("/admin/templates/{id}/edit"), &fields)
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .body
+            .contains(r#"data-testid="problem-header_sample""#)
+    );
+
+    let body = multipart_form(
+        &fields,
+        Some(("header_sample", "new.png", "image/png", b"png")),
+    );
+    let uploaded = admin
+        .send(
+            Request::post("/admin/templates/sample").header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            ),
+            Body::from(body),
+        )
+        .await;
+    assert_eq!(uploaded.status, StatusCode::OK, "{}", uploaded.body);
+    assert!(
+        uploaded.body.contains("Edit with_photo"),
+        "{}",
+        uploaded.body
+    );
+    let handle = field(&uploaded.body, "header_handle");
+    let mut submit = fields.to_vec();
+    submit.push(("header_handle", &handle));
+    let edited = admin
+        .post_form(&format!("/admin/templates/{id}/edit"), &submit)
+        .await;
+    assert_eq!(edited.status, StatusCode::SEE_OTHER, "{}", edited.body);
+    let components: serde_json::Value = app
+        .scalar("select components from message_templates where name = 'with_photo'")
+        .await;
+    assert_eq!(
+        components[0]["example"]["header_handle"][0],
+        handle.as_str()
+    );
+    assert_eq!(components[1]["text"], "New in {{1}}, and more.");
 }
 
 /// An authentication template is asked for with its options alone: WhatsApp's words are previewed,
