@@ -114,6 +114,7 @@ impl Typed {
             language: draft.language.clone(),
             category: match draft.category {
                 Some(Category::Marketing) => "marketing",
+                Some(Category::Authentication) => "authentication",
                 _ => "utility",
             }
             .to_owned(),
@@ -125,6 +126,37 @@ impl Typed {
             footer: draft.footer.clone(),
             buttons,
             header_format: draft.header_format.as_form().to_owned(),
+            security_recommendation: draft.auth.security_recommendation,
+            expiry_minutes: draft
+                .auth
+                .expiry_minutes
+                .map(|minutes| minutes.to_string())
+                .unwrap_or_default(),
+            button_text: draft.auth.button_text.clone(),
+            otp_type: if draft.auth.one_tap.is_some() {
+                "one_tap"
+            } else {
+                "copy_code"
+            }
+            .to_owned(),
+            package_name: draft
+                .auth
+                .one_tap
+                .as_ref()
+                .map(|one_tap| one_tap.package_name.clone())
+                .unwrap_or_default(),
+            signature_hash: draft
+                .auth
+                .one_tap
+                .as_ref()
+                .map(|one_tap| one_tap.signature_hash.clone())
+                .unwrap_or_default(),
+            autofill_text: draft
+                .auth
+                .one_tap
+                .as_ref()
+                .map(|one_tap| one_tap.autofill_text.clone())
+                .unwrap_or_default(),
             ..Self::default()
         }
     }

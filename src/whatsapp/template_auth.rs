@@ -146,6 +146,60 @@ impl AuthLayout {
         Value::Array(components)
     }
 
+    /// The options of a stored authentication template (as Meta lists it, or as created):
+    /// `None` when its button is not a one-time-password button the form writes.
+    pub fn from_components(components: &Value) -> Option<Self> {
+        let mut layout = Self::default();
+        for component in components.as_array()? {
+            let kind = component.get("type")?.as_str()?.to_ascii_uppercase();
+            match kind.as_str() {
+                "BODY" => {
+                    layout.security_recommendation =
+                        component.get("add_security_recommendation") == Some(&json!(true));
+                }
+                "FOOTER" => {
+                    layout.expiry_minutes = component
+                        .get("code_expiration_minutes")
+                        .and_then(Value::as_u64)
+                        .and_then(|minutes| u32::try_from(minutes).ok());
+                }
+                "BUTTONS" => {
+                    let button = component.pointer("/buttons/0")?;
+                    let text = |key: &str| {
+                        button
+                            .get(key)
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_owned()
+                    };
+                    layout.button_text = text("text");
+                    let otp_type = text("otp_type").to_ascii_uppercase();
+                    match otp_type.as_str() {
+                        "COPY_CODE" => {}
+                        "ONE_TAP" => {
+                            let app = button.pointer("/supported_apps/0");
+                            let app_text = |key: &str| {
+                                app.and_then(|app| app.get(key))
+                                    .or_else(|| button.get(key))
+                                    .and_then(Value::as_str)
+                                    .unwrap_or_default()
+                                    .to_owned()
+                            };
+                            layout.one_tap = Some(OneTap {
+                                package_name: app_text("package_name"),
+                                signature_hash: app_text("signature_hash"),
+                                autofill_text: text("autofill_text"),
+                            });
+                        }
+                        _ => return None,
+                    }
+                }
+                _ => return None,
+            }
+        }
+        Some(layout)
+    }
+
     fn button(&self) -> Value {
         let text = match self.button_text.trim() {
             "" => "Copy code",

@@ -517,8 +517,8 @@ impl Draft {
 
 impl Draft {
     /// A stored template as the form shows it for editing (a media header without its sample, which
-    /// an edit uploads again): `None` when it has parts the form does not write (a location
-    /// header, a carousel, Meta's authentication layout, other buttons).
+    /// an edit uploads again; an authentication template by its options): `None` when it has parts
+    /// the form does not write (a location header, a carousel, other buttons).
     pub fn from_definition(
         name: &str,
         language: &str,
@@ -529,6 +529,23 @@ impl Draft {
         let category = match category.to_ascii_uppercase().as_str() {
             "MARKETING" => Category::Marketing,
             "UTILITY" => Category::Utility,
+            "AUTHENTICATION" => {
+                return Some(Self {
+                    name: name.to_owned(),
+                    language: language.to_owned(),
+                    category: Some(Category::Authentication),
+                    named: false,
+                    header_format: HeaderFormat::Text,
+                    header: String::new(),
+                    header_example: String::new(),
+                    header_handle: String::new(),
+                    body: String::new(),
+                    body_examples: Vec::new(),
+                    footer: String::new(),
+                    buttons: Vec::new(),
+                    auth: AuthLayout::from_components(components)?,
+                });
+            }
             _ => return None,
         };
         let mut draft = Self {
@@ -1058,11 +1075,25 @@ mod tests {
             Draft::from_definition("x", "en", "UTILITY", &place, false),
             None
         );
-        let body = json!([{ "type": "BODY", "text": "Your code" }]);
-        assert_eq!(
-            Draft::from_definition("x", "en", "AUTHENTICATION", &body, false),
-            None
+        let login = Draft {
+            name: "login_code".into(),
+            category: Some(Category::Authentication),
+            auth: AuthLayout {
+                security_recommendation: true,
+                expiry_minutes: Some(5),
+                button_text: "Copy it".into(),
+                one_tap: None,
+            },
+            ..draft()
+        };
+        let read = Draft::from_definition(
+            "login_code",
+            "en",
+            "AUTHENTICATION",
+            &login.components(),
+            false,
         );
+        assert_eq!(read.map(|d| d.auth), Some(login.auth));
     }
 
     #[test]

@@ -213,7 +213,7 @@ pub async fn edit(
          where tenant_id = $1 and id = $2",
         tenant_id as TenantId,
         id as TemplateId,
-        body["components"],
+        draft.components(),
         category_changed.then(|| body["category"].as_str().unwrap_or_default().to_owned()),
         asked_at
     )

@@ -869,3 +869,61 @@ async fn a_media_header_is_submitted_with_its_uploaded_sample(pool: PgPool) {
                             "example": { "header_handle": [handle] } })
     );
 }
+
+/// An authentication template is edited by its options: the form shows the stored ones, and the
+/// edit stores Meta's words for the new ones.
+#[sqlx::test]
+async fn an_authentication_template_is_edited_by_its_options(pool: PgPool) {
+    let app = TestApp::with_fake_meta(pool).await;
+    let id: i64 = sqlx::query_scalar(
+        r#"insert into message_templates (tenant_id, waba_id, meta_template_id, name, language,
+                                          category, status, components)
+           values ($1, $2, '7788', 'login_code', 'en_US', 'AUTHENTICATION', 'APPROVED',
+                   '[{"type": "BODY", "text": "*{{1}}* is your verification code.",
+                      "add_security_recommendation": false},
+                     {"type": "FOOTER", "text": "This code expires in 10 minutes.",
+                      "code_expiration_minutes": 10},
+                     {"type": "BUTTONS", "buttons": [{"type": "OTP", "otp_type": "COPY_CODE",
+                                                      "text": "Copy code"}]}]')
+           returning id"#,
+    )
+    .bind(app.tenant_id.get())
+    .bind(WABA_ID)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let mut admin = signed_in_admin(&app).await;
+    let page = admin.get("/admin/templates").await;
+    assert!(cell(&page.body, "login_code", "actions").contains("edit-template"));
+    let edit = admin.get(&format!("/admin/templates/{id}/edit")).await;
+    assert_eq!(edit.status, StatusCode::OK, "{}", edit.body);
+    assert!(
+        edit.body
+            .contains(r#"name="expiry_minutes" type="number" min="1" max="90" value="10""#),
+        "{}",
+        edit.body
+    );
+    let csrf = admin.csrf().await;
+    let edited = admin
+        .post_form(
+            &format!("/admin/templates/{id}/edit"),
+            &[
+                ("csrf", &csrf),
+                ("intent", "submit"),
+                ("category", "authentication"),
+                ("security_recommendation", "on"),
+                ("expiry_minutes", "15"),
+                ("otp_type", "copy_code"),
+            ],
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::SEE_OTHER, "{}", edited.body);
+    let components: serde_json::Value = app
+        .scalar("select components from message_templates where name = 'login_code'")
+        .await;
+    assert_eq!(
+        components[0]["text"],
+        "*{{1}}* is your verification code. For your security, do not share this code."
+    );
+    assert_eq!(components[1]["text"], "This code expires in 15 minutes.");
+}
