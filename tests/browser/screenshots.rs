@@ -151,6 +151,13 @@ async fn screenshots_of_the_main_pages(pool: PgPool) {
             browser.click("button[value=preview]").await;
             browser.find("[data-testid=template-preview]").await;
             browser.screenshot(&shot("template-editor")).await;
+            browser.open("/admin/api-keys").await;
+            browser.fill("#key-name", "Order system").await;
+            browser.click("form[action='/admin/api-keys'] button[type=submit]").await;
+            browser.find("[data-testid=new-key]").await;
+            browser.open("/admin/api-keys").await;
+            browser.find("[data-testid=keys]").await;
+            browser.screenshot(&shot("api-keys")).await;
         })
         .await;
 
