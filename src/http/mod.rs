@@ -2,6 +2,7 @@
 //! `app(state)` is a plain function so tests can drive the real router without a socket.
 
 pub mod extract;
+pub mod graph_paths;
 mod health;
 mod metrics;
 pub mod serve;

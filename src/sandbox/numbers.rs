@@ -61,17 +61,9 @@ pub(super) async fn by_waba(
 ) -> Result<NumberCredentials, MetaError> {
     let mut conn = fake.db().acquire().await.context("acquire connection")?;
     let routes = routes_in_waba(&mut conn, waba_id, fake.sandbox_only()).await?;
-    if routes.is_empty() {
-        return Err(MetaError::unsupported(method, waba_id));
-    }
-    let mut refused = MetaError::token_required();
-    for route in routes {
-        match by_route(&mut conn, fake, route, headers).await {
-            Ok(number) => return Ok(number),
-            Err(error) => refused = error,
-        }
-    }
-    Err(refused)
+    first_authorized(&mut conn, fake, routes, headers)
+        .await?
+        .ok_or_else(|| MetaError::unsupported(method, waba_id))
 }
 
 /// The number of Meta app `app_id` whose access token the request carries, like [`by_waba`].
@@ -93,13 +85,27 @@ pub(super) async fn by_app(
     .fetch_all(&mut *conn)
     .await
     .context("look up the numbers of an app")?;
+    first_authorized(&mut conn, fake, routes, headers)
+        .await?
+        .ok_or_else(|| MetaError::unsupported(method, app_id))
+}
+
+/// The first of `routes` whose access token the request carries (any of them vouches for it, as
+/// a token with access to a WABA or app does at Meta); `None` when there are none, else the last
+/// refusal.
+async fn first_authorized(
+    conn: &mut PgConnection,
+    fake: &FakeGraph,
+    routes: Vec<Route>,
+    headers: &HeaderMap,
+) -> Result<Option<NumberCredentials>, MetaError> {
     if routes.is_empty() {
-        return Err(MetaError::unsupported(method, app_id));
+        return Ok(None);
     }
     let mut refused = MetaError::token_required();
     for route in routes {
-        match by_route(&mut conn, fake, route, headers).await {
-            Ok(number) => return Ok(number),
+        match by_route(conn, fake, route, headers).await {
+            Ok(number) => return Ok(Some(number)),
             Err(error) => refused = error,
         }
     }

@@ -529,30 +529,14 @@ impl Draft {
         let category = match category.to_ascii_uppercase().as_str() {
             "MARKETING" => Category::Marketing,
             "UTILITY" => Category::Utility,
-            "AUTHENTICATION" => {
-                return Some(Self {
-                    name: name.to_owned(),
-                    language: language.to_owned(),
-                    category: Some(Category::Authentication),
-                    named: false,
-                    header_format: HeaderFormat::Text,
-                    header: String::new(),
-                    header_example: String::new(),
-                    header_handle: String::new(),
-                    body: String::new(),
-                    body_examples: Vec::new(),
-                    footer: String::new(),
-                    buttons: Vec::new(),
-                    auth: AuthLayout::from_components(components)?,
-                });
-            }
+            "AUTHENTICATION" => Category::Authentication,
             _ => return None,
         };
         let mut draft = Self {
             name: name.to_owned(),
             language: language.to_owned(),
             category: Some(category),
-            named,
+            named: named && category != Category::Authentication,
             header_format: HeaderFormat::Text,
             header: String::new(),
             header_example: String::new(),
@@ -563,6 +547,10 @@ impl Draft {
             buttons: Vec::new(),
             auth: AuthLayout::default(),
         };
+        if category == Category::Authentication {
+            draft.auth = AuthLayout::from_components(components)?;
+            return Some(draft);
+        }
         let text = |component: &Value, pointer: &str| {
             component
                 .pointer(pointer)

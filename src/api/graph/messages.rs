@@ -21,7 +21,7 @@ use axum::{
 use serde_json::{Map, Value, json};
 use tokio::time::Instant;
 
-use super::{auth, number};
+use super::{auth, number, usable_number};
 use crate::{
     crypto::tokens::random_token,
     domain::{api_keys::Caller, ids::MessageId, messages::SentBy},
@@ -55,10 +55,14 @@ pub(super) async fn send(
 ) -> Result<Response, MetaError> {
     let deadline = Instant::now() + ANSWER_WAIT;
     let mut conn = state.db.acquire().await.context("acquire connection")?;
-    let number = number(&state, &mut conn, &caller, &Method::POST, &phone_number_id).await?;
-    drop(conn);
+    // The number first, as Meta checks the object before the body. A message needs no more of
+    // it here: the send service finds it again, and refuses a removed one.
+    usable_number(&mut conn, &caller, &Method::POST, &phone_number_id).await?;
     let message = match SendRequest::parse(&body)? {
         SendRequest::MarkRead { message_id, typing } => {
+            let number =
+                number(&state, &mut conn, &caller, &Method::POST, &phone_number_id).await?;
+            drop(conn);
             let message_id = message_id
                 .as_str()
                 .ok_or_else(|| MetaError::invalid_parameter("message_id must be a string."))?;
@@ -72,11 +76,12 @@ pub(super) async fn send(
         }
         SendRequest::Message(message) => message,
     };
+    drop(conn);
     let content = outbound(&message)?;
     let idempotency_key = idempotency_key(&headers, &caller)?;
     let request = Send {
         to: SendTo::Customer {
-            phone_number_id,
+            phone_number_id: phone_number_id.clone(),
             customer: message.customer.clone(),
         },
         content,
@@ -88,7 +93,7 @@ pub(super) async fn send(
         .sends
         .send(caller.tenant_id, request)
         .await
-        .map_err(refusal)?;
+        .map_err(|error| refusal(error, &phone_number_id))?;
     if responds_async(&headers) {
         return Ok(accepted(&message, queued.message_id));
     }
@@ -257,14 +262,15 @@ fn accepted(message: &OutgoingMessage, id: MessageId) -> Response {
     response
 }
 
-/// A refusal in Meta's words: Meta's code where it has one, with our sentence as the details.
-fn refusal(error: SendError) -> MetaError {
+/// A refusal in Meta's words: Meta's code where it has one, with our sentence as the details; a
+/// number the caller cannot send from is Meta's "no such object".
+fn refusal(error: SendError, phone_number_id: &str) -> MetaError {
     let refused = match error {
         SendError::Refused(refused) => refused,
         SendError::Internal(error) => return MetaError::from(error),
     };
     match &refused {
-        SendRefused::NumberNotFound { phone_number_id } => {
+        SendRefused::NumberNotFound { .. } | SendRefused::NumberRemoved => {
             MetaError::unsupported(&Method::POST, phone_number_id)
         }
         _ => match refused.meta_code() {

@@ -31,14 +31,14 @@ use super::bearer;
 use crate::{
     domain::{
         api_keys::{self, Admission, Caller},
+        ids::NumberId,
         numbers::{self, NumberCredentials},
     },
     error::Surface,
-    http::AppState,
+    http::{AppState, graph_paths},
     whatsapp::{
         envelope::MetaError,
         graph::{Auth, GraphUrls},
-        graph_request::is_version,
     },
 };
 
@@ -52,12 +52,12 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/{version}/{id}/message_templates", get(objects::templates))
         .route("/{version}/{id}", get(objects::show).delete(media::delete))
-        .route_layer(middleware::from_fn(require_version));
+        .route_layer(middleware::from_fn(graph_paths::require_version));
     Router::new()
         .merge(versioned)
         .route("/media/{id}", get(media::download))
-        .fallback(unsupported)
-        .method_not_allowed_fallback(unsupported)
+        .fallback(graph_paths::unsupported)
+        .method_not_allowed_fallback(graph_paths::unsupported)
         .layer(middleware::from_fn_with_state(state, admit))
         .layer(Surface::Meta.layer())
 }
@@ -87,27 +87,6 @@ async fn admit(State(state): State<AppState>, mut request: Request, next: Next) 
     }
 }
 
-/// Paths without a valid version are not Graph API paths.
-async fn require_version(request: Request, next: Next) -> Response {
-    let first = request
-        .uri()
-        .path()
-        .trim_start_matches('/')
-        .split('/')
-        .next()
-        .unwrap_or_default();
-    if is_version(first) {
-        next.run(request).await
-    } else {
-        unsupported(request.method().clone(), request.uri().clone()).await
-    }
-}
-
-/// Meta's answer to a path or method it does not serve: 100 with subcode 33.
-async fn unsupported(method: Method, uri: axum::http::Uri) -> Response {
-    MetaError::unsupported_path(&method, uri.path()).into_response()
-}
-
 /// The caller's active number with Meta's `phone_number_id`, with its credentials; Meta's answer
 /// for an object it cannot load otherwise (another tenant's number, one the key may not use, a
 /// removed one).
@@ -118,14 +97,24 @@ async fn number(
     method: &Method,
     phone_number_id: &str,
 ) -> Result<NumberCredentials, MetaError> {
-    let unknown = || MetaError::unsupported(method, phone_number_id);
-    let id = numbers::id_for_tenant(conn, caller.tenant_id, phone_number_id)
-        .await?
-        .filter(|id| caller.may_use(*id))
-        .ok_or_else(unknown)?;
+    let id = usable_number(conn, caller, method, phone_number_id).await?;
     numbers::credentials_if_active(conn, &state.cipher, caller.tenant_id, id)
         .await?
-        .ok_or_else(unknown)
+        .ok_or_else(|| MetaError::unsupported(method, phone_number_id))
+}
+
+/// The row id of the tenant's number with Meta's `phone_number_id`, if the key may use it (removed
+/// or not: the send service refuses a removed one); Meta's "no such object" otherwise.
+async fn usable_number(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    method: &Method,
+    phone_number_id: &str,
+) -> Result<NumberId, MetaError> {
+    numbers::id_for_tenant(conn, caller.tenant_id, phone_number_id)
+        .await?
+        .filter(|id| caller.may_use(*id))
+        .ok_or_else(|| MetaError::unsupported(method, phone_number_id))
 }
 
 /// The caller's active numbers, each with its credentials (for objects that belong to none in

@@ -15,18 +15,21 @@ mod uploads;
 use axum::{
     Router,
     body::Bytes,
-    extract::{Request, State},
-    http::{HeaderMap, Method},
-    middleware::{self, Next},
-    response::{IntoResponse, Response},
+    extract::State,
+    http::HeaderMap,
+    middleware,
+    response::Response,
     routing::{get, post},
 };
 use serde::Deserialize;
 
 use super::FakeGraph;
 use crate::{
-    http::extract::{Path, Query},
-    whatsapp::{envelope::MetaError, graph_request::is_version},
+    http::{
+        extract::{Path, Query},
+        graph_paths,
+    },
+    whatsapp::envelope::MetaError,
 };
 
 /// The fake's routes, its state still to be given.
@@ -51,32 +54,12 @@ pub(super) fn routes() -> Router<FakeGraph> {
                 .post(post_object)
                 .delete(media::delete_media),
         )
-        .route_layer(middleware::from_fn(require_version));
+        .route_layer(middleware::from_fn(graph_paths::require_version));
     Router::new()
         .merge(versioned)
         .route("/media/{id}", get(media::download_media))
-        .fallback(unsupported)
-        .method_not_allowed_fallback(unsupported)
-}
-
-/// Paths without a valid version are not Graph API paths.
-async fn require_version(request: Request, next: Next) -> Response {
-    let path = request.uri().path();
-    let first = path
-        .trim_start_matches('/')
-        .split('/')
-        .next()
-        .unwrap_or_default();
-    if is_version(first) {
-        next.run(request).await
-    } else {
-        unsupported(request.method().clone(), request.uri().clone()).await
-    }
-}
-
-/// Meta's answer to a path or method it does not serve: 100 with subcode 33.
-async fn unsupported(method: Method, uri: axum::http::Uri) -> Response {
-    MetaError::unsupported_path(&method, uri.path()).into_response()
+        .fallback(graph_paths::unsupported)
+        .method_not_allowed_fallback(graph_paths::unsupported)
 }
 
 #[derive(Deserialize)]
