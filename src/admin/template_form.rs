@@ -15,6 +15,7 @@ use axum::{
 use crate::{
     domain::{
         ids::TemplateId,
+        messages::SentBy,
         numbers,
         templates::{
             TemplateStatus,
@@ -445,14 +446,17 @@ pub async fn submit_edit(
 
 /// What the form shows again after a refused submission of `what` (the problems by field, or
 /// Meta's refusal in words); `None` when it was taken.
-fn refused(submitted: Submitted, what: &str) -> Option<(Vec<Problem>, Option<String>)> {
+fn refused<T>(submitted: Submitted<T>, what: &str) -> Option<(Vec<Problem>, Option<String>)> {
     match submitted {
         Submitted::Created(_) => None,
         Submitted::Refused(problems) => Some((problems, None)),
-        Submitted::MetaRefused { title, message } => Some((
-            Vec::new(),
-            Some(format!("WhatsApp refused {what}: {title}. {message}")),
-        )),
+        Submitted::MetaRefused(failure) => {
+            let (title, message) = failure.in_words();
+            Some((
+                Vec::new(),
+                Some(format!("WhatsApp refused {what}: {title}. {message}")),
+            ))
+        }
     }
 }
 
@@ -490,7 +494,7 @@ pub async fn submit(
             &state.graph,
             &state.config.graph_urls(),
             agent.tenant_id,
-            agent.user_id,
+            SentBy::Agent(agent.user_id),
             &typed.waba_id,
             &draft,
         )

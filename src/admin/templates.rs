@@ -15,6 +15,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use crate::{
     domain::{
         ids::TemplateId,
+        messages::SentBy,
         templates::{
             self, TemplateStatus,
             figures::{self, Failures, TemplateFigures},
@@ -178,7 +179,7 @@ pub async fn delete(
         &state.graph,
         &state.config.graph_urls(),
         agent.tenant_id,
-        agent.user_id,
+        SentBy::Agent(agent.user_id),
         id,
     )
     .await?

@@ -8,7 +8,10 @@ use anyhow::Context;
 use serde_json::Value;
 use sqlx::PgConnection;
 
-use super::ids::{TenantId, UserId};
+use super::{
+    ids::{TenantId, UserId},
+    messages::SentBy,
+};
 
 tokio::task_local! {
     /// The address of the client whose request is being served.
@@ -23,6 +26,28 @@ pub async fn from_client<F: Future>(address: Option<String>, work: F) -> F::Outp
 /// The client's address, inside [`from_client`].
 fn client() -> Option<String> {
     CLIENT.try_with(Clone::clone).ok().flatten()
+}
+
+/// Records `action` by `by`: an agent as the entry's user, a program by its API key's id in the
+/// details, the operator as no one.
+pub async fn record_by(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    by: SentBy,
+    action: &str,
+    mut details: Value,
+) -> anyhow::Result<()> {
+    let user_id = match by {
+        SentBy::Agent(user_id) => Some(user_id),
+        SentBy::ApiKey(key_id) => {
+            if let Some(fields) = details.as_object_mut() {
+                fields.insert("api_key_id".into(), key_id.to_string().into());
+            }
+            None
+        }
+        SentBy::Operator => None,
+    };
+    record(conn, tenant_id, user_id, action, details).await
 }
 
 /// Records `action` (e.g. `number.add`) by `user_id` (`None` for the operator CLI or the system),

@@ -613,6 +613,43 @@ impl Draft {
     }
 }
 
+impl Draft {
+    /// Meta's creation body (`name`, `language`, `category`, `components`, `parameter_format`) as
+    /// a draft, a media header's sample handle included: `Err` with the parameter that is
+    /// missing, or `Ok(None)` when its components have parts the console does not write (and so
+    /// cannot check).
+    pub fn from_creation_body(body: &Value) -> Result<Option<Self>, &'static str> {
+        let text = |key: &'static str| body.get(key).and_then(Value::as_str).ok_or(key);
+        let (name, language, category) = (text("name")?, text("language")?, text("category")?);
+        let components = body.get("components").ok_or("components")?;
+        let named = body
+            .get("parameter_format")
+            .and_then(Value::as_str)
+            .is_some_and(|format| format.eq_ignore_ascii_case("named"));
+        let Some(mut draft) = Self::from_definition(name, language, category, components, named)
+        else {
+            return Ok(None);
+        };
+        if draft.header_format != HeaderFormat::Text {
+            draft.header_handle = components
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|c| {
+                    c.get("type")
+                        .and_then(Value::as_str)
+                        .map(str::to_ascii_uppercase)
+                        == Some("HEADER".into())
+                })
+                .and_then(|header| header.pointer("/example/header_handle/0"))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+        }
+        Ok(Some(draft))
+    }
+}
+
 impl DraftButton {
     /// A button as Meta lists it; `None` for a kind the form does not write.
     fn from_meta(button: &Value) -> Option<Self> {
@@ -1138,5 +1175,36 @@ mod tests {
             "+15550102030",
             "spaces are for people"
         );
+    }
+
+    #[test]
+    fn a_creation_body_reads_back_as_the_draft_that_wrote_it() {
+        let named = Draft {
+            named: true,
+            header: "Order {{order}}".into(),
+            body: "Hi {{first_name}}, your order ships on {{day}}.".into(),
+            ..draft()
+        };
+        let image = Draft {
+            header_format: HeaderFormat::Image,
+            header: String::new(),
+            header_example: String::new(),
+            header_handle: "4::aW1hZ2UvcG5n:ARb".into(),
+            ..draft()
+        };
+        for written in [draft(), named, image] {
+            assert_eq!(
+                Draft::from_creation_body(&written.creation_body()),
+                Ok(Some(written))
+            );
+        }
+        let mut body = draft().creation_body();
+        body.as_object_mut().map(|fields| fields.remove("category"));
+        assert_eq!(Draft::from_creation_body(&body), Err("category"));
+        let carousel = json!({
+            "name": "spring", "language": "en", "category": "MARKETING",
+            "components": [{ "type": "BODY", "text": "Hi" }, { "type": "CAROUSEL", "cards": [] }]
+        });
+        assert_eq!(Draft::from_creation_body(&carousel), Ok(None));
     }
 }

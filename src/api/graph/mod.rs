@@ -10,12 +10,13 @@
 //!   ([`messages`]).
 //! - `POST /{version}/{phone_number_id}/media`, `GET` and `DELETE /{version}/{media_id}`, and the
 //!   media's bytes from the URL that `GET` answers ([`media`]).
-//! - `GET /{version}/{phone_number_id}`, `GET /{version}/{waba_id}/message_templates` ([`objects`]):
-//!   Meta's answer, passed on.
+//! - `GET /{version}/{phone_number_id}` ([`objects`]): Meta's answer, passed on.
+//! - `GET`, `POST` and `DELETE /{version}/{waba_id}/message_templates` ([`templates`]).
 
 mod media;
 mod messages;
 mod objects;
+mod templates;
 
 use axum::{
     Router,
@@ -50,7 +51,12 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/{version}/{id}/media",
             post(media::upload).layer(media::body_limit()),
         )
-        .route("/{version}/{id}/message_templates", get(objects::templates))
+        .route(
+            "/{version}/{id}/message_templates",
+            get(templates::list)
+                .post(templates::create)
+                .delete(templates::delete),
+        )
         .route("/{version}/{id}", get(objects::show).delete(media::delete))
         .route_layer(middleware::from_fn(graph_paths::require_version));
     Router::new()

@@ -200,8 +200,7 @@ pub async fn edit(
         .edit_template(&auth, &meta.meta_template_id, &edit)
         .await
     {
-        let (title, message) = failure.in_words();
-        return Ok(Some(Submitted::MetaRefused { title, message }));
+        return Ok(Some(Submitted::MetaRefused(failure)));
     }
     let mut tx = db.begin().await.context("begin")?;
     sqlx::query!(

@@ -16,7 +16,8 @@ pub use states::{TemplateCategory, TemplateStatus};
 
 use super::{
     audit,
-    ids::{TemplateId, TenantId, UserId},
+    ids::{TemplateId, TenantId},
+    messages::SentBy,
     numbers,
 };
 use crate::{
@@ -279,33 +280,64 @@ where
     Ok(synced)
 }
 
-/// Deletes the tenant's template `id` at Meta (this language only), then marks it `DELETED` here,
-/// keeping its messages' figures; audited. `None` when the tenant has no such template (or no
-/// number left in its WABA to ask Meta with); Meta's refusal comes back as it is.
+/// Deletes the tenant's template `id` at Meta (this language only, once Meta has listed it), then
+/// marks it `DELETED` here, keeping its messages' figures; audited. `None` when the tenant has no
+/// such template (or no number left in its WABA to ask Meta with); Meta's refusal comes back as
+/// it is.
+#[allow(clippy::too_many_arguments)]
 pub async fn delete(
     db: &PgPool,
     cipher: &Cipher,
     graph: &GraphClient,
     urls: &GraphUrls,
     tenant_id: TenantId,
-    by: UserId,
+    by: SentBy,
     id: TemplateId,
 ) -> anyhow::Result<Option<Result<(), GraphFailure>>> {
-    let mut conn = db.acquire().await.context("acquire connection")?;
     let Some(template) = sqlx::query!(
-        r#"select t.waba_id, t.name, t.language, t.meta_template_id
+        r#"select t.waba_id, t.name, t.meta_template_id
            from message_templates t where t.tenant_id = $1 and t.id = $2"#,
         tenant_id as TenantId,
         id as TemplateId
     )
-    .fetch_optional(&mut *conn)
+    .fetch_optional(db)
     .await
     .context("load the template to delete")?
     else {
         return Ok(None);
     };
-    let Some(number_id) = numbers::first_in_waba(&mut conn, tenant_id, &template.waba_id).await?
-    else {
+    let named = Named {
+        waba_id: &template.waba_id,
+        name: &template.name,
+        meta_template_id: template.meta_template_id.as_deref(),
+    };
+    delete_named(db, cipher, graph, urls, tenant_id, by, &named).await
+}
+
+/// Templates by name, as Meta deletes them: every language of `name` in the WABA, or only the
+/// one Meta knows as `meta_template_id` (its `hsm_id`).
+#[derive(Debug, Clone, Copy)]
+pub struct Named<'a> {
+    pub waba_id: &'a str,
+    pub name: &'a str,
+    pub meta_template_id: Option<&'a str>,
+}
+
+/// Deletes the `named` templates at Meta (asked whether or not they are stored here), then marks
+/// those stored `DELETED`, keeping their messages' figures; audited. `None` when the tenant has
+/// no number in the WABA to ask Meta with; Meta's refusal comes back as it is.
+#[allow(clippy::too_many_arguments)]
+pub async fn delete_named(
+    db: &PgPool,
+    cipher: &Cipher,
+    graph: &GraphClient,
+    urls: &GraphUrls,
+    tenant_id: TenantId,
+    by: SentBy,
+    named: &Named<'_>,
+) -> anyhow::Result<Option<Result<(), GraphFailure>>> {
+    let mut conn = db.acquire().await.context("acquire connection")?;
+    let Some(number_id) = numbers::first_in_waba(&mut conn, tenant_id, named.waba_id).await? else {
         return Ok(None);
     };
     let number = numbers::credentials(&mut conn, cipher, tenant_id, number_id).await?;
@@ -315,28 +347,27 @@ pub async fn delete(
         token: &number.access_token,
     };
     let deleted = graph
-        .delete_template(
-            &auth,
-            &template.waba_id,
-            &template.name,
-            template.meta_template_id.as_deref(),
-        )
+        .delete_template(&auth, named.waba_id, named.name, named.meta_template_id)
         .await;
     if let Err(failure) = deleted {
         return Ok(Some(Err(failure)));
     }
     let mut tx = db.begin().await.context("begin")?;
-    sqlx::query!(
+    let languages = sqlx::query_scalar!(
         "update message_templates set status = 'DELETED', updated_at = now()
-         where tenant_id = $1 and id = $2",
+         where tenant_id = $1 and waba_id = $2 and name = $3
+           and ($4::text is null or meta_template_id = $4)
+         returning language",
         tenant_id as TenantId,
-        id as TemplateId
+        named.waba_id,
+        named.name,
+        named.meta_template_id
     )
-    .execute(&mut *tx)
+    .fetch_all(&mut *tx)
     .await
-    .context("mark the template deleted")?;
-    let details = serde_json::json!({ "name": template.name, "language": template.language });
-    audit::record(&mut tx, tenant_id, Some(by), "template.delete", details).await?;
+    .context("mark the templates deleted")?;
+    let details = serde_json::json!({ "name": named.name, "languages": languages });
+    audit::record_by(&mut tx, tenant_id, by, "template.delete", details).await?;
     tx.commit().await.context("commit")?;
     Ok(Some(Ok(())))
 }

@@ -11,27 +11,36 @@ use crate::{
     crypto::Cipher,
     domain::{
         audit,
-        ids::{TemplateId, TenantId, UserId},
+        ids::{TemplateId, TenantId},
+        messages::SentBy,
         numbers,
     },
     whatsapp::{
-        graph::{Auth, GraphClient, GraphUrls},
+        graph::{Auth, CreatedTemplate, GraphClient, GraphFailure, GraphUrls},
         template_draft::{Draft, Problem},
     },
 };
 
-/// How a submission ended.
+/// How a submission (or an edit) ended.
 #[derive(Debug)]
-pub enum Submitted {
+pub enum Submitted<T = TemplateId> {
     /// Meta took it for review (or approved it at once).
-    Created(TemplateId),
+    Created(T),
     /// Refused before reaching Meta, field by field.
     Refused(Vec<Problem>),
-    /// Meta refused it: its words.
-    MetaRefused { title: String, message: String },
+    /// Meta refused it.
+    MetaRefused(GraphFailure),
 }
 
-/// Submits `draft` to the tenant's WABA `waba_id`; `None` when the tenant has no number in it.
+/// A template Meta took: its row here, and Meta's answer (its id, status and category).
+#[derive(Debug)]
+pub struct Created {
+    pub id: TemplateId,
+    pub meta: CreatedTemplate,
+}
+
+/// Submits `draft` to the tenant's WABA `waba_id` for `by` (an agent in the console, or a program
+/// with its key); `None` when the tenant has no number in it.
 #[allow(clippy::too_many_arguments)]
 pub async fn submit(
     db: &PgPool,
@@ -39,10 +48,10 @@ pub async fn submit(
     graph: &GraphClient,
     urls: &GraphUrls,
     tenant_id: TenantId,
-    by: UserId,
+    by: SentBy,
     waba_id: &str,
     draft: &Draft,
-) -> anyhow::Result<Option<Submitted>> {
+) -> anyhow::Result<Option<Submitted<Created>>> {
     let problems = draft.check();
     if !problems.is_empty() {
         return Ok(Some(Submitted::Refused(problems)));
@@ -86,10 +95,7 @@ pub async fn submit(
         .await
     {
         Ok(created) => created,
-        Err(failure) => {
-            let (title, message) = failure.in_words();
-            return Ok(Some(Submitted::MetaRefused { title, message }));
-        }
+        Err(failure) => return Ok(Some(Submitted::MetaRefused(failure))),
     };
     let category = TemplateCategory::from_meta(&created.category);
     let format = stored_format(Some(if draft.named { "NAMED" } else { "POSITIONAL" }));
@@ -132,7 +138,7 @@ pub async fn submit(
         "category": category.as_str(),
         "status": created.status,
     });
-    audit::record(&mut tx, tenant_id, Some(by), "template.submit", details).await?;
+    audit::record_by(&mut tx, tenant_id, by, "template.submit", details).await?;
     tx.commit().await.context("commit")?;
-    Ok(Some(Submitted::Created(id)))
+    Ok(Some(Submitted::Created(Created { id, meta: created })))
 }

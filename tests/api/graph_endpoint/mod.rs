@@ -6,6 +6,7 @@ mod keys;
 mod messages;
 mod objects;
 mod sdks;
+mod templates;
 
 use reqwest::{RequestBuilder, StatusCode};
 use serde_json::Value;

@@ -1,6 +1,5 @@
-//! Reading through the Meta-compatible endpoint: a number's fields, the WABA's templates with
-//! Meta's paging (its links lead back here), and media: uploaded for a number, described with a
-//! download URL here, downloaded, deleted.
+//! Reading through the Meta-compatible endpoint: a number's fields, and media: uploaded for a
+//! number, described with a download URL here, downloaded, deleted.
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -20,48 +19,6 @@ async fn a_numbers_fields_are_metas(pool: PgPool) {
     assert_eq!(body["display_phone_number"], "+972 12 345 6789");
     assert_eq!(body["id"], PHONE_NUMBER_ID);
     assert!(body.get("platform_type").is_none(), "{body}");
-}
-
-#[sqlx::test]
-async fn templates_are_listed_with_metas_paging_leading_back_here(pool: PgPool) {
-    let program = Integrator::new(pool).await;
-    approved_template(&program.app).await;
-    sqlx::query(
-        "insert into message_templates (tenant_id, waba_id, name, language, category, status, components, parameter_format)
-         select tenant_id, waba_id, 'welcome', language, category, status, components, parameter_format
-         from message_templates",
-    )
-    .execute(&program.app.pool)
-    .await
-    .unwrap();
-    let (status, first) = program
-        .get(&format!(
-            "/{WABA_ID}/message_templates?limit=1&fields=name,status"
-        ))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{first}");
-    assert_eq!(first["data"].as_array().map(Vec::len), Some(1));
-    let next = first["paging"]["next"].as_str().unwrap();
-    let prefix = format!(
-        "{}/graph/v23.0/{WABA_ID}/message_templates?",
-        program.app.config.public_url
-    );
-    assert!(next.starts_with(&prefix), "{next}");
-    // The link, followed here with the same key, gives the next page.
-    let path = next
-        .strip_prefix(&format!("{}/graph/v23.0", program.app.config.public_url))
-        .unwrap();
-    let (status, second) = program.get(path).await;
-    assert_eq!(status, StatusCode::OK, "{second}");
-    let names = [&first["data"][0]["name"], &second["data"][0]["name"]];
-    assert!(
-        names.contains(&&json!("order_update")) && names.contains(&&json!("welcome")),
-        "{names:?}"
-    );
-
-    let (status, body) = program.get("/999000/message_templates").await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert_eq!(error(&body)["error_subcode"], 33);
 }
 
 #[sqlx::test]
