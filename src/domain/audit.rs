@@ -37,17 +37,10 @@ pub async fn record_by(
     action: &str,
     mut details: Value,
 ) -> anyhow::Result<()> {
-    let user_id = match by {
-        SentBy::Agent(user_id) => Some(user_id),
-        SentBy::ApiKey(key_id) => {
-            if let Some(fields) = details.as_object_mut() {
-                fields.insert("api_key_id".into(), key_id.to_string().into());
-            }
-            None
-        }
-        SentBy::Operator => None,
-    };
-    record(conn, tenant_id, user_id, action, details).await
+    if let (Some(key_id), Some(fields)) = (by.api_key_id(), details.as_object_mut()) {
+        fields.insert("api_key_id".into(), key_id.to_string().into());
+    }
+    record(conn, tenant_id, by.user_id(), action, details).await
 }
 
 /// Records `action` (e.g. `number.add`) by `user_id` (`None` for the operator CLI or the system),

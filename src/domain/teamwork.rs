@@ -1,4 +1,4 @@
-//! Agents working a conversation together: assigning it, moving it between open, pending and
+//! Agents (and programs, with an API key) working a conversation together: assigning it, moving it between open, pending and
 //! resolved, labelling it, and leaving private notes (never sent to WhatsApp). Each change is a
 //! timeline event with who and when (`conversation_events`), is announced to open pages, and the
 //! ones an admin may need to trace (assignment, status) are also in the audit trail. Every
@@ -12,14 +12,15 @@ use super::{
     audit,
     conversations::ConversationStatus,
     events::{self, Kind},
-    ids::{ConversationId, LabelId, TenantId, UserId},
+    ids::{ApiKeyId, ConversationId, LabelId, TenantId, UserId},
+    messages::SentBy,
 };
 
-/// Who makes a change, in which tenant.
+/// Who makes a change (an agent in the inbox, or a program with its API key), in which tenant.
 #[derive(Debug, Clone, Copy)]
 pub struct Actor {
     pub tenant_id: TenantId,
-    pub user_id: UserId,
+    pub by: SentBy,
 }
 
 /// What a change found.
@@ -60,17 +61,18 @@ pub async fn assign(
     if changed.is_none() {
         return exists_or_not(conn, actor.tenant_id, conversation_id).await;
     }
-    let (kind, body) = match (&assignee_name, assignee == Some(actor.user_id)) {
+    let by_themselves = matches!(actor.by, SentBy::Agent(user) if assignee == Some(user));
+    let (kind, body) = match (&assignee_name, by_themselves) {
         (Some(_), true) => ("assigned", "assigned this to themselves".to_owned()),
         (Some(name), false) => ("assigned", format!("assigned this to {name}")),
         (None, _) => ("unassigned", "unassigned this".to_owned()),
     };
     record(conn, actor, conversation_id, kind, &body, Kind::Assignment).await?;
     let details = json!({ "conversation_id": conversation_id, "assignee_id": assignee });
-    audit::record(
+    audit::record_by(
         conn,
         actor.tenant_id,
-        Some(actor.user_id),
+        actor.by,
         "conversation.assign",
         details,
     )
@@ -114,10 +116,10 @@ pub async fn set_status(
     )
     .await?;
     let details = json!({ "conversation_id": conversation_id, "status": status.as_str() });
-    audit::record(
+    audit::record_by(
         conn,
         actor.tenant_id,
-        Some(actor.user_id),
+        actor.by,
         "conversation.status",
         details,
     )
@@ -149,6 +151,9 @@ pub async fn add_note(
     .await?;
     Ok(Outcome::Changed)
 }
+
+/// The longest label name (`labels.name`).
+pub const LABEL_LIMIT: usize = 40;
 
 /// Puts the label `name` on the conversation, creating the label if the tenant has none by that
 /// name (any case).
@@ -242,11 +247,12 @@ pub async fn remove_label(
 /// How long an open page counts as viewing after its last heartbeat.
 pub const VIEWING_FOR: std::time::Duration = std::time::Duration::from_secs(45);
 
-/// Records that the actor has the conversation open; announced when they were not viewing it
-/// already, so other agents see "Ana is viewing" at once.
+/// Records that the agent `user_id` has the conversation open; announced when they were not
+/// viewing it already, so other agents see "Ana is viewing" at once.
 pub async fn viewing(
     conn: &mut PgConnection,
-    actor: Actor,
+    tenant_id: TenantId,
+    user_id: UserId,
     conversation_id: ConversationId,
 ) -> anyhow::Result<Outcome> {
     let arrived = sqlx::query_scalar!(
@@ -254,9 +260,9 @@ pub async fn viewing(
            select c.tenant_id, c.id, $3 from conversations c where c.tenant_id = $1 and c.id = $2
            on conflict (conversation_id, user_id) do update set seen_at = now()
            returning (xmax = 0 or v.seen_at < now() - make_interval(secs => $4)) as "arrived!""#,
-        actor.tenant_id as TenantId,
+        tenant_id as TenantId,
         conversation_id as ConversationId,
-        actor.user_id as UserId,
+        user_id as UserId,
         VIEWING_FOR.as_secs_f64()
     )
     .fetch_optional(&mut *conn)
@@ -265,14 +271,7 @@ pub async fn viewing(
     match arrived {
         None => Ok(Outcome::NotFound),
         Some(true) => {
-            events::announce(
-                conn,
-                actor.tenant_id,
-                conversation_id,
-                None,
-                &[Kind::Viewers],
-            )
-            .await?;
+            events::announce(conn, tenant_id, conversation_id, None, &[Kind::Viewers]).await?;
             Ok(Outcome::Changed)
         }
         Some(false) => Ok(Outcome::Unchanged),
@@ -289,10 +288,11 @@ pub async fn prune_viewers(db: &sqlx::PgPool) -> anyhow::Result<u64> {
     Ok(deleted.rows_affected())
 }
 
-/// Who else has the conversation open now, by name.
+/// Who besides the agent `user_id` has the conversation open now, by name.
 pub async fn viewers(
     conn: &mut PgConnection,
-    actor: Actor,
+    tenant_id: TenantId,
+    user_id: UserId,
     conversation_id: ConversationId,
 ) -> anyhow::Result<Vec<String>> {
     sqlx::query_scalar!(
@@ -301,9 +301,9 @@ pub async fn viewers(
            where v.tenant_id = $1 and v.conversation_id = $2 and v.user_id <> $3
              and v.seen_at > now() - make_interval(secs => $4)
            order by v.seen_at"#,
-        actor.tenant_id as TenantId,
+        tenant_id as TenantId,
         conversation_id as ConversationId,
-        actor.user_id as UserId,
+        user_id as UserId,
         VIEWING_FOR.as_secs_f64()
     )
     .fetch_all(conn)
@@ -336,11 +336,13 @@ async fn record(
     kind: Kind,
 ) -> anyhow::Result<()> {
     sqlx::query!(
-        "insert into conversation_events (tenant_id, conversation_id, user_id, kind, body)
-         values ($1, $2, $3, $4, $5)",
+        "insert into conversation_events (tenant_id, conversation_id, user_id, api_key_id, kind,
+                                          body)
+         values ($1, $2, $3, $4, $5, $6)",
         actor.tenant_id as TenantId,
         conversation_id as ConversationId,
-        actor.user_id as UserId,
+        actor.by.user_id() as Option<UserId>,
+        actor.by.api_key_id() as Option<ApiKeyId>,
         event,
         body
     )

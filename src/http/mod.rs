@@ -162,6 +162,7 @@ pub fn app(state: AppState) -> Router {
         .merge(inbox::router(state.clone()))
         .merge(crate::admin::router(state.clone()))
         .nest("/graph", crate::api::graph::router(state.clone()))
+        .nest("/api/v1", crate::api::v1::router(state.clone()))
         .nest("/webhooks", webhook::router());
     if let Some(sandbox) = &state.sandbox {
         router = router.nest_service("/sandbox/graph", sandbox.router());

@@ -15,7 +15,7 @@ use crate::{
         conversations::ConversationStatus,
         ids::{ConversationId, LabelId, MessageId, UserId},
         messages::SentBy,
-        teamwork::{self, Actor, NOTE_LIMIT, Outcome},
+        teamwork::{self, Actor, LABEL_LIMIT, NOTE_LIMIT, Outcome},
     },
     error::{AppError, FieldError, Result},
     http::{
@@ -28,7 +28,7 @@ use crate::{
 fn actor(agent: &Agent) -> Actor {
     Actor {
         tenant_id: agent.tenant_id,
-        user_id: agent.user_id,
+        by: SentBy::Agent(agent.user_id),
     }
 }
 
@@ -144,7 +144,7 @@ pub async fn add_label(
     Form(form): Form<LabelForm>,
 ) -> Result<Response> {
     let name = form.name.trim();
-    if name.is_empty() || name.chars().count() > 40 {
+    if name.is_empty() || name.chars().count() > LABEL_LIMIT {
         return Err(unprocessable("name", "A label has 1 to 40 characters."));
     }
     let mut tx = begin(&state).await?;
@@ -181,7 +181,7 @@ pub async fn viewing(
         .acquire()
         .await
         .map_err(|e| AppError::from_database(e.into()))?;
-    match teamwork::viewing(&mut conn, actor(&agent), id)
+    match teamwork::viewing(&mut conn, agent.tenant_id, agent.user_id, id)
         .await
         .map_err(AppError::from_database)?
     {

@@ -25,7 +25,7 @@ use crate::{
     domain::{
         ids::{ConversationId, MessageId, TemplateId},
         messages::SentBy,
-        templates::{self, TemplateOption},
+        templates,
     },
     error::{AppError, Result},
     http::{
@@ -33,7 +33,7 @@ use crate::{
         extract::{Form, Path, Query},
     },
     outbox::send::{SendError, SendRefused, SendRequest, SendTo},
-    whatsapp::{outbound::Outbound, template_check, template_values::TemplateValues},
+    whatsapp::outbound::Outbound,
 };
 
 /// What the composer holds: the agent's unsent text or template values, the key its next send
@@ -158,13 +158,7 @@ pub async fn send_template(
         .map_err(AppError::from_database)?
         .ok_or(AppError::NotFound)?;
     drop(conn);
-    let option = TemplateOption {
-        id: template.id,
-        name: template.name.clone(),
-        language: template.language.clone(),
-        category: template.category,
-        variables: template_check::variables(&template.definition()),
-    };
+    let option = template.option();
     let values = form.values(option.variables.len());
     if let Some(problems) = template_fields::problems(&option.variables, &values) {
         // Nothing is sent: the form again, each problem beside its field.
@@ -179,7 +173,7 @@ pub async fn send_template(
         let page = list_page(&state, agent, list, Some(panel)).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
     }
-    let components = template_values(&option, &values).components(&template.definition());
+    let components = option.values(&values).components(&template.definition());
     let request = SendRequest {
         to: SendTo::Conversation(id),
         content: Outbound::Template {
@@ -253,26 +247,6 @@ async fn quotable(
         .await
         .map_err(AppError::from_database)?
         .ok_or(AppError::NotFound)
-}
-
-/// The form's values as the send's components need them, by what each variable is.
-fn template_values(option: &TemplateOption, values: &[String]) -> TemplateValues {
-    let mut out = TemplateValues::default();
-    let named = option
-        .variables
-        .iter()
-        .any(|v| v.component == "body" && v.name.parse::<u32>().is_err());
-    for (variable, value) in option.variables.iter().zip(values) {
-        match (variable.component, variable.kind) {
-            ("header", "text") => out.header_text = Some(value.clone()),
-            ("header", _) => out.header_media = Some(value.clone()),
-            ("body", _) if named => out.body.push(format!("{}={value}", variable.name)),
-            ("body", _) => out.body.push(value.clone()),
-            ("button", "text") => out.url_suffix = Some(value.clone()),
-            _ => {}
-        }
-    }
-    out
 }
 
 /// Sends `request`; on success back to the conversation, on a refusal the page again with the

@@ -303,11 +303,7 @@ pub async fn conversation_panel(
         .await
         .map_err(AppError::from_database)?;
     let agents = choices(agents, conversation.assignee_id);
-    let actor = teamwork::Actor {
-        tenant_id: agent.tenant_id,
-        user_id: agent.user_id,
-    };
-    let viewers = teamwork::viewers(&mut conn, actor, id)
+    let viewers = teamwork::viewers(&mut conn, agent.tenant_id, agent.user_id, id)
         .await
         .map_err(AppError::from_database)?;
     let canned = canned::list(&mut conn, agent.tenant_id)

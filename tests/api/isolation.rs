@@ -44,6 +44,8 @@ use Method::{Get, Post};
 /// The Meta-compatible endpoint answers API keys, not sessions: a key reaches its tenant's
 /// numbers only (`graph_endpoint::keys`).
 const GRAPH: &str = "an API key's own tenant and numbers: proven in graph_endpoint::keys";
+/// So does the JSON API (`json_api::keys`).
+const API: &str = "an API key's own tenant and numbers: proven in json_api::keys";
 
 /// Every route of the app and its case; a route missing here fails the suite.
 const ROUTES: &[(&str, Case)] = &[
@@ -74,6 +76,27 @@ const ROUTES: &[(&str, Case)] = &[
     (
         "/sandbox/graph/",
         Outside("the fake Graph API, authorised by number tokens"),
+    ),
+    ("/api/v1", Outside(API)),
+    ("/api/v1/contacts/{id}", Outside(API)),
+    ("/api/v1/contacts/{id}/marketing", Outside(API)),
+    ("/api/v1/conversations", Outside(API)),
+    ("/api/v1/conversations/{id}", Outside(API)),
+    ("/api/v1/conversations/{id}/assignee", Outside(API)),
+    ("/api/v1/conversations/{id}/labels", Outside(API)),
+    ("/api/v1/conversations/{id}/labels/{label_id}", Outside(API)),
+    ("/api/v1/conversations/{id}/messages", Outside(API)),
+    ("/api/v1/conversations/{id}/notes", Outside(API)),
+    ("/api/v1/conversations/{id}/status", Outside(API)),
+    ("/api/v1/numbers", Outside(API)),
+    ("/api/v1/templates", Outside(API)),
+    (
+        "/api/v1/docs",
+        Outside("the API's description, the same for everyone"),
+    ),
+    (
+        "/api/v1/openapi.json",
+        Outside("the API's description, the same for everyone"),
     ),
     ("/graph", Outside(GRAPH)),
     ("/graph/media/{id}", Outside(GRAPH)),

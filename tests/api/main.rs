@@ -12,6 +12,7 @@ mod helpers;
 mod inbound;
 mod inbox;
 mod isolation;
+mod json_api;
 mod message_changes;
 mod metrics;
 mod optout;

@@ -21,9 +21,8 @@ use axum::{
 use serde_json::{Map, Value, json};
 use tokio::time::Instant;
 
-use super::{auth, number, usable_number};
+use super::{super::idempotency_key, auth, number, usable_number};
 use crate::{
-    crypto::tokens::random_token,
     domain::{api_keys::Caller, ids::MessageId, messages::SentBy},
     http::{AppState, extract::Path},
     outbox::{
@@ -42,8 +41,6 @@ use crate::{
 /// never turns it into a bare 503 that a client retries), and far above Meta's latency plus a
 /// number's pacing.
 const ANSWER_WAIT: Duration = Duration::from_secs(20);
-/// The longest `Idempotency-Key` taken.
-const MAX_IDEMPOTENCY_KEY: usize = 255;
 
 /// Sends a message from the number, or passes a read receipt on.
 pub(super) async fn send(
@@ -78,7 +75,8 @@ pub(super) async fn send(
     };
     drop(conn);
     let content = outbound(&message)?;
-    let idempotency_key = idempotency_key(&headers, &caller)?;
+    let idempotency_key =
+        idempotency_key(&headers, &caller).map_err(MetaError::invalid_parameter)?;
     let request = Send {
         to: SendTo::Customer {
             phone_number_id: phone_number_id.clone(),
@@ -213,28 +211,6 @@ fn components(components: Option<&Value>) -> Value {
         }
     }
     components
-}
-
-/// The caller's `Idempotency-Key` (per key: two programs never share one), else a fresh one.
-fn idempotency_key(headers: &HeaderMap, caller: &Caller) -> Result<String, MetaError> {
-    let given = match headers.get("idempotency-key") {
-        None => random_token(),
-        Some(value) => {
-            let value = value
-                .to_str()
-                .ok()
-                .map(str::trim)
-                .filter(|value| !value.is_empty() && value.len() <= MAX_IDEMPOTENCY_KEY)
-                .ok_or_else(|| {
-                    MetaError::invalid_parameter(format!(
-                        "The Idempotency-Key header is 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII \
-                         characters."
-                    ))
-                })?;
-            value.to_owned()
-        }
-    };
-    Ok(format!("api:{}:{given}", caller.key_id))
 }
 
 /// Whether the caller asked not to wait for Meta (`Prefer: respond-async`, RFC 7240).

@@ -25,6 +25,7 @@ use crate::{
     whatsapp::{
         graph::{Auth, GraphClient, GraphFailure, GraphUrls},
         template_check::{self, TemplateDefinition, Variable},
+        template_values::TemplateValues,
     },
 };
 
@@ -51,6 +52,17 @@ impl Template {
     pub fn is_marketing(&self) -> bool {
         self.category == Some(TemplateCategory::Marketing)
     }
+
+    /// The template as a send offers it, with its variables.
+    pub fn option(&self) -> TemplateOption {
+        TemplateOption {
+            id: self.id,
+            name: self.name.clone(),
+            language: self.language.clone(),
+            category: self.category,
+            variables: template_check::variables(&self.definition()),
+        }
+    }
 }
 
 /// An approved template an agent can send, with the variables its form needs.
@@ -61,6 +73,29 @@ pub struct TemplateOption {
     pub language: String,
     pub category: Option<TemplateCategory>,
     pub variables: Vec<Variable>,
+}
+
+impl TemplateOption {
+    /// Values given for [`TemplateOption::variables`], in their order, as the send's components
+    /// need them (by what each variable is).
+    pub fn values(&self, values: &[String]) -> TemplateValues {
+        let mut out = TemplateValues::default();
+        let named = self
+            .variables
+            .iter()
+            .any(|v| v.component == "body" && v.name.parse::<u32>().is_err());
+        for (variable, value) in self.variables.iter().zip(values) {
+            match (variable.component, variable.kind) {
+                ("header", "text") => out.header_text = Some(value.clone()),
+                ("header", _) => out.header_media = Some(value.clone()),
+                ("body", _) if named => out.body.push(format!("{}={value}", variable.name)),
+                ("body", _) => out.body.push(value.clone()),
+                ("button", "text") => out.url_suffix = Some(value.clone()),
+                _ => {}
+            }
+        }
+        out
+    }
 }
 
 /// The template `name` in `language` of a tenant's WABA.
@@ -135,16 +170,7 @@ pub async fn approved_options(
     .fetch_all(conn)
     .await
     .context("list approved templates")?;
-    Ok(templates
-        .into_iter()
-        .map(|t| TemplateOption {
-            variables: template_check::variables(&t.definition()),
-            id: t.id,
-            name: t.name,
-            language: t.language,
-            category: t.category,
-        })
-        .collect())
+    Ok(templates.iter().map(Template::option).collect())
 }
 
 /// A template as Meta lists it, to store or refresh.

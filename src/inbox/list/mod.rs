@@ -158,7 +158,7 @@ pub struct Cursor {
 
 impl Cursor {
     /// `"{microseconds}.{id}"`.
-    fn parse(text: &str) -> Option<Self> {
+    pub fn parse(text: &str) -> Option<Self> {
         let (micros, id) = text.split_once('.')?;
         Some(Self {
             at: DateTime::from_timestamp_micros(micros.parse().ok()?)?,

@@ -94,13 +94,14 @@ pub async fn list_pane(
             let ids = views::page(
                 conn,
                 agent.tenant_id,
-                agent.user_id,
+                Some(agent.user_id),
+                None,
                 view,
                 &filters,
                 params.cursor(),
             )
             .await?;
-            let rows = rows::rows(conn, agent.tenant_id, agent.user_id, &ids).await?;
+            let rows = rows::rows(conn, agent.tenant_id, Some(agent.user_id), &ids).await?;
             let next_page = (rows.len() == usize::try_from(PAGE).unwrap_or(usize::MAX))
                 .then(|| rows.last())
                 .flatten()
@@ -161,7 +162,7 @@ async fn search_results(
     ids.extend(hits.iter().map(|h| h.conversation_id));
     ids.sort_unstable();
     ids.dedup();
-    let rows = rows::rows(conn, agent.tenant_id, agent.user_id, &ids).await?;
+    let rows = rows::rows(conn, agent.tenant_id, Some(agent.user_id), &ids).await?;
     let find = |id: ConversationId| rows.iter().find(|r| r.id == id);
     let more = (hits.len() == usize::try_from(MESSAGE_HITS).unwrap_or(usize::MAX))
         .then(|| hits.last())

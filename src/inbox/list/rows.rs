@@ -9,7 +9,10 @@ use sqlx::PgConnection;
 
 use super::{Cursor, View};
 use crate::{
-    domain::ids::{ConversationId, TenantId, UserId},
+    domain::{
+        conversations::ConversationStatus,
+        ids::{ConversationId, TenantId, UserId},
+    },
     window,
 };
 
@@ -22,6 +25,10 @@ pub const UNREAD_CAP: i64 = 100;
 #[derive(Debug, Clone)]
 pub struct Row {
     pub id: ConversationId,
+    /// Meta's id of the number the conversation is on.
+    pub phone_number_id: String,
+    pub status: ConversationStatus,
+    pub assignee_id: Option<UserId>,
     pub contact_name: Option<String>,
     pub wa_id: Option<String>,
     pub user_id: Option<String>,
@@ -57,17 +64,19 @@ impl Row {
     }
 }
 
-/// The rows of conversations `ids` of the tenant, in the order of `ids`, as `agent` sees them.
+/// The rows of conversations `ids` of the tenant, in the order of `ids`, as `agent` sees them
+/// (their unread counts; a program has none, so every inbound message counts).
 pub async fn rows(
     conn: &mut PgConnection,
     tenant_id: TenantId,
-    agent: UserId,
+    agent: Option<UserId>,
     ids: &[ConversationId],
 ) -> anyhow::Result<Vec<Row>> {
     let ids: Vec<i64> = ids.iter().map(|id| id.get()).collect();
     sqlx::query_as!(
         Row,
-        r#"select c.id as "id: ConversationId",
+        r#"select c.id as "id: ConversationId", n.phone_number_id,
+                  c.status as "status: ConversationStatus", c.assignee_id as "assignee_id: UserId",
                   k.profile_name as contact_name, k.wa_id, k.user_id,
                   c.last_message_at, c.last_customer_message_at, c.window_closed_by_meta_at,
                   u.name as "assignee_name?",
@@ -77,6 +86,7 @@ pub async fn rows(
            from unnest($2::bigint[]) with ordinality as page (id, n)
            join conversations c on c.tenant_id = $1 and c.id = page.id
            join contacts k on k.tenant_id = c.tenant_id and k.id = c.contact_id
+           join phone_numbers n on n.tenant_id = c.tenant_id and n.id = c.phone_number_id
            left join users u on u.tenant_id = c.tenant_id and u.id = c.assignee_id
            left join conversation_reads r on r.conversation_id = c.id and r.user_id = $3
            left join lateral (
@@ -99,7 +109,7 @@ pub async fn rows(
            order by page.n"#,
         tenant_id as TenantId,
         &ids,
-        agent as UserId,
+        agent as Option<UserId>,
         UNREAD_CAP,
     )
     .fetch_all(conn)

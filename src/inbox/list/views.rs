@@ -24,11 +24,13 @@ use crate::domain::{
 /// "Closing soon": windows that close within this many hours.
 pub const CLOSING_HOURS: i32 = 4;
 
-/// The ids of a page of `view` for `agent`, after `cursor`, in the view's order.
+/// The ids of a page of `view` after `cursor`, in the view's order, as `agent` sees it (Mine is
+/// theirs; a program has none), within `numbers` when the caller may only see some.
 pub async fn page(
     conn: &mut PgConnection,
     tenant_id: TenantId,
-    agent: UserId,
+    agent: Option<UserId>,
+    numbers: Option<&[NumberId]>,
     view: View,
     filters: &Filters,
     after: Option<Cursor>,
@@ -37,6 +39,7 @@ pub async fn page(
         Some(c) => (Some(c.at), Some(c.id)),
         None => (None, None),
     };
+    let numbers: Option<Vec<i64>> = numbers.map(|ids| ids.iter().map(|id| id.get()).collect());
     let ids = if view == View::Closing {
         // Open, the customer wrote last, and the window (24 h from their last message) closes
         // within `CLOSING_HOURS`: most urgent first.
@@ -54,6 +57,7 @@ pub async fn page(
                      where cl.tenant_id = $1 and cl.conversation_id = c.id and cl.label_id = $4
                      offset 0))
                  and ($5::timestamptz is null or (c.last_customer_message_at, c.id) > ($5, $6))
+                 and ($8::bigint[] is null or c.phone_number_id = any($8))
                order by c.last_customer_message_at, c.id
                limit $7"#,
             tenant_id as TenantId,
@@ -62,7 +66,8 @@ pub async fn page(
             filters.label as Option<LabelId>,
             after_at,
             after_id as Option<ConversationId>,
-            PAGE
+            PAGE,
+            numbers.as_deref()
         )
         .persistent(false)
         .fetch_all(conn)
@@ -80,17 +85,19 @@ pub async fn page(
                      where cl.tenant_id = $1 and cl.conversation_id = c.id and cl.label_id = $6
                      offset 0))
                  and ($7::timestamptz is null or (c.last_message_at, c.id) < ($7, $8))
+                 and ($10::bigint[] is null or c.phone_number_id = any($10))
                order by c.last_message_at desc, c.id desc
                limit $9"#,
             tenant_id as TenantId,
-            agent as UserId,
+            agent as Option<UserId>,
             view.as_str(),
             filters.status as ConversationStatus,
             filters.number as Option<NumberId>,
             filters.label as Option<LabelId>,
             after_at,
             after_id as Option<ConversationId>,
-            PAGE
+            PAGE,
+            numbers.as_deref()
         )
         .persistent(false)
         .fetch_all(conn)

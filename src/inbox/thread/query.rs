@@ -23,6 +23,8 @@ pub const PAGE: i64 = 50;
 pub struct Conversation {
     pub id: ConversationId,
     pub number_id: NumberId,
+    /// Meta's id of the number.
+    pub phone_number_id: String,
     pub number_label: String,
     pub waba_id: String,
     /// The tenant's template language for customers whose language is unknown.
@@ -55,6 +57,7 @@ pub async fn conversation(
     sqlx::query_as!(
         Conversation,
         r#"select c.id as "id: ConversationId", c.phone_number_id as "number_id: NumberId",
+                  n.phone_number_id,
                   coalesce(n.verified_name || ' · ' || n.display_phone_number, n.display_phone_number,
                            n.verified_name, n.phone_number_id) as "number_label!",
                   n.waba_id, t.default_language,
@@ -268,10 +271,11 @@ pub async fn events(
 ) -> anyhow::Result<Vec<TimelineEvent>> {
     sqlx::query_as!(
         TimelineEvent,
-        r#"select e.id as "id: TimelineEventId", e.kind, e.body, u.name as "user_name?",
-                  e.created_at as at
+        r#"select e.id as "id: TimelineEventId", e.kind, e.body,
+                  coalesce(u.name, ak.name || ' (API)') as "user_name?", e.created_at as at
            from conversation_events e
            left join users u on u.tenant_id = e.tenant_id and u.id = e.user_id
+           left join api_keys ak on ak.tenant_id = e.tenant_id and ak.id = e.api_key_id
            where e.tenant_id = $1 and e.conversation_id = $2
              and ($3::timestamptz is null or e.created_at >= $3)
              and ($4::timestamptz is null or e.created_at < $4)
