@@ -45,8 +45,12 @@ pub struct Config {
     pub trust_proxy: bool,
     /// The bearer token `GET /metrics` asks for (`METRICS_TOKEN`); without one, it is 404.
     pub metrics_token: Option<SecretString>,
-    /// How long applied webhook events are kept (`WEBHOOK_RETENTION_DAYS`, default 30).
+    /// How long applied webhook events are kept (`WEBHOOK_RETENTION_DAYS`, default 30), and
+    /// outbound webhook deliveries once done.
     pub webhook_retention: Duration,
+    /// Hosts (names or addresses) outbound webhooks may be sent to although they are private
+    /// (`WEBHOOK_ALLOWED_HOSTS`, comma-separated): receivers on the operator's own network.
+    pub webhook_allowed_hosts: Vec<String>,
 }
 
 impl Config {
@@ -95,6 +99,13 @@ impl Config {
                 .filter(|token| !token.trim().is_empty())
                 .map(SecretString::from),
             webhook_retention: retention_days(var("WEBHOOK_RETENTION_DAYS").as_deref())?,
+            webhook_allowed_hosts: var("WEBHOOK_ALLOWED_HOSTS")
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|host| !host.is_empty())
+                .map(str::to_owned)
+                .collect(),
         })
     }
 }
@@ -298,6 +309,7 @@ mod tests {
             trust_proxy: false,
             metrics_token: None,
             webhook_retention: Duration::from_secs(30 * DAY),
+            webhook_allowed_hosts: Vec::new(),
         }
     }
 

@@ -26,6 +26,8 @@ pub mod inbox;
 pub mod ingest;
 /// Prometheus metrics: what is recorded, and the exporter behind `GET /metrics`.
 pub mod metrics;
+/// Outbound webhooks: delivering events to the tenants' own endpoints.
+pub mod outbound_webhooks;
 /// Sending: the send service and the delivery pipeline.
 pub mod outbox;
 /// The retry policy for in-process retries.

@@ -1,5 +1,5 @@
 //! `switchboard serve`: connect and migrate, start the event log writer, the appliers, the
-//! delivery worker, template syncs, the reports' daily figures and the sandbox's webhook
+//! delivery worker, the outbound webhooks' deliverer, template syncs, the reports' daily figures and the sandbox's webhook
 //! dispatcher, and serve HTTP. On SIGTERM or Ctrl-C: stop accepting, finish in-flight requests,
 //! then stop the workers between jobs.
 
@@ -20,6 +20,7 @@ use crate::{
     inbox::{auth, setup},
     ingest::{event_log::EventLog, retention, worker},
     metrics,
+    outbound_webhooks::Deliverer,
     outbox::worker::{Outbox, OutboxConfig},
     whatsapp::graph::GraphClient,
     window::SystemClock,
@@ -64,6 +65,15 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         config.webhook_retention,
         shutdown.clone(),
     ));
+    let webhooks = tokio::spawn(
+        Deliverer::new(
+            pool.clone(),
+            config.cipher(),
+            &config.webhook_allowed_hosts,
+            config.webhook_retention,
+        )?
+        .run(shutdown.clone()),
+    );
 
     let listener = tokio::net::TcpListener::bind(config.bind_addr)
         .await
@@ -108,6 +118,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     sender.await.context("delivery worker")?;
     pruner.await.context("session pruner")?;
     retention.await.context("webhook event retention")?;
+    webhooks.await.context("outbound webhooks")?;
     template_syncs.await.context("template syncs")?;
     reports.await.context("reports")?;
     if let Some(dispatcher) = sandbox_webhooks {

@@ -19,6 +19,7 @@ mod settings;
 mod team;
 mod template_form;
 mod templates;
+mod webhooks;
 
 use axum::{
     Router,
@@ -45,6 +46,17 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/admin/api-keys/{id}/revoke", post(api_keys::revoke))
         .route("/admin/apps", post(numbers::add_app))
+        .route(
+            "/admin/webhooks",
+            get(webhooks::show).post(webhooks::create),
+        )
+        .route("/admin/webhooks/{id}", get(webhooks::log))
+        .route("/admin/webhooks/{id}/state", post(webhooks::switch))
+        .route("/admin/webhooks/{id}/delete", post(webhooks::delete))
+        .route(
+            "/admin/webhooks/{id}/deliveries/{delivery}/replay",
+            post(webhooks::replay),
+        )
         .route("/admin/canned", post(settings::add_canned))
         .route("/admin/contacts/{id}/erase", post(contacts::erase))
         .route("/admin/canned/{id}", post(settings::update_canned))

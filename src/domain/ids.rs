@@ -68,8 +68,13 @@ ids! {
     TimelineEventId;
     /// A canned response (`canned_responses.id`).
     CannedResponseId;
-    /// A program's API key (`messages.api_key_id`; its table comes with the public API).
+    /// A program's API key (`api_keys.id`).
     ApiKeyId;
+    /// A tenant's outbound webhook endpoint (`webhook_endpoints.id`).
+    WebhookEndpointId;
+    /// One event queued for one endpoint, and its entry in the delivery log
+    /// (`webhook_deliveries.id`).
+    WebhookDeliveryId;
 }
 
 #[cfg(test)]

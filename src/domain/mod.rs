@@ -19,3 +19,4 @@ pub mod teamwork;
 pub mod templates;
 pub mod tenants;
 pub mod users;
+pub mod webhook_endpoints;

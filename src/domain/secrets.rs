@@ -10,7 +10,7 @@ use sqlx::{Connection, PgConnection};
 
 use crate::{
     crypto::Cipher,
-    domain::{apps, audit, numbers},
+    domain::{apps, audit, numbers, webhook_endpoints},
 };
 
 /// What a rotation found and did.
@@ -46,6 +46,7 @@ pub async fn rotate(conn: &mut PgConnection, cipher: &Cipher) -> anyhow::Result<
     let mut rotation = Rotation::default();
     apps::reseal_all(&mut tx, cipher, &mut rotation).await?;
     numbers::reseal_all(&mut tx, cipher, &mut rotation).await?;
+    webhook_endpoints::reseal_all(&mut tx, cipher, &mut rotation).await?;
     // A run that changed nothing is not an event worth reviewing.
     if rotation.resealed > 0 {
         let details = json!({

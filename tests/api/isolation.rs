@@ -136,6 +136,14 @@ const ROUTES: &[(&str, Case)] = &[
     ("/admin/audit", Own(&[Get])),
     ("/admin/api-keys", Own(&[Get, Post])),
     ("/admin/api-keys/{id}/revoke", Objects(&[Post])),
+    ("/admin/webhooks", Own(&[Get, Post])),
+    ("/admin/webhooks/{id}", Objects(&[Get])),
+    ("/admin/webhooks/{id}/state", Objects(&[Post])),
+    ("/admin/webhooks/{id}/delete", Objects(&[Post])),
+    (
+        "/admin/webhooks/{id}/deliveries/{delivery}/replay",
+        Objects(&[Post]),
+    ),
     ("/admin/canned", Own(&[Post])),
     ("/admin/contacts/{id}/erase", Objects(&[Post])),
     ("/admin/canned/{id}", Objects(&[Post])),
@@ -299,6 +307,25 @@ impl Other {
         )
         .await
         .unwrap();
+        let webhook = one(
+            "insert into webhook_endpoints (tenant_id, url, format, events, secret_encrypted)
+             select $1, 'https://globex.example/' || $3, 'switchboard', '{message.received}',
+                    '\\x00' where $2 is not null returning id",
+        )
+        .await
+        .unwrap();
+        let delivery: i64 = sqlx::query_scalar(
+            "insert into webhook_deliveries (tenant_id, endpoint_id, event_id, event_type,
+                                             order_key, body, state)
+             values ($1, $2, 'evt_globex', 'message.received', 'c1', convert_to($3, 'UTF8'),
+                     'delivered') returning id",
+        )
+        .bind(tenant.get())
+        .bind(webhook)
+        .bind(format!("{MARK} text"))
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
         let event: i64 = sqlx::query_scalar(
             "insert into webhook_events (app_id, body, state) values ($1, convert_to($2, 'UTF8'),
                                                                    'failed') returning id",
@@ -316,6 +343,8 @@ impl Other {
                 ("label", label),
                 ("canned", canned),
                 ("api_key", api_key),
+                ("webhook", webhook),
+                ("delivery", delivery),
                 ("template", template),
                 ("event", event),
                 ("app", app_id.get()),
@@ -338,6 +367,7 @@ impl Other {
         } else {
             match path.split('/').nth(2) {
                 Some("api-keys") => "api_key",
+                Some("webhooks") => "webhook",
                 Some("apps") => "app",
                 Some("canned") => "canned",
                 Some("contacts") => "contact",
@@ -352,6 +382,7 @@ impl Other {
         path.replace("{id}", &self.id(kind).to_string())
             .replace("{message}", &self.id("message").to_string())
             .replace("{label}", &self.id("label").to_string())
+            .replace("{delivery}", &self.id("delivery").to_string())
     }
 
     /// Every row of B's, as text, to compare before and after.
@@ -365,6 +396,8 @@ impl Other {
             ("conversation_labels", "conversation_id"),
             ("canned_responses", "id"),
             ("api_keys", "id"),
+            ("webhook_endpoints", "id"),
+            ("webhook_deliveries", "id"),
             ("message_templates", "id"),
             ("users", "id"),
             ("phone_numbers", "id"),
@@ -415,6 +448,9 @@ fn every_field<'a>(csrf: &'a str, template: &'a str) -> Vec<(&'a str, &'a str)> 
         ("hours_ago", "1"),
         ("active", "false"),
         ("role", "admin"),
+        ("state", "off"),
+        ("format", "switchboard"),
+        ("url", "https://acme.example/hooks"),
         ("email", "x@acme.test"),
         ("display_name", "X"),
         ("phone_number_id", "1231231231"),

@@ -16,6 +16,7 @@ mod json_api;
 mod message_changes;
 mod metrics;
 mod optout;
+mod outbound_webhooks;
 mod pacing;
 mod rechecks;
 mod refusals;

@@ -7,12 +7,13 @@ use sqlx::PgConnection;
 use super::EntryInfo;
 use crate::{
     domain::{
-        ids::{AppId, NumberId, TenantId},
+        ids::{AppId, NumberId, TemplateId, TenantId},
         numbers::{
             self,
             health::{self, Health, Source},
         },
         templates::TemplateStatus,
+        webhook_endpoints,
     },
     whatsapp::payload::{Field, PhoneNumberEvent, TemplateEvent},
 };
@@ -44,8 +45,8 @@ pub async fn apply_template(
                 .and_then(|r| r.as_str())
                 .or(event.reason.as_deref())
                 .filter(|r| !r.eq_ignore_ascii_case("NONE"));
-            sqlx::query!(
-                "insert into message_templates (tenant_id, waba_id, meta_template_id, name, language,
+            let applied = sqlx::query_scalar!(
+                r#"insert into message_templates (tenant_id, waba_id, meta_template_id, name, language,
                      category, status, status_reason, status_updated_at)
                  values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                  on conflict (tenant_id, waba_id, name, language) do update set
@@ -57,7 +58,8 @@ pub async fn apply_template(
                      updated_at = now()
                  where message_templates.status_updated_at is null
                     or excluded.status_updated_at is null
-                    or excluded.status_updated_at >= message_templates.status_updated_at",
+                    or excluded.status_updated_at >= message_templates.status_updated_at
+                 returning id as "id: TemplateId""#,
                 tenant_id as TenantId,
                 entry.waba_id,
                 template_id,
@@ -68,9 +70,13 @@ pub async fn apply_template(
                 reason,
                 entry.time
             )
-            .execute(conn)
+            .fetch_optional(&mut *conn)
             .await
             .context("apply template status")?;
+            // A status older than the one stored changes nothing, and is not told.
+            if let Some(id) = applied {
+                webhook_endpoints::template_status(conn, tenant_id, id).await?;
+            }
         }
         // Quality and category updates: each carries one of the two.
         _ => {

@@ -20,6 +20,7 @@ use sqlx::{PgConnection, PgPool};
 use crate::domain::{
     ids::{AppId, WebhookEventId},
     numbers::{self, Route},
+    webhook_endpoints,
 };
 use plan::{Work, plan};
 
@@ -334,9 +335,9 @@ pub async fn apply_event(
     })
 }
 
-/// Marks events applied whole.
-async fn record_applied(conn: &mut PgConnection, ids: &[WebhookEventId]) -> anyhow::Result<()> {
-    let ids: Vec<i64> = ids.iter().map(|id| id.get()).collect();
+/// Marks events applied whole, and queues them for the tenants' `meta` webhook endpoints.
+async fn record_applied(conn: &mut PgConnection, applied: &[WebhookEventId]) -> anyhow::Result<()> {
+    let ids: Vec<i64> = applied.iter().map(|id| id.get()).collect();
     sqlx::query!(
         "update webhook_events
          set state = 'applied', error = null, unroutable = '{}', attempts = attempts + 1,
@@ -344,10 +345,10 @@ async fn record_applied(conn: &mut PgConnection, ids: &[WebhookEventId]) -> anyh
          where id = any($1)",
         &ids
     )
-    .execute(conn)
+    .execute(&mut *conn)
     .await
     .context("record applied events")?;
-    Ok(())
+    webhook_endpoints::forward_meta(conn, applied).await
 }
 
 async fn record_outcome(
@@ -376,9 +377,12 @@ async fn record_outcome(
         error,
         unroutable
     )
-    .execute(conn)
+    .execute(&mut *conn)
     .await
     .context("record event outcome")?;
+    if state == EventState::Applied {
+        webhook_endpoints::forward_meta(conn, &[id]).await?;
+    }
     Ok(())
 }
 

@@ -5,7 +5,7 @@
 mod keys;
 mod messages;
 mod objects;
-mod sdks;
+pub mod sdks;
 mod templates;
 
 use reqwest::{RequestBuilder, StatusCode};

@@ -19,12 +19,12 @@ const CLOSED: &str = "15550002222";
 const OPTED_OUT: &str = "15550003333";
 const INBOUND: &str = "wamid.in.sdk";
 
-fn sdk_dir() -> PathBuf {
+pub fn sdk_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sdk"))
 }
 
 /// Whether the runtime and the SDK are here; when not, skips loudly, or fails when required.
-async fn available(what: &str, check: &mut Command) -> bool {
+pub async fn available(what: &str, check: &mut Command) -> bool {
     let present = check
         .current_dir(sdk_dir())
         .output()

@@ -77,6 +77,7 @@ pub fn test_config() -> Config {
         trust_proxy: false,
         metrics_token: None,
         webhook_retention: std::time::Duration::from_secs(30 * 86_400),
+        webhook_allowed_hosts: vec!["127.0.0.1".into()],
     }
 }
 
