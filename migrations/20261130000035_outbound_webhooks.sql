@@ -57,7 +57,7 @@ create table webhook_deliveries (
     foreign key (tenant_id, endpoint_id) references webhook_endpoints (tenant_id, id)
         on delete cascade
 );
-create index webhook_deliveries_due on webhook_deliveries (next_attempt_at, id)
+create index webhook_deliveries_due on webhook_deliveries (endpoint_id, next_attempt_at, id)
     where state = 'pending';
 create index webhook_deliveries_order on webhook_deliveries (endpoint_id, order_key, id)
     where state = 'pending';

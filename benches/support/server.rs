@@ -14,7 +14,7 @@ use tokio::process::{Child, Command};
 use crate::payload;
 
 /// Encrypts the app secret and token at rest; any value of 32+ characters will do here.
-const SECRET_KEY: &str = "switchboard load benchmark secret key, not for production";
+pub const SECRET_KEY: &str = "switchboard load benchmark secret key, not for production";
 /// How long the server may take to answer `/readyz` after it starts.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long the server may take to exit after SIGTERM.
@@ -138,6 +138,15 @@ impl Binary {
 
     /// Starts `switchboard serve` on a free port and waits until it is ready.
     pub async fn start(&self, database_url: &str) -> anyhow::Result<Server> {
+        self.start_with(database_url, &[]).await
+    }
+
+    /// [`Binary::start`] with more environment variables.
+    pub async fn start_with(
+        &self,
+        database_url: &str,
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<Server> {
         let addr = free_port().context("find a free port")?;
         let log_path = self.workdir.join("server.log");
         let log = std::fs::File::create(&log_path)
@@ -146,6 +155,7 @@ impl Binary {
             .command(database_url)
             .arg("serve")
             .env("BIND_ADDR", addr.to_string())
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(log.try_clone().context("share the log file")?)
             .stderr(log)
@@ -228,7 +238,10 @@ impl Server {
     }
 
     /// The server's base URL (`http://127.0.0.1:port`).
-    #[allow(dead_code, reason = "used by the inbox benchmark only")]
+    #[allow(
+        dead_code,
+        reason = "used by the inbox and integrators benchmarks only"
+    )]
     pub fn base_url(&self) -> &str {
         &self.base_url
     }

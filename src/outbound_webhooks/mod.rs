@@ -10,9 +10,10 @@
 //!   tried again after 10 s, 20 s, 40 s… (at most an hour apart) for 24 hours, then given up.
 //!   A receiver that does not answer at all is down: its endpoint is then left alone for as long
 //!   (at most 30 s; `webhook_endpoints.backoff_until`), so that it costs an attempt now and then
-//!   rather than a timeout per event, and delays no other endpoint. An endpoint that has not had
-//!   a success for 24 hours is turned off and the admin told (console and audit trail); what was
-//!   queued for it waits for it to be turned on, and nothing new is queued for it meanwhile.
+//!   rather than a timeout per event, and delays no other endpoint; once it answers again, what
+//!   waited for it is due at once. An endpoint that has not had a success for 24 hours is turned
+//!   off and the admin told (console and audit trail); what was queued for it waits for it to be
+//!   turned on, and nothing new is queued for it meanwhile.
 //! - Several processes share the work: a delivery is leased by the one sending it
 //!   (`FOR UPDATE SKIP LOCKED`, then `leased_until`).
 //! - Once a minute, the windows about to close and closed are told (`webhook_window_events()`),
@@ -46,7 +47,9 @@ pub use guard::Guard;
 /// How long a receiver has to answer.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 /// Deliveries claimed at once, and sent at the same time.
-const BATCH: i64 = 64;
+const BATCH: i64 = 200;
+/// The most of a batch one endpoint takes, so that a busy one never holds up the others.
+const PER_ENDPOINT: i64 = 50;
 /// How long a claimed delivery is the claimer's: well over [`TIMEOUT`].
 const LEASE_SECONDS: f64 = 60.0;
 /// How long an event is retried before it is given up.
@@ -156,21 +159,32 @@ impl Deliverer {
         }
     }
 
-    /// Claims the deliveries due (at most a batch), sends them at once and records each outcome;
-    /// returns how many were sent.
+    /// Claims the deliveries due (at most a batch), sends them at once and records the outcomes
+    /// (the successes together); returns how many were sent.
     pub async fn deliver_due(&self) -> anyhow::Result<usize> {
         let claimed = self.claim().await?;
         let count = claimed.len();
-        futures_util::stream::iter(claimed)
-            .for_each_concurrent(None, |delivery| async move {
+        let attempts: Vec<(Claimed, Attempt)> = futures_util::stream::iter(claimed)
+            .map(|delivery| async move {
                 let attempt = self.send(&delivery).await;
-                if let Err(error) = self.record(&delivery, &attempt).await {
-                    // The lease runs out and the delivery is sent again: at least once.
-                    tracing::warn!(delivery_id = %delivery.id, error = ?error,
-                                   "could not record a webhook delivery");
-                }
+                (delivery, attempt)
             })
+            .buffer_unordered(count.max(1))
+            .collect()
             .await;
+        let (delivered, failed): (Vec<_>, Vec<_>) = attempts
+            .into_iter()
+            .partition(|(_, attempt)| attempt.succeeded());
+        // A record that fails leaves its leases to run out: those are sent again (at least once).
+        if let Err(error) = self.record_delivered(&delivered).await {
+            tracing::warn!(error = ?error, "could not record delivered webhooks");
+        }
+        for (delivery, attempt) in &failed {
+            if let Err(error) = self.record_failure(delivery, attempt).await {
+                tracing::warn!(delivery_id = %delivery.id, error = ?error,
+                               "could not record a failed webhook delivery");
+            }
+        }
         Ok(count)
     }
 
@@ -199,19 +213,31 @@ impl Deliverer {
         sqlx::query_as!(
             Claimed,
             r#"with due as (
-                   select d.id from webhook_deliveries d
-                   join webhook_endpoints e on e.id = d.endpoint_id
-                   where d.state = 'pending' and d.next_attempt_at <= now()
-                     and (d.leased_until is null or d.leased_until < now())
-                     and e.disabled_at is null
-                     and (e.backoff_until is null or e.backoff_until <= now())
-                     and not exists (
-                         select 1 from webhook_deliveries p
-                         where p.endpoint_id = d.endpoint_id and p.order_key = d.order_key
-                           and p.state = 'pending' and p.id < d.id)
-                   order by d.next_attempt_at, d.id
+                   -- Endpoint by endpoint, in a new order each time (one that is off or
+                   -- backing off costs nothing; a busy one takes at most $3 of a batch), its
+                   -- due deliveries that are the first pending of their key.
+                   select d.id from (
+                       select e.id from webhook_endpoints e
+                       where e.disabled_at is null
+                         and (e.backoff_until is null or e.backoff_until <= now())
+                       order by random()
+                   ) e
+                   cross join lateral (
+                       select d.id from webhook_deliveries d
+                       where d.endpoint_id = e.id and d.state = 'pending'
+                         and d.next_attempt_at <= now()
+                         and (d.leased_until is null or d.leased_until < now())
+                         -- Asked per row (a subquery with its own limit), so that no plan
+                         -- computes it for every pending delivery.
+                         and d.id = (select p.id from webhook_deliveries p
+                                     where p.endpoint_id = d.endpoint_id
+                                       and p.order_key = d.order_key and p.state = 'pending'
+                                     order by p.id limit 1)
+                       order by d.next_attempt_at, d.id
+                       limit $3
+                       for update skip locked
+                   ) d
                    limit $1
-                   for update of d skip locked
                )
                update webhook_deliveries d
                set leased_until = now() + make_interval(secs => $2), attempts = d.attempts + 1,
@@ -223,7 +249,8 @@ impl Deliverer {
                          d.event_type, d.body, d.attempts, d.created_at, e.url,
                          e.format as "format: Format", e.secret_encrypted"#,
             BATCH,
-            LEASE_SECONDS
+            LEASE_SECONDS,
+            PER_ENDPOINT
         )
         .fetch_all(&self.db)
         .await
@@ -310,95 +337,130 @@ impl Deliverer {
         }
     }
 
-    /// Records the attempt on the delivery and its endpoint: delivered; or retried later (the
-    /// endpoint left alone until then), given up after 24 hours, the endpoint turned off after
-    /// 24 hours without a success.
-    async fn record(&self, delivery: &Claimed, attempt: &Attempt) -> anyhow::Result<()> {
+    /// Records deliveries that succeeded, and their endpoints' success, in one transaction.
+    async fn record_delivered(&self, delivered: &[(Claimed, Attempt)]) -> anyhow::Result<()> {
+        if delivered.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<i64> = delivered.iter().map(|(d, _)| d.id.get()).collect();
+        let statuses: Vec<Option<i32>> = delivered
+            .iter()
+            .map(|(_, a)| a.status.map(i32::from))
+            .collect();
+        let latencies: Vec<i32> = delivered
+            .iter()
+            .map(|(_, a)| i32::try_from(a.latency.as_millis()).unwrap_or(i32::MAX))
+            .collect();
+        let snippets: Vec<Option<String>> =
+            delivered.iter().map(|(_, a)| a.snippet.clone()).collect();
+        let mut endpoints: Vec<i64> = delivered.iter().map(|(d, _)| d.endpoint_id.get()).collect();
+        endpoints.sort_unstable();
+        endpoints.dedup();
+        let mut tx = self.db.begin().await.context("begin")?;
+        sqlx::query!(
+            "update webhook_deliveries d
+             set state = 'delivered', leased_until = null, last_status = r.status,
+                 last_error = null, last_latency_ms = r.latency, response_snippet = r.snippet
+             from unnest($1::bigint[], $2::int[], $3::int[], $4::text[])
+                  as r (id, status, latency, snippet)
+             where d.id = r.id",
+            &ids,
+            &statuses as &[Option<i32>],
+            &latencies,
+            &snippets as &[Option<String>]
+        )
+        .execute(&mut *tx)
+        .await
+        .context("record deliveries")?;
+        // An endpoint that was failing answers again: what waits only because it did not answer
+        // is due now, not at its retry's time.
+        sqlx::query!(
+            "update webhook_deliveries d set next_attempt_at = now()
+             from webhook_endpoints e
+             where e.id = any($1) and e.failing_since is not null
+               and d.endpoint_id = e.id and d.state = 'pending'
+               and (d.attempts = 0 or d.last_status is null) and d.next_attempt_at > now()",
+            &endpoints
+        )
+        .execute(&mut *tx)
+        .await
+        .context("make the recovered endpoints' deliveries due")?;
+        sqlx::query!(
+            "update webhook_endpoints set failing_since = null, backoff_until = null
+             where id = any($1) and (failing_since is not null or backoff_until is not null)",
+            &endpoints
+        )
+        .execute(&mut *tx)
+        .await
+        .context("record the endpoints' success")?;
+        tx.commit().await.context("commit")?;
+        Ok(())
+    }
+
+    /// Records a failed attempt: retried later (the endpoint left alone meanwhile when it did not
+    /// answer), given up after 24 hours, the endpoint turned off after 24 hours without a success.
+    async fn record_failure(&self, delivery: &Claimed, attempt: &Attempt) -> anyhow::Result<()> {
         let latency_ms = i32::try_from(attempt.latency.as_millis()).unwrap_or(i32::MAX);
         let status = attempt.status.map(i32::from);
         let mut tx = self.db.begin().await.context("begin")?;
-        if attempt.succeeded() {
-            sqlx::query!(
-                "update webhook_deliveries
-                 set state = 'delivered', leased_until = null, last_status = $2, last_error = null,
-                     last_latency_ms = $3, response_snippet = $4
-                 where id = $1",
-                delivery.id as WebhookDeliveryId,
-                status,
-                latency_ms,
-                attempt.snippet
+        let retry_at = Utc::now() + retry_delay(delivery.attempts);
+        let give_up = retry_at > delivery.created_at + GIVE_UP_AFTER;
+        // A receiver that did not answer at all is down: its other deliveries wait too
+        // (briefly), instead of each costing a connection attempt or a timeout. One that
+        // answered holds back only this delivery's key.
+        let backoff_until = attempt
+            .status
+            .is_none()
+            .then(|| Utc::now() + retry_delay(delivery.attempts).min(ENDPOINT_BACKOFF));
+        sqlx::query!(
+            "update webhook_deliveries
+             set state = case when $6 then 'failed' else 'pending' end, leased_until = null,
+                 next_attempt_at = $5, last_status = $2, last_error = $3,
+                 last_latency_ms = $4, response_snippet = $7
+             where id = $1",
+            delivery.id as WebhookDeliveryId,
+            status,
+            attempt.error,
+            latency_ms,
+            retry_at,
+            give_up,
+            attempt.snippet
+        )
+        .execute(&mut *tx)
+        .await
+        .context("record a failed delivery")?;
+        let turned_off = sqlx::query_scalar!(
+            r#"update webhook_endpoints
+               set failing_since = coalesce(failing_since, now()),
+                   backoff_until = greatest(backoff_until, $2),
+                   disabled_at = case when failing_since < now() - make_interval(secs => $3)
+                                      then coalesce(disabled_at, now()) end,
+                   disabled_reason = case when failing_since < now() - make_interval(secs => $3)
+                                          then coalesce(disabled_reason, $4) end
+               where id = $1
+               returning disabled_at is not null as "off!""#,
+            delivery.endpoint_id as WebhookEndpointId,
+            backoff_until,
+            DISABLE_AFTER.as_seconds_f64(),
+            format!(
+                "Turned off after 24 hours without a successful delivery (last: {})",
+                attempt.error.as_deref().unwrap_or("failed")
             )
-            .execute(&mut *tx)
-            .await
-            .context("record a delivery")?;
-            sqlx::query!(
-                "update webhook_endpoints set failing_since = null, backoff_until = null
-                 where id = $1 and (failing_since is not null or backoff_until is not null)",
-                delivery.endpoint_id as WebhookEndpointId
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .context("record the endpoint's failure")?;
+        if turned_off {
+            let details = serde_json::json!({ "endpoint_id": delivery.endpoint_id,
+                                              "last_error": attempt.error });
+            audit::record(
+                &mut tx,
+                delivery.tenant_id,
+                None,
+                "webhook.auto_disable",
+                details,
             )
-            .execute(&mut *tx)
-            .await
-            .context("record the endpoint's success")?;
-        } else {
-            let retry_at = Utc::now() + retry_delay(delivery.attempts);
-            let give_up = retry_at > delivery.created_at + GIVE_UP_AFTER;
-            // A receiver that did not answer at all is down: its other deliveries wait too
-            // (briefly), instead of each costing a connection attempt or a timeout. One that
-            // answered holds back only this delivery's key.
-            let backoff_until = attempt
-                .status
-                .is_none()
-                .then(|| Utc::now() + retry_delay(delivery.attempts).min(ENDPOINT_BACKOFF));
-            sqlx::query!(
-                "update webhook_deliveries
-                 set state = case when $6 then 'failed' else 'pending' end, leased_until = null,
-                     next_attempt_at = $5, last_status = $2, last_error = $3,
-                     last_latency_ms = $4, response_snippet = $7
-                 where id = $1",
-                delivery.id as WebhookDeliveryId,
-                status,
-                attempt.error,
-                latency_ms,
-                retry_at,
-                give_up,
-                attempt.snippet
-            )
-            .execute(&mut *tx)
-            .await
-            .context("record a failed delivery")?;
-            let turned_off = sqlx::query_scalar!(
-                r#"update webhook_endpoints
-                   set failing_since = coalesce(failing_since, now()),
-                       backoff_until = greatest(backoff_until, $2),
-                       disabled_at = case when failing_since < now() - make_interval(secs => $3)
-                                          then coalesce(disabled_at, now()) end,
-                       disabled_reason = case when failing_since < now() - make_interval(secs => $3)
-                                              then coalesce(disabled_reason, $4) end
-                   where id = $1
-                   returning disabled_at is not null as "off!""#,
-                delivery.endpoint_id as WebhookEndpointId,
-                backoff_until,
-                DISABLE_AFTER.as_seconds_f64(),
-                format!(
-                    "Turned off after 24 hours without a successful delivery (last: {})",
-                    attempt.error.as_deref().unwrap_or("failed")
-                )
-            )
-            .fetch_one(&mut *tx)
-            .await
-            .context("record the endpoint's failure")?;
-            if turned_off {
-                let details = serde_json::json!({ "endpoint_id": delivery.endpoint_id,
-                                                  "last_error": attempt.error });
-                audit::record(
-                    &mut tx,
-                    delivery.tenant_id,
-                    None,
-                    "webhook.auto_disable",
-                    details,
-                )
-                .await?;
-            }
+            .await?;
         }
         tx.commit().await.context("commit")?;
         Ok(())

@@ -158,6 +158,16 @@ async fn screenshots_of_the_main_pages(pool: PgPool) {
             browser.open("/admin/api-keys").await;
             browser.find("[data-testid=keys]").await;
             browser.screenshot(&shot("api-keys")).await;
+            browser.open("/admin/webhooks").await;
+            browser.fill("#endpoint-url", "https://hooks.acme.example/whatsapp").await;
+            browser.click("form[action='/admin/webhooks'] button[type=submit]").await;
+            browser.find("[data-testid=new-secret]").await;
+            browser.open("/admin/webhooks").await;
+            browser.find("[data-testid=endpoints]").await;
+            browser.screenshot(&shot("webhooks")).await;
+            browser.open("/api/v1/docs").await;
+            browser.find(".api-docs").await;
+            browser.screenshot(&shot("api-docs")).await;
         })
         .await;
 

@@ -23,27 +23,45 @@ pub(super) async fn page() -> Result<Response> {
 #[template(path = "api_docs.html")]
 struct DocsPage {
     title: String,
-    description: String,
+    description: Vec<Span>,
     operations: Vec<Operation>,
     schemas: Vec<(String, String)>,
+}
+
+/// A piece of text: `code` (written between backticks) or not.
+struct Span {
+    code: bool,
+    text: String,
+}
+
+/// Text whose backticked parts are code, as the document's descriptions write it.
+fn spans(text: &str) -> Vec<Span> {
+    text.split('`')
+        .enumerate()
+        .filter(|(_, text)| !text.is_empty())
+        .map(|(index, text)| Span {
+            code: index % 2 == 1,
+            text: text.to_owned(),
+        })
+        .collect()
 }
 
 /// One method on one path.
 struct Operation {
     method: String,
     path: String,
-    summary: String,
-    description: String,
+    summary: Vec<Span>,
+    description: Vec<Span>,
     parameters: Vec<Parameter>,
     body: Option<String>,
-    responses: Vec<(String, String, Option<String>)>,
+    responses: Vec<(String, Vec<Span>, Option<String>)>,
 }
 
 struct Parameter {
     name: String,
     location: String,
     required: bool,
-    description: String,
+    description: Vec<Span>,
 }
 
 impl DocsPage {
@@ -67,7 +85,7 @@ impl DocsPage {
                         name: text(parameter, "/name"),
                         location: text(parameter, "/in"),
                         required: parameter["required"] == Value::Bool(true),
-                        description: text(parameter, "/description"),
+                        description: spans(&text(parameter, "/description")),
                     })
                     .collect();
                 let responses = operation["responses"]
@@ -77,14 +95,18 @@ impl DocsPage {
                     .map(|(status, response)| {
                         let schema =
                             schema_name(response.pointer("/content/application~1json/schema/$ref"));
-                        (status.clone(), text(response, "/description"), schema)
+                        (
+                            status.clone(),
+                            spans(&text(response, "/description")),
+                            schema,
+                        )
                     })
                     .collect();
                 operations.push(Operation {
                     method: method.to_ascii_uppercase(),
                     path: format!("/api/v1{path}"),
-                    summary: text(operation, "/summary"),
-                    description: text(operation, "/description"),
+                    summary: spans(&text(operation, "/summary")),
+                    description: spans(&text(operation, "/description")),
                     parameters,
                     body: schema_name(
                         operation.pointer("/requestBody/content/application~1json/schema/$ref"),
@@ -105,7 +127,7 @@ impl DocsPage {
             .collect();
         Self {
             title: text(document, "/info/title"),
-            description: text(document, "/info/description"),
+            description: spans(&text(document, "/info/description")),
             operations,
             schemas,
         }
