@@ -10,10 +10,11 @@
 //!   tried again after 10 s, 20 s, 40 s… (at most an hour apart) for 24 hours, then given up.
 //!   A receiver that does not answer at all is down: its endpoint is then left alone for as long
 //!   (at most 30 s; `webhook_endpoints.backoff_until`), so that it costs an attempt now and then
-//!   rather than a timeout per event, and delays no other endpoint; once it answers again, what
-//!   waited for it is due at once. An endpoint that has not had a success for 24 hours is turned
-//!   off and the admin told (console and audit trail); what was queued for it waits for it to be
-//!   turned on, and nothing new is queued for it meanwhile.
+//!   rather than a timeout per event; once it answers again, what waited for it is due at once.
+//!   (A long outage still slows every endpoint's claims: the later deliveries of its keys are due
+//!   and walked by each claim; see docs/benchmarks.md, "Integrators".) An endpoint that has not
+//!   had a success for 24 hours is turned off and the admin told (console and audit trail); what
+//!   was queued for it waits for it to be turned on, and nothing new is queued for it meanwhile.
 //! - Several processes share the work: a delivery is leased by the one sending it
 //!   (`FOR UPDATE SKIP LOCKED`, then `leased_until`).
 //! - Once a minute, the windows about to close and closed are told (`webhook_window_events()`),
