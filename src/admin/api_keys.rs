@@ -12,7 +12,7 @@ use axum::{
 };
 
 use crate::{
-    admin::sentence,
+    admin::{field, sentence, values},
     domain::{
         api_keys::{self, ApiKey, DEFAULT_RATE},
         ids::ApiKeyId,
@@ -63,19 +63,9 @@ pub async fn create(
     agent: Agent,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response> {
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
-    };
-    let numbers: Vec<String> = fields
-        .iter()
-        .filter(|(key, _)| key == "number")
-        .map(|(_, value)| value.clone())
-        .collect();
-    let name = field("name").unwrap_or_default().to_owned();
-    let rate = match field("rate").map(str::trim) {
+    let numbers = values(&fields, "number");
+    let name = field(&fields, "name").unwrap_or_default().to_owned();
+    let rate = match field(&fields, "rate").map(str::trim) {
         None | Some("") => DEFAULT_RATE,
         Some(rate) => rate.parse().unwrap_or(0),
     };

@@ -111,6 +111,23 @@ async fn home() -> Redirect {
     Redirect::to("/admin/numbers")
 }
 
+/// The value of a form's field `name` (its first, if repeated).
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.as_str())
+}
+
+/// Every value of a form's repeated field `name` (ticked checkboxes), in order.
+fn values(fields: &[(String, String)], name: &str) -> Vec<String> {
+    fields
+        .iter()
+        .filter(|(key, _)| key == name)
+        .map(|(_, value)| value.clone())
+        .collect()
+}
+
 /// Lets only admins through; runs after [`require_agent`] has found the session.
 async fn require_admin(request: Request, next: Next) -> Result<Response, AppError> {
     match request.extensions().get::<Agent>() {

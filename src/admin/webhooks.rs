@@ -15,7 +15,7 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 
 use crate::{
-    admin::sentence,
+    admin::{field, sentence, values},
     domain::{
         ids::{WebhookDeliveryId, WebhookEndpointId},
         webhook_endpoints::{
@@ -77,20 +77,10 @@ pub async fn create(
     agent: Agent,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response> {
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(key, _)| key == name)
-            .map_or("", |(_, value)| value.as_str())
-    };
-    let format = Format::parse(field("format"))
+    let format = Format::parse(field(&fields, "format").unwrap_or_default())
         .ok_or_else(|| AppError::BadRequest("choose a format: meta or switchboard".into()))?;
-    let events: Vec<String> = fields
-        .iter()
-        .filter(|(key, _)| key == "event")
-        .map(|(_, value)| value.clone())
-        .collect();
-    let url = field("url").to_owned();
+    let events = values(&fields, "event");
+    let url = field(&fields, "url").unwrap_or_default().to_owned();
     let new = NewEndpoint {
         url: &url,
         format,

@@ -13,6 +13,7 @@ use sqlx::{Connection, PgConnection, PgPool, postgres::types::PgInterval};
 use super::{
     audit,
     ids::{ApiKeyId, NumberId, TenantId, UserId},
+    numbers,
 };
 use crate::crypto::tokens::{random_token, token_hash};
 
@@ -64,6 +65,20 @@ impl Caller {
         self.numbers
             .as_ref()
             .is_none_or(|numbers| numbers.contains(&number))
+    }
+
+    /// The row id of the tenant's number with Meta's `phone_number_id` (removed or not), if the
+    /// key may use it; `None` for another tenant's number or one the key may not use, alike.
+    pub async fn usable_number(
+        &self,
+        conn: &mut PgConnection,
+        phone_number_id: &str,
+    ) -> anyhow::Result<Option<NumberId>> {
+        Ok(
+            numbers::id_for_tenant(conn, self.tenant_id, phone_number_id)
+                .await?
+                .filter(|id| self.may_use(*id)),
+        )
     }
 }
 

@@ -178,18 +178,7 @@ pub async fn list(
     conn: &mut PgConnection,
     tenant_id: TenantId,
 ) -> anyhow::Result<Vec<EndpointSummary>> {
-    sqlx::query_as!(
-        EndpointSummary,
-        r#"select e.id as "id: WebhookEndpointId", e.url, e.format as "format: Format", e.events,
-                  e.created_at, e.failing_since, e.disabled_at, e.disabled_reason,
-                  (select count(*) from webhook_deliveries d
-                   where d.endpoint_id = e.id and d.state = 'pending') as "pending!"
-           from webhook_endpoints e where e.tenant_id = $1 order by e.id desc"#,
-        tenant_id as TenantId
-    )
-    .fetch_all(conn)
-    .await
-    .context("list webhook endpoints")
+    summaries(conn, tenant_id, None).await
 }
 
 /// The tenant's endpoint `id`.
@@ -198,19 +187,30 @@ pub async fn find(
     tenant_id: TenantId,
     id: WebhookEndpointId,
 ) -> anyhow::Result<Option<EndpointSummary>> {
+    Ok(summaries(conn, tenant_id, Some(id)).await?.pop())
+}
+
+/// The tenant's endpoints (only `id`, when given), newest first.
+async fn summaries(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    id: Option<WebhookEndpointId>,
+) -> anyhow::Result<Vec<EndpointSummary>> {
     sqlx::query_as!(
         EndpointSummary,
         r#"select e.id as "id: WebhookEndpointId", e.url, e.format as "format: Format", e.events,
                   e.created_at, e.failing_since, e.disabled_at, e.disabled_reason,
                   (select count(*) from webhook_deliveries d
                    where d.endpoint_id = e.id and d.state = 'pending') as "pending!"
-           from webhook_endpoints e where e.tenant_id = $1 and e.id = $2"#,
+           from webhook_endpoints e
+           where e.tenant_id = $1 and ($2::bigint is null or e.id = $2)
+           order by e.id desc"#,
         tenant_id as TenantId,
-        id as WebhookEndpointId
+        id as Option<WebhookEndpointId>
     )
-    .fetch_optional(conn)
+    .fetch_all(conn)
     .await
-    .context("find webhook endpoint")
+    .context("list webhook endpoints")
 }
 
 /// Turns the endpoint on (its failure streak forgotten; what waited is sent) or off (what is

@@ -117,9 +117,9 @@ async fn usable_number(
     method: &Method,
     phone_number_id: &str,
 ) -> Result<NumberId, MetaError> {
-    numbers::id_for_tenant(conn, caller.tenant_id, phone_number_id)
+    caller
+        .usable_number(conn, phone_number_id)
         .await?
-        .filter(|id| caller.may_use(*id))
         .ok_or_else(|| MetaError::unsupported(method, phone_number_id))
 }
 

@@ -121,8 +121,8 @@ async fn number(
     caller: &Caller,
     phone_number_id: &str,
 ) -> Result<NumberId, ApiError> {
-    crate::domain::numbers::id_for_tenant(conn, caller.tenant_id, phone_number_id)
+    caller
+        .usable_number(conn, phone_number_id)
         .await?
-        .filter(|id| caller.may_use(*id))
         .ok_or(ApiError::App(AppError::NotFound))
 }
