@@ -278,7 +278,8 @@ pub struct Delivery {
     pub state: String,
     pub attempts: i32,
     pub created_at: DateTime<Utc>,
-    pub next_attempt_at: DateTime<Utc>,
+    /// When it is tried next; none while it waits for an earlier delivery of its conversation.
+    pub next_attempt_at: Option<DateTime<Utc>>,
     pub last_attempt_at: Option<DateTime<Utc>>,
     pub last_status: Option<i32>,
     pub last_error: Option<String>,
@@ -299,7 +300,8 @@ pub async fn deliveries(
     sqlx::query_as!(
         Delivery,
         r#"select d.id as "id: WebhookDeliveryId", d.event_id, d.event_type, d.state, d.attempts,
-                  d.created_at, d.next_attempt_at, d.last_attempt_at, d.last_status, d.last_error,
+                  d.created_at, nullif(d.next_attempt_at, 'infinity') as next_attempt_at,
+                  d.last_attempt_at, d.last_status, d.last_error,
                   d.last_latency_ms, d.response_snippet
            from webhook_deliveries d
            where d.tenant_id = $1 and d.endpoint_id = $2 and ($3::bigint is null or d.id < $3)

@@ -11,8 +11,9 @@
 //!   A receiver that does not answer at all is down: its endpoint is then left alone for as long
 //!   (at most 30 s; `webhook_endpoints.backoff_until`), so that it costs an attempt now and then
 //!   rather than a timeout per event; once it answers again, what waited for it is due at once.
-//!   (A long outage still slows every endpoint's claims: the later deliveries of its keys are due
-//!   and walked by each claim; see docs/benchmarks.md, "Integrators".) An endpoint that has not
+//!   A key's later deliveries are queued waiting and made due one by one as those before them are
+//!   done, so a claim reads what can go, not what waits behind an endpoint that is down
+//!   (migration `webhook_deliveries_wait_their_turn`). An endpoint that has not
 //!   had a success for 24 hours is turned off and the admin told (console and audit trail); what
 //!   was queued for it waits for it to be turned on, and nothing new is queued for it meanwhile.
 //! - Several processes share the work: a delivery is leased by the one sending it
@@ -373,6 +374,7 @@ impl Deliverer {
         .execute(&mut *tx)
         .await
         .context("record deliveries")?;
+        make_next_due(&mut tx, &ids).await?;
         // An endpoint that was failing answers again: what waits only because it did not answer
         // is due now, not at its retry's time.
         sqlx::query!(
@@ -380,7 +382,9 @@ impl Deliverer {
              from webhook_endpoints e
              where e.id = any($1) and e.failing_since is not null
                and d.endpoint_id = e.id and d.state = 'pending'
-               and (d.attempts = 0 or d.last_status is null) and d.next_attempt_at > now()",
+               and (d.attempts = 0 or d.last_status is null)
+               -- A range of `webhook_deliveries_due`: waiting ones stay waiting.
+               and d.next_attempt_at > now() and d.next_attempt_at < 'infinity'",
             &endpoints
         )
         .execute(&mut *tx)
@@ -430,6 +434,9 @@ impl Deliverer {
         .execute(&mut *tx)
         .await
         .context("record a failed delivery")?;
+        if give_up {
+            make_next_due(&mut tx, &[delivery.id.get()]).await?;
+        }
         let turned_off = sqlx::query_scalar!(
             r#"update webhook_endpoints
                set failing_since = coalesce(failing_since, now()),
@@ -466,6 +473,30 @@ impl Deliverer {
         tx.commit().await.context("commit")?;
         Ok(())
     }
+}
+
+/// Makes due the first pending delivery of each key of `done` (deliveries just delivered or given
+/// up, updated by an earlier statement of the transaction), when it was queued waiting behind
+/// them. (A delivery queued meanwhile holds a lock on one of `done` until it commits, so this
+/// statement sees it: migration `webhook_deliveries_wait_their_turn`.)
+async fn make_next_due(conn: &mut sqlx::PgConnection, done: &[i64]) -> anyhow::Result<()> {
+    sqlx::query!(
+        "update webhook_deliveries d set next_attempt_at = now()
+         from (select distinct endpoint_id, order_key from webhook_deliveries
+               where id = any($1)) k
+         cross join lateral (
+             select p.id from webhook_deliveries p
+             where p.endpoint_id = k.endpoint_id and p.order_key = k.order_key
+               and p.state = 'pending'
+             order by p.id limit 1
+         ) first
+         where d.id = first.id and d.next_attempt_at = 'infinity'",
+        done
+    )
+    .execute(conn)
+    .await
+    .context("make the next deliveries of their conversations due")?;
+    Ok(())
 }
 
 /// How long after its `attempts`-th failed attempt a delivery is tried again: 10 s, doubling, at

@@ -21,23 +21,12 @@ async fn a_failed_event_holds_back_only_its_conversation_and_is_retried(pool: Pg
     customer_writes_as(&app, "15550000001", "wamid.a2", "two", 1).await;
     customer_writes_as(&app, "15550000002", "wamid.b1", "other", 1).await;
     deliver_all(&deliverer).await;
-    let bodies = |receiver: &Receiver| -> Vec<String> {
-        receiver
-            .got()
-            .iter()
-            .map(|r| {
-                r.json()["data"]["message"]["content"]["text"]["body"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned()
-            })
-            .collect()
-    };
     assert_eq!(
-        bodies(&receiver),
+        texts(&receiver),
         ["one", "other"],
         "\"two\" waits behind \"one\""
     );
+    assert_eq!(waiting(&app).await, 1, "\"two\" is not even due");
     let (state, attempts, status, error): (String, i32, Option<i32>, Option<String>) =
         sqlx::query_as(
             "select state, attempts, last_status, last_error from webhook_deliveries
@@ -54,7 +43,7 @@ async fn a_failed_event_holds_back_only_its_conversation_and_is_retried(pool: Pg
 
     retry_now(&app).await;
     deliver_all(&deliverer).await;
-    assert_eq!(bodies(&receiver), ["one", "other", "one", "two"]);
+    assert_eq!(texts(&receiver), ["one", "other", "one", "two"]);
     let ids: Vec<String> = receiver
         .got()
         .iter()
@@ -65,6 +54,126 @@ async fn a_failed_event_holds_back_only_its_conversation_and_is_retried(pool: Pg
         .scalar("select count(*) from webhook_deliveries where state <> 'delivered'")
         .await;
     assert_eq!(pending, 0);
+}
+
+/// The bodies' texts of the `message.received` events a receiver got, in order.
+fn texts(receiver: &Receiver) -> Vec<String> {
+    receiver
+        .got()
+        .iter()
+        .map(|r| {
+            r.json()["data"]["message"]["content"]["text"]["body"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect()
+}
+
+/// How many of the app's pending deliveries wait for an earlier one of their conversation.
+async fn waiting(app: &TestApp) -> i64 {
+    app.scalar(
+        "select count(*) from webhook_deliveries
+         where state = 'pending' and next_attempt_at = 'infinity'",
+    )
+    .await
+}
+
+#[sqlx::test]
+async fn a_conversations_later_events_wait_until_the_one_before_is_delivered_or_given_up(
+    pool: PgPool,
+) {
+    let app = TestApp::new(pool).await;
+    let receiver = Receiver::default();
+    let url = receiver.start().await;
+    endpoint(&app, &url, Format::Switchboard, &["message.received"]).await;
+    let deliverer = deliverer(&app);
+    customer_writes_as(&app, "15550000001", "wamid.w1", "one", 1).await;
+    receiver.answer(&[500]);
+    deliver_all(&deliverer).await;
+    customer_writes_as(&app, "15550000001", "wamid.w2", "two", 1).await;
+    customer_writes_as(&app, "15550000001", "wamid.w3", "three", 1).await;
+    assert_eq!(waiting(&app).await, 2, "queued behind \"one\", not due");
+    assert_eq!(
+        deliverer.deliver_due().await.unwrap(),
+        0,
+        "nothing can go before \"one\" is retried"
+    );
+
+    // "one" fails for the last time: it is given up and "two", then "three", go.
+    sqlx::query(
+        "update webhook_deliveries set created_at = now() - interval '25 hours' where attempts = 1",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    retry_now(&app).await;
+    receiver.answer(&[500]);
+    deliver_all(&deliverer).await;
+    assert_eq!(texts(&receiver), ["one", "one", "two", "three"]);
+    let states: Vec<String> =
+        sqlx::query_scalar("select state from webhook_deliveries order by id")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(states, ["failed", "delivered", "delivered"]);
+}
+
+#[sqlx::test]
+async fn an_event_queued_while_the_one_before_is_being_recorded_goes_once_that_is_done(
+    pool: PgPool,
+) {
+    let app = TestApp::new(pool).await;
+    let receiver = Receiver::default();
+    let url = receiver.start().await;
+    endpoint(
+        &app,
+        &url,
+        Format::Switchboard,
+        &["message.received", "conversation.status"],
+    )
+    .await;
+    let deliverer = deliverer(&app);
+    let conversation = customer_writes_as(&app, "15550000001", "wamid.r1", "one", 1).await;
+    // "one" is claimed and sent; its receiver has not answered yet.
+    let held = receiver.hold();
+    let sending = tokio::spawn({
+        let deliverer = deliverer.clone();
+        async move { deliverer.deliver_due().await.unwrap() }
+    });
+    while receiver.got().is_empty() {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    // Meanwhile a change of the conversation is made, in a transaction still open when the
+    // receiver answers and the deliverer records "one" as delivered.
+    let mut tx = app.pool.begin().await.unwrap();
+    sqlx::query("select webhook_event($1, $2, null, 'conversation.status')")
+        .bind(app.tenant_id)
+        .bind(conversation.get())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let queued_waiting: bool = sqlx::query_scalar(
+        "select next_attempt_at = 'infinity' from webhook_deliveries order by id desc limit 1",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    assert!(queued_waiting, "queued behind \"one\"");
+    drop(held);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !sending.is_finished(),
+        "recording \"one\" waits for the transaction that queued the next one"
+    );
+    tx.commit().await.unwrap();
+    assert_eq!(sending.await.unwrap(), 1);
+    assert_eq!(waiting(&app).await, 0, "the next one is due, not stranded");
+    deliver_all(&deliverer).await;
+    assert_eq!(
+        receiver.types(),
+        ["message.received", "conversation.status"]
+    );
 }
 
 #[sqlx::test]
@@ -120,16 +229,7 @@ async fn a_receiver_that_is_down_loses_nothing_and_delays_no_other_endpoint(pool
     down.serve(tokio::net::TcpListener::bind(address).await.unwrap());
     retry_now(&app).await;
     deliver_all(&deliverer).await;
-    let mut bodies: Vec<String> = down
-        .got()
-        .iter()
-        .map(|r| {
-            r.json()["data"]["message"]["content"]["text"]["body"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    let mut bodies = texts(&down);
     bodies.sort();
     assert_eq!(bodies, ["m0", "m1", "m2", "m3", "m4"]);
 }

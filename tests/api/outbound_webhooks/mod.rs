@@ -56,6 +56,8 @@ impl Received {
 pub struct Receiver {
     pub received: Arc<Mutex<Vec<Received>>>,
     answers: Arc<Mutex<VecDeque<u16>>>,
+    /// Held (written) while answers must wait.
+    gate: Arc<tokio::sync::RwLock<()>>,
 }
 
 impl Receiver {
@@ -78,6 +80,11 @@ impl Receiver {
     /// The next requests are answered these statuses.
     pub fn answer(&self, statuses: &[u16]) {
         self.answers.lock().unwrap().extend(statuses);
+    }
+
+    /// Requests are recorded but not answered until the guard is dropped.
+    pub fn hold(&self) -> tokio::sync::OwnedRwLockWriteGuard<()> {
+        self.gate.clone().try_write_owned().unwrap()
     }
 
     pub fn got(&self) -> Vec<Received> {
@@ -103,6 +110,7 @@ async fn receive(
         .lock()
         .unwrap()
         .push(Received { headers, body });
+    drop(receiver.gate.read().await);
     let status = receiver.answers.lock().unwrap().pop_front().unwrap_or(200);
     (StatusCode::from_u16(status).unwrap(), "thanks")
 }
@@ -145,13 +153,16 @@ pub async fn deliver_all(deliverer: &Deliverer) {
     while deliverer.deliver_due().await.unwrap() > 0 {}
 }
 
-/// Makes every waiting delivery due now, and every endpoint's pause over (instead of waiting for
-/// the retry).
+/// Makes every delivery waiting for its retry due now, and every endpoint's pause over (instead
+/// of waiting for the retry).
 pub async fn retry_now(app: &TestApp) {
-    sqlx::query("update webhook_deliveries set next_attempt_at = now() where state = 'pending'")
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "update webhook_deliveries set next_attempt_at = now()
+         where state = 'pending' and next_attempt_at <> 'infinity'",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
     sqlx::query("update webhook_endpoints set backoff_until = null")
         .execute(&app.pool)
         .await
