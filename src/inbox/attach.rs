@@ -18,7 +18,7 @@ use super::{
     list::ListParams,
     media::Upload,
     page::render,
-    pages::{conversation_panel, list_page},
+    pages::{Opened, conversation_page},
     thread::query as thread_query,
 };
 use crate::{
@@ -181,8 +181,13 @@ pub async fn attach(
                 error: Some(format!("{error} (Choose the file again to retry.)")),
                 ..Draft::default()
             };
-            let panel = conversation_panel(&state, &agent, id, None, None, draft).await?;
-            let page = list_page(&state, agent, list, Some(panel)).await?;
+            let opened = Opened {
+                id,
+                before: None,
+                template: None,
+                draft,
+            };
+            let page = conversation_page(&state, agent, list, opened).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
     }

@@ -17,7 +17,7 @@ use super::{
     auth::{Agent, sessions::random_token},
     list::ListParams,
     page::render,
-    pages::{conversation_panel, list_page},
+    pages::{Opened, conversation_page},
     template_fields,
     thread::query as thread_query,
 };
@@ -169,8 +169,13 @@ pub async fn send_template(
             problems,
             ..Draft::default()
         };
-        let panel = conversation_panel(&state, &agent, id, None, Some(template.id), draft).await?;
-        let page = list_page(&state, agent, list, Some(panel)).await?;
+        let opened = Opened {
+            id,
+            before: None,
+            template: Some(template.id),
+            draft,
+        };
+        let page = conversation_page(&state, agent, list, opened).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
     }
     let components = option.values(&values).components(&template.definition());
@@ -270,7 +275,12 @@ async fn answer(
         Err(SendError::Internal(error)) => return Err(AppError::from_database(error)),
     };
     draft.error = Some(refusal.to_string());
-    let panel = conversation_panel(state, &agent, id, None, template, draft).await?;
-    let page = list_page(state, agent, list, Some(panel)).await?;
+    let opened = Opened {
+        id,
+        before: None,
+        template,
+        draft,
+    };
+    let page = conversation_page(state, agent, list, opened).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
 }

@@ -192,7 +192,7 @@ pub async fn inbox(
     agent: Agent,
     Query(params): Query<ListParams>,
 ) -> Result<Response> {
-    let page = list_page(&state, agent, params, None).await?;
+    let page = list_page(&state, agent, params).await?;
     Ok(render(&page)?.into_response())
 }
 
@@ -229,48 +229,91 @@ pub async fn conversation(
             .map_err(AppError::from_database)?
             .map(|(_, summary)| (message, summary));
     }
-    let panel = conversation_panel(&state, &agent, id, before, template, draft).await?;
-    let page = list_page(&state, agent, params.list, Some(panel)).await?;
+    let opened = Opened {
+        id,
+        before,
+        template,
+        draft,
+    };
+    let page = conversation_page(&state, agent, params.list, opened).await?;
     Ok(render(&page)?.into_response())
 }
 
-/// The page around a list, with `conversation` open beside it.
-pub async fn list_page(
+/// The list page, nothing open.
+pub async fn list_page(state: &AppState, agent: Agent, params: ListParams) -> Result<InboxPage> {
+    // Before anything is read: the page's live stream compares it with the changes it hears.
+    let since = Utc::now();
+    let list = list(state, &agent, &params).await?;
+    Ok(InboxPage {
+        agent,
+        list,
+        conversation: None,
+        since,
+    })
+}
+
+/// The conversation open beside the list, and how.
+pub struct Opened {
+    pub id: ConversationId,
+    /// The page of older messages before this one.
+    pub before: Option<MessageId>,
+    /// The template chosen in the picker.
+    pub template: Option<TemplateId>,
+    /// What the composer holds.
+    pub draft: Draft,
+}
+
+/// The page with a conversation open beside the list. The two are read at the same time, each on
+/// a connection of its own: they do not depend on each other, and the page costs the longer of
+/// the two instead of both.
+pub async fn conversation_page(
     state: &AppState,
     agent: Agent,
     params: ListParams,
-    conversation: Option<ConversationPanel>,
+    opened: Opened,
 ) -> Result<InboxPage> {
+    // Before anything is read: the page's live stream compares it with the changes it hears.
+    let since = Utc::now();
+    let id = opened.id;
+    let (conversation, mut list) = tokio::try_join!(
+        conversation_panel(state, &agent, opened, since),
+        list(state, &agent, &params)
+    )?;
+    list.opened(id);
+    Ok(InboxPage {
+        agent,
+        list,
+        conversation: Some(conversation),
+        since,
+    })
+}
+
+/// The list pane, on a connection of its own.
+async fn list(state: &AppState, agent: &Agent, params: &ListParams) -> Result<ListPane> {
     let mut conn = state
         .db
         .acquire()
         .await
         .map_err(|e| AppError::from_database(e.into()))?;
-    let since = conversation
-        .as_ref()
-        .map_or_else(Utc::now, |panel| panel.now);
-    let list = list_pane(&mut conn, &agent, &params)
+    list_pane(&mut conn, agent, params)
         .await
-        .map_err(AppError::from_database)?;
-    Ok(InboxPage {
-        agent,
-        list,
-        conversation,
-        since,
-    })
+        .map_err(AppError::from_database)
 }
 
-/// The open conversation `id` of the agent's tenant (404 otherwise), marked read for the agent.
-pub async fn conversation_panel(
+/// The open conversation of the agent's tenant (404 otherwise), marked read for the agent, as it
+/// is at `now`.
+async fn conversation_panel(
     state: &AppState,
     agent: &Agent,
-    id: ConversationId,
-    before: Option<MessageId>,
-    template: Option<TemplateId>,
-    draft: Draft,
+    opened: Opened,
+    now: DateTime<Utc>,
 ) -> Result<ConversationPanel> {
-    // Before anything is read: the page's live stream compares it with the changes it hears.
-    let now = Utc::now();
+    let Opened {
+        id,
+        before,
+        template,
+        draft,
+    } = opened;
     let mut conn = state
         .db
         .acquire()

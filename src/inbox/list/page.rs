@@ -76,6 +76,22 @@ pub struct ListPane {
     pub search: Option<SearchResults>,
 }
 
+impl ListPane {
+    /// Shows the conversation `id` as read: it is open beside the list, read at the same time as
+    /// the list was, so the list may hold its unread count from before.
+    pub fn opened(&mut self, id: ConversationId) {
+        let search = self
+            .search
+            .iter_mut()
+            .flat_map(|s| s.contacts.iter_mut().chain(s.messages.iter_mut()));
+        for row in self.rows.iter_mut().chain(search) {
+            if row.id == id {
+                row.unread.clear();
+            }
+        }
+    }
+}
+
 /// The list pane for `agent` and the list's query string.
 pub async fn list_pane(
     conn: &mut PgConnection,

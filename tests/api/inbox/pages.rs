@@ -42,6 +42,11 @@ async fn a_customer_message_shows_in_the_list_and_the_thread_with_its_window(poo
         thread.body
     );
     assert!(thread.body.contains(r#"data-testid="reply-form""#));
+    assert!(
+        !thread.body.contains("unread\""),
+        "the list beside it shows it read: {}",
+        thread.body
+    );
 
     // Opening it read it for this agent only.
     let list = browser.get("/inbox").await;
