@@ -86,7 +86,7 @@ async fn a_conversations_later_events_wait_until_the_one_before_is_delivered_or_
     let app = TestApp::new(pool).await;
     let receiver = Receiver::default();
     let url = receiver.start().await;
-    endpoint(&app, &url, Format::Switchboard, &["message.received"]).await;
+    let (id, _) = endpoint(&app, &url, Format::Switchboard, &["message.received"]).await;
     let deliverer = deliverer(&app);
     customer_writes_as(&app, "15550000001", "wamid.w1", "one", 1).await;
     receiver.answer(&[500]);
@@ -94,6 +94,18 @@ async fn a_conversations_later_events_wait_until_the_one_before_is_delivered_or_
     customer_writes_as(&app, "15550000001", "wamid.w2", "two", 1).await;
     customer_writes_as(&app, "15550000001", "wamid.w3", "three", 1).await;
     assert_eq!(waiting(&app).await, 2, "queued behind \"one\", not due");
+    let log = signed_in_admin(&app)
+        .await
+        .get(&format!("/admin/webhooks/{id}"))
+        .await;
+    assert_eq!(
+        log.body
+            .matches("Waiting for an earlier event of its conversation")
+            .count(),
+        2,
+        "{}",
+        log.body
+    );
     assert_eq!(
         deliverer.deliver_due().await.unwrap(),
         0,
