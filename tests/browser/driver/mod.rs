@@ -158,12 +158,17 @@ impl Browser {
             .expect("an element's text")
     }
 
+    /// Clicks the first element matching `css`, found again if a live update replaced it between
+    /// finding and clicking.
     pub async fn click(&self, css: &str) {
-        self.find(css)
-            .await
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("click `{css}`: {e}"));
+        for _ in 0..3 {
+            match self.find(css).await.click().await {
+                Ok(()) => return,
+                Err(e) if e.is_stale_element_reference() => continue,
+                Err(e) => panic!("click `{css}`: {e}"),
+            }
+        }
+        panic!("click `{css}`: replaced three times over");
     }
 
     /// Types `text` into the field matching `css` (after clearing it).
