@@ -20,7 +20,8 @@
 //! ```
 //!
 //! One run recreates the database `switchboard_bench_integrators` (dropped at the end unless
-//! `--keep-database`). See docs/benchmarks.md ("Integrators").
+//! `--keep-database`), with `--history` old messages in it, vacuumed and analyzed, so that
+//! PostgreSQL plans as in a database in use (not as for an empty `messages`). See docs/benchmarks.md ("Integrators").
 
 #[path = "support/database.rs"]
 mod database;
@@ -118,6 +119,10 @@ struct Args {
     /// The `switchboard` binary (default: the release build).
     #[arg(long)]
     server_bin: Option<PathBuf>,
+    /// Old, already read messages added before the run (then `VACUUM ANALYZE`): a tenant whose
+    /// `messages` has been in use, so that PostgreSQL plans its queries as it would there.
+    #[arg(long, default_value_t = 100_000)]
+    history: u32,
     /// Keep the database after the run.
     #[arg(long)]
     keep_database: bool,
@@ -151,7 +156,7 @@ async fn main() -> anyhow::Result<()> {
     .bind(tenant_id)
     .fetch_all(&db)
     .await?;
-    sqlx::raw_sql("vacuum analyze").execute(&db).await?;
+    fixture::add_history(&db, tenant_id, args.history).await?;
     let fake = Fake::start(db.clone(), cipher.clone()).await?;
     let binary = Binary::locate(args.server_bin.clone())?;
     let server = binary
