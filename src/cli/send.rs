@@ -99,6 +99,7 @@ impl SendArgs {
             to: SendTo::Customer {
                 phone_number_id: self.number,
                 customer: self.to,
+                numbers: None,
             },
             content,
             reply_to: None,

@@ -7,6 +7,7 @@
 pub mod answers;
 mod checks;
 mod claim;
+mod lookup;
 mod queueing;
 mod record;
 mod refused;

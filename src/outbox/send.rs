@@ -18,6 +18,7 @@ pub use super::refused::SendRefused;
 use super::{
     CHANNEL,
     checks::{check_template, check_window},
+    lookup::{self, Lookup},
     queueing::{self, NewMessage, Queueing},
 };
 use crate::{
@@ -25,7 +26,6 @@ use crate::{
         audit, conversations,
         ids::{ConversationId, MessageId, NumberId, TenantId},
         messages::{MessageStatus, SentBy},
-        numbers,
     },
     whatsapp::{customer_id::CustomerId, outbound::Outbound},
     window::Clock,
@@ -49,6 +49,9 @@ pub enum SendTo {
     Customer {
         phone_number_id: String,
         customer: CustomerId,
+        /// The numbers the sender may use (an API key's); `None` for all of the tenant's. Another
+        /// is refused as if the tenant had no such number.
+        numbers: Option<Vec<NumberId>>,
     },
 }
 
@@ -111,31 +114,37 @@ impl SendService {
         request: SendRequest,
     ) -> Result<Queued, SendError> {
         let mut conn = self.db.acquire().await.context("acquire connection")?;
-        let conversation_id = match &request.to {
-            SendTo::Conversation(conversation_id) => *conversation_id,
+        let key = &request.idempotency_key;
+        let lookup = match &request.to {
+            SendTo::Conversation(id) => {
+                lookup::by_conversation(&mut conn, tenant_id, *id, key).await?
+            }
             SendTo::Customer {
                 phone_number_id,
                 customer,
+                numbers,
             } => {
-                let number_id = numbers::id_for_tenant(&mut conn, tenant_id, phone_number_id)
-                    .await?
-                    .ok_or_else(|| SendRefused::NumberNotFound {
+                let found =
+                    lookup::by_customer(&mut conn, tenant_id, phone_number_id, customer, key)
+                        .await?
+                        .filter(|(number_id, _)| {
+                            numbers.as_ref().is_none_or(|ids| ids.contains(number_id))
+                        });
+                let Some((number_id, lookup)) = found else {
+                    return Err(SendRefused::NumberNotFound {
                         phone_number_id: phone_number_id.clone(),
-                    })?;
-                match conversations::find_for(&mut conn, tenant_id, number_id, customer).await? {
-                    Some(id) => id,
-                    None => {
-                        return self
-                            .start_conversation(&mut conn, tenant_id, number_id, customer, &request)
-                            .await;
                     }
+                    .into());
+                };
+                if lookup.context.is_none() {
+                    return self
+                        .start_conversation(&mut conn, tenant_id, number_id, customer, &request)
+                        .await;
                 }
+                lookup
             }
         };
-        let message = match self
-            .check(&mut conn, tenant_id, conversation_id, &request)
-            .await?
-        {
+        let message = match self.check(tenant_id, lookup, &request, &mut conn).await? {
             Checked::Answered(queued) => return Ok(queued),
             Checked::Accepted(message) => message,
         };
@@ -157,7 +166,9 @@ impl SendService {
     ) -> Result<Queued, SendError> {
         let mut tx = conn.begin().await.context("begin send")?;
         let id = conversations::find_or_create_for(&mut tx, tenant_id, number_id, customer).await?;
-        let message = match self.check(&mut tx, tenant_id, id, request).await? {
+        let key = &request.idempotency_key;
+        let lookup = lookup::by_conversation(&mut tx, tenant_id, id, key).await?;
+        let message = match self.check(tenant_id, lookup, request, &mut tx).await? {
             Checked::Answered(queued) => return Ok(queued),
             Checked::Accepted(message) => message,
         };
@@ -167,27 +178,25 @@ impl SendService {
             .await
     }
 
-    /// Checks a message for the conversation `conversation_id`: the answer already given to its
-    /// idempotency key, a refusal, or the message to queue.
+    /// Checks a message for the conversation of `lookup`: the answer already given to its
+    /// idempotency key, a refusal, or the message to queue. `conn` reads the templates.
     async fn check(
         &self,
-        conn: &mut PgConnection,
         tenant_id: TenantId,
-        conversation_id: ConversationId,
+        lookup: Lookup,
         request: &SendRequest,
+        conn: &mut PgConnection,
     ) -> Result<Checked, SendError> {
+        let context = lookup.context.ok_or(SendRefused::NotFound)?;
+        let conversation_id = context.conversation_id;
         tracing::Span::current().record("conversation_id", conversation_id.get());
-        let existing = find_by_key(conn, tenant_id, &request.idempotency_key).await?;
-        let context = conversations::send_context(conn, tenant_id, conversation_id)
-            .await?
-            .ok_or(SendRefused::NotFound)?;
         if context.number_removed {
             return Err(SendRefused::NumberRemoved.into());
         }
         let content = request
             .content
             .to_request(&context.recipient, request.reply_to.as_deref());
-        if let Some(existing) = existing {
+        if let Some(existing) = lookup.keyed {
             return Ok(Checked::Answered(
                 existing.answer(conversation_id, &content)?,
             ));
@@ -236,7 +245,7 @@ impl SendService {
         }
         // A concurrent request with the same key won the insert: answer with its message.
         let mut conn = self.db.acquire().await.context("acquire connection")?;
-        let existing = find_by_key(&mut conn, tenant_id, &message.idempotency_key)
+        let existing = lookup::keyed_message(&mut conn, tenant_id, &message.idempotency_key)
             .await?
             .context("the message with this idempotency key vanished")?;
         Ok(existing.answer(message.conversation_id, &message.content)?)
@@ -251,7 +260,7 @@ impl SendService {
         idempotency_key: &str,
     ) -> Result<Option<MessageId>, SendError> {
         let mut conn = self.db.acquire().await.context("acquire connection")?;
-        match find_by_key(&mut conn, tenant_id, idempotency_key).await? {
+        match lookup::keyed_message(&mut conn, tenant_id, idempotency_key).await? {
             Some(existing) if existing.conversation_id == conversation_id => Ok(Some(existing.id)),
             Some(existing) => Err(SendRefused::IdempotencyConflict {
                 message_id: existing.id,
@@ -319,51 +328,6 @@ impl SendService {
         tx.commit().await.context("commit retry")?;
         Ok(())
     }
-}
-
-/// The message an idempotency key was first used for.
-struct KeyedMessage {
-    id: MessageId,
-    conversation_id: ConversationId,
-    content: serde_json::Value,
-}
-
-impl KeyedMessage {
-    /// The same request again gets the same message; another request with the key is a conflict,
-    /// as payment APIs answer it.
-    fn answer(
-        self,
-        conversation_id: ConversationId,
-        content: &serde_json::Value,
-    ) -> Result<Queued, SendRefused> {
-        if self.conversation_id != conversation_id || &self.content != content {
-            return Err(SendRefused::IdempotencyConflict {
-                message_id: self.id,
-            });
-        }
-        Ok(Queued {
-            message_id: self.id,
-            conversation_id,
-            duplicate: true,
-        })
-    }
-}
-
-async fn find_by_key(
-    conn: &mut PgConnection,
-    tenant_id: TenantId,
-    key: &str,
-) -> anyhow::Result<Option<KeyedMessage>> {
-    sqlx::query_as!(
-        KeyedMessage,
-        r#"select id as "id: MessageId", conversation_id as "conversation_id: ConversationId", content
-           from messages where tenant_id = $1 and idempotency_key = $2"#,
-        tenant_id as TenantId,
-        key
-    )
-    .fetch_optional(conn)
-    .await
-    .context("look up idempotency key")
 }
 
 /// Wakes the delivery workers of every instance when the transaction commits.

@@ -31,6 +31,7 @@ fn to_customer(customer: &str, key: &str, content: Outbound) -> SendRequest {
         to: SendTo::Customer {
             phone_number_id: PHONE_NUMBER_ID.into(),
             customer: CustomerId::parse(customer).unwrap(),
+            numbers: None,
         },
         content,
         reply_to: None,
@@ -169,6 +170,7 @@ async fn a_send_through_another_tenants_number_is_refused_and_starts_nothing(poo
     request.to = SendTo::Customer {
         phone_number_id: "5550009999".into(),
         customer: CustomerId::WaId(CUSTOMER.into()),
+        numbers: None,
     };
 
     let refused = refusal(send(&s, request).await);
@@ -178,6 +180,39 @@ async fn a_send_through_another_tenants_number_is_refused_and_starts_nothing(poo
     );
     assert_eq!(refused.code(), "number_not_found");
     assert_eq!(count(&s, "select count(*) from conversations").await, 0);
+}
+
+#[sqlx::test]
+async fn a_send_limited_to_other_numbers_is_refused_as_if_the_number_did_not_exist(pool: PgPool) {
+    let s = Sending::new(pool).await;
+    let conversation = s.conversation(1).await;
+    let other = s
+        .app
+        .add_number(s.app.tenant_id, s.app.app_id, "5550009999", WABA_ID, None)
+        .await;
+    let limited = |numbers| {
+        let mut request = to_customer("+1 555 000 1111", "k1", hello());
+        request.to = SendTo::Customer {
+            phone_number_id: PHONE_NUMBER_ID.into(),
+            customer: CustomerId::WaId(CUSTOMER.into()),
+            numbers: Some(numbers),
+        };
+        request
+    };
+
+    let ours: NumberId = scalar(
+        &s,
+        &format!("select id from phone_numbers where phone_number_id = '{PHONE_NUMBER_ID}'"),
+    )
+    .await;
+
+    let refused = refusal(send(&s, limited(vec![other])).await);
+    let queued = send(&s, limited(vec![other, ours])).await.unwrap();
+
+    assert!(
+        matches!(&refused, SendRefused::NumberNotFound { phone_number_id } if phone_number_id == PHONE_NUMBER_ID)
+    );
+    assert_eq!(queued.conversation_id, conversation);
 }
 
 #[sqlx::test]

@@ -51,45 +51,21 @@ pub(super) async fn send(
     body: Bytes,
 ) -> Result<Response, MetaError> {
     let deadline = Instant::now() + ANSWER_WAIT;
-    let mut conn = state.db.acquire().await.context("acquire connection")?;
-    // The number first, as Meta checks the object before the body. A message needs no more of
-    // it here: the send service finds it again, and refuses a removed one.
-    usable_number(&mut conn, &caller, &Method::POST, &phone_number_id).await?;
-    let message = match SendRequest::parse(&body)? {
-        SendRequest::MarkRead { message_id, typing } => {
-            let number =
-                number(&state, &mut conn, &caller, &Method::POST, &phone_number_id).await?;
-            drop(conn);
-            let message_id = message_id
-                .as_str()
-                .ok_or_else(|| MetaError::invalid_parameter("message_id must be a string."))?;
-            let urls = state.config.graph_urls();
-            state
-                .graph
-                .read_receipt(&auth(&urls, &number), &phone_number_id, message_id, typing)
-                .await
-                .map_err(|failure| MetaError::from_failure(&failure))?;
-            return Ok(axum::Json(json!({ "success": true })).into_response());
+    let (message, request) = match read(&body, &headers, &caller, &phone_number_id) {
+        Ok(Read::Message(message, request)) => (message, request),
+        Ok(Read::MarkRead { message_id, typing }) => {
+            return mark_read(&state, &caller, &phone_number_id, &message_id, typing).await;
         }
-        SendRequest::Message(message) => message,
-    };
-    drop(conn);
-    let content = outbound(&message)?;
-    let idempotency_key =
-        idempotency_key(&headers, &caller).map_err(MetaError::invalid_parameter)?;
-    let request = Send {
-        to: SendTo::Customer {
-            phone_number_id: phone_number_id.clone(),
-            customer: message.customer.clone(),
-        },
-        content,
-        reply_to: message.reply_to.clone(),
-        idempotency_key,
-        sent_by: SentBy::ApiKey(caller.key_id),
+        Err(error) => {
+            // Meta checks the object before the body: a number the key cannot use is that error.
+            let mut conn = state.db.acquire().await.context("acquire connection")?;
+            usable_number(&mut conn, &caller, &Method::POST, &phone_number_id).await?;
+            return Err(error);
+        }
     };
     let queued = state
         .sends
-        .send(caller.tenant_id, request)
+        .send(caller.tenant_id, *request)
         .await
         .map_err(|error| refusal(error, &phone_number_id))?;
     if responds_async(&headers) {
@@ -127,6 +103,68 @@ pub(super) async fn send(
         )),
         Answer::Pending => Ok(accepted(&message, queued.message_id)),
     }
+}
+
+/// What a request to `/messages` asks for.
+enum Read {
+    /// A message, as the send service takes it (the number checked there).
+    Message(OutgoingMessage, Box<Send>),
+    /// A read receipt, with the typing indicator or not.
+    MarkRead { message_id: String, typing: bool },
+}
+
+fn read(
+    body: &[u8],
+    headers: &HeaderMap,
+    caller: &Caller,
+    phone_number_id: &str,
+) -> Result<Read, MetaError> {
+    let message = match SendRequest::parse(body)? {
+        SendRequest::MarkRead { message_id, typing } => {
+            let message_id = message_id
+                .as_str()
+                .ok_or_else(|| MetaError::invalid_parameter("message_id must be a string."))?;
+            return Ok(Read::MarkRead {
+                message_id: message_id.to_owned(),
+                typing,
+            });
+        }
+        SendRequest::Message(message) => message,
+    };
+    let content = outbound(&message)?;
+    let idempotency_key = idempotency_key(headers, caller).map_err(MetaError::invalid_parameter)?;
+    let request = Send {
+        to: SendTo::Customer {
+            phone_number_id: phone_number_id.to_owned(),
+            customer: message.customer.clone(),
+            numbers: caller.numbers.clone(),
+        },
+        content,
+        reply_to: message.reply_to.clone(),
+        idempotency_key,
+        sent_by: SentBy::ApiKey(caller.key_id),
+    };
+    Ok(Read::Message(message, Box::new(request)))
+}
+
+/// Passes a read receipt (and the typing indicator) on to Meta.
+async fn mark_read(
+    state: &AppState,
+    caller: &Caller,
+    phone_number_id: &str,
+    message_id: &str,
+    typing: bool,
+) -> Result<Response, MetaError> {
+    let mut conn = state.db.acquire().await.context("acquire connection")?;
+    let number = number(state, &mut conn, caller, &Method::POST, phone_number_id).await?;
+    drop(conn);
+    let urls = state.config.graph_urls();
+    state
+        .graph
+        .read_receipt(&auth(&urls, &number), phone_number_id, message_id, typing)
+        .await
+        .map_err(|failure| MetaError::from_failure(&failure))?;
+    Ok(axum::Json(json!({ "success": true })).into_response())
 }
 
 /// The message as the send service takes it: text, media, reactions and templates in their own
