@@ -88,8 +88,13 @@ const MAX_IN_FLIGHT: usize = 256;
 /// Messages claimed per query, at most.
 const CLAIM_BATCH: usize = 128;
 /// After a claim that found less than it asked for, the next waits at least this long, so that
-/// messages arriving meanwhile are claimed together.
+/// messages arriving meanwhile are claimed together…
 const CLAIM_PAUSE: Duration = Duration::from_millis(5);
+/// …and this long after one that found [`BUSY_CLAIM`] or more: while messages keep coming, fewer
+/// and larger claims leave the database to the requests queueing them, for up to 20 ms more
+/// before a busy queue's messages are called (docs/benchmarks.md, "Integrators").
+const BUSY_CLAIM_PAUSE: Duration = Duration::from_millis(20);
+const BUSY_CLAIM: usize = 8;
 /// How long before its slot a call's start is recorded: recording takes a database round trip,
 /// which must neither delay the call past its slot nor bunch calls together (the per-number limit
 /// counts any second on Meta's side). A crash within this lead leaves a message `unknown` that
@@ -185,7 +190,12 @@ impl Outbox {
             if claimed > 0 && claimed == wanted {
                 continue;
             }
-            next_claim = Instant::now() + CLAIM_PAUSE;
+            let pause = if claimed >= BUSY_CLAIM {
+                BUSY_CLAIM_PAUSE
+            } else {
+                CLAIM_PAUSE
+            };
+            next_claim = Instant::now() + pause;
             tokio::select! {
                 notification = db::notified(&mut listener) => if let Err(e) = notification {
                     tracing::warn!(error = ?e, "LISTEN connection lost; reconnecting");
