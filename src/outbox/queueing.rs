@@ -7,18 +7,18 @@
 //! ones are being stored are stored together, by one statement: the group commit PostgreSQL
 //! cannot do for them. A lone request waits for nothing.
 //!
-//! One batch is stored at a time ([`WRITERS`]): the statement's fixed cost (planning, the
-//! conversations' lock and update, the commit) is most of a small batch's, and notifying commits
-//! are serialised anyway. With four writers, batches at 1,000 requests a second held five
-//! messages; with one, the Graph endpoint's p50 at that rate fell from 32–103 ms to 12–39 ms
-//! (docs/benchmarks.md, "Integrators"). A batch that fails is stored again message by message, so that one bad row
+//! One batch is stored at a time: the statement's fixed cost (planning, the conversations' lock
+//! and update, the commit) is most of a small batch's, and notifying commits are serialised
+//! anyway. With four batches at once, batches at 1,000 requests a second held five messages; with
+//! one, the Graph endpoint's p50 at that rate fell from 32–103 ms to 12–39 ms (docs/benchmarks.md,
+//! "Integrators"). A batch that fails is stored again message by message, so that one bad row
 //! fails only its own request.
 
-use std::{collections::HashMap, sync::Arc};
+use std::collections::HashMap;
 
 use anyhow::{Context, anyhow};
 use sqlx::{PgConnection, PgPool};
-use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
 use super::CHANNEL;
 use crate::domain::{
@@ -26,11 +26,9 @@ use crate::domain::{
     messages::SentByKind,
 };
 
-/// Batches stored at once (see the module docs).
-const WRITERS: usize = 1;
 /// The most messages one statement stores.
 const MAX_BATCH: usize = 100;
-/// Requests waiting for a writer before callers wait to hand theirs over.
+/// Requests waiting for the writer before callers wait to hand theirs over.
 const BACKLOG: usize = 4 * MAX_BATCH;
 
 /// A checked message, ready to be queued.
@@ -63,14 +61,14 @@ struct Pending {
     reply: oneshot::Sender<(NewMessage, Stored)>,
 }
 
-/// Hands messages to the writers; cheap to clone. The writers stop when every clone is gone.
+/// Hands messages to the writer; cheap to clone. The writer stops when every clone is gone.
 #[derive(Clone)]
 pub(super) struct Queueing {
     requests: mpsc::Sender<Pending>,
 }
 
 impl Queueing {
-    /// Starts the writers on `db` (on the current Tokio runtime).
+    /// Starts the writer on `db` (on the current Tokio runtime).
     pub fn start(db: PgPool) -> Self {
         let (requests, received) = mpsc::channel(BACKLOG);
         tokio::spawn(write(db, received));
@@ -87,7 +85,7 @@ impl Queueing {
         self.requests
             .send(Pending { message, reply })
             .await
-            .map_err(|_| anyhow!("the message writers have stopped"))?;
+            .map_err(|_| anyhow!("the message writer has stopped"))?;
         let (message, stored) = stored
             .await
             .map_err(|_| anyhow!("the message writer stopped before answering"))?;
@@ -95,31 +93,17 @@ impl Queueing {
     }
 }
 
-/// Takes what is waiting, up to [`MAX_BATCH`], whenever a writer is free.
+/// Stores what is waiting, up to [`MAX_BATCH`], as soon as the batch before is stored.
 async fn write(db: PgPool, mut received: mpsc::Receiver<Pending>) {
-    let writers = Arc::new(Semaphore::new(WRITERS));
-    while let Some(first) = received.recv().await {
-        let Ok(writer) = Arc::clone(&writers).acquire_owned().await else {
-            return;
-        };
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match received.try_recv() {
-                Ok(next) => batch.push(next),
-                Err(_) => break,
-            }
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while received.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let (messages, replies): (Vec<_>, Vec<_>) =
+            batch.drain(..).map(|p| (p.message, p.reply)).unzip();
+        let results = store_batch(&db, &messages).await;
+        for ((reply, message), result) in replies.into_iter().zip(messages).zip(results) {
+            // The caller may have gone (a closed request); its message is queued all the same.
+            let _ = reply.send((message, result));
         }
-        let db = db.clone();
-        tokio::spawn(async move {
-            let (messages, replies): (Vec<_>, Vec<_>) =
-                batch.into_iter().map(|p| (p.message, p.reply)).unzip();
-            let results = store_batch(&db, &messages).await;
-            drop(writer);
-            for ((reply, message), result) in replies.into_iter().zip(messages).zip(results) {
-                // The caller may have gone (a closed request); its message is queued all the same.
-                let _ = reply.send((message, result));
-            }
-        });
     }
 }
 
