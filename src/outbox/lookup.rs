@@ -63,34 +63,14 @@ pub(super) async fn by_conversation(
     conversation_id: ConversationId,
     key: &str,
 ) -> anyhow::Result<Lookup> {
-    let row = sqlx::query_as!(
-        Row,
-        r#"select n.id as "target_number_id?: NumberId",
-                  c.id as "conversation_id?: ConversationId", n.id as "number_id?: NumberId",
-                  n.waba_id as "waba_id?", k.id as "contact_id?: ContactId",
-                  coalesce(k.wa_id, k.user_id) as "recipient?",
-                  k.language as "contact_language?", t.default_language as "default_language?",
-                  k.opted_out_at as "opted_out_at?",
-                  c.last_customer_message_at as "last_customer_message_at?",
-                  c.window_closed_by_meta_at as "window_closed_by_meta_at?",
-                  n.removed_at is not null as "number_removed?",
-                  m.id as "keyed_id?: MessageId",
-                  m.conversation_id as "keyed_conversation_id?: ConversationId",
-                  m.content as "keyed_content?"
-           from (select) one
-           left join conversations c on c.tenant_id = $1 and c.id = $2
-           left join phone_numbers n on n.id = c.phone_number_id
-           left join contacts k on k.id = c.contact_id
-           left join tenants t on t.id = c.tenant_id
-           left join messages m on m.tenant_id = $1 and m.idempotency_key = $3"#,
-        tenant_id as TenantId,
-        conversation_id as ConversationId,
-        key
-    )
-    .fetch_one(conn)
-    .await
-    .context("load the conversation and the idempotency key")?;
-    Ok(row.lookup())
+    let row = read(conn, tenant_id, Target::Conversation(conversation_id), key).await?;
+    Ok(row.map_or(
+        Lookup {
+            context: None,
+            keyed: None,
+        },
+        Row::lookup,
+    ))
 }
 
 /// The tenant's number with Meta's `phone_number_id` (removed or not), `customer`'s conversation
@@ -104,16 +84,52 @@ pub(super) async fn by_customer(
     customer: &CustomerId,
     key: &str,
 ) -> anyhow::Result<Option<(NumberId, Lookup)>> {
-    let row = sqlx::query_as!(
+    let target = Target::Customer {
+        phone_number_id,
+        customer,
+    };
+    let row = read(conn, tenant_id, target, key).await?;
+    Ok(row.and_then(|row| Some((row.target_number_id?, row.lookup()))))
+}
+
+/// What a message is sent to.
+enum Target<'a> {
+    Conversation(ConversationId),
+    Customer {
+        phone_number_id: &'a str,
+        customer: &'a CustomerId,
+    },
+}
+
+/// The target's number and conversation (if it has one), with the send context, and the message
+/// of `key`; `None` when the conversation, or the number, is not the tenant's.
+async fn read(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    target: Target<'_>,
+    key: &str,
+) -> anyhow::Result<Option<Row>> {
+    let (conversation_id, phone_number_id, customer) = match target {
+        Target::Conversation(id) => (Some(id), None, None),
+        Target::Customer {
+            phone_number_id,
+            customer,
+        } => (None, Some(phone_number_id), Some(customer)),
+    };
+    sqlx::query_as!(
         Row,
         r#"with target as (
-               select n.id as number_id,
+               select c.phone_number_id as number_id, c.id as conversation_id
+               from conversations c where c.tenant_id = $1 and c.id = $2
+               union all
+               select n.id,
                       (select c.id from conversations c join contacts k on k.id = c.contact_id
                        where c.tenant_id = $1 and c.phone_number_id = n.id and k.tenant_id = $1
-                         and (k.wa_id = $3 or k.user_id = $4)
+                         and (k.wa_id = $4 or k.user_id = $5)
                        order by k.wa_id is null, k.id
-                       limit 1) as conversation_id
-               from phone_numbers n where n.tenant_id = $1 and n.phone_number_id = $2
+                       limit 1)
+               from phone_numbers n
+               where $2::bigint is null and n.tenant_id = $1 and n.phone_number_id = $3
            )
            select target.number_id as "target_number_id?: NumberId",
                   c.id as "conversation_id?: ConversationId", n.id as "number_id?: NumberId",
@@ -132,17 +148,17 @@ pub(super) async fn by_customer(
            left join phone_numbers n on n.id = c.phone_number_id
            left join contacts k on k.id = c.contact_id
            left join tenants t on t.id = c.tenant_id
-           left join messages m on m.tenant_id = $1 and m.idempotency_key = $5"#,
+           left join messages m on m.tenant_id = $1 and m.idempotency_key = $6"#,
         tenant_id as TenantId,
+        conversation_id as Option<ConversationId>,
         phone_number_id,
-        customer.wa_id(),
-        customer.user_id(),
+        customer.and_then(CustomerId::wa_id),
+        customer.and_then(CustomerId::user_id),
         key
     )
     .fetch_optional(conn)
     .await
-    .context("load the number, the customer's conversation and the idempotency key")?;
-    Ok(row.and_then(|row| Some((row.target_number_id?, row.lookup()))))
+    .context("load the conversation and the idempotency key")
 }
 
 /// The message `key` was first used for, if any.
