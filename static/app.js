@@ -115,7 +115,10 @@
         const atBottom = thread.scrollHeight - thread.scrollTop - thread.clientHeight < 40;
         const fresh = page.querySelector(".thread");
         if (fresh && fresh.innerHTML !== thread.innerHTML) {
+          // The message tapped last (touch screens) keeps its actions.
+          const picked = thread.querySelector(".message.picked")?.dataset.message;
           thread.innerHTML = fresh.innerHTML;
+          if (picked) thread.querySelector(`.message[data-message="${picked}"]`)?.classList.add("picked");
           if (atBottom) thread.scrollTop = thread.scrollHeight;
         }
       }

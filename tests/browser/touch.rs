@@ -58,6 +58,38 @@ async fn a_tapped_message_shows_its_actions_and_only_it(pool: PgPool) {
         .await;
 }
 
+/// A live update of the thread (a new message, a tick) keeps the tapped message's actions shown:
+/// an agent about to reply does not lose them under their thumb.
+#[sqlx::test]
+async fn a_tapped_message_keeps_its_actions_through_a_live_update(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    user(&app, app.tenant_id, "ana@acme.test", "Ana").await;
+    let conversation = customer_writes(&app, "wamid.first", "My parcel is late", 2).await;
+    let Some(browser) = Browser::launch_sized(&app, (390, 844)).await else {
+        return;
+    };
+    browser
+        .run(async |browser| {
+            browser.sign_in("ana@acme.test").await;
+            browser
+                .open(&format!("/inbox/conversations/{conversation}"))
+                .await;
+            browser
+                .click("[data-testid=message]:nth-of-type(1) .bubble")
+                .await;
+            assert!(shown(browser, 0).await);
+
+            customer_writes(&app, "wamid.second", "Any news?", 0).await;
+            browser
+                .wait_until("the new message to arrive live", async || {
+                    browser.count("[data-testid=message]").await == 2
+                })
+                .await;
+            assert!(shown(browser, 0).await && !shown(browser, 1).await);
+        })
+        .await;
+}
+
 /// A reaction's button carries its emoji through the form script (which disables the form's
 /// buttons against a second submission): the customer gets 👍, not an empty reaction that would
 /// remove one.
