@@ -1,7 +1,8 @@
-//! Reports (issue 9, §4): each day's figures per number, worked out in the background from the
-//! messages ([`rollup`]), added up over any period ([`period`]).
+//! Reports (issue 9, §4): each day's figures per number, worked out in the background ([`rollup`])
+//! from the messages ([`tally`]), added up over any period ([`period`]).
 
 pub mod figures;
 pub mod histogram;
 pub mod period;
 pub mod rollup;
+pub mod tally;

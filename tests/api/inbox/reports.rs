@@ -353,3 +353,119 @@ async fn a_past_day_has_its_deliveries_counted_again_when_its_messages_get_statu
     let later_still = again + TimeDelta::minutes(6);
     assert_eq!(rollup::catch_up(&app.pool, later_still).await.unwrap(), 1);
 }
+
+/// When the hour beginning at `hh:00` on the scripted day was last worked out.
+async fn hour_worked_out_at(app: &TestApp, hh: &str) -> Option<DateTime<Utc>> {
+    sqlx::query_scalar("select computed_at from report_hour_runs where hour = $1")
+        .bind(at(0, &format!("{hh}:00")))
+        .fetch_optional(&app.pool)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test]
+async fn a_day_worked_out_by_the_hour_adds_up_to_the_day_worked_out_whole(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    script(&app).await;
+    // Half an hour into the next day, the scripted day is yesterday: worked out by the hour.
+    let now = at(1, "00:30");
+    assert!(
+        rollup::work_out_by_the_hour(&app.pool, day(), now)
+            .await
+            .unwrap()
+    );
+    let by_the_hour = report(&app, 0, 0, None).await.total;
+    assert_eq!(by_the_hour.customer_messages, 5);
+    assert_eq!(by_the_hour.response_times.count(), 3);
+
+    assert!(
+        rollup::work_out(&app.pool, day(), Part::All, now)
+            .await
+            .unwrap()
+    );
+    assert_eq!(report(&app, 0, 0, None).await.total, by_the_hour);
+}
+
+#[sqlx::test]
+async fn today_is_worked_out_again_only_in_the_hours_that_changed(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (ana, _, _) = script(&app).await;
+    let now = at(0, "18:30");
+    // Two days of history, yesterday by the hour, and today by the hour.
+    assert_eq!(rollup::catch_up(&app.pool, now).await.unwrap(), 3);
+    assert_eq!(report(&app, 0, 0, None).await.total.customer_messages, 5);
+    assert_eq!(hour_worked_out_at(&app, "09").await, Some(now));
+    assert_eq!(hour_worked_out_at(&app, "19").await, None, "not begun");
+
+    // A customer writes in the hour going on: only that hour is worked out again.
+    let conversation = ConversationId::new(
+        app.scalar::<i64>("select id from conversations order by id limit 1")
+            .await,
+    );
+    say(&app.pool, conversation, at(0, "18:40"), Said::Customer).await;
+    let later = now + TimeDelta::minutes(1);
+    assert_eq!(rollup::catch_up(&app.pool, later).await.unwrap(), 1);
+    assert_eq!(report(&app, 0, 0, None).await.total.customer_messages, 6);
+    assert_eq!(hour_worked_out_at(&app, "18").await, Some(later));
+    assert_eq!(hour_worked_out_at(&app, "09").await, Some(now));
+
+    // A read receipt for A's 09:20 reply: that hour's deliveries are counted again.
+    let before = report(&app, 0, 0, None).await.total;
+    sqlx::query(
+        "with read as (
+             update messages set status = 'read'
+             where status = 'delivered' and template_id is null returning *
+         )
+         insert into message_statuses (tenant_id, phone_number_id, wamid, status, meta_timestamp,
+                                       raw, received_at)
+         select tenant_id, phone_number_id, wamid, 'read', now(), '{}', $1 from read",
+    )
+    .bind(later + TimeDelta::seconds(5))
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let again = later + TimeDelta::minutes(1);
+    assert_eq!(rollup::catch_up(&app.pool, again).await.unwrap(), 1);
+    let after = report(&app, 0, 0, None).await.total;
+    assert_eq!((before.read, after.read), (1, 2));
+    assert_eq!(after.response_times, before.response_times);
+    assert_eq!(hour_worked_out_at(&app, "09").await, Some(again));
+    assert_eq!(hour_worked_out_at(&app, "12").await, Some(now));
+
+    // A's 12:00 reply fails after all: no longer a reply, so its hour is worked out whole.
+    sqlx::query(
+        "with failed as (
+             update messages set status = 'failed', error_code = 131026 where sent_at = $1
+             returning *
+         )
+         insert into message_statuses (tenant_id, phone_number_id, wamid, status, meta_timestamp,
+                                       raw, received_at)
+         select tenant_id, phone_number_id, wamid, 'failed', now(), '{}', $2 from failed",
+    )
+    .bind(at(0, "12:00"))
+    .bind(again + TimeDelta::seconds(10))
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let last = again + TimeDelta::minutes(1);
+    assert_eq!(rollup::catch_up(&app.pool, last).await.unwrap(), 1);
+    let failed = report(&app, 0, 0, None).await.total;
+    assert_eq!(failed.failed, after.failed + 1);
+    assert_eq!(
+        failed.agents[&ana.get()].replies,
+        after.agents[&ana.get()].replies - 1
+    );
+    assert_eq!(hour_worked_out_at(&app, "12").await, Some(last));
+    assert_eq!(hour_worked_out_at(&app, "09").await, Some(again));
+
+    // Two days later the day is worked out whole, as any past day, and its hours are forgotten.
+    assert!(rollup::catch_up(&app.pool, at(2, "12:00")).await.unwrap() > 0);
+    assert_eq!(hour_worked_out_at(&app, "09").await, None);
+    let old_hours: i64 = sqlx::query_scalar("select count(*) from report_hours where hour < $1")
+        .bind(at(1, "00:00"))
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(old_hours, 0);
+    assert_eq!(report(&app, 0, 0, None).await.total, failed);
+}
