@@ -231,9 +231,9 @@ async fn measure_reports(
     fixture: &Fixture,
     args: &Args,
 ) -> anyhow::Result<()> {
-    use switchboard::domain::reports::rollup;
+    use switchboard::domain::reports::{hours, rollup};
 
-    sqlx::raw_sql("truncate report_days, report_runs")
+    sqlx::raw_sql("truncate report_days, report_runs, report_hours, report_hour_runs")
         .execute(db)
         .await
         .context("forget the reports")?;
@@ -291,7 +291,7 @@ async fn measure_reports(
     }
     // What the job does each minute: today's hours that can have changed since.
     let timer = Instant::now();
-    rollup::work_out_by_the_hour(db, today, later + chrono::TimeDelta::minutes(1)).await?;
+    hours::work_out_by_the_hour(db, today, later + chrono::TimeDelta::minutes(1)).await?;
     println!(
         "reports: today by the hour, a minute later, worked out in {:.1?}",
         timer.elapsed()

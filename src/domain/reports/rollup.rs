@@ -11,13 +11,7 @@
 //! receipts come days later) has only its deliveries counted again ([`Part::Deliveries`]: one
 //! pass over its outbound messages), not its turns.
 //!
-//! Today and yesterday are worked out an hour at a time (`report_hours`), and their rows are the
-//! sums of their hours: each minute, only the hour going on, an hour ended less than
-//! [`SETTLED_AFTER`] ago, an hour never worked out, and the deliveries of an hour whose messages
-//! got statuses are worked out again. A busy tenant's minute then costs what its last hour
-//! brought, not its whole day so far: on the inbox benchmark's tenant, a day of 0.8 M messages
-//! took 14 s of SQL whole, every 140 s, and takes under a second a minute by the hour
-//! (docs/benchmarks.md, "Reports").
+//! Today and yesterday are worked out an hour at a time instead ([`hours`]).
 
 use std::time::Duration;
 
@@ -29,22 +23,22 @@ use tokio_util::sync::CancellationToken;
 pub use super::tally::Part;
 use super::{
     figures::DayFigures,
+    hours,
     tally::{Figures, tally},
 };
 use crate::domain::ids::{NumberId, TenantId};
 
 /// How often each instance looks for days to work out.
 const EVERY: Duration = Duration::from_secs(60);
-/// A day worked out this recently is not worked out again.
-const FRESH_FOR: TimeDelta = TimeDelta::seconds(50);
+/// A day worked out this recently is not worked out again; statuses received this long before the
+/// last run began are looked at again (committed after it had read).
+pub(super) const FRESH_FOR: TimeDelta = TimeDelta::seconds(50);
 /// How long after its end a day (or an hour) is still worked out each run, for late webhooks.
-const SETTLED_AFTER: TimeDelta = TimeDelta::minutes(10);
+pub(super) const SETTLED_AFTER: TimeDelta = TimeDelta::minutes(10);
 /// Days of history (never worked out) done per run, newest first.
 const HISTORY_PER_RUN: i64 = 14;
 /// The advisory lock class of a day being worked out (its id is the day's number).
 const LOCK_CLASS: i32 = 0x7265_7074;
-/// Days worked out by the hour: today and this many before it.
-const DAYS_BY_THE_HOUR: i64 = 1;
 
 /// Works out due days every [`EVERY`] until `shutdown`.
 pub async fn run(db: PgPool, shutdown: CancellationToken) {
@@ -70,12 +64,12 @@ pub async fn run(db: PgPool, shutdown: CancellationToken) {
 pub async fn catch_up(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<usize> {
     let mut conn = db.acquire().await.context("acquire connection")?;
     let days = due(&mut conn, now).await?;
-    forget_old_hours(&mut conn, now).await?;
     drop(conn);
+    hours::forget_old(db, now).await?;
     let mut done = 0;
     for (day, part) in days {
-        let worked = if by_the_hour(day, now) {
-            work_out_by_the_hour(db, day, now).await?
+        let worked = if hours::by_the_hour(day, now) {
+            hours::work_out_by_the_hour(db, day, now).await?
         } else {
             work_out(db, day, part, now).await?
         };
@@ -86,27 +80,9 @@ pub async fn catch_up(db: &PgPool, now: DateTime<Utc>) -> anyhow::Result<usize> 
     Ok(done)
 }
 
-/// Whether `day` is worked out an hour at a time at `now`.
-fn by_the_hour(day: NaiveDate, now: DateTime<Utc>) -> bool {
-    day >= now.date_naive() - TimeDelta::days(DAYS_BY_THE_HOUR)
-}
-
-/// The hours of days no longer worked out by the hour.
-async fn forget_old_hours(conn: &mut PgConnection, now: DateTime<Utc>) -> anyhow::Result<()> {
-    let oldest = start_of(now.date_naive() - TimeDelta::days(DAYS_BY_THE_HOUR));
-    sqlx::query!("delete from report_hours where hour < $1", oldest)
-        .execute(&mut *conn)
-        .await
-        .context("forget old hours' figures")?;
-    sqlx::query!("delete from report_hour_runs where hour < $1", oldest)
-        .execute(&mut *conn)
-        .await
-        .context("forget old hours' runs")?;
-    Ok(())
-}
-
-/// Today, unsettled days and some history (all of each), and days whose messages got statuses
-/// since the last run (their deliveries). A day is not done again sooner than [`FRESH_FOR`], or
+/// Today, unsettled days and some history (all of each, or the hours of it that can have changed
+/// for a day worked out by the hour), and days whose messages got statuses since the last run
+/// (their deliveries). A day is not done again sooner than [`FRESH_FOR`], or
 /// ten times as long as it took the last time: a busy day costs at most a tenth of a connection.
 async fn due(
     conn: &mut PgConnection,
@@ -165,7 +141,7 @@ async fn due(
         .collect())
 }
 
-fn pg_interval(delta: TimeDelta) -> sqlx::postgres::types::PgInterval {
+pub(super) fn pg_interval(delta: TimeDelta) -> sqlx::postgres::types::PgInterval {
     sqlx::postgres::types::PgInterval {
         months: 0,
         days: 0,
@@ -216,40 +192,12 @@ pub async fn work_out(
     Ok(true)
 }
 
-/// Works out the hours of `day` that can have changed by `now` (module documentation) and
-/// replaces the day's rows with the sum of its hours; `false` when another instance is working
-/// the day out.
-pub async fn work_out_by_the_hour(
-    db: &PgPool,
-    day: NaiveDate,
-    now: DateTime<Utc>,
-) -> anyhow::Result<bool> {
-    let started = std::time::Instant::now();
-    let mut tx = db.begin().await.context("begin")?;
-    if !lock(&mut tx, day).await? {
-        return Ok(false);
-    }
-    for (hour, part) in due_hours(&mut tx, day, now).await? {
-        let kept = match part {
-            Part::All => Figures::new(),
-            Part::Deliveries => stored_hour(&mut tx, hour).await?,
-        };
-        let figures = tally(&mut tx, (hour, hour + TimeDelta::hours(1)), part, now, kept).await?;
-        store_hour(&mut tx, hour, &figures, now).await?;
-    }
-    let figures = sum_of_hours(&mut tx, day).await?;
-    store_day(&mut tx, day, &figures).await?;
-    record_run(&mut tx, day, now, started).await?;
-    tx.commit().await.context("commit the day's figures")?;
-    Ok(true)
-}
-
-fn start_of(day: NaiveDate) -> DateTime<Utc> {
+pub(super) fn start_of(day: NaiveDate) -> DateTime<Utc> {
     day.and_time(chrono::NaiveTime::MIN).and_utc()
 }
 
 /// Takes the day's lock for this transaction, if no other instance holds it.
-async fn lock(conn: &mut PgConnection, day: NaiveDate) -> anyhow::Result<bool> {
+pub(super) async fn lock(conn: &mut PgConnection, day: NaiveDate) -> anyhow::Result<bool> {
     sqlx::query_scalar!(
         r#"select pg_try_advisory_xact_lock($1, $2) as "locked!""#,
         LOCK_CLASS,
@@ -258,57 +206,6 @@ async fn lock(conn: &mut PgConnection, day: NaiveDate) -> anyhow::Result<bool> {
     .fetch_one(conn)
     .await
     .context("lock the day")
-}
-
-/// The hours of `day` begun by `now` to work out, in order: whole, the ones never worked out, last
-/// worked out before they had settled, or with a message that failed since (a failed message is
-/// no reply: the turns change); the deliveries of the ones whose messages got other statuses since
-/// the day's hours were last worked out.
-async fn due_hours(
-    conn: &mut PgConnection,
-    day: NaiveDate,
-    now: DateTime<Utc>,
-) -> anyhow::Result<Vec<(DateTime<Utc>, Part)>> {
-    let start = start_of(day);
-    let end = start_of(day + TimeDelta::days(1));
-    let rows = sqlx::query!(
-        r#"with hours as (
-               select h from generate_series($1::timestamptz, $2::timestamptz - interval '1 hour',
-                                             interval '1 hour') h
-               where h <= $3
-           ),
-           delivered as (
-               select date_bin('1 hour', m.created_at, $1) as hour,
-                      bool_or(s.status = 'failed') as failed
-               from message_statuses s
-               join messages m on m.phone_number_id = s.phone_number_id and m.wamid = s.wamid
-               where s.received_at >= (select max(r.computed_at) from report_hour_runs r
-                                       where r.hour >= $1 and r.hour < $2) - $5::interval
-                 and m.created_at >= $1 and m.created_at < $2
-               group by 1
-           )
-           select h.h as "hour!",
-                  r.hour is null or r.computed_at < h.h + interval '1 hour' + $4::interval
-                      or coalesce(d.failed, false) as "whole!"
-           from hours h
-           left join report_hour_runs r on r.hour = h.h
-           left join delivered d on d.hour = h.h
-           where r.hour is null or r.computed_at < h.h + interval '1 hour' + $4::interval
-              or d.hour is not null
-           order by h.h"#,
-        start,
-        end,
-        now,
-        pg_interval(SETTLED_AFTER),
-        pg_interval(FRESH_FOR)
-    )
-    .fetch_all(&mut *conn)
-    .await
-    .context("find the hours to work out")?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.hour, if r.whole { Part::All } else { Part::Deliveries }))
-        .collect())
 }
 
 /// `day`'s figures as they were stored.
@@ -328,47 +225,8 @@ async fn stored_day(conn: &mut PgConnection, day: NaiveDate) -> anyhow::Result<F
         .collect())
 }
 
-/// `hour`'s figures as they were stored.
-async fn stored_hour(conn: &mut PgConnection, hour: DateTime<Utc>) -> anyhow::Result<Figures> {
-    let rows = sqlx::query!(
-        r#"select tenant_id as "tenant_id: TenantId", phone_number_id as "number_id: NumberId",
-                  figures as "figures: Json<DayFigures>"
-           from report_hours where hour = $1"#,
-        hour
-    )
-    .fetch_all(conn)
-    .await
-    .context("read the hour's figures")?;
-    Ok(rows
-        .into_iter()
-        .map(|r| ((r.tenant_id, r.number_id), r.figures.0))
-        .collect())
-}
-
-/// The figures of `day`'s hours, added up.
-async fn sum_of_hours(conn: &mut PgConnection, day: NaiveDate) -> anyhow::Result<Figures> {
-    let rows = sqlx::query!(
-        r#"select tenant_id as "tenant_id: TenantId", phone_number_id as "number_id: NumberId",
-                  figures as "figures: Json<DayFigures>"
-           from report_hours where hour >= $1 and hour < $2"#,
-        start_of(day),
-        start_of(day + TimeDelta::days(1))
-    )
-    .fetch_all(conn)
-    .await
-    .context("read the day's hours")?;
-    let mut figures = Figures::new();
-    for row in rows {
-        figures
-            .entry((row.tenant_id, row.number_id))
-            .or_default()
-            .add(&row.figures.0);
-    }
-    Ok(figures)
-}
-
 /// Replaces the day's rows with `figures`.
-async fn store_day(
+pub(super) async fn store_day(
     conn: &mut PgConnection,
     day: NaiveDate,
     figures: &Figures,
@@ -392,43 +250,10 @@ async fn store_day(
     Ok(())
 }
 
-/// Replaces the hour's rows with `figures`, worked out at `now`.
-async fn store_hour(
-    conn: &mut PgConnection,
-    hour: DateTime<Utc>,
-    figures: &Figures,
-    now: DateTime<Utc>,
-) -> anyhow::Result<()> {
-    let (tenants, numbers, values) = columns(figures)?;
-    sqlx::query!("delete from report_hours where hour = $1", hour)
-        .execute(&mut *conn)
-        .await
-        .context("forget the hour's figures")?;
-    sqlx::query!(
-        r#"insert into report_hours (tenant_id, hour, phone_number_id, figures)
-           select t, $1, n, f from unnest($2::bigint[], $3::bigint[], $4::jsonb[]) as x (t, n, f)"#,
-        hour,
-        &tenants,
-        &numbers,
-        &values
-    )
-    .execute(&mut *conn)
-    .await
-    .context("store the hour's figures")?;
-    sqlx::query!(
-        r#"insert into report_hour_runs (hour, computed_at) values ($1, $2)
-           on conflict (hour) do update set computed_at = excluded.computed_at"#,
-        hour,
-        now
-    )
-    .execute(&mut *conn)
-    .await
-    .context("record the hour as worked out")?;
-    Ok(())
-}
-
 /// `figures` as the columns of their rows: tenants, numbers and the figures as JSON.
-fn columns(figures: &Figures) -> anyhow::Result<(Vec<i64>, Vec<i64>, Vec<serde_json::Value>)> {
+pub(super) fn columns(
+    figures: &Figures,
+) -> anyhow::Result<(Vec<i64>, Vec<i64>, Vec<serde_json::Value>)> {
     let (mut tenants, mut numbers, mut values) = (Vec::new(), Vec::new(), Vec::new());
     for ((tenant_id, number_id), stretch) in figures {
         tenants.push(tenant_id.get());
@@ -439,7 +264,7 @@ fn columns(figures: &Figures) -> anyhow::Result<(Vec<i64>, Vec<i64>, Vec<serde_j
 }
 
 /// Records `day` as worked out whole at `now`, in the time since `started`.
-async fn record_run(
+pub(super) async fn record_run(
     conn: &mut PgConnection,
     day: NaiveDate,
     now: DateTime<Utc>,

@@ -5,7 +5,8 @@
 //! add up to those of the whole:
 //! - Messages are counted when Switchboard received them; a reply's response time and window
 //!   outcome, at the reply; a window that closed unanswered, when it closed (or when its message
-//!   arrived, if that was later); a resolution, at its event.
+//!   arrived, if that was later); a resolution, at its event. A template's answer counts with the
+//!   template: its stretch changes when the customer answers, up to 24 hours later.
 //! - A customer's turn is their messages since the business last replied (or since the
 //!   conversation was resolved); the reply that ends it is its answer. A reply is any outbound
 //!   message that did not fail: an agent's, a program's, the operator's, or one sent from the

@@ -8,6 +8,7 @@ use switchboard::domain::{
     ids::{ConversationId, NumberId, TemplateId, TenantId, UserId},
     reports::{
         figures::TemplateDay,
+        hours,
         period::{self, Period, Report},
         rollup::{self, Part},
     },
@@ -370,7 +371,7 @@ async fn a_day_worked_out_by_the_hour_adds_up_to_the_day_worked_out_whole(pool: 
     // Half an hour into the next day, the scripted day is yesterday: worked out by the hour.
     let now = at(1, "00:30");
     assert!(
-        rollup::work_out_by_the_hour(&app.pool, day(), now)
+        hours::work_out_by_the_hour(&app.pool, day(), now)
             .await
             .unwrap()
     );
@@ -389,7 +390,22 @@ async fn a_day_worked_out_by_the_hour_adds_up_to_the_day_worked_out_whole(pool: 
 #[sqlx::test]
 async fn today_is_worked_out_again_only_in_the_hours_that_changed(pool: PgPool) {
     let app = TestApp::new(pool).await;
-    let (ana, _, _) = script(&app).await;
+    let (ana, ben, template) = script(&app).await;
+    // B, whose message of 08:00 went unanswered, is sent a template at 16:10.
+    let b = ConversationId::new(
+        app.scalar::<i64>(
+            "select c.id from conversations c join contacts k on k.id = c.contact_id
+             where k.wa_id = '3510002'",
+        )
+        .await,
+    );
+    say(
+        &app.pool,
+        b,
+        at(0, "16:10"),
+        Said::Template(ben, template, "delivered"),
+    )
+    .await;
     let now = at(0, "18:30");
     // Two days of history, yesterday by the hour, and today by the hour.
     assert_eq!(rollup::catch_up(&app.pool, now).await.unwrap(), 3);
@@ -397,16 +413,20 @@ async fn today_is_worked_out_again_only_in_the_hours_that_changed(pool: PgPool) 
     assert_eq!(hour_worked_out_at(&app, "09").await, Some(now));
     assert_eq!(hour_worked_out_at(&app, "19").await, None, "not begun");
 
-    // A customer writes in the hour going on: only that hour is worked out again.
-    let conversation = ConversationId::new(
-        app.scalar::<i64>("select id from conversations order by id limit 1")
-            .await,
-    );
-    say(&app.pool, conversation, at(0, "18:40"), Said::Customer).await;
+    // B answers in the hour going on: that hour is worked out again, and the deliveries of the
+    // template's hour (it was answered).
+    let replied = |figures: &switchboard::domain::reports::figures::DayFigures| {
+        figures.templates[&template.get()].replied
+    };
+    let first = report(&app, 0, 0, None).await.total;
+    say(&app.pool, b, at(0, "18:40"), Said::Customer).await;
     let later = now + TimeDelta::minutes(1);
     assert_eq!(rollup::catch_up(&app.pool, later).await.unwrap(), 1);
-    assert_eq!(report(&app, 0, 0, None).await.total.customer_messages, 6);
+    let answered = report(&app, 0, 0, None).await.total;
+    assert_eq!(answered.customer_messages, 6);
+    assert_eq!((replied(&first), replied(&answered)), (1, 2));
     assert_eq!(hour_worked_out_at(&app, "18").await, Some(later));
+    assert_eq!(hour_worked_out_at(&app, "16").await, Some(later));
     assert_eq!(hour_worked_out_at(&app, "09").await, Some(now));
 
     // A read receipt for A's 09:20 reply: that hour's deliveries are counted again.
@@ -458,7 +478,17 @@ async fn today_is_worked_out_again_only_in_the_hours_that_changed(pool: PgPool) 
     assert_eq!(hour_worked_out_at(&app, "12").await, Some(last));
     assert_eq!(hour_worked_out_at(&app, "09").await, Some(again));
 
-    // Two days later the day is worked out whole, as any past day, and its hours are forgotten.
+    // An hour later, besides the hours going on and just ended, the hour worked out longest ago
+    // is worked out again, whole (one a run): what no sign points to is in within about an hour.
+    let hour_later = at(0, "19:40");
+    assert_eq!(rollup::catch_up(&app.pool, hour_later).await.unwrap(), 1);
+    assert_eq!(hour_worked_out_at(&app, "00").await, Some(hour_later));
+    assert_eq!(hour_worked_out_at(&app, "18").await, Some(hour_later));
+    assert_eq!(hour_worked_out_at(&app, "19").await, Some(hour_later));
+    assert_eq!(hour_worked_out_at(&app, "01").await, Some(now));
+
+    // Two days later the day, last worked out before it had settled, is worked out whole as any
+    // past day, and its hours are forgotten.
     assert!(rollup::catch_up(&app.pool, at(2, "12:00")).await.unwrap() > 0);
     assert_eq!(hour_worked_out_at(&app, "09").await, None);
     let old_hours: i64 = sqlx::query_scalar("select count(*) from report_hours where hour < $1")
