@@ -157,8 +157,12 @@ async fn an_agents_reply_and_its_ticks_become_events(pool: PgPool) {
         first["data"]["message"]["content"]["text"]["body"],
         "On its way!"
     );
+    // Each time the message's status moved on, in order. The fake's delivered and read come a
+    // moment apart, and when the appliers take both in one batch the message moves once, to read
+    // (as the inbox shows it): delivered is then not an event of its own.
     assert!(
-        statuses.ends_with(&["sent".to_owned(), "delivered".to_owned(), "read".to_owned()]),
+        statuses.ends_with(&["sent".to_owned(), "delivered".to_owned(), "read".to_owned()])
+            || statuses.ends_with(&["sent".to_owned(), "read".to_owned()]),
         "each tick as it happened: {statuses:?}"
     );
 }
