@@ -93,12 +93,13 @@ pub async fn work_out_by_the_hour(
     for (hour, part) in due_hours(&mut tx, day, now).await? {
         let kept = match part {
             Part::All => Figures::new(),
-            Part::Deliveries => stored_hour(&mut tx, hour).await?,
+            Part::Deliveries => sum_of_hours(&mut tx, (hour, hour + TimeDelta::hours(1))).await?,
         };
         let figures = tally(&mut tx, (hour, hour + TimeDelta::hours(1)), part, now, kept).await?;
         store_hour(&mut tx, hour, &figures, now).await?;
     }
-    let figures = sum_of_hours(&mut tx, day).await?;
+    let whole_day = (start_of(day), start_of(day + TimeDelta::days(1)));
+    let figures = sum_of_hours(&mut tx, whole_day).await?;
     store_day(&mut tx, day, &figures).await?;
     record_run(&mut tx, day, now, started).await?;
     tx.commit().await.context("commit the day's figures")?;
@@ -184,35 +185,21 @@ async fn due_hours(
         .collect())
 }
 
-/// `hour`'s figures as they were stored.
-async fn stored_hour(conn: &mut PgConnection, hour: DateTime<Utc>) -> anyhow::Result<Figures> {
-    let rows = sqlx::query!(
-        r#"select tenant_id as "tenant_id: TenantId", phone_number_id as "number_id: NumberId",
-                  figures as "figures: Json<DayFigures>"
-           from report_hours where hour = $1"#,
-        hour
-    )
-    .fetch_all(conn)
-    .await
-    .context("read the hour's figures")?;
-    Ok(rows
-        .into_iter()
-        .map(|r| ((r.tenant_id, r.number_id), r.figures.0))
-        .collect())
-}
-
-/// The figures of `day`'s hours, added up.
-async fn sum_of_hours(conn: &mut PgConnection, day: NaiveDate) -> anyhow::Result<Figures> {
+/// The figures of the hours from `start` to `end`, added up: one hour's as stored, or a day's.
+async fn sum_of_hours(
+    conn: &mut PgConnection,
+    (start, end): (DateTime<Utc>, DateTime<Utc>),
+) -> anyhow::Result<Figures> {
     let rows = sqlx::query!(
         r#"select tenant_id as "tenant_id: TenantId", phone_number_id as "number_id: NumberId",
                   figures as "figures: Json<DayFigures>"
            from report_hours where hour >= $1 and hour < $2"#,
-        start_of(day),
-        start_of(day + TimeDelta::days(1))
+        start,
+        end
     )
     .fetch_all(conn)
     .await
-    .context("read the day's hours")?;
+    .context("read the hours' figures")?;
     let mut figures = Figures::new();
     for row in rows {
         figures
