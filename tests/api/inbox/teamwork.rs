@@ -144,6 +144,68 @@ async fn labels_are_created_inline_filter_the_list_and_come_off(pool: PgPool) {
     assert!(thread.body.contains("Ana removed the label VIP"));
 }
 
+/// The row markers of a list page, top to bottom.
+fn listed(body: &str) -> Vec<String> {
+    body.split(r#"data-conversation=""#)
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next().map(str::to_owned))
+        .collect()
+}
+
+#[sqlx::test]
+async fn a_labels_list_follows_its_conversations_activity_and_status(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let ana = user(&app, app.tenant_id, "ana@acme.test", "Ana").await;
+    let older = customer_writes_as(&app, "15550000001", "wamid.1", "Hi", 3).await;
+    let newer = customer_writes_as(&app, "15550000002", "wamid.2", "Hello", 2).await;
+    let unlabelled = customer_writes_as(&app, "15550000003", "wamid.3", "Hey", 1).await;
+    let mut browser = Client::signed_in(&app, "ana@acme.test").await;
+    for conversation in [older, newer] {
+        let path = format!("/inbox/conversations/{conversation}/labels");
+        post(&mut browser, &path, &[("name", "VIP")]).await;
+    }
+    let label: i64 = app.scalar("select id from labels").await;
+    let list = format!("/inbox?label={label}");
+    let (older, newer, unlabelled) = (older.to_string(), newer.to_string(), unlabelled.to_string());
+    let page = browser.get(&list).await;
+    assert_eq!(listed(&page.body), [newer.clone(), older.clone()]);
+    assert!(!listed(&page.body).contains(&unlabelled));
+
+    // The older conversation's customer writes again: it comes first.
+    customer_writes_as(&app, "15550000001", "wamid.4", "Still there?", 0).await;
+    assert_eq!(
+        listed(&browser.get(&list).await.body),
+        [older.clone(), newer.clone()]
+    );
+
+    // Resolved, it leaves the open list for the resolved one.
+    let answer = post(
+        &mut browser,
+        &format!("/inbox/conversations/{older}/status"),
+        &[("status", "resolved")],
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    assert_eq!(listed(&browser.get(&list).await.body), [newer.clone()]);
+    assert_eq!(
+        listed(&browser.get(&format!("{list}&status=resolved")).await.body),
+        [older.clone()]
+    );
+
+    // Mine holds only what is assigned to this agent.
+    assert!(listed(&browser.get(&format!("{list}&view=mine")).await.body).is_empty());
+    sqlx::query("update conversations set assignee_id = $1 where id = $2")
+        .bind(ana)
+        .bind(newer.parse::<i64>().unwrap())
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        listed(&browser.get(&format!("{list}&view=mine")).await.body),
+        [newer]
+    );
+}
+
 #[sqlx::test]
 async fn a_note_stays_in_the_team(pool: PgPool) {
     let app = TestApp::new(pool).await;
