@@ -168,14 +168,14 @@ async fn a_labels_list_follows_its_conversations_activity_and_status(pool: PgPoo
     let list = format!("/inbox?label={label}");
     let (older, newer, unlabelled) = (older.to_string(), newer.to_string(), unlabelled.to_string());
     let page = browser.get(&list).await;
-    assert_eq!(listed(&page.body), [newer.clone(), older.clone()]);
+    assert_eq!(listed(&page.body), [newer.as_str(), older.as_str()]);
     assert!(!listed(&page.body).contains(&unlabelled));
 
     // The older conversation's customer writes again: it comes first.
     customer_writes_as(&app, "15550000001", "wamid.4", "Still there?", 0).await;
     assert_eq!(
         listed(&browser.get(&list).await.body),
-        [older.clone(), newer.clone()]
+        [older.as_str(), newer.as_str()]
     );
 
     // Resolved, it leaves the open list for the resolved one.
@@ -186,10 +186,10 @@ async fn a_labels_list_follows_its_conversations_activity_and_status(pool: PgPoo
     )
     .await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER);
-    assert_eq!(listed(&browser.get(&list).await.body), [newer.clone()]);
+    assert_eq!(listed(&browser.get(&list).await.body), [newer.as_str()]);
     assert_eq!(
         listed(&browser.get(&format!("{list}&status=resolved")).await.body),
-        [older.clone()]
+        [older.as_str()]
     );
 
     // Mine holds only what is assigned to this agent.
@@ -202,7 +202,7 @@ async fn a_labels_list_follows_its_conversations_activity_and_status(pool: PgPoo
         .unwrap();
     assert_eq!(
         listed(&browser.get(&format!("{list}&view=mine")).await.body),
-        [newer]
+        [newer.as_str()]
     );
 }
 
