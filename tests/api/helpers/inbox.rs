@@ -26,6 +26,15 @@ pub async fn user(app: &TestApp, tenant_id: TenantId, email: &str, name: &str) -
     users::create(&mut conn, tenant_id, &user).await.unwrap()
 }
 
+/// The conversations a list page (or part of one) shows, top to bottom.
+pub fn listed(html: &str) -> Vec<String> {
+    html.split(r#"data-conversation=""#)
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// The customer writes "text" to [`super::PHONE_NUMBER_ID`] `hours_ago`; returns their
 /// conversation.
 pub async fn customer_writes(

@@ -146,21 +146,7 @@ async fn the_list_pages_by_keyset_without_repeating_or_skipping(pool: PgPool) {
     let first = browser.get("/inbox").await;
     let next = next_page(&first.body);
     let second = browser.get(&next).await;
-    let ids = |body: &str| -> Vec<String> {
-        body.split(r#"<li class="row"#)
-            .skip(1)
-            .map(|row| {
-                row.split(r#"data-conversation=""#)
-                    .nth(1)
-                    .unwrap()
-                    .split('"')
-                    .next()
-                    .unwrap()
-                    .to_owned()
-            })
-            .collect()
-    };
-    let (a, b) = (ids(&first.body), ids(&second.body));
+    let (a, b) = (listed(&first.body), listed(&second.body));
     assert_eq!(a.len(), 50);
     assert_eq!(b.len(), 10);
     let mut all: Vec<String> = a.into_iter().chain(b).collect();

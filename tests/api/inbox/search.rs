@@ -11,13 +11,7 @@ fn section(body: &str, testid: &str) -> Vec<String> {
         return Vec::new();
     };
     let section = &body[start..];
-    let section = &section[..section.find("</ol>").unwrap_or(section.len())];
-    section
-        .split(r#"data-conversation=""#)
-        .skip(1)
-        .filter_map(|rest| rest.split('"').next())
-        .map(str::to_owned)
-        .collect()
+    listed(&section[..section.find("</ol>").unwrap_or(section.len())])
 }
 
 #[sqlx::test]

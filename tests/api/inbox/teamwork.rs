@@ -144,14 +144,6 @@ async fn labels_are_created_inline_filter_the_list_and_come_off(pool: PgPool) {
     assert!(thread.body.contains("Ana removed the label VIP"));
 }
 
-/// The row markers of a list page, top to bottom.
-fn listed(body: &str) -> Vec<String> {
-    body.split(r#"data-conversation=""#)
-        .skip(1)
-        .filter_map(|rest| rest.split('"').next().map(str::to_owned))
-        .collect()
-}
-
 #[sqlx::test]
 async fn a_labels_list_follows_its_conversations_activity_and_status(pool: PgPool) {
     let app = TestApp::new(pool).await;
