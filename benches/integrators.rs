@@ -1,6 +1,7 @@
 //! Integrators at load (issue 10, §6): a load tool, not a test. Against the real `switchboard
-//! serve` (the release binary, a child process) and real PostgreSQL, with the fake Graph API in this
-//! process standing in for Meta (`META_GRAPH_URL`), over `--numbers` business numbers:
+//! serve` (the release binary, a child process) and real PostgreSQL, with a fake Graph API in this
+//! process standing in for Meta (`META_GRAPH_URL`; it answers from memory, as Meta's own machines
+//! would, unless `--sandbox-graph`), over `--numbers` business numbers:
 //!
 //! 1. **async sends**: `POST /graph/v23.0/{phone_number_id}/messages` with `Prefer: respond-async`,
 //!    open-loop at each of `--rates` requests a second for `--seconds` (after 2 s of the same load,
@@ -39,6 +40,8 @@ mod fake;
 mod fixture;
 #[path = "integrators/load.rs"]
 mod load;
+#[path = "integrators/meta.rs"]
+mod meta;
 #[allow(
     dead_code,
     reason = "shared with the webhooks benchmark; used for the server's set-up"
@@ -55,6 +58,7 @@ mod receiver;
 mod server;
 
 use std::{
+    collections::HashMap,
     path::PathBuf,
     sync::Arc,
     time::{Duration, Instant},
@@ -77,6 +81,7 @@ use crate::{
     database::Postgres,
     fake::Fake,
     load::{Figures, open_loop},
+    meta::Meta,
     receiver::Receiver,
     server::Binary,
 };
@@ -123,6 +128,11 @@ struct Args {
     /// `messages` has been in use, so that PostgreSQL plans its queries as it would there.
     #[arg(long, default_value_t = 100_000)]
     history: u32,
+    /// Stand in for Meta with the sandbox's fake, which finds numbers and faults in PostgreSQL
+    /// (three statements a call on the measured database), instead of one that answers from
+    /// memory.
+    #[arg(long)]
+    sandbox_graph: bool,
     /// Keep the database after the run.
     #[arg(long)]
     keep_database: bool,
@@ -157,13 +167,25 @@ async fn main() -> anyhow::Result<()> {
     .fetch_all(&db)
     .await?;
     fixture::add_history(&db, tenant_id, args.history).await?;
-    let fake = Fake::start(db.clone(), cipher.clone()).await?;
+    let credentials = fixture::credentials(args.numbers);
+    let (fake, graph_url) = if args.sandbox_graph {
+        let fake = Fake::start(db.clone(), cipher.clone()).await?;
+        let url = fake.url.clone();
+        (Some(fake), url)
+    } else {
+        (
+            None,
+            Meta::start(credentials.iter().cloned().collect())
+                .await?
+                .url,
+        )
+    };
     let binary = Binary::locate(args.server_bin.clone())?;
     let server = binary
         .start_with(
             &url,
             &[
-                ("META_GRAPH_URL", fake.url.as_str()),
+                ("META_GRAPH_URL", graph_url.as_str()),
                 ("WEBHOOK_ALLOWED_HOSTS", "127.0.0.1"),
             ],
         )
@@ -236,12 +258,13 @@ async fn main() -> anyhow::Result<()> {
         );
         println!("{}", Figures::of(samples.iter().map(|s| s.took).collect()));
         let direct = {
-            let (http, fake_url, pairs) = (http.clone(), fake.url.clone(), pairs.clone());
+            let (http, graph_url, pairs) = (http.clone(), graph_url.clone(), pairs.clone());
+            let tokens: HashMap<String, String> = credentials.iter().cloned().collect();
             Arc::new(move |i: usize| {
                 let (phone_number_id, wa_id) = &pairs[i % pairs.len()];
-                let index = phone_number_id.parse::<u64>().unwrap_or(0) - 100_000_000_000_001;
-                http.post(format!("{fake_url}/v23.0/{phone_number_id}/messages"))
-                    .bearer_auth(format!("send-benchmark-token-{index}"))
+                let token = tokens.get(phone_number_id).map_or("", String::as_str);
+                http.post(format!("{graph_url}/v23.0/{phone_number_id}/messages"))
+                    .bearer_auth(token)
                     .json(
                         &json!({ "messaging_product": "whatsapp", "to": wa_id, "type": "text",
                                    "text": { "body": format!("bench direct {i}") } }),
@@ -353,7 +376,9 @@ async fn main() -> anyhow::Result<()> {
         shutdown.took.as_secs_f64(),
         shutdown.status
     );
-    fake.stop();
+    if let Some(fake) = fake {
+        fake.stop();
+    }
     db.close().await;
     if !args.keep_database {
         postgres.drop_database(DATABASE).await?;

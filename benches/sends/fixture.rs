@@ -61,15 +61,14 @@ pub async fn provision(
         verify_token: "send-benchmark-verify-token".into(),
     };
     let app_id = apps::ensure(&mut conn, cipher, tenant.id, META_APP_ID, Some(secrets)).await?;
-    for index in 0..u64::from(numbers) {
-        let phone_number_id = (FIRST_PHONE_NUMBER_ID + index).to_string();
+    for (phone_number_id, access_token) in credentials(numbers) {
         let number = NewNumber {
             tenant_id: tenant.id,
             app_id,
             phone_number_id: &phone_number_id,
             waba_id: "900000000000002",
             display_phone_number: None,
-            access_token: format!("send-benchmark-token-{index}").into(),
+            access_token: access_token.into(),
             sandbox: false,
         };
         numbers::add(&mut conn, cipher, number).await?;
@@ -90,6 +89,16 @@ pub async fn provision(
         tenant_id: tenant.id,
         numbers,
     })
+}
+
+/// The `phone_number_id` and access token of each of the first `numbers` numbers, in order.
+pub fn credentials(numbers: u32) -> Vec<(String, String)> {
+    (0..u64::from(numbers))
+        .map(|index| {
+            let phone_number_id = (FIRST_PHONE_NUMBER_ID + index).to_string();
+            (phone_number_id, format!("send-benchmark-token-{index}"))
+        })
+        .collect()
 }
 
 /// Adds `count` old outbound messages, long since read, spread over the tenant's conversations,
