@@ -163,9 +163,13 @@ pub(super) async fn insert(
                    content, context_wamid, idempotency_key, sent_by_kind, sent_by, api_key_id,
                    template_id, position)
            ),
+           -- The conversations by primary key: a plan made for "some rows of `input`" (a
+           -- hundred, to the planner) otherwise hashes them and reads the whole table.
            locked as materialized (
                select c.id from conversations c
-               where (c.tenant_id, c.id) in (select tenant_id, conversation_id from input)
+               where c.id = any($2::bigint[])
+                 and exists (select from input where input.tenant_id = c.tenant_id
+                                                  and input.conversation_id = c.id)
                order by c.id
                for no key update
            ),
@@ -184,9 +188,8 @@ pub(super) async fn insert(
                update conversations c
                set last_message_at = greatest(c.last_message_at, now()),
                    last_reply_at = greatest(c.last_reply_at, now()), updated_at = now()
-               from locked
-               where c.id = locked.id
-                 and exists (select from queued where queued.conversation_id = c.id)
+               where c.id = any(array(select locked.id from locked
+                                      where locked.id in (select conversation_id from queued)))
            )
            select queued.id as "id!: MessageId", queued.tenant_id as "tenant_id!: TenantId",
                   queued.idempotency_key as "idempotency_key!"
