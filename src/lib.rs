@@ -4,6 +4,8 @@
 pub mod admin;
 /// The integrators' surface: the Meta-compatible Graph endpoint, with API keys.
 pub mod api;
+/// One statement for the requests that arrive together.
+pub mod batch;
 /// A read-through cache with a time to live that coalesces concurrent misses.
 pub mod cache;
 /// The operator command line.

@@ -3,7 +3,9 @@
 //! `switchboard apikey create`; the key is shown once and only its SHA-256 is stored, with its first
 //! characters to recognise it by. A key may be limited to some of the tenant's numbers, is
 //! revoked at once, and is allowed [`ApiKey::rate_per_second`] requests a second, counted in
-//! Postgres so that every server process shares the count ([`admit`]).
+//! Postgres so that every server process shares the count ([`Admissions`]).
+
+use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -15,7 +17,10 @@ use super::{
     ids::{ApiKeyId, NumberId, TenantId, UserId},
     numbers,
 };
-use crate::crypto::tokens::{random_token, token_hash};
+use crate::{
+    batch::Batcher,
+    crypto::tokens::{random_token, token_hash},
+};
 
 /// What every key begins with, so that one pasted in the wrong place is recognised.
 pub const KEY_PREFIX: &str = "sbk_";
@@ -249,66 +254,136 @@ pub enum Admission {
     Admitted(Caller),
 }
 
-/// Recognises the key `presented` and counts its request in the current second (one statement:
-/// every request of a program makes it). Notes the key's use at most once a minute.
-pub async fn admit(db: &PgPool, presented: &str) -> anyhow::Result<Admission> {
-    if !presented.starts_with(KEY_PREFIX) {
-        return Ok(Admission::Refused);
+/// Recognises presented keys and counts their requests in the current second, for every request
+/// of a process: the requests that arrive together in one statement ([`Batcher`]), since at a
+/// program's rate one statement per request was most of the database's time.
+#[derive(Clone)]
+pub struct Admissions {
+    batcher: Batcher<Vec<u8>, Result<Admission, Arc<anyhow::Error>>>,
+}
+
+/// Keys presented at once, at most.
+const ADMISSION_BATCH: usize = 128;
+/// While requests keep coming, how long a batch waits for more ([`crate::batch::gather`]).
+const GATHER: std::time::Duration = std::time::Duration::from_millis(2);
+
+impl Admissions {
+    /// Starts the admitting task on `db` (on the current Tokio runtime).
+    pub fn start(db: PgPool) -> Self {
+        let batcher = Batcher::start(ADMISSION_BATCH, GATHER, move |hashes: Vec<Vec<u8>>| {
+            let db = db.clone();
+            async move {
+                match admit_all(&db, &hashes).await {
+                    Ok(admissions) => admissions.into_iter().map(Ok).collect(),
+                    Err(error) => {
+                        let error = Arc::new(error);
+                        hashes.iter().map(|_| Err(Arc::clone(&error))).collect()
+                    }
+                }
+            }
+        });
+        Self { batcher }
     }
-    let found = sqlx::query!(
-        r#"with key as (
-               select k.id, k.tenant_id, k.name, k.rate_per_second, k.last_used_at
-               from api_keys k where k.secret_sha256 = $1 and k.revoked_at is null
+
+    /// What the key `presented` gets; its request is counted. Notes the key's use at most once a
+    /// minute.
+    pub async fn admit(&self, presented: &str) -> anyhow::Result<Admission> {
+        if !presented.starts_with(KEY_PREFIX) {
+            return Ok(Admission::Refused);
+        }
+        self.batcher
+            .call(token_hash(presented))
+            .await?
+            .map_err(|error| anyhow::anyhow!("{error:#}"))
+    }
+}
+
+/// What each key of `hashes` (SHA-256 of presented keys) gets, in order, with its request counted:
+/// a key presented n times counts n requests, the first ones within the rate.
+async fn admit_all(db: &PgPool, hashes: &[Vec<u8>]) -> anyhow::Result<Vec<Admission>> {
+    let rows = sqlx::query!(
+        r#"with presented as (
+               select * from unnest($1::bytea[]) with ordinality as p (secret_sha256, position)
            ),
+           keys as (
+               select p.position, k.id, k.tenant_id, k.name, k.rate_per_second, k.last_used_at,
+                      row_number() over (partition by k.id order by p.position) as nth
+               from presented p
+               join api_keys k on k.secret_sha256 = p.secret_sha256 and k.revoked_at is null
+           ),
+           batch as (select id, count(*)::integer as requests from keys group by id),
            counted as (
                insert into api_key_usage as u (api_key_id, second, requests)
-               select id, date_trunc('second', clock_timestamp()), 1 from key
+               select id, date_trunc('second', clock_timestamp()), requests from batch order by id
                on conflict (api_key_id) do update
-                   set requests = case when excluded.second > u.second then 1
-                                       else u.requests + 1 end,
+                   set requests = case when excluded.second > u.second then excluded.requests
+                                       else u.requests + excluded.requests end,
                        second = greatest(u.second, excluded.second)
-               returning requests,
+               returning api_key_id, requests,
                          extract(epoch from second + interval '1 second' - clock_timestamp())::float8
                              as seconds_left
            )
-           select key.id as "id!: ApiKeyId", key.tenant_id as "tenant_id!: TenantId",
-                  key.name as "name!", key.rate_per_second as "rate_per_second!", key.last_used_at,
-                  counted.requests as "requests!", counted.seconds_left as "seconds_left!",
-                  array(select number_id from api_key_numbers where api_key_id = key.id) as "numbers!"
-           from key, counted"#,
-        token_hash(presented)
+           select keys.position as "position!", keys.id as "id!: ApiKeyId",
+                  keys.tenant_id as "tenant_id!: TenantId", keys.name as "name!",
+                  keys.rate_per_second as "rate_per_second!", keys.last_used_at,
+                  (counted.requests - batch.requests + keys.nth)::integer as "requests!",
+                  counted.seconds_left as "seconds_left!",
+                  array(select number_id from api_key_numbers where api_key_id = keys.id) as "numbers!"
+           from keys
+           join batch on batch.id = keys.id
+           join counted on counted.api_key_id = keys.id"#,
+        hashes
     )
-    .fetch_optional(db)
+    .fetch_all(db)
     .await
-    .context("admit an API request")?;
-    let Some(key) = found else {
-        return Ok(Admission::Refused);
-    };
-    if key.requests > key.rate_per_second {
-        let left = key.seconds_left.clamp(0.0, 1.0);
-        return Ok(Admission::Limited(std::time::Duration::from_secs_f64(left)));
+    .context("admit API requests")?;
+    let mut admissions: Vec<Admission> = hashes.iter().map(|_| Admission::Refused).collect();
+    let mut used = Vec::new();
+    for key in rows {
+        let Some(admission) = usize::try_from(key.position - 1)
+            .ok()
+            .and_then(|i| admissions.get_mut(i))
+        else {
+            continue;
+        };
+        if key.requests > key.rate_per_second {
+            let left = key.seconds_left.clamp(0.0, 1.0);
+            *admission = Admission::Limited(std::time::Duration::from_secs_f64(left));
+            continue;
+        }
+        if key
+            .last_used_at
+            .is_none_or(|at| at < Utc::now() - LAST_USE_PRECISION)
+        {
+            used.push(key.id);
+        }
+        *admission = Admission::Admitted(Caller {
+            tenant_id: key.tenant_id,
+            key_id: key.id,
+            name: key.name,
+            numbers: (!key.numbers.is_empty())
+                .then(|| key.numbers.into_iter().map(NumberId::new).collect()),
+            rate_per_second: key.rate_per_second,
+        });
     }
-    if key
-        .last_used_at
-        .is_none_or(|at| at < Utc::now() - LAST_USE_PRECISION)
-    {
-        // Requests at the same moment all see the old time; one of them writes.
-        sqlx::query!(
-            "update api_keys set last_used_at = now()
-             where id = $1 and (last_used_at is null or last_used_at < now() - $2::interval)",
-            key.id as ApiKeyId,
-            PgInterval::try_from(LAST_USE_PRECISION).ok()
-        )
-        .execute(db)
-        .await
-        .context("note the key's use")?;
+    if !used.is_empty() {
+        note_use(db, &used).await?;
     }
-    Ok(Admission::Admitted(Caller {
-        tenant_id: key.tenant_id,
-        key_id: key.id,
-        name: key.name,
-        numbers: (!key.numbers.is_empty())
-            .then(|| key.numbers.into_iter().map(NumberId::new).collect()),
-        rate_per_second: key.rate_per_second,
-    }))
+    Ok(admissions)
+}
+
+/// Notes that `keys` were used now, unless that was noted within [`LAST_USE_PRECISION`] (requests
+/// at the same moment all see the old time; one of them writes).
+async fn note_use(db: &PgPool, keys: &[ApiKeyId]) -> anyhow::Result<()> {
+    let keys: Vec<i64> = keys.iter().map(|id| id.get()).collect();
+    sqlx::query!(
+        "update api_keys set last_used_at = now()
+         where id = any($1) and (last_used_at is null or last_used_at < now() - $2::interval)",
+        &keys,
+        PgInterval::try_from(LAST_USE_PRECISION).ok()
+    )
+    .execute(db)
+    .await
+    .context("note the keys' use")?;
+    Ok(())
 }

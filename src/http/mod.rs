@@ -28,7 +28,9 @@ use tower_http::{
 use crate::{
     config::Config,
     crypto::Cipher,
-    domain::{apps::AppDirectory, audit, events::Hub, templates::syncs::Syncer},
+    domain::{
+        api_keys::Admissions, apps::AppDirectory, audit, events::Hub, templates::syncs::Syncer,
+    },
     error::{self, Surface},
     inbox::{self, auth::ClientAddress, media::MediaFiles, receipts::ReadReceipts},
     ingest::event_log::EventLog,
@@ -71,6 +73,8 @@ pub struct AppState {
     pub template_syncs: Arc<Notify>,
     /// Requests of the Meta-compatible endpoint waiting for Meta's answer to their message.
     pub answers: Answers,
+    /// API keys recognised and their requests counted, for the Graph endpoint and the JSON API.
+    pub admissions: Admissions,
 }
 
 impl AppState {
@@ -108,6 +112,7 @@ impl AppState {
         );
         let changes = Hub::new();
         let answers = Answers::start(&changes);
+        let admissions = Admissions::start(db.clone());
         Ok(Self {
             db,
             config: Arc::new(config),
@@ -123,6 +128,7 @@ impl AppState {
             graph,
             template_syncs: Arc::new(Notify::new()),
             answers,
+            admissions,
         })
     }
 

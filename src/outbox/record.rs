@@ -1,10 +1,11 @@
 //! Recording what Meta answered. Sends that went through are recorded in batches (one statement for
-//! every answer that arrived while the previous batch was written), then their early statuses are
-//! synced after the commit; failures are recorded one by one, with what they mean: retry later
-//! (exponential backoff with jitter, up to a limit), pause the recipient (131056), close the window
-//! (131047) or record the opt-out (131050) by the rule of `domain::conversations`, or fail for
-//! good. Messages the last checks refused before their Graph call fail with the refusal's words. A message whose answer cannot be
-//! recorded stays `sending`, and the sweep turns it `unknown` rather than risk a resend.
+//! every answer that arrived while the previous batch was written, [`gather`]ed while answers keep
+//! coming), then their early statuses are synced after the commit; failures are recorded one by
+//! one, with what they mean: retry later (exponential backoff with jitter, up to a limit), pause
+//! the recipient (131056), close the window (131047) or record the opt-out (131050) by the rule of
+//! `domain::conversations`, or fail for good. Messages the last checks refused before their Graph
+//! call fail with the refusal's words. A message whose answer cannot be recorded stays `sending`,
+//! and the sweep turns it `unknown` rather than risk a resend.
 
 use std::time::Duration;
 
@@ -17,6 +18,7 @@ use tokio::{sync::mpsc, task::JoinHandle};
 
 use super::{claim::Job, send::SendRefused, worker::OutboxConfig};
 use crate::{
+    batch::gather,
     domain::{
         conversations,
         ids::{ConversationId, MessageId, NumberId, TenantId},
@@ -32,6 +34,9 @@ use crate::{
 
 /// Answers recorded per statement, at most.
 const BATCH: usize = 256;
+/// While answers keep coming, how long a batch waits for more. A program waiting for Meta's
+/// answer (the Graph endpoint without `respond-async`) waits this much longer, and only then.
+const GATHER: Duration = Duration::from_millis(5);
 
 /// A claimed message and what Meta answered, or why it was not sent after all.
 pub(super) struct Answered {
@@ -58,8 +63,8 @@ impl Recorder {
     pub fn start(db: PgPool, config: OutboxConfig, capacity: usize) -> Self {
         let (answers, mut received) = mpsc::channel(capacity);
         let task = tokio::spawn(async move {
-            let mut batch = Vec::with_capacity(BATCH);
-            while received.recv_many(&mut batch, BATCH).await > 0 {
+            let (mut batch, mut last) = (Vec::with_capacity(BATCH), None);
+            while gather(&mut received, &mut batch, BATCH, GATHER, &mut last).await > 0 {
                 record_all(&db, &config, std::mem::take(&mut batch)).await;
             }
         });

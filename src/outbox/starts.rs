@@ -6,15 +6,20 @@
 //! only while the message is still this claim, so a message queued again by a sweep can never be
 //! called by the instance that lost it.
 
+use std::time::Duration;
+
 use anyhow::Context;
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot};
 
 use super::claim;
-use crate::domain::ids::MessageId;
+use crate::{batch::gather, domain::ids::MessageId};
 
 /// Starts recorded per statement, at most.
 const BATCH: usize = 256;
+/// While calls keep starting, how long a batch waits for more: well within the worker's lead
+/// (`START_LEAD`) before each call's slot.
+const GATHER: Duration = Duration::from_millis(5);
 
 /// A call about to start, and where to say whether it may.
 struct Start {
@@ -35,8 +40,8 @@ impl Starts {
     pub fn start(db: PgPool, instance: i64, capacity: usize) -> Self {
         let (starts, mut received) = mpsc::channel(capacity);
         tokio::spawn(async move {
-            let mut batch = Vec::with_capacity(BATCH);
-            while received.recv_many(&mut batch, BATCH).await > 0 {
+            let (mut batch, mut last) = (Vec::with_capacity(BATCH), None);
+            while gather(&mut received, &mut batch, BATCH, GATHER, &mut last).await > 0 {
                 record(&db, instance, std::mem::take(&mut batch)).await;
             }
         });

@@ -31,7 +31,7 @@ use sqlx::PgConnection;
 use super::bearer;
 use crate::{
     domain::{
-        api_keys::{self, Admission, Caller},
+        api_keys::{Admission, Caller},
         ids::NumberId,
         numbers::{self, NumberCredentials},
     },
@@ -75,7 +75,7 @@ async fn admit(State(state): State<AppState>, mut request: Request, next: Next) 
     let Some(key) = bearer(request.headers()) else {
         return MetaError::token_required().into_response();
     };
-    match api_keys::admit(&state.db, key).await {
+    match state.admissions.admit(key).await {
         Ok(Admission::Admitted(caller)) => {
             request.extensions_mut().insert(caller);
             next.run(request).await

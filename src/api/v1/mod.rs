@@ -34,7 +34,7 @@ pub use errors::ApiError;
 use super::bearer;
 use crate::{
     domain::{
-        api_keys::{self, Admission, Caller},
+        api_keys::{Admission, Caller},
         ids::{ConversationId, NumberId},
     },
     error::{self, AppError, Surface},
@@ -85,7 +85,7 @@ async fn admit(State(state): State<AppState>, mut request: Request, next: Next) 
         return AppError::Unauthorized("an API key is required: Authorization: Bearer <key>")
             .into_response();
     };
-    match api_keys::admit(&state.db, key).await {
+    match state.admissions.admit(key).await {
         Ok(Admission::Admitted(caller)) => {
             request.extensions_mut().insert(caller);
             next.run(request).await
