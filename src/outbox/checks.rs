@@ -69,6 +69,11 @@ pub(super) async fn check_window(
         .into())
 }
 
+/// Whether free-form content may go out `now` (what [`check_window`] checks, without reading).
+pub(super) fn window_open(context: &SendContext, now: DateTime<Utc>) -> bool {
+    window_of(context, now).is_open()
+}
+
 fn window_of(context: &SendContext, at: DateTime<Utc>) -> Window {
     Window::at(
         context.last_customer_message_at,

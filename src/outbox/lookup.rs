@@ -2,17 +2,21 @@
 //! it is sent to ([`SendContext`]) and the message its idempotency key was first used for. A
 //! program sending to a customer by phone names the number and the customer instead of the
 //! conversation; the number, the customer's conversation with it, the conversation and the key
-//! are then one round trip too. At the Graph endpoint's rate, each round trip saved is a share of
-//! the machine's time (docs/benchmarks.md, "Integrators").
+//! are then one round trip too, and the requests that arrive together share one ([`Lookups`]). At
+//! the Graph endpoint's rate, each round trip saved is a share of the machine's time
+//! (docs/benchmarks.md, "Integrators").
+
+use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool};
 
 use super::refused::SendRefused;
 use super::send::Queued;
 use crate::{
+    batch::Batcher,
     domain::{
         conversations::SendContext,
         ids::{ContactId, ConversationId, MessageId, NumberId, TenantId},
@@ -56,80 +60,143 @@ impl KeyedMessage {
     }
 }
 
-/// The tenant's conversation `conversation_id` and the message of `key`.
+/// Reads what sends need for the requests that arrive together, in one statement ([`Batcher`]):
+/// at a program's rate, one look-up per request was most of the database's time.
+#[derive(Clone)]
+pub(super) struct Lookups {
+    batcher: Batcher<Input, Result<Row, Arc<anyhow::Error>>>,
+}
+
+/// Look-ups read at once, at most.
+const BATCH: usize = 128;
+/// While requests keep coming, how long a batch waits for more ([`crate::batch::gather`]).
+const GATHER: std::time::Duration = std::time::Duration::from_millis(2);
+
+impl Lookups {
+    /// Starts the look-up task on `db` (on the current Tokio runtime).
+    pub fn start(db: PgPool) -> Self {
+        let batcher = Batcher::start(BATCH, GATHER, move |inputs: Vec<Input>| {
+            let db = db.clone();
+            async move {
+                let read = async {
+                    let mut conn = db.acquire().await.context("acquire connection")?;
+                    read(&mut conn, &inputs).await
+                };
+                match read.await {
+                    Ok(rows) => rows.into_iter().map(Ok).collect(),
+                    Err(error) => {
+                        let error = Arc::new(error);
+                        inputs.iter().map(|_| Err(Arc::clone(&error))).collect()
+                    }
+                }
+            }
+        });
+        Self { batcher }
+    }
+
+    /// The tenant's conversation `conversation_id` and the message of `key`.
+    pub async fn by_conversation(
+        &self,
+        tenant_id: TenantId,
+        conversation_id: ConversationId,
+        key: &str,
+    ) -> anyhow::Result<Lookup> {
+        let input = Input::conversation(tenant_id, conversation_id, key);
+        Ok(self.read(input).await?.lookup())
+    }
+
+    /// The tenant's number with Meta's `phone_number_id` (removed or not), `customer`'s
+    /// conversation with it and the message of `key`; `None` when the tenant has no such number.
+    /// A user id finds the conversation of a contact that has it, preferring one with a phone (as
+    /// `conversations::find_for`).
+    pub async fn by_customer(
+        &self,
+        tenant_id: TenantId,
+        phone_number_id: &str,
+        customer: &CustomerId,
+        key: &str,
+    ) -> anyhow::Result<Option<(NumberId, Lookup)>> {
+        let input = Input {
+            tenant_id,
+            conversation_id: None,
+            phone_number_id: Some(phone_number_id.to_owned()),
+            wa_id: customer.wa_id().map(str::to_owned),
+            user_id: customer.user_id().map(str::to_owned),
+            key: key.to_owned(),
+        };
+        let row = self.read(input).await?;
+        Ok(row
+            .target_number_id
+            .map(|number_id| (number_id, row.lookup())))
+    }
+
+    async fn read(&self, input: Input) -> anyhow::Result<Row> {
+        self.batcher
+            .call(input)
+            .await?
+            .map_err(|error| anyhow::anyhow!("{error:#}"))
+    }
+}
+
+/// The tenant's conversation `conversation_id` and the message of `key`, on `conn` (which may be
+/// a transaction that just started the conversation).
 pub(super) async fn by_conversation(
     conn: &mut PgConnection,
     tenant_id: TenantId,
     conversation_id: ConversationId,
     key: &str,
 ) -> anyhow::Result<Lookup> {
-    let row = read(conn, tenant_id, Target::Conversation(conversation_id), key).await?;
-    Ok(row.map_or(
-        Lookup {
-            context: None,
-            keyed: None,
-        },
-        Row::lookup,
-    ))
+    let input = Input::conversation(tenant_id, conversation_id, key);
+    let row = read(conn, std::slice::from_ref(&input)).await?.pop();
+    Ok(row.context("a look-up without its row")?.lookup())
 }
 
-/// The tenant's number with Meta's `phone_number_id` (removed or not), `customer`'s conversation
-/// with it and the message of `key`; `None` when the tenant has no such number. A user id finds
-/// the conversation of a contact that has it, preferring one with a phone (as
-/// `conversations::find_for`).
-pub(super) async fn by_customer(
-    conn: &mut PgConnection,
+/// What a message is sent to: a conversation, or a number's customer (by phone or user id).
+struct Input {
     tenant_id: TenantId,
-    phone_number_id: &str,
-    customer: &CustomerId,
-    key: &str,
-) -> anyhow::Result<Option<(NumberId, Lookup)>> {
-    let target = Target::Customer {
-        phone_number_id,
-        customer,
-    };
-    let row = read(conn, tenant_id, target, key).await?;
-    Ok(row.and_then(|row| Some((row.target_number_id?, row.lookup()))))
+    conversation_id: Option<ConversationId>,
+    phone_number_id: Option<String>,
+    wa_id: Option<String>,
+    user_id: Option<String>,
+    /// The request's idempotency key.
+    key: String,
 }
 
-/// What a message is sent to.
-enum Target<'a> {
-    Conversation(ConversationId),
-    Customer {
-        phone_number_id: &'a str,
-        customer: &'a CustomerId,
-    },
+impl Input {
+    fn conversation(tenant_id: TenantId, conversation_id: ConversationId, key: &str) -> Self {
+        Self {
+            tenant_id,
+            conversation_id: Some(conversation_id),
+            phone_number_id: None,
+            wa_id: None,
+            user_id: None,
+            key: key.to_owned(),
+        }
+    }
 }
 
-/// The target's number and conversation (if it has one), with the send context, and the message
-/// of `key`; `None` when the conversation, or the number, is not the tenant's.
-async fn read(
-    conn: &mut PgConnection,
-    tenant_id: TenantId,
-    target: Target<'_>,
-    key: &str,
-) -> anyhow::Result<Option<Row>> {
-    let (conversation_id, phone_number_id, customer) = match target {
-        Target::Conversation(id) => (Some(id), None, None),
-        Target::Customer {
-            phone_number_id,
-            customer,
-        } => (None, Some(phone_number_id), Some(customer)),
-    };
-    sqlx::query_as!(
+/// For each input, in order: the target's number and conversation (if it has one) with the send
+/// context, and the message of its key. The columns of a conversation that is not the tenant's,
+/// or of a number the tenant has not, are all empty. Each table is read by index, row by row
+/// (`lateral`): a plan made for "some rows of `input`" would otherwise read whole tables.
+async fn read(conn: &mut PgConnection, inputs: &[Input]) -> anyhow::Result<Vec<Row>> {
+    let tenants: Vec<i64> = inputs.iter().map(|i| i.tenant_id.get()).collect();
+    let conversations: Vec<Option<i64>> = inputs
+        .iter()
+        .map(|i| i.conversation_id.map(ConversationId::get))
+        .collect();
+    let text = |f: fn(&Input) -> Option<&str>| inputs.iter().map(f).collect::<Vec<_>>();
+    let phone_number_ids = text(|i| i.phone_number_id.as_deref());
+    let wa_ids = text(|i| i.wa_id.as_deref());
+    let user_ids = text(|i| i.user_id.as_deref());
+    let keys = text(|i| Some(i.key.as_str()));
+    let rows = sqlx::query_as!(
         Row,
-        r#"with target as (
-               select c.phone_number_id as number_id, c.id as conversation_id
-               from conversations c where c.tenant_id = $1 and c.id = $2
-               union all
-               select n.id,
-                      (select c.id from conversations c join contacts k on k.id = c.contact_id
-                       where c.tenant_id = $1 and c.phone_number_id = n.id and k.tenant_id = $1
-                         and (k.wa_id = $4 or k.user_id = $5)
-                       order by k.wa_id is null, k.id
-                       limit 1)
-               from phone_numbers n
-               where $2::bigint is null and n.tenant_id = $1 and n.phone_number_id = $3
+        r#"with input as (
+               select * from unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[],
+                   $5::text[], $6::text[])
+               with ordinality as i (tenant_id, conversation_id, phone_number_id, wa_id, user_id,
+                   key, position)
            )
            select target.number_id as "target_number_id?: NumberId",
                   c.id as "conversation_id?: ConversationId", n.id as "number_id?: NumberId",
@@ -143,22 +210,52 @@ async fn read(
                   m.id as "keyed_id?: MessageId",
                   m.conversation_id as "keyed_conversation_id?: ConversationId",
                   m.content as "keyed_content?"
-           from target
-           left join conversations c on c.tenant_id = $1 and c.id = target.conversation_id
+           from input i
+           left join lateral (
+               select c.phone_number_id as number_id, c.id as conversation_id
+               from conversations c where c.tenant_id = i.tenant_id and c.id = i.conversation_id
+               union all
+               select n.id,
+                      (select c.id from conversations c join contacts k on k.id = c.contact_id
+                       where c.tenant_id = i.tenant_id and c.phone_number_id = n.id
+                         and k.tenant_id = i.tenant_id
+                         and (k.wa_id = i.wa_id or k.user_id = i.user_id)
+                       order by k.wa_id is null, k.id
+                       limit 1)
+               from phone_numbers n
+               where i.conversation_id is null and n.tenant_id = i.tenant_id
+                 and n.phone_number_id = i.phone_number_id
+           ) target on true
+           left join lateral (
+               select * from conversations c
+               where c.tenant_id = i.tenant_id and c.id = target.conversation_id
+           ) c on true
            left join phone_numbers n on n.id = c.phone_number_id
            left join contacts k on k.id = c.contact_id
            left join tenants t on t.id = c.tenant_id
-           left join messages m on m.tenant_id = $1 and m.idempotency_key = $6"#,
-        tenant_id as TenantId,
-        conversation_id as Option<ConversationId>,
-        phone_number_id,
-        customer.and_then(CustomerId::wa_id),
-        customer.and_then(CustomerId::user_id),
-        key
+           left join lateral (
+               select * from messages m
+               where m.tenant_id = i.tenant_id and m.idempotency_key = i.key
+           ) m on true
+           order by i.position"#,
+        &tenants,
+        &conversations as &[Option<i64>],
+        &phone_number_ids as &[Option<&str>],
+        &wa_ids as &[Option<&str>],
+        &user_ids as &[Option<&str>],
+        &keys as &[Option<&str>]
     )
-    .fetch_optional(conn)
+    .fetch_all(conn)
     .await
-    .context("load the conversation and the idempotency key")
+    .context("load the conversations and the idempotency keys")?;
+    // One row an input, in order: each join finds at most one row (unique keys).
+    anyhow::ensure!(
+        rows.len() == inputs.len(),
+        "{} look-ups answered with {} rows",
+        inputs.len(),
+        rows.len()
+    );
+    Ok(rows)
 }
 
 /// The message `key` was first used for, if any.

@@ -12,13 +12,13 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use serde_json::json;
-use sqlx::{Acquire, PgConnection, PgPool};
+use sqlx::{Acquire, PgConnection, PgPool, Postgres, pool::PoolConnection};
 
 pub use super::refused::SendRefused;
 use super::{
     CHANNEL,
-    checks::{check_template, check_window},
-    lookup::{self, Lookup},
+    checks::{check_template, check_window, window_open},
+    lookup::{self, Lookup, Lookups},
     queueing::{self, NewMessage, Queueing},
 };
 use crate::{
@@ -36,6 +36,7 @@ use crate::{
 pub struct SendService {
     db: PgPool,
     clock: Arc<dyn Clock>,
+    lookups: Lookups,
     queueing: Queueing,
 }
 
@@ -85,6 +86,25 @@ enum Checked {
     Accepted(NewMessage),
 }
 
+/// Where the checks read templates, when they need to: the connection of the caller's
+/// transaction, or one taken from the pool only then.
+enum Reader<'a> {
+    Held(&'a mut PgConnection),
+    Pool(&'a PgPool),
+}
+
+impl Reader<'_> {
+    async fn connection<'b>(
+        &'b mut self,
+        pooled: &'b mut Option<PoolConnection<Postgres>>,
+    ) -> anyhow::Result<&'b mut PgConnection> {
+        Ok(match self {
+            Self::Held(conn) => conn,
+            Self::Pool(db) => pooled.insert(db.acquire().await.context("acquire connection")?),
+        })
+    }
+}
+
 /// A refusal, or a failure of ours.
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
@@ -96,12 +116,15 @@ pub enum SendError {
 
 impl SendService {
     /// A service on `db` that asks `clock` for the time (`SystemClock`, or a test's). Starts the
-    /// writers that store queued messages, so it is made on a Tokio runtime.
+    /// tasks that read and store messages for many requests at once, so it is made on a Tokio
+    /// runtime.
     pub fn new(db: PgPool, clock: Arc<dyn Clock>) -> Self {
+        let lookups = Lookups::start(db.clone());
         let queueing = Queueing::start(db.clone());
         Self {
             db,
             clock,
+            lookups,
             queueing,
         }
     }
@@ -113,23 +136,21 @@ impl SendService {
         tenant_id: TenantId,
         request: SendRequest,
     ) -> Result<Queued, SendError> {
-        let mut conn = self.db.acquire().await.context("acquire connection")?;
         let key = &request.idempotency_key;
         let lookup = match &request.to {
-            SendTo::Conversation(id) => {
-                lookup::by_conversation(&mut conn, tenant_id, *id, key).await?
-            }
+            SendTo::Conversation(id) => self.lookups.by_conversation(tenant_id, *id, key).await?,
             SendTo::Customer {
                 phone_number_id,
                 customer,
                 numbers,
             } => {
-                let found =
-                    lookup::by_customer(&mut conn, tenant_id, phone_number_id, customer, key)
-                        .await?
-                        .filter(|(number_id, _)| {
-                            numbers.as_ref().is_none_or(|ids| ids.contains(number_id))
-                        });
+                let found = self
+                    .lookups
+                    .by_customer(tenant_id, phone_number_id, customer, key)
+                    .await?
+                    .filter(|(number_id, _)| {
+                        numbers.as_ref().is_none_or(|ids| ids.contains(number_id))
+                    });
                 let Some((number_id, lookup)) = found else {
                     return Err(SendRefused::NumberNotFound {
                         phone_number_id: phone_number_id.clone(),
@@ -137,6 +158,7 @@ impl SendService {
                     .into());
                 };
                 if lookup.context.is_none() {
+                    let mut conn = self.db.acquire().await.context("acquire connection")?;
                     return self
                         .start_conversation(&mut conn, tenant_id, number_id, customer, &request)
                         .await;
@@ -144,12 +166,13 @@ impl SendService {
                 lookup
             }
         };
-        let message = match self.check(tenant_id, lookup, &request, &mut conn).await? {
+        let message = match self
+            .check(tenant_id, lookup, &request, Reader::Pool(&self.db))
+            .await?
+        {
             Checked::Answered(queued) => return Ok(queued),
             Checked::Accepted(message) => message,
         };
-        // The connection goes back to the pool while the writers store the message.
-        drop(conn);
         let (message, stored) = self.queueing.store(message).await?;
         self.queued(tenant_id, &message, stored).await
     }
@@ -168,7 +191,10 @@ impl SendService {
         let id = conversations::find_or_create_for(&mut tx, tenant_id, number_id, customer).await?;
         let key = &request.idempotency_key;
         let lookup = lookup::by_conversation(&mut tx, tenant_id, id, key).await?;
-        let message = match self.check(tenant_id, lookup, request, &mut tx).await? {
+        let message = match self
+            .check(tenant_id, lookup, request, Reader::Held(&mut tx))
+            .await?
+        {
             Checked::Answered(queued) => return Ok(queued),
             Checked::Accepted(message) => message,
         };
@@ -179,13 +205,14 @@ impl SendService {
     }
 
     /// Checks a message for the conversation of `lookup`: the answer already given to its
-    /// idempotency key, a refusal, or the message to queue. `conn` reads the templates.
+    /// idempotency key, a refusal, or the message to queue. `db` reads the templates, when a
+    /// check needs them.
     async fn check(
         &self,
         tenant_id: TenantId,
         lookup: Lookup,
         request: &SendRequest,
-        conn: &mut PgConnection,
+        mut db: Reader<'_>,
     ) -> Result<Checked, SendError> {
         let context = lookup.context.ok_or(SendRefused::NotFound)?;
         let conversation_id = context.conversation_id;
@@ -207,9 +234,18 @@ impl SendService {
                 name,
                 language,
                 components,
-            } => Some(check_template(conn, tenant_id, &context, name, language, components).await?),
+            } => {
+                let mut pooled = None;
+                let conn = db.connection(&mut pooled).await?;
+                Some(check_template(conn, tenant_id, &context, name, language, components).await?)
+            }
             _ => {
-                check_window(conn, tenant_id, &context, self.clock.now()).await?;
+                let now = self.clock.now();
+                if !window_open(&context, now) {
+                    let mut pooled = None;
+                    let conn = db.connection(&mut pooled).await?;
+                    check_window(conn, tenant_id, &context, now).await?;
+                }
                 None
             }
         };
