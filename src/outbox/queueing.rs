@@ -14,22 +14,22 @@
 //! "Integrators"). A batch that fails is stored again message by message, so that one bad row
 //! fails only its own request.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, time::Duration};
 
-use anyhow::{Context, anyhow};
+use anyhow::Context;
 use sqlx::{PgConnection, PgPool};
-use tokio::sync::{mpsc, oneshot};
 
 use super::CHANNEL;
-use crate::domain::{
-    ids::{ApiKeyId, ConversationId, MessageId, NumberId, TemplateId, TenantId, UserId},
-    messages::SentByKind,
+use crate::{
+    batch::Batcher,
+    domain::{
+        ids::{ApiKeyId, ConversationId, MessageId, NumberId, TemplateId, TenantId, UserId},
+        messages::SentByKind,
+    },
 };
 
 /// The most messages one statement stores.
 const MAX_BATCH: usize = 100;
-/// Requests waiting for the writer before callers wait to hand theirs over.
-const BACKLOG: usize = 4 * MAX_BATCH;
 
 /// A checked message, ready to be queued.
 #[derive(Debug)]
@@ -55,55 +55,40 @@ pub(super) struct NewMessage {
 /// The queued message's id, or `None` when its idempotency key was taken first.
 type Stored = anyhow::Result<Option<MessageId>>;
 
-struct Pending {
-    message: NewMessage,
-    /// Gets the message back with what became of it.
-    reply: oneshot::Sender<(NewMessage, Stored)>,
-}
-
 /// Hands messages to the writer; cheap to clone. The writer stops when every clone is gone.
 #[derive(Clone)]
 pub(super) struct Queueing {
-    requests: mpsc::Sender<Pending>,
+    /// Each message comes back with what became of it.
+    writer: Batcher<NewMessage, (NewMessage, Stored)>,
 }
 
 impl Queueing {
-    /// Starts the writer on `db` (on the current Tokio runtime).
+    /// Starts the writer on `db` (on the current Tokio runtime): what is waiting, up to
+    /// [`MAX_BATCH`], is stored as soon as the batch before is stored.
     pub fn start(db: PgPool) -> Self {
-        let (requests, received) = mpsc::channel(BACKLOG);
-        tokio::spawn(write(db, received));
-        Self { requests }
+        let writer = Batcher::start(
+            MAX_BATCH,
+            Duration::ZERO,
+            move |messages: Vec<NewMessage>| {
+                let db = db.clone();
+                async move {
+                    let results = store_batch(&db, &messages).await;
+                    messages.into_iter().zip(results).collect()
+                }
+            },
+        );
+        Self { writer }
     }
 
     /// Queues `message` with whatever else is waiting, and wakes the delivery workers; hands the
-    /// message back with what became of it.
+    /// message back with what became of it. (A caller that has gone finds its message queued
+    /// all the same.)
     pub async fn store(
         &self,
         message: NewMessage,
     ) -> anyhow::Result<(NewMessage, Option<MessageId>)> {
-        let (reply, stored) = oneshot::channel();
-        self.requests
-            .send(Pending { message, reply })
-            .await
-            .map_err(|_| anyhow!("the message writer has stopped"))?;
-        let (message, stored) = stored
-            .await
-            .map_err(|_| anyhow!("the message writer stopped before answering"))?;
+        let (message, stored) = self.writer.call(message).await?;
         Ok((message, stored?))
-    }
-}
-
-/// Stores what is waiting, up to [`MAX_BATCH`], as soon as the batch before is stored.
-async fn write(db: PgPool, mut received: mpsc::Receiver<Pending>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while received.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let (messages, replies): (Vec<_>, Vec<_>) =
-            batch.drain(..).map(|p| (p.message, p.reply)).unzip();
-        let results = store_batch(&db, &messages).await;
-        for ((reply, message), result) in replies.into_iter().zip(messages).zip(results) {
-            // The caller may have gone (a closed request); its message is queued all the same.
-            let _ = reply.send((message, result));
-        }
     }
 }
 

@@ -10,10 +10,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use sqlx::PgPool;
-use tokio::sync::{mpsc, oneshot};
 
 use super::claim;
-use crate::{batch::gather, domain::ids::MessageId};
+use crate::{batch::Batcher, domain::ids::MessageId};
 
 /// Starts recorded per statement, at most.
 const BATCH: usize = 256;
@@ -21,65 +20,44 @@ const BATCH: usize = 256;
 /// (`START_LEAD`) before each call's slot.
 const GATHER: Duration = Duration::from_millis(5);
 
-/// A call about to start, and where to say whether it may.
-struct Start {
-    id: MessageId,
-    attempts: i32,
-    allowed: oneshot::Sender<bool>,
-}
-
 /// Hands starts to the recording task; cheap to clone.
 #[derive(Clone)]
 pub(super) struct Starts {
-    starts: mpsc::Sender<Start>,
+    /// A start by message and attempt; whether the call may go.
+    recorder: Batcher<(MessageId, i32), bool>,
 }
 
 impl Starts {
     /// Starts the recording task for the claims of delivery instance `instance`; it ends when
     /// every handle is dropped.
-    pub fn start(db: PgPool, instance: i64, capacity: usize) -> Self {
-        let (starts, mut received) = mpsc::channel(capacity);
-        tokio::spawn(async move {
-            let (mut batch, mut last) = (Vec::with_capacity(BATCH), None);
-            while gather(&mut received, &mut batch, BATCH, GATHER, &mut last).await > 0 {
-                record(&db, instance, std::mem::take(&mut batch)).await;
-            }
+    pub fn start(db: PgPool, instance: i64) -> Self {
+        let recorder = Batcher::start(BATCH, GATHER, move |starts: Vec<(MessageId, i32)>| {
+            let db = db.clone();
+            async move { record(&db, instance, &starts).await }
         });
-        Self { starts }
+        Self { recorder }
     }
 
     /// Records that the call of message `id` (claimed as attempt `attempts`) starts; `Ok(false)`
     /// when the message is no longer this claim, so it must not be called.
     pub async fn begin(&self, id: MessageId, attempts: i32) -> anyhow::Result<bool> {
-        let (allowed, answer) = oneshot::channel();
-        let start = Start {
-            id,
-            attempts,
-            allowed,
-        };
-        self.starts
-            .send(start)
+        self.recorder
+            .call((id, attempts))
             .await
-            .ok()
-            .context("the call start recorder has stopped")?;
-        answer.await.context("the call start could not be recorded")
+            .context("the call start could not be recorded")
     }
 }
 
-/// Records a batch; on a database error every call in it is held back: its `begin` fails, so the
-/// message is not called (and is retried like a call that could not connect).
-async fn record(db: &PgPool, instance: i64, batch: Vec<Start>) {
-    let ids: Vec<MessageId> = batch.iter().map(|s| s.id).collect();
-    let attempts: Vec<i32> = batch.iter().map(|s| s.attempts).collect();
-    let allowed = match claim::mark_call_started(db, instance, &ids, &attempts).await {
-        Ok(allowed) => allowed,
+/// Records a batch: whether each call may go. On a database error, no answer: every `begin` of
+/// the batch fails, so the message is not called (and is retried like a call that could not
+/// connect).
+async fn record(db: &PgPool, instance: i64, starts: &[(MessageId, i32)]) -> Vec<bool> {
+    let (ids, attempts): (Vec<MessageId>, Vec<i32>) = starts.iter().copied().unzip();
+    match claim::mark_call_started(db, instance, &ids, &attempts).await {
+        Ok(allowed) => ids.iter().map(|id| allowed.contains(id)).collect(),
         Err(error) => {
-            // Dropping the senders fails each `begin`.
-            return tracing::error!(error = ?error, count = batch.len(), "could not record call starts");
+            tracing::error!(error = ?error, count = starts.len(), "could not record call starts");
+            Vec::new()
         }
-    };
-    for start in batch {
-        // The send may have given up waiting; its message is settled by the sweep either way.
-        let _ = start.allowed.send(allowed.contains(&start.id));
     }
 }

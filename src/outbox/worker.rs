@@ -157,7 +157,7 @@ impl Outbox {
             }
         };
         let recorder = Recorder::start(self.db.clone(), (*self.config).clone(), MAX_IN_FLIGHT);
-        let starts = Starts::start(self.db.clone(), instance, MAX_IN_FLIGHT);
+        let starts = Starts::start(self.db.clone(), instance);
         let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
         let mut sends = JoinSet::new();
         let mut last_beat: Option<Instant> = None;
