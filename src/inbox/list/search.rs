@@ -14,11 +14,13 @@
 //! most common words of a column with their shares ([`common_words`], migration 28). A
 //! word common enough ([`COMMON_SHARE`]) is read for in id order from the newest message, up to
 //! [`MAX_WALK`] messages; any other, in the newest [`FIRST_WALK`] only, reading on in order when
-//! it matched often there ([`COMMON_HITS`]: common of late). Then the search looks through spans
-//! of ids that grow back from there ([`MATCH_SPANS`]), each collecting its matches through the
-//! word index (with the block range index on ids, `message_texts_id_range`, for a bounded span)
-//! and keeping the newest, so a rarer word costs only its matches. Each statement is planned with
-//! its bounds and the query (`persistent(false)`).
+//! it matched often there ([`COMMON_HITS`]: common of late). Then a word that is not common has
+//! its older matches collected through the word index all at once when they are [`FEW`].
+//! Otherwise, or for a common word, the search looks through spans of ids that grow back from
+//! there ([`MATCH_SPANS`]), each collecting its matches through the word index (with the block
+//! range index on ids, `message_texts_id_range`, for a bounded span) and keeping the newest, so a
+//! rarer word costs only its matches. Each statement is planned with its bounds and the query
+//! (`persistent(false)`).
 //! Contacts likewise: a common name among the most recently active conversations first
 //! ([`CONTACT_WALK`]); then, or for any other name, the most recently active among the first
 //! [`CONTACT_CANDIDATES`] found through the index.
@@ -49,6 +51,11 @@ const MAX_WALK: i64 = 20_000;
 /// [`MAX_WALK`] (a word in 0.5 % fills a page of 50 within 10,000 messages, where its index entries
 /// number 50,000 at 10 M messages).
 const COMMON_SHARE: f64 = 0.005;
+/// A word that is not common and matched too rarely for the walk to fill its page has its older
+/// matches collected all at once, through the word index, when they are at most this many: one
+/// statement whose cost is the word's matches (a reference that appears in a few messages, a
+/// name nobody wrote), not the table's size. Past that, the spans below.
+const FEW: i64 = 1_000;
 /// The spans of ids, back from the newest message, whose matches a search then collects through
 /// the word index, in turn until a page is full; then all the rest. A rarer word costs only its
 /// matches; the spans grow by steps, so a word common among old messages and rare among new ones
@@ -272,11 +279,8 @@ pub async fn messages(
     };
     let missing = |ids: &[i64]| MESSAGE_HITS - i64::try_from(ids.len()).unwrap_or(MESSAGE_HITS);
     let mut upper = ceiling;
-    let walk = if common_words::share(conn, Column::Messages, text).await? >= COMMON_SHARE {
-        MAX_WALK
-    } else {
-        FIRST_WALK
-    };
+    let common = common_words::share(conn, Column::Messages, text).await? >= COMMON_SHARE;
+    let walk = if common { MAX_WALK } else { FIRST_WALK };
     let lower = upper.saturating_sub(walk).max(0);
     let mut ids = newest_in_order(conn, tenant_id, text, lower, upper, MESSAGE_HITS).await?;
     upper = lower;
@@ -288,6 +292,14 @@ pub async fn messages(
         let found = newest_in_order(conn, tenant_id, text, lower, upper, missing(&ids)).await?;
         ids.extend(found);
         upper = lower;
+    }
+    if !common
+        && missing(&ids) > 0
+        && upper > 0
+        && let Some(found) = all_if_few(conn, tenant_id, text, upper, missing(&ids)).await?
+    {
+        ids.extend(found);
+        upper = 0;
     }
     for width in MATCH_SPANS.map(Some).into_iter().chain([None]) {
         if missing(&ids) <= 0 || upper <= 0 {
@@ -342,6 +354,37 @@ async fn newest_in_order(
     .fetch_all(conn)
     .await
     .context("search the newest messages")
+}
+
+/// The newest `limit` matches below `upper` when the text matches at most [`FEW`] messages there
+/// (then those are all of its matches, found through the word index: the cost of a rare word's
+/// matches, whatever the table's size); `None` when it matches more.
+async fn all_if_few(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    text: &str,
+    upper: i64,
+    limit: i64,
+) -> anyhow::Result<Option<Vec<i64>>> {
+    sqlx::query_scalar!(
+        r#"with matches as materialized (
+               select t.message_id from message_texts t
+               where t.tenant_id = $1 and t.words @@ search_query($2) and t.message_id < $3
+           ),
+           few as materialized (select message_id from matches limit $4::bigint + 1)
+           select case when (select count(*) from few) <= $4 then
+                      array(select message_id from few order by message_id desc limit $5)
+                  end as "newest""#,
+        tenant_id as TenantId,
+        text,
+        upper,
+        FEW,
+        limit
+    )
+    .persistent(false)
+    .fetch_one(conn)
+    .await
+    .context("search the older messages of a rare word")
 }
 
 /// The newest `limit` of all matches among the ids `lower..upper` (or below `upper`): every match

@@ -151,7 +151,7 @@ async fn message_results_page_newest_first_without_repeating(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let conversation = customer_writes(&app, "wamid.first", "parcel 0", 3).await;
     // Parcels 1–29, then (ids far apart, as in a busy database) parcels 30–59 and 60–69: the
-    // newest are read in order, the older ones through the index, span by span.
+    // newest are read in order, the older ones (few) through the index at once.
     let insert = |from: i32, to: i32| {
         sqlx::query(
             "insert into messages (tenant_id, conversation_id, phone_number_id, direction, wamid,
@@ -193,6 +193,46 @@ async fn message_results_page_newest_first_without_repeating(pool: PgPool) {
         assert!(second.body.contains(&format!("parcel {n}<")), "{n}");
     }
     assert!(!second.body.contains(r#"<a class="more""#));
+}
+
+/// A word too rare of late for the first walk, with more older matches than are collected at
+/// once, is found span by span through the index.
+#[sqlx::test]
+async fn a_word_with_many_older_matches_is_paged_span_by_span(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let conversation = customer_writes(&app, "wamid.first", "hello", 3).await;
+    sqlx::query(
+        "insert into messages (tenant_id, conversation_id, phone_number_id, direction, wamid,
+                               type, body, content, status)
+         select c.tenant_id, c.id, c.phone_number_id, 'inbound', 'wamid.p' || i, 'text',
+                'parcel ' || i, jsonb_build_object('type', 'text', 'text',
+                jsonb_build_object('body', 'parcel ' || i)), 'received'
+         from conversations c, generate_series(1, 1100) i where c.id = $1 order by i",
+    )
+    .bind(conversation.get())
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    sqlx::query("select setval('messages_id_seq', 1200000)")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    customer_writes(&app, "wamid.last", "hello again", 2).await;
+    user(&app, app.tenant_id, "ana@acme.test", "Ana").await;
+    let mut ana = Client::signed_in(&app, "ana@acme.test").await;
+
+    let first = ana.get("/inbox?q=parcel").await;
+    assert_eq!(section(&first.body, "search-messages").len(), 50);
+    for n in [1100, 1075, 1051] {
+        assert!(first.body.contains(&format!("parcel {n}<")), "{n}");
+    }
+    assert!(!first.body.contains("parcel 1050<"), "{}", first.body);
+    let second = ana.get(&next_page(&first.body)).await;
+    assert_eq!(section(&second.body, "search-messages").len(), 50);
+    for n in [1050, 1001] {
+        assert!(second.body.contains(&format!("parcel {n}<")), "{n}");
+    }
+    assert!(!second.body.contains("parcel 1051<") && !second.body.contains("parcel 1000<"));
 }
 
 #[sqlx::test]
