@@ -9,7 +9,11 @@
 //! cargo bench --bench inbox -- --conversations 100000              # 1 M messages
 //! cargo bench --bench inbox -- --conversations 1000000 --reuse     # 10 M messages, seeded once
 //! cargo bench --bench inbox -- --conversations 1000000 --reuse --reports
+//! cargo bench --bench inbox -- --conversations 1000000 --reuse --against 100000
 //! ```
+//!
+//! With `--against` it times the pages of two sizes turn about, each on its own server, and
+//! compares their p99s (the goal: cost grows with the page, not the table).
 //!
 //! Each size has its own database (`switchboard_bench_inbox_<conversations>`), kept between runs
 //! so that `--reuse` measures again without seeding again. See docs/benchmarks.md.
@@ -47,7 +51,13 @@ use anyhow::Context;
 use clap::Parser;
 use sqlx::PgPool;
 
-use crate::{agent::Agent, fixture::Fixture, live::Streams, scenarios::Timings, server::Binary};
+use crate::{
+    agent::Agent,
+    fixture::Fixture,
+    live::Streams,
+    scenarios::{Span, Timings},
+    server::Binary,
+};
 
 /// The seeded agents' password.
 const PASSWORD: &str = "switchboard bench agents";
@@ -68,6 +78,11 @@ struct Args {
     /// Measure the admin's reports only (after working out the days they add up).
     #[arg(long)]
     reports: bool,
+    /// Time the pages of this size too (seeded first if it is not yet), turn about with the main
+    /// size in blocks of a hundred requests, each on its own server, so that both sizes are timed
+    /// on the same machine in the same moments; prints both and the ratio of their p99s.
+    #[arg(long)]
+    against: Option<u64>,
     /// Measured requests per scenario.
     #[arg(long, default_value_t = 300)]
     requests: usize,
@@ -111,74 +126,26 @@ async fn run(args: &Args) -> anyhow::Result<()> {
     raise_open_files_limit();
     let postgres = database::Postgres::new(&args.postgres)?;
     let binary = Binary::locate(args.server_bin.clone())?;
-    let name = format!("switchboard_bench_inbox_{}", args.conversations);
     let messages = args.messages.unwrap_or(args.conversations * 10);
-    let database_url = postgres.url(&name);
-    if !(args.reuse && seeded(&database_url).await) {
-        postgres.recreate(&name).await?;
-        binary.provision(&database_url).await?;
-        let started = Instant::now();
-        eprintln!(
-            "seeding {} conversations, {messages} messages …",
-            args.conversations
-        );
-        let printed = binary
-            .seed(&database_url, args.conversations, messages, PASSWORD)
-            .await?;
-        eprint!("{printed}");
-        println!("seeded in {:.0?}", started.elapsed());
-    }
-    let db = database::connect(&database_url, 2).await?;
-    // An earlier run's replies are the newest messages, where searches read first: measured again,
-    // the database is the one seeded, not one topped with thousands of "Reply n from the benchmark".
-    let removed = sqlx::query("delete from messages where idempotency_key like 'bench-%'")
-        .execute(&db)
-        .await
-        .context("remove earlier runs' replies")?
-        .rows_affected();
-    if removed > 0 {
-        println!("removed {removed} replies sent by earlier runs");
-    }
-    // What autovacuum (off on this machine) would have done since the seeding and earlier runs:
-    // visibility maps for index-only scans and fresh statistics.
-    sqlx::raw_sql("vacuum analyze")
-        .execute(&db)
-        .await
-        .context("vacuum the database")?;
-    let fixture = Fixture::read(&db).await?;
-    println!("{}", sizes(&db).await?);
+    let main =
+        Seeded::prepare(&postgres, &binary, args.conversations, messages, args.reuse).await?;
     if args.reports {
-        return measure_reports(&binary, &database_url, &db, &fixture, args).await;
+        return measure_reports(&binary, &main.url, &main.db, &main.fixture, args).await;
     }
-    // A running install has its reports' history worked out; a fresh seed has months of it to
-    // do, seconds of SQL a day, which the server's job would do while the pages are timed.
-    let started = Instant::now();
-    let mut days = 0;
-    loop {
-        let done = switchboard::domain::reports::rollup::catch_up(&db, chrono::Utc::now()).await?;
-        if done == 0 {
-            break;
-        }
-        days += done;
+    if let Some(other) = args.against {
+        let other = Seeded::prepare(&postgres, &binary, other, other * 10, true).await?;
+        let mut sizes = [other, main];
+        sizes.sort_by_key(|s| s.conversations);
+        return compare(&binary, args, sizes).await;
     }
-    if days > 0 {
-        println!(
-            "reports' history: {days} days worked out first in {:.0?}",
-            started.elapsed()
-        );
-    }
+    main.catch_up_reports().await?;
+    let Seeded {
+        url: database_url,
+        fixture,
+        ..
+    } = main;
     let server = binary.start(&database_url).await?;
-    let mut agents = Vec::with_capacity(args.concurrency);
-    for n in 1..=args.concurrency.max(1) {
-        agents.push(
-            Agent::sign_in(
-                server.base_url(),
-                &format!("agent{n}@bench.example"),
-                PASSWORD,
-            )
-            .await?,
-        );
-    }
+    let mut agents = sign_in(&server, args.concurrency).await?;
     let run_tag = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
     let (pages, replies): (Vec<_>, Vec<_>) = scenarios::all()
         .into_iter()
@@ -219,6 +186,178 @@ async fn run(args: &Args) -> anyhow::Result<()> {
         "\nserver stopped with {} in {:.1?}",
         shutdown.status, shutdown.took
     );
+    Ok(())
+}
+
+/// A seeded database, ready to be measured.
+struct Seeded {
+    conversations: u64,
+    url: String,
+    db: PgPool,
+    fixture: Fixture,
+}
+
+impl Seeded {
+    /// The database of this size, seeded now unless `reuse` finds it seeded earlier; an earlier
+    /// run's replies removed, vacuumed and analyzed (as autovacuum would have), and its reports'
+    /// history worked out (as a running install has it).
+    async fn prepare(
+        postgres: &database::Postgres,
+        binary: &Binary,
+        conversations: u64,
+        messages: u64,
+        reuse: bool,
+    ) -> anyhow::Result<Self> {
+        let name = format!("switchboard_bench_inbox_{conversations}");
+        let url = postgres.url(&name);
+        if !(reuse && seeded(&url).await) {
+            postgres.recreate(&name).await?;
+            binary.provision(&url).await?;
+            let started = Instant::now();
+            eprintln!("seeding {conversations} conversations, {messages} messages …");
+            let printed = binary.seed(&url, conversations, messages, PASSWORD).await?;
+            eprint!("{printed}");
+            println!("seeded in {:.0?}", started.elapsed());
+        }
+        let db = database::connect(&url, 2).await?;
+        // An earlier run's replies are the newest messages, where searches read first: measured
+        // again, the database is the one seeded, not one topped with thousands of "Reply n from
+        // the benchmark".
+        let removed = sqlx::query("delete from messages where idempotency_key like 'bench-%'")
+            .execute(&db)
+            .await
+            .context("remove earlier runs' replies")?
+            .rows_affected();
+        if removed > 0 {
+            println!("removed {removed} replies sent by earlier runs");
+        }
+        // What autovacuum (off on this machine) would have done since the seeding and earlier
+        // runs: visibility maps for index-only scans and fresh statistics.
+        sqlx::raw_sql("vacuum analyze")
+            .execute(&db)
+            .await
+            .context("vacuum the database")?;
+        let fixture = Fixture::read(&db).await?;
+        println!("{}", sizes(&db).await?);
+        Ok(Self {
+            conversations,
+            url,
+            db,
+            fixture,
+        })
+    }
+
+    /// Works out the reports' history, as a running install has it: a fresh seed has months of
+    /// it to do, seconds of SQL a day, which the server's job would do while the pages are timed.
+    async fn catch_up_reports(&self) -> anyhow::Result<()> {
+        let started = Instant::now();
+        let mut days = 0;
+        loop {
+            let done = switchboard::domain::reports::rollup::catch_up(&self.db, chrono::Utc::now())
+                .await?;
+            if done == 0 {
+                break;
+            }
+            days += done;
+        }
+        if days > 0 {
+            println!(
+                "reports' history of {} conversations: {days} days worked out first in {:.0?}",
+                self.conversations,
+                started.elapsed()
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Signs `count` of the seeded agents in to `server`.
+async fn sign_in(server: &server::Server, count: usize) -> anyhow::Result<Vec<Agent>> {
+    let mut agents = Vec::with_capacity(count);
+    for n in 1..=count.max(1) {
+        agents.push(
+            Agent::sign_in(
+                server.base_url(),
+                &format!("agent{n}@bench.example"),
+                PASSWORD,
+            )
+            .await?,
+        );
+    }
+    Ok(agents)
+}
+
+/// Requests of a size timed before the other size's turn (`--against`).
+const BLOCK: usize = 100;
+
+/// Times the pages of two sizes (smaller first) turn about, a [`BLOCK`] of requests at a time,
+/// each size on a server of its own (both running throughout), so that a slower spell of the
+/// machine falls on both; prints each size's figures and how the larger one's p99 compares.
+async fn compare(binary: &Binary, args: &Args, sizes: [Seeded; 2]) -> anyhow::Result<()> {
+    for seeded in &sizes {
+        seeded.catch_up_reports().await?;
+    }
+    let servers = [
+        binary.start(&sizes[0].url).await?,
+        binary.start(&sizes[1].url).await?,
+    ];
+    let mut agents = [
+        sign_in(&servers[0], args.concurrency).await?,
+        sign_in(&servers[1], args.concurrency).await?,
+    ];
+    let run_tag = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
+    let [small, large] = sizes.each_ref().map(|s| s.conversations);
+    println!(
+        "| scenario | requests each | p50 / p99 at {small} | p50 / p99 at {large} | p99 ratio | goal (within 1.25×) |"
+    );
+    println!("|---|---|---|---|---|---|");
+    let ms = |d: Duration| format!("{:.1}", d.as_secs_f64() * 1000.0);
+    for scenario in scenarios::all()
+        .iter()
+        .filter(|s| !s.name.starts_with("send"))
+    {
+        let mut took = [Vec::new(), Vec::new()];
+        for block in 0..args.requests.div_ceil(BLOCK) {
+            let span = Span {
+                warmup: if block == 0 { args.warmup } else { 0 },
+                requests: BLOCK.min(args.requests - block * BLOCK),
+                first: if block == 0 {
+                    0
+                } else {
+                    args.warmup + block * BLOCK
+                },
+            };
+            // Each size goes first in every other block.
+            for k in [block % 2, 1 - block % 2] {
+                let timings =
+                    scenarios::run(scenario, &mut agents[k], &sizes[k].fixture, span, run_tag)
+                        .await?;
+                took[k].extend(timings.took);
+            }
+        }
+        let [small, large] = took.map(|mut took| {
+            took.sort_unstable();
+            Timings {
+                name: scenario.name,
+                goal_ms: scenario.goal_ms,
+                took,
+            }
+        });
+        let ratio = large.percentile(0.99).as_secs_f64() / small.percentile(0.99).as_secs_f64();
+        println!(
+            "| {} | {} | {} / {} ms | {} / {} ms | {ratio:.2} | {} |",
+            scenario.name,
+            small.took.len(),
+            ms(small.percentile(0.5)),
+            ms(small.percentile(0.99)),
+            ms(large.percentile(0.5)),
+            ms(large.percentile(0.99)),
+            if ratio <= 1.25 { "met" } else { "**missed**" }
+        );
+    }
+    for server in servers {
+        server.terminate().await?;
+    }
     Ok(())
 }
 
@@ -347,15 +486,12 @@ async fn run_table(
 ) -> anyhow::Result<()> {
     print_header();
     for scenario in table {
-        let timings = scenarios::run(
-            scenario,
-            agents,
-            fixture,
-            args.warmup,
-            args.requests,
-            run_tag,
-        )
-        .await?;
+        let span = Span {
+            warmup: args.warmup,
+            requests: args.requests,
+            first: 0,
+        };
+        let timings = scenarios::run(scenario, agents, fixture, span, run_tag).await?;
         print_row(&timings);
     }
     Ok(())

@@ -179,22 +179,38 @@ impl Timings {
     }
 }
 
+/// Which requests of a scenario a [`run`] makes.
+#[derive(Clone, Copy)]
+pub struct Span {
+    /// Unmeasured requests first.
+    pub warmup: usize,
+    /// Measured requests.
+    pub requests: usize,
+    /// The number of the first request (a scenario run in several spans goes on where the last
+    /// one stopped: other conversations, other replies).
+    pub first: usize,
+}
+
 /// Runs `scenario`: `warmup` unmeasured requests, then `requests` measured ones, spread over the
 /// agents (one request in flight per agent).
 pub async fn run(
     scenario: &Scenario,
     agents: &mut [Agent],
     fixture: &Fixture,
-    warmup: usize,
-    requests: usize,
+    span: Span,
     run_tag: u64,
 ) -> anyhow::Result<Timings> {
+    let Span {
+        warmup,
+        requests,
+        first,
+    } = span;
     let concurrency = agents.len();
     let per_agent = (warmup + requests).div_ceil(concurrency);
     let results = try_join_all(agents.iter_mut().enumerate().map(|(a, agent)| async move {
         let mut took = Vec::with_capacity(per_agent);
         for n in 0..per_agent {
-            let i = n * concurrency + a;
+            let i = first + n * concurrency + a;
             let answer = match (scenario.request)(fixture, i) {
                 Request::Get(path) => {
                     let answer = agent.get(&path).await?;
@@ -225,7 +241,7 @@ pub async fn run(
                     answer
                 }
             };
-            if i >= warmup {
+            if i >= first + warmup {
                 took.push(answer.took);
             }
         }
