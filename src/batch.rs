@@ -6,7 +6,7 @@
 //! a time: while it runs, the next one gathers. A lone request waits for nothing; while requests
 //! keep coming, each batch waits a moment for more ([`gather`]).
 
-use std::{future::Future, time::Duration};
+use std::{future::Future, sync::Arc, time::Duration};
 
 use anyhow::anyhow;
 use tokio::{
@@ -90,6 +90,40 @@ impl<In: Send + 'static, Out: Send + 'static> Batcher<In, Out> {
     }
 }
 
+/// An answer, or the error of the batch it was in (every caller of a failed batch gets it).
+pub type Shared<T> = Result<T, Arc<anyhow::Error>>;
+
+impl<In: Send + 'static, Out: Send + 'static> Batcher<In, Shared<Out>> {
+    /// [`Batcher::start`] for a handler that answers a whole batch or fails it: each caller of a
+    /// failed batch gets the batch's error.
+    pub fn start_fallible<H, F>(max: usize, window: Duration, handle: H) -> Self
+    where
+        H: Fn(Vec<In>) -> F + Send + 'static,
+        F: Future<Output = anyhow::Result<Vec<Out>>> + Send,
+    {
+        Self::start(max, window, move |inputs: Vec<In>| {
+            let count = inputs.len();
+            let answered = handle(inputs);
+            async move {
+                match answered.await {
+                    Ok(outputs) => outputs.into_iter().map(Ok).collect(),
+                    Err(error) => {
+                        let error = Arc::new(error);
+                        (0..count).map(|_| Err(Arc::clone(&error))).collect()
+                    }
+                }
+            }
+        })
+    }
+
+    /// The answer to `input`, or the error of its batch.
+    pub async fn try_call(&self, input: In) -> anyhow::Result<Out> {
+        self.call(input)
+            .await?
+            .map_err(|error| anyhow!("{error:#}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::{Arc, Mutex};
@@ -161,6 +195,19 @@ mod tests {
             started.elapsed() < window / 2,
             "a request after a quiet spell waits for nothing"
         );
+    }
+
+    #[tokio::test]
+    async fn every_caller_of_a_failed_batch_gets_its_error() {
+        let batcher = Batcher::start_fallible(8, Duration::ZERO, |inputs: Vec<u32>| async move {
+            if inputs.contains(&0) {
+                anyhow::bail!("no zero here");
+            }
+            Ok(inputs)
+        });
+        assert_eq!(batcher.try_call(7).await.expect("answered"), 7);
+        let error = batcher.try_call(0).await.expect_err("failed");
+        assert!(error.to_string().contains("no zero here"), "{error:#}");
     }
 
     #[tokio::test]

@@ -5,8 +5,6 @@
 //! revoked at once, and is allowed [`ApiKey::rate_per_second`] requests a second, counted in
 //! Postgres so that every server process shares the count ([`Admissions`]).
 
-use std::sync::Arc;
-
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -18,7 +16,7 @@ use super::{
     numbers,
 };
 use crate::{
-    batch::Batcher,
+    batch::{Batcher, Shared},
     crypto::tokens::{random_token, token_hash},
 };
 
@@ -259,7 +257,7 @@ pub enum Admission {
 /// program's rate one statement per request was most of the database's time.
 #[derive(Clone)]
 pub struct Admissions {
-    batcher: Batcher<Vec<u8>, Result<Admission, Arc<anyhow::Error>>>,
+    batcher: Batcher<Vec<u8>, Shared<Admission>>,
 }
 
 /// Keys presented at once, at most.
@@ -270,18 +268,11 @@ const GATHER: std::time::Duration = std::time::Duration::from_millis(2);
 impl Admissions {
     /// Starts the admitting task on `db` (on the current Tokio runtime).
     pub fn start(db: PgPool) -> Self {
-        let batcher = Batcher::start(ADMISSION_BATCH, GATHER, move |hashes: Vec<Vec<u8>>| {
-            let db = db.clone();
-            async move {
-                match admit_all(&db, &hashes).await {
-                    Ok(admissions) => admissions.into_iter().map(Ok).collect(),
-                    Err(error) => {
-                        let error = Arc::new(error);
-                        hashes.iter().map(|_| Err(Arc::clone(&error))).collect()
-                    }
-                }
-            }
-        });
+        let batcher =
+            Batcher::start_fallible(ADMISSION_BATCH, GATHER, move |hashes: Vec<Vec<u8>>| {
+                let db = db.clone();
+                async move { admit_all(&db, &hashes).await }
+            });
         Self { batcher }
     }
 
@@ -291,10 +282,7 @@ impl Admissions {
         if !presented.starts_with(KEY_PREFIX) {
             return Ok(Admission::Refused);
         }
-        self.batcher
-            .call(token_hash(presented))
-            .await?
-            .map_err(|error| anyhow::anyhow!("{error:#}"))
+        self.batcher.try_call(token_hash(presented)).await
     }
 }
 

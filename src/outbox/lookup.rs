@@ -6,8 +6,6 @@
 //! the Graph endpoint's rate, each round trip saved is a share of the machine's time
 //! (docs/benchmarks.md, "Integrators").
 
-use std::sync::Arc;
-
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -16,7 +14,7 @@ use sqlx::{PgConnection, PgPool};
 use super::refused::SendRefused;
 use super::send::Queued;
 use crate::{
-    batch::Batcher,
+    batch::{Batcher, Shared},
     domain::{
         conversations::SendContext,
         ids::{ContactId, ConversationId, MessageId, NumberId, TenantId},
@@ -64,7 +62,7 @@ impl KeyedMessage {
 /// at a program's rate, one look-up per request was most of the database's time.
 #[derive(Clone)]
 pub(super) struct Lookups {
-    batcher: Batcher<Input, Result<Row, Arc<anyhow::Error>>>,
+    batcher: Batcher<Input, Shared<Row>>,
 }
 
 /// Look-ups read at once, at most.
@@ -75,20 +73,11 @@ const GATHER: std::time::Duration = std::time::Duration::from_millis(2);
 impl Lookups {
     /// Starts the look-up task on `db` (on the current Tokio runtime).
     pub fn start(db: PgPool) -> Self {
-        let batcher = Batcher::start(BATCH, GATHER, move |inputs: Vec<Input>| {
+        let batcher = Batcher::start_fallible(BATCH, GATHER, move |inputs: Vec<Input>| {
             let db = db.clone();
             async move {
-                let read = async {
-                    let mut conn = db.acquire().await.context("acquire connection")?;
-                    read(&mut conn, &inputs).await
-                };
-                match read.await {
-                    Ok(rows) => rows.into_iter().map(Ok).collect(),
-                    Err(error) => {
-                        let error = Arc::new(error);
-                        inputs.iter().map(|_| Err(Arc::clone(&error))).collect()
-                    }
-                }
+                let mut conn = db.acquire().await.context("acquire connection")?;
+                read(&mut conn, &inputs).await
             }
         });
         Self { batcher }
@@ -102,7 +91,7 @@ impl Lookups {
         key: &str,
     ) -> anyhow::Result<Lookup> {
         let input = Input::conversation(tenant_id, conversation_id, key);
-        Ok(self.read(input).await?.lookup())
+        Ok(self.batcher.try_call(input).await?.lookup())
     }
 
     /// The tenant's number with Meta's `phone_number_id` (removed or not), `customer`'s
@@ -124,17 +113,10 @@ impl Lookups {
             user_id: customer.user_id().map(str::to_owned),
             key: key.to_owned(),
         };
-        let row = self.read(input).await?;
+        let row = self.batcher.try_call(input).await?;
         Ok(row
             .target_number_id
             .map(|number_id| (number_id, row.lookup())))
-    }
-
-    async fn read(&self, input: Input) -> anyhow::Result<Row> {
-        self.batcher
-            .call(input)
-            .await?
-            .map_err(|error| anyhow::anyhow!("{error:#}"))
     }
 }
 
