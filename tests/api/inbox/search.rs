@@ -14,6 +14,24 @@ fn section(body: &str, testid: &str) -> Vec<String> {
     listed(&section[..section.find("</ol>").unwrap_or(section.len())])
 }
 
+/// The customer of `conversation` wrote "parcel n" for each n of `from..=to`, in that order.
+async fn parcels(app: &TestApp, conversation: ConversationId, from: i32, to: i32) {
+    sqlx::query(
+        "insert into messages (tenant_id, conversation_id, phone_number_id, direction, wamid,
+                               type, body, content, status)
+         select c.tenant_id, c.id, c.phone_number_id, 'inbound', 'wamid.p' || i, 'text',
+                'parcel ' || i, jsonb_build_object('type', 'text', 'text',
+                jsonb_build_object('body', 'parcel ' || i)), 'received'
+         from conversations c, generate_series($2, $3) i where c.id = $1 order by i",
+    )
+    .bind(conversation.get())
+    .bind(from)
+    .bind(to)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+}
+
 #[sqlx::test]
 async fn finds_a_conversation_by_name_number_or_message_text(pool: PgPool) {
     let app = TestApp::new(pool).await;
@@ -152,31 +170,17 @@ async fn message_results_page_newest_first_without_repeating(pool: PgPool) {
     let conversation = customer_writes(&app, "wamid.first", "parcel 0", 3).await;
     // Parcels 1–29, then (ids far apart, as in a busy database) parcels 30–59 and 60–69: the
     // newest are read in order, the older ones (few) through the index at once.
-    let insert = |from: i32, to: i32| {
-        sqlx::query(
-            "insert into messages (tenant_id, conversation_id, phone_number_id, direction, wamid,
-                                   type, body, content, status)
-             select c.tenant_id, c.id, c.phone_number_id, 'inbound', 'wamid.p' || i, 'text',
-                    'parcel ' || i, jsonb_build_object('type', 'text', 'text',
-                    jsonb_build_object('body', 'parcel ' || i)), 'received'
-             from conversations c, generate_series($2, $3) i where c.id = $1 order by i",
-        )
-        .bind(conversation.get())
-        .bind(from)
-        .bind(to)
-        .execute(&app.pool)
-    };
-    insert(1, 29).await.unwrap();
+    parcels(&app, conversation, 1, 29).await;
     sqlx::query("select setval('messages_id_seq', 100000)")
         .execute(&app.pool)
         .await
         .unwrap();
-    insert(30, 59).await.unwrap();
+    parcels(&app, conversation, 30, 59).await;
     sqlx::query("select setval('messages_id_seq', 1200000)")
         .execute(&app.pool)
         .await
         .unwrap();
-    insert(60, 69).await.unwrap();
+    parcels(&app, conversation, 60, 69).await;
     user(&app, app.tenant_id, "ana@acme.test", "Ana").await;
     let mut ana = Client::signed_in(&app, "ana@acme.test").await;
 
@@ -201,18 +205,7 @@ async fn message_results_page_newest_first_without_repeating(pool: PgPool) {
 async fn a_word_with_many_older_matches_is_paged_span_by_span(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let conversation = customer_writes(&app, "wamid.first", "hello", 3).await;
-    sqlx::query(
-        "insert into messages (tenant_id, conversation_id, phone_number_id, direction, wamid,
-                               type, body, content, status)
-         select c.tenant_id, c.id, c.phone_number_id, 'inbound', 'wamid.p' || i, 'text',
-                'parcel ' || i, jsonb_build_object('type', 'text', 'text',
-                jsonb_build_object('body', 'parcel ' || i)), 'received'
-         from conversations c, generate_series(1, 1100) i where c.id = $1 order by i",
-    )
-    .bind(conversation.get())
-    .execute(&app.pool)
-    .await
-    .unwrap();
+    parcels(&app, conversation, 1, 1100).await;
     sqlx::query("select setval('messages_id_seq', 1200000)")
         .execute(&app.pool)
         .await
