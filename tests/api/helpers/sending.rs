@@ -177,6 +177,30 @@ impl Sending {
         }
     }
 
+    /// Waits until the fake Meta's three delivery statuses for `wamid` (sent, delivered, read) are
+    /// all in the status log, so none arrives after the test moves on. Fails the test after 10 s.
+    pub async fn wait_for_all_ticks(&self, wamid: &str) {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let logged: i64 = sqlx::query_scalar(
+                "select count(*) from message_statuses
+                 where wamid = $1 and status in ('sent', 'delivered', 'read')",
+            )
+            .bind(wamid)
+            .fetch_one(&self.app.pool)
+            .await
+            .unwrap();
+            if logged == 3 {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{wamid}: {logged} of the fake's 3 delivery statuses logged within 10 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// Holds the conversation's queued messages back for `millis` (as Meta's pair rate limit does),
     /// so the test can change the world while they wait.
     pub async fn hold(&self, conversation_id: ConversationId, millis: i64) {
