@@ -214,7 +214,9 @@ async fn follow(
         .await
         .context("read message status")?;
         if last != Some(row.status) {
-            println!("{}", row.status);
+            if !say(row.status.as_str()) {
+                return Ok(());
+            }
             last = Some(row.status);
         }
         match row.status {
@@ -226,11 +228,18 @@ async fn follow(
             ),
             _ if tokio::time::Instant::now() >= deadline => {
                 if last == Some(MessageStatus::Queued) {
-                    println!("(still queued: is `switchboard serve` running?)");
+                    say("(still queued: is `switchboard serve` running?)");
                 }
                 return Ok(());
             }
             _ => tokio::time::sleep(Duration::from_millis(200)).await,
         }
     }
+}
+
+/// Prints `line`; `false` once nothing reads the output any more (`| head -2`), where `println!`
+/// would panic: following the message then stops.
+fn say(line: &str) -> bool {
+    use std::io::Write;
+    writeln!(std::io::stdout(), "{line}").is_ok()
 }

@@ -33,6 +33,11 @@ impl Cli {
 
     /// Runs the binary (asynchronously: the test's server must keep answering meanwhile).
     pub(crate) async fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        self.command(args, env).output().await.unwrap()
+    }
+
+    /// The binary with `args`, against the test's database, ready to run.
+    pub(crate) fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
         command
             .args(args)
@@ -48,7 +53,7 @@ impl Cli {
         for (key, value) in env {
             command.env(key, value);
         }
-        command.output().await.unwrap()
+        command
     }
 }
 

@@ -2,6 +2,68 @@
 
 use super::*;
 
+/// `switchboard send … | head -1`: once nothing reads the delivery ticks, following them ends
+/// quietly instead of in a panic.
+#[sqlx::test]
+async fn a_send_followed_into_a_closed_pipe_ends_quietly(pool: PgPool) {
+    use tokio::io::AsyncBufReadExt;
+
+    let app = TestApp::new(pool.clone()).await;
+    app.start_appliers();
+    app.start_sandbox_dispatcher();
+    app.start_outbox();
+    let cli = Cli::new(&pool);
+    let bind = app.config.bind_addr.to_string();
+    let env = [
+        ("SECRET_KEY", "test secret key, thirty-two chars at least"),
+        ("BIND_ADDR", bind.as_str()),
+    ];
+    let created = cli
+        .run(&["sandbox", "create", "--tenant", "acme"], &env)
+        .await;
+    let number = stdout(&created)
+        .split_whitespace()
+        .nth(2)
+        .unwrap()
+        .to_owned();
+    let said = [
+        "sandbox",
+        "say",
+        "--number",
+        &number,
+        "--from",
+        "+15550001111",
+        "Hi",
+    ];
+    assert!(cli.run(&said, &env).await.status.success());
+
+    let send = [
+        "send",
+        "--number",
+        &number,
+        "--to",
+        "+15550001111",
+        "--text",
+        "Hello",
+    ];
+    let mut child = cli
+        .command(&send, &env)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next_line().await.unwrap().unwrap_or_default();
+    assert!(first.starts_with("Queued message"), "{first}");
+    drop(lines);
+    let ended = child.wait_with_output().await.unwrap();
+    assert!(ended.status.success(), "{}", stderr(&ended));
+    let sent: i64 = app
+        .scalar("select count(*) from messages where direction = 'outbound'")
+        .await;
+    assert_eq!(sent, 1);
+}
+
 /// The README's sandbox loop, through the real binary: the customer writes, the agent answers, the
 /// window closes, a template goes out.
 #[sqlx::test]
