@@ -83,8 +83,13 @@ impl OutboxConfig {
     }
 }
 
-/// Messages in flight (waiting for their slot, at Meta, or being recorded) per process.
-const MAX_IN_FLIGHT: usize = 256;
+/// Messages in flight (waiting for their slot, at Meta, or being recorded) per process. A claim
+/// books each number's slots [`claim`]'s horizon ahead (250 ms), so at full pace every number holds
+/// about a quarter of a second's sends in flight: 1,024 keeps up with some fifty numbers at
+/// Meta's 80 a second. With 256, twenty such numbers already ran out: each send that finished
+/// freed one permit and brought a claim of a few messages (190 statements a second at 2,000 sends
+/// a second; docs/benchmarks.md, "Integrators").
+const MAX_IN_FLIGHT: usize = 1024;
 /// Messages claimed per query, at most.
 const CLAIM_BATCH: usize = 128;
 /// After a claim that found less than it asked for, the next waits at least this long, so that
