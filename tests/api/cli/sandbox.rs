@@ -2,30 +2,61 @@
 
 use super::*;
 
+/// A test server delivering through its sandbox (appliers, the sandbox's dispatcher, the delivery
+/// worker), and the CLI pointed at it with the server's secret key.
+struct SandboxLoop {
+    app: TestApp,
+    cli: Cli,
+    bind: String,
+}
+
+impl SandboxLoop {
+    async fn start(pool: PgPool) -> Self {
+        let app = TestApp::new(pool.clone()).await;
+        app.start_appliers();
+        app.start_sandbox_dispatcher();
+        app.start_outbox();
+        let bind = app.config.bind_addr.to_string();
+        Self {
+            app,
+            cli: Cli::new(&pool),
+            bind,
+        }
+    }
+
+    fn env(&self) -> [(&str, &str); 2] {
+        [
+            ("SECRET_KEY", "test secret key, thirty-two chars at least"),
+            ("BIND_ADDR", self.bind.as_str()),
+        ]
+    }
+
+    async fn run(&self, args: &[&str]) -> Output {
+        self.cli.run(args, &self.env()).await
+    }
+
+    /// `switchboard sandbox create` for tenant `acme`: the number it printed.
+    async fn create_number(&self) -> String {
+        let created = self.run(&["sandbox", "create", "--tenant", "acme"]).await;
+        assert!(created.status.success(), "{}", stderr(&created));
+        let number = stdout(&created)
+            .split_whitespace()
+            .nth(2)
+            .unwrap()
+            .to_owned();
+        assert!(number.starts_with("sandbox-"), "{}", stdout(&created));
+        number
+    }
+}
+
 /// `switchboard send … | head -1`: once nothing reads the delivery ticks, following them ends
 /// quietly instead of in a panic.
 #[sqlx::test]
 async fn a_send_followed_into_a_closed_pipe_ends_quietly(pool: PgPool) {
     use tokio::io::AsyncBufReadExt;
 
-    let app = TestApp::new(pool.clone()).await;
-    app.start_appliers();
-    app.start_sandbox_dispatcher();
-    app.start_outbox();
-    let cli = Cli::new(&pool);
-    let bind = app.config.bind_addr.to_string();
-    let env = [
-        ("SECRET_KEY", "test secret key, thirty-two chars at least"),
-        ("BIND_ADDR", bind.as_str()),
-    ];
-    let created = cli
-        .run(&["sandbox", "create", "--tenant", "acme"], &env)
-        .await;
-    let number = stdout(&created)
-        .split_whitespace()
-        .nth(2)
-        .unwrap()
-        .to_owned();
+    let sandbox = SandboxLoop::start(pool).await;
+    let number = sandbox.create_number().await;
     let said = [
         "sandbox",
         "say",
@@ -35,7 +66,7 @@ async fn a_send_followed_into_a_closed_pipe_ends_quietly(pool: PgPool) {
         "+15550001111",
         "Hi",
     ];
-    assert!(cli.run(&said, &env).await.status.success());
+    assert!(sandbox.run(&said).await.status.success());
 
     let send = [
         "send",
@@ -46,8 +77,9 @@ async fn a_send_followed_into_a_closed_pipe_ends_quietly(pool: PgPool) {
         "--text",
         "Hello",
     ];
-    let mut child = cli
-        .command(&send, &env)
+    let mut child = sandbox
+        .cli
+        .command(&send, &sandbox.env())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -58,7 +90,8 @@ async fn a_send_followed_into_a_closed_pipe_ends_quietly(pool: PgPool) {
     drop(lines);
     let ended = child.wait_with_output().await.unwrap();
     assert!(ended.status.success(), "{}", stderr(&ended));
-    let sent: i64 = app
+    let sent: i64 = sandbox
+        .app
         .scalar("select count(*) from messages where direction = 'outbound'")
         .await;
     assert_eq!(sent, 1);
@@ -68,26 +101,10 @@ async fn a_send_followed_into_a_closed_pipe_ends_quietly(pool: PgPool) {
 /// window closes, a template goes out.
 #[sqlx::test]
 async fn the_sandbox_loop_works_from_the_command_line(pool: PgPool) {
-    let app = TestApp::new(pool.clone()).await;
-    app.start_appliers();
-    app.start_sandbox_dispatcher();
-    app.start_outbox();
-    let cli = Cli::new(&pool);
-    let bind = app.config.bind_addr.to_string();
-    let env = [
-        ("SECRET_KEY", "test secret key, thirty-two chars at least"),
-        ("BIND_ADDR", bind.as_str()),
-    ];
-    let run = async |args: Vec<&str>| cli.run(&args, &env).await;
+    let sandbox = SandboxLoop::start(pool.clone()).await;
+    let run = async |args: Vec<&str>| sandbox.run(&args).await;
 
-    let created = run(vec!["sandbox", "create", "--tenant", "acme"]).await;
-    assert!(created.status.success(), "{}", stderr(&created));
-    let number = stdout(&created)
-        .split_whitespace()
-        .nth(2)
-        .unwrap()
-        .to_owned();
-    assert!(number.starts_with("sandbox-"), "{}", stdout(&created));
+    let number = sandbox.create_number().await;
 
     let said = run(vec![
         "sandbox",
