@@ -181,8 +181,20 @@ async fn record_failure(
     at: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let verdict = Verdict::of(failure);
-    let retry = matches!(verdict.retry, Retry::Backoff | Retry::Recipient)
-        && job.attempts < config.max_attempts;
+    let retried = matches!(verdict.retry, Retry::Backoff | Retry::Recipient);
+    let retry = retried && job.attempts < config.max_attempts;
+    // Told "it is retried automatically" while it was; once the attempts are spent, what to do.
+    let message = if retried && !retry {
+        format!(
+            "{} Switchboard tried {} times and stopped: send it again with Retry once WhatsApp is \
+             reachable; if it keeps failing, tell an admin.",
+            verdict.explanation, job.attempts
+        )
+    } else {
+        format!("{} {}", verdict.explanation, verdict.action)
+            .trim_end()
+            .to_owned()
+    };
     let delay = backoff(config, job.attempts);
     let status = match (&verdict.retry, retry) {
         (_, true) => MessageStatus::Queued,
@@ -211,7 +223,7 @@ async fn record_failure(
         status as MessageStatus,
         verdict.code.and_then(|c| i32::try_from(c).ok()),
         verdict.title,
-        verdict.message,
+        message,
         verdict.details,
         delay.as_secs_f64()
     )
@@ -260,7 +272,10 @@ fn backoff(config: &OutboxConfig, attempts: i32) -> Duration {
 struct Verdict {
     code: Option<i64>,
     title: String,
-    message: String,
+    /// What happened, in words…
+    explanation: String,
+    /// …and what the agent should do about it.
+    action: String,
     details: Option<String>,
     retry: Retry,
     /// Meta may have received it: never resend automatically.
@@ -274,7 +289,8 @@ impl Verdict {
             Failure::Refused(refused) => Self {
                 code: refused.meta_code(),
                 title: refused.title().into(),
-                message: refused.to_string(),
+                explanation: refused.to_string(),
+                action: String::new(),
                 details: None,
                 retry: Retry::Never,
                 ambiguous: false,
@@ -285,12 +301,17 @@ impl Verdict {
     fn of_graph(failure: &GraphFailure) -> Self {
         match failure {
             GraphFailure::Api(error) => {
-                let explained =
-                    errors::explain(error.code, Some(error.title()), error.details.as_deref(), error.is_transient);
+                let explained = errors::explain(
+                    error.code,
+                    Some(error.title()),
+                    error.details.as_deref(),
+                    error.is_transient,
+                );
                 Self {
                     code: Some(error.code),
                     title: explained.title.clone(),
-                    message: explained.message(),
+                    explanation: explained.explanation,
+                    action: explained.action,
                     details: error.details.clone(),
                     retry: explained.retry,
                     ambiguous: false,
@@ -299,7 +320,8 @@ impl Verdict {
             GraphFailure::Unreachable(reason) => Self {
                 code: None,
                 title: "Could not reach WhatsApp".into(),
-                message: "Switchboard could not connect to WhatsApp's servers; it will try again.".into(),
+                explanation: "Switchboard could not connect to WhatsApp's servers.".into(),
+                action: "Nothing to do yet: it is retried automatically.".into(),
                 details: Some(reason.clone()),
                 retry: Retry::Backoff,
                 ambiguous: false,
@@ -307,9 +329,11 @@ impl Verdict {
             GraphFailure::Ambiguous(reason) => Self {
                 code: None,
                 title: "Delivery unknown".into(),
-                message: "WhatsApp did not answer in time, so we cannot tell whether it received this \
-                          message. Check with the customer before sending it again."
-                    .into(),
+                explanation:
+                    "WhatsApp did not answer in time, so we cannot tell whether it received \
+                              this message."
+                        .into(),
+                action: "Check with the customer before sending it again.".into(),
                 details: Some(reason.clone()),
                 retry: Retry::Never,
                 ambiguous: true,
@@ -318,9 +342,10 @@ impl Verdict {
             GraphFailure::Unreadable { status, body } if (200..300).contains(status) => Self {
                 code: None,
                 title: "Delivery unknown".into(),
-                message: "WhatsApp accepted this message with an answer Switchboard could not read, so we \
-                          cannot confirm it. Check with the customer before sending it again."
+                explanation: "WhatsApp accepted this message with an answer Switchboard could not \
+                              read, so we cannot confirm it."
                     .into(),
+                action: "Check with the customer before sending it again.".into(),
                 details: Some(body.clone()),
                 retry: Retry::Never,
                 ambiguous: true,
@@ -328,9 +353,14 @@ impl Verdict {
             GraphFailure::Unreadable { status, body } => Self {
                 code: None,
                 title: format!("Unexpected answer from WhatsApp (HTTP {status})"),
-                message: "WhatsApp answered in a way Switchboard does not understand.".into(),
+                explanation: "WhatsApp answered in a way Switchboard does not understand.".into(),
+                action: String::new(),
                 details: Some(body.clone()),
-                retry: if *status >= 500 { Retry::Backoff } else { Retry::Never },
+                retry: if *status >= 500 {
+                    Retry::Backoff
+                } else {
+                    Retry::Never
+                },
                 ambiguous: false,
             },
         }
