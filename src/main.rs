@@ -3,6 +3,12 @@
 use clap::Parser;
 use switchboard::{cli::Cli, config::Config, telemetry};
 
+/// mimalloc rather than glibc's malloc: under load (2,000 Graph sends a second) glibc's
+/// `_int_malloc`, `free` and their chunk consolidation took a third of the server's CPU
+/// (docs/benchmarks.md, "Integrators").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     dotenvy::dotenv().ok();
