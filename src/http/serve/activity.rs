@@ -18,15 +18,17 @@ use tokio::{
     time::Instant,
 };
 
-use super::ConnectionLimits;
+use super::{ConnectionLimits, admission::Idle};
 
 /// One connection's activity, shared by its task, its requests and the connection cap.
 pub(super) struct Activity {
+    /// The connection's id under the cap.
+    id: u64,
     state: Mutex<State>,
     /// Wakes the connection's watchdog: its deadline moved, or it was asked to close.
     changed: Notify,
-    /// Shared by every connection: wakes an accept waiting for room when one goes idle or ends.
-    room: Arc<Notify>,
+    /// Shared by every connection: where it is filed while idle (and not closing), for the cap.
+    idle: Arc<Idle>,
 }
 
 struct State {
@@ -40,24 +42,38 @@ struct State {
     closing: bool,
 }
 
+impl State {
+    /// Whether the connection is filed in [`Idle`]: idle and not asked to close.
+    fn is_filed(&self) -> bool {
+        self.in_flight == 0 && !self.closing
+    }
+}
+
 impl Activity {
-    pub(super) fn new(room: Arc<Notify>) -> Arc<Self> {
+    /// A new connection, idle from now.
+    pub(super) fn new(id: u64, idle: Arc<Idle>) -> Arc<Self> {
+        let now = Instant::now();
+        idle.insert(now, id);
         Arc::new(Self {
+            id,
             state: Mutex::new(State {
                 in_flight: 0,
-                idle_since: Instant::now(),
+                idle_since: now,
                 head_since: None,
                 served: false,
                 closing: false,
             }),
             changed: Notify::new(),
-            room,
+            idle,
         })
     }
 
     /// Marks a request as in flight until the returned guard is dropped.
     pub(super) fn begin_request(self: &Arc<Self>) -> InFlight {
         let mut state = self.state();
+        if state.is_filed() {
+            self.idle.remove(state.idle_since, self.id);
+        }
         state.in_flight += 1;
         state.served = true;
         state.head_since = None;
@@ -89,17 +105,36 @@ impl Activity {
         self.state().served
     }
 
-    /// Since when the connection has been idle, unless it is busy or already closing: what the
-    /// connection cap compares to choose a connection to close.
-    pub(super) fn idle_since(&self) -> Option<Instant> {
-        let state = self.state();
-        (state.in_flight == 0 && !state.closing).then_some(state.idle_since)
-    }
-
     /// Asks the connection to close: at once if idle, else after the requests in flight.
     pub(super) fn close(&self) {
-        self.state().closing = true;
+        let mut state = self.state();
+        if state.is_filed() {
+            self.idle.remove(state.idle_since, self.id);
+        }
+        state.closing = true;
+        drop(state);
         self.changed.notify_one();
+    }
+
+    /// Closes the connection if it has been idle since `since` (and is not closing yet): the cap's
+    /// choice, made from [`Idle`], still holds. The cap took it out of [`Idle`] already.
+    pub(super) fn close_if_idle_since(&self, since: Instant) -> bool {
+        let mut state = self.state();
+        if !state.is_filed() || state.idle_since != since {
+            return false;
+        }
+        state.closing = true;
+        drop(state);
+        self.changed.notify_one();
+        true
+    }
+
+    /// The connection has ended: it is no longer filed as idle.
+    pub(super) fn ended(&self) {
+        let state = self.state();
+        if state.is_filed() {
+            self.idle.remove(state.idle_since, self.id);
+        }
     }
 
     pub(super) fn is_closing(&self) -> bool {
@@ -125,9 +160,12 @@ impl Activity {
         state.in_flight -= 1;
         if state.in_flight == 0 {
             state.idle_since = Instant::now();
+            if !state.closing {
+                self.idle.insert(state.idle_since, self.id);
+            }
             drop(state);
             self.changed.notify_one();
-            self.room.notify_waiters();
+            self.idle.notify_room();
         }
     }
 

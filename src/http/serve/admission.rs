@@ -2,10 +2,12 @@
 //! gets in by closing the one that has been idle longest: a client that stalls or sends nothing is
 //! idle from its accept, so stalled clients cannot lock real ones out, and a connection with a
 //! request in flight is never cut off. Only while every connection has a request in flight does the
-//! accept loop wait, leaving new clients in the kernel's backlog.
+//! accept loop wait, leaving new clients in the kernel's backlog. The idle connections are kept in
+//! the order they went idle ([`Idle`]), so finding the longest-idle one does not read every
+//! connection: at the cap that happens for every new connection, while thousands are open.
 
 use std::{
-    collections::HashMap,
+    collections::{BTreeSet, HashMap},
     sync::{Arc, Mutex, MutexGuard, PoisonError},
     time::Duration,
 };
@@ -21,8 +23,7 @@ const CAP_WARNING_INTERVAL: Duration = Duration::from_secs(60);
 pub(super) struct Admission {
     max: usize,
     live: Mutex<Live>,
-    /// Woken when a connection goes idle or ends: room may be made now.
-    room: Arc<Notify>,
+    idle: Arc<Idle>,
 }
 
 struct Live {
@@ -43,7 +44,7 @@ impl Admission {
                 closed_for_room: 0,
                 warned_at: None,
             }),
-            room: Arc::new(Notify::new()),
+            idle: Arc::new(Idle::default()),
         })
     }
 
@@ -51,7 +52,7 @@ impl Admission {
     pub(super) async fn admit(self: &Arc<Self>) -> Slot {
         loop {
             // Registered before looking, so a connection going idle meanwhile still wakes us.
-            let room = self.room.notified();
+            let room = self.idle.room.notified();
             if let Some(slot) = self.try_admit() {
                 return slot;
             }
@@ -62,15 +63,13 @@ impl Admission {
     /// Closes the connection idle longest, if any: room for a new one, or a file descriptor when
     /// the process has run out of them.
     pub(super) fn close_longest_idle(&self) {
-        let mut live = self.live();
-        let longest = live
-            .connections
-            .values()
-            .filter_map(|activity| Some((activity.idle_since()?, activity)))
-            .min_by_key(|(idle_since, _)| *idle_since);
-        if let Some((_, activity)) = longest {
-            activity.close();
-            live.closed_for_room += 1;
+        // An entry whose connection got busy or ended meanwhile is passed over.
+        while let Some((since, id)) = self.idle.pop_longest() {
+            let activity = self.live().connections.get(&id).cloned();
+            if activity.is_some_and(|activity| activity.close_if_idle_since(since)) {
+                self.live().closed_for_room += 1;
+                return;
+            }
         }
     }
 
@@ -79,7 +78,7 @@ impl Admission {
         if live.connections.len() < self.max {
             let id = live.next_id;
             live.next_id += 1;
-            let activity = Activity::new(self.room.clone());
+            let activity = Activity::new(id, self.idle.clone());
             live.connections.insert(id, activity.clone());
             return Some(Slot {
                 id,
@@ -127,6 +126,91 @@ impl Slot {
 impl Drop for Slot {
     fn drop(&mut self) {
         self.admission.live().connections.remove(&self.id);
-        self.admission.room.notify_waiters();
+        self.activity.ended();
+        self.admission.idle.notify_room();
+    }
+}
+
+/// The idle connections, longest idle first. Each connection's [`Activity`] files itself here when
+/// it goes idle and takes itself out when it gets a request, is asked to close, or ends.
+#[derive(Default)]
+pub(super) struct Idle {
+    /// When each went idle, and its id.
+    longest_first: Mutex<BTreeSet<(Instant, u64)>>,
+    /// Woken when a connection goes idle or ends: room may be made now.
+    room: Notify,
+}
+
+impl Idle {
+    pub(super) fn insert(&self, since: Instant, id: u64) {
+        self.set().insert((since, id));
+    }
+
+    pub(super) fn remove(&self, since: Instant, id: u64) {
+        self.set().remove(&(since, id));
+    }
+
+    /// A connection went idle or ended: an accept waiting for room looks again.
+    pub(super) fn notify_room(&self) {
+        self.room.notify_waiters();
+    }
+
+    fn pop_longest(&self) -> Option<(Instant, u64)> {
+        self.set().pop_first()
+    }
+
+    fn set(&self) -> MutexGuard<'_, BTreeSet<(Instant, u64)>> {
+        // A set of ids, valid whatever a panicking holder did.
+        self.longest_first
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn admitted(admission: &Arc<Admission>) -> Slot {
+        let slot = admission.admit().await;
+        // Connections accepted at different instants.
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        slot
+    }
+
+    #[tokio::test]
+    async fn the_cap_closes_the_longest_idle_connection_and_never_a_busy_one() {
+        let admission = Admission::new(3);
+        let first = admitted(&admission).await;
+        let second = admitted(&admission).await;
+        let third = admitted(&admission).await;
+        let busy = first.activity().begin_request();
+
+        admission.close_longest_idle();
+        assert!(!first.activity().is_closing(), "busy");
+        assert!(second.activity().is_closing(), "idle longest");
+        assert!(!third.activity().is_closing());
+
+        // Idle again after its request, the first went idle after the third: the third goes next.
+        drop(busy);
+        admission.close_longest_idle();
+        assert!(third.activity().is_closing());
+        assert!(!first.activity().is_closing());
+        admission.close_longest_idle();
+        assert!(first.activity().is_closing());
+        // Nothing left to close.
+        admission.close_longest_idle();
+        assert_eq!(admission.live().closed_for_room, 3);
+    }
+
+    #[tokio::test]
+    async fn an_ended_connection_is_not_chosen() {
+        let admission = Admission::new(2);
+        let first = admitted(&admission).await;
+        let second = admitted(&admission).await;
+        drop(first);
+        admission.close_longest_idle();
+        assert!(second.activity().is_closing());
+        assert_eq!(admission.live().closed_for_room, 1);
     }
 }
