@@ -186,8 +186,8 @@ async fn record_failure(
     // Told "it is retried automatically" while it was; once the attempts are spent, what to do.
     let message = if retried && !retry {
         format!(
-            "{} Switchboard tried {} times and stopped: send it again with Retry once WhatsApp is \
-             reachable; if it keeps failing, tell an admin.",
+            "{} Switchboard tried {} times and stopped: send it again with Retry; if it keeps \
+             failing, tell an admin.",
             verdict.explanation, job.attempts
         )
     } else {
