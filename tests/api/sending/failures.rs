@@ -43,13 +43,7 @@ async fn transient_errors_give_up_after_the_attempt_limit(pool: PgPool) {
         (MessageStatus::Failed, Some(131000))
     );
     assert_eq!(s.sends(), 3);
-    let message: String = s
-        .app
-        .scalar(&format!(
-            "select error_message from messages where id = {}",
-            queued.message_id
-        ))
-        .await;
+    let (_, _, message) = s.error(queued.message_id).await;
     assert!(
         !message.contains("retried automatically") && message.contains("tried 3 times"),
         "a message that is no longer retried says so: {message}"

@@ -231,13 +231,7 @@ async fn a_synchronous_131047_also_closes_the_window(pool: PgPool) {
         s.wait_for(queued.message_id, MessageStatus::Failed).await,
         (MessageStatus::Failed, Some(131047))
     );
-    let message: String = s
-        .app
-        .scalar(&format!(
-            "select error_message from messages where id = {}",
-            queued.message_id
-        ))
-        .await;
+    let (_, _, message) = s.error(queued.message_id).await;
     assert!(
         message.to_lowercase().contains("template"),
         "tells the agent what to do: {message}"
