@@ -460,7 +460,8 @@ async fn wait_for(receiver: &Receiver, count: usize, within: Duration) -> anyhow
     Ok(())
 }
 
-/// Waits until the tenant's queued messages have gone out (or `within` passes).
+/// Waits until the tenant's queued messages have gone out, or `within` passes: then says how
+/// many are left, since what is measured next is measured behind them.
 async fn wait_for_queue(db: &PgPool, tenant_id: TenantId, within: Duration) -> anyhow::Result<()> {
     let deadline = Instant::now() + within;
     loop {
@@ -470,7 +471,13 @@ async fn wait_for_queue(db: &PgPool, tenant_id: TenantId, within: Duration) -> a
         .bind(tenant_id)
         .fetch_one(db)
         .await?;
-        if queued == 0 || Instant::now() >= deadline {
+        if queued == 0 {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            println!(
+                "(the queue did not drain: {queued} messages still queued or sending after {within:?})"
+            );
             return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
