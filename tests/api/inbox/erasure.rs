@@ -94,14 +94,18 @@ async fn an_admin_erases_a_customer_everywhere_and_the_conversation_says_so(pool
         // Not inside a longer number: the page's live-updates address holds the time in
         // milliseconds, which now and then has these digits in it.
         let digit = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit());
-        let shown = page.body.match_indices(erased).find_map(|(at, _)| {
-            let before = page.body[..at].chars().next_back();
-            let after = page.body[at + erased.len()..].chars().next();
-            let alone = !digit(before) && !digit(after);
-            let around = page
-                .body
-                .get(at.saturating_sub(80)..(at + 80).min(page.body.len()));
-            alone.then(|| around.unwrap_or_default().to_owned())
+        let alone = |at: &usize| {
+            !digit(page.body[..*at].chars().next_back())
+                && !digit(page.body[at + erased.len()..].chars().next())
+        };
+        let shown = page
+            .body
+            .match_indices(erased)
+            .map(|(at, _)| at)
+            .find(alone);
+        let shown = shown.map(|at| {
+            let around = at.saturating_sub(80)..(at + 80).min(page.body.len());
+            page.body.get(around).unwrap_or_default().to_owned()
         });
         assert_eq!(shown, None, "{erased}");
     }
