@@ -44,9 +44,21 @@ use crate::{
 /// that a person watching sees each tick arrive.
 const SANDBOX_STATUS_DELAYS: [u64; 3] = [300, 1_000, 3_000];
 
-/// What every handler can reach; cheap to clone.
+/// What every handler can reach. Cheap to clone, one reference count: axum clones it for every
+/// extractor and middleware of every request, and its parts hold keys, addresses and pools.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+/// The parts of [`AppState`].
+pub struct Services {
     pub db: PgPool,
     pub config: Arc<Config>,
     pub cipher: Cipher,
@@ -113,7 +125,7 @@ impl AppState {
         let changes = Hub::new();
         let answers = Answers::start(&changes);
         let admissions = Admissions::start(db.clone());
-        Ok(Self {
+        Ok(Self(Arc::new(Services {
             db,
             config: Arc::new(config),
             cipher,
@@ -129,7 +141,7 @@ impl AppState {
             template_syncs: Arc::new(Notify::new()),
             answers,
             admissions,
-        })
+        })))
     }
 
     /// Runs the template syncs queued by admins and the schedule (see `Syncer::run`).
