@@ -29,24 +29,64 @@ pub enum Column {
 /// Word → share of rows, for one column.
 type Shares = BTreeMap<String, f64>;
 
+/// What ANALYZE measured of one column.
+#[derive(Default)]
+struct Measured {
+    shares: Shares,
+    /// Rows of its table, as ANALYZE or VACUUM last counted them.
+    rows: f64,
+}
+
 struct Figures {
     read_at: Instant,
-    messages: Shares,
-    contacts: Shares,
+    messages: Measured,
+    contacts: Measured,
+}
+
+impl Figures {
+    /// The figures of `table`'s searched column.
+    fn of(&mut self, table: &str) -> &mut Measured {
+        if table == "contacts" {
+            &mut self.contacts
+        } else {
+            &mut self.messages
+        }
+    }
+}
+
+/// How common a text is in a column, by ANALYZE's figures.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Estimate {
+    /// The share of rows holding every word (0 when a word is not among the most common).
+    pub share: f64,
+    /// How many rows that is.
+    pub rows: f64,
 }
 
 static FIGURES: Mutex<Option<Arc<Figures>>> = Mutex::new(None);
 
-/// The share of `column`'s rows holding every word of `text` of three characters or more (as its
-/// beginning, as search matches), assuming words independent, as the planner does; 0 when one of
-/// them is not among the most common.
-pub async fn share(conn: &mut PgConnection, column: Column, text: &str) -> anyhow::Result<f64> {
+/// How common the words of `text` of three characters or more are together in `column` (each as
+/// a beginning, as search matches), assuming words independent, as the planner does; `None` when
+/// ANALYZE has listed no word of the column (it has not measured it yet), so that nothing is
+/// known.
+pub async fn estimate(
+    conn: &mut PgConnection,
+    column: Column,
+    text: &str,
+) -> anyhow::Result<Option<Estimate>> {
     let figures = figures(conn).await?;
-    let shares = match column {
+    let measured = match column {
         Column::Messages => &figures.messages,
         Column::Contacts => &figures.contacts,
     };
-    Ok(share_of(shares, text))
+    if measured.shares.is_empty() {
+        return Ok(None);
+    }
+    let share = share_of(&measured.shares, text);
+    Ok(Some(Estimate {
+        share,
+        rows: share * measured.rows,
+    }))
 }
 
 fn share_of(shares: &Shares, text: &str) -> f64 {
@@ -88,21 +128,28 @@ async fn figures(conn: &mut PgConnection) -> anyhow::Result<Arc<Figures>> {
                   or (p.tablename = 'contacts' and p.attname = 'search_words'))
              and s.word is not null"#
     )
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await
     .context("read how common words are")?;
+    let tables = sqlx::query!(
+        r#"select c.relname::text as "table!", c.reltuples::float8 as "rows!"
+           from pg_class c
+           where c.oid in ('message_texts'::regclass, 'contacts'::regclass)"#
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .context("read how many rows the searched tables have")?;
     let mut figures = Figures {
         read_at: Instant::now(),
-        messages: Shares::new(),
-        contacts: Shares::new(),
+        messages: Measured::default(),
+        contacts: Measured::default(),
     };
     for row in rows {
-        let shares = if row.table == "contacts" {
-            &mut figures.contacts
-        } else {
-            &mut figures.messages
-        };
-        shares.insert(row.word, row.share);
+        figures.of(&row.table).shares.insert(row.word, row.share);
+    }
+    for table in tables {
+        // -1: never counted.
+        figures.of(&table.table).rows = table.rows.max(0.0);
     }
     let figures = Arc::new(figures);
     *FIGURES.lock().unwrap_or_else(PoisonError::into_inner) = Some(figures.clone());

@@ -11,11 +11,14 @@
 //! A page of messages must cost little whether the word is rare or common: sorting every match of
 //! a common word by recency would read them all (the index lists each), and walking back through
 //! the messages for a rare one reads every message. Which one it is, ANALYZE knows: it keeps the
-//! most common words of a column with their shares ([`common_words`], migration 28). A
-//! word common enough ([`COMMON_SHARE`]) is read for in id order from the newest message, up to
-//! [`MAX_WALK`] messages; any other, in the newest [`FIRST_WALK`] only, reading on in order when
-//! it matched often there ([`COMMON_HITS`]: common of late). Then a word that is not common has
-//! its older matches collected through the word index all at once when they are [`FEW`].
+//! most common words of a column with their shares ([`common_words`], migration 28). Once it has
+//! measured the messages, a text it expects in at most [`FEW`] of them (a reference, a name, a
+//! typo: a word it did not list, or listed as rare) has its matches collected through the word
+//! index at once, before any walk (whose 2,000 rows would be most of such a search's cost, and
+//! seldom fill its page). A word common enough ([`COMMON_SHARE`]) is read for in id order from the
+//! newest message, up to [`MAX_WALK`] messages; any other, in the newest [`FIRST_WALK`] only,
+//! reading on in order when it matched often there ([`COMMON_HITS`]: common of late), then its
+//! older matches collected at once when they are [`FEW`].
 //! Otherwise, or for a common word, the search looks through spans of ids that grow back from
 //! there ([`MATCH_SPANS`]), each collecting its matches through the word index (with the block
 //! range index on ids, `message_texts_id_range`, for a bounded span) and keeping the newest, so a
@@ -167,7 +170,8 @@ async fn contacts_by_name(
     text: &str,
 ) -> anyhow::Result<Vec<ConversationId>> {
     let mut found = Vec::new();
-    if common_words::share(conn, Column::Contacts, text).await? >= COMMON_NAME_SHARE {
+    let estimate = common_words::estimate(conn, Column::Contacts, text).await?;
+    if estimate.is_some_and(|estimate| estimate.share >= COMMON_NAME_SHARE) {
         found = sqlx::query_scalar!(
             r#"with newest as materialized (
                select c.id, c.contact_id, c.last_message_at from conversations c
@@ -279,7 +283,13 @@ pub async fn messages(
     };
     let missing = |ids: &[i64]| MESSAGE_HITS - i64::try_from(ids.len()).unwrap_or(MESSAGE_HITS);
     let mut upper = ceiling;
-    let common = common_words::share(conn, Column::Messages, text).await? >= COMMON_SHARE;
+    let estimate = common_words::estimate(conn, Column::Messages, text).await?;
+    if estimate.is_some_and(|estimate| estimate.rows <= FEW as f64)
+        && let Some(found) = all_if_few(conn, tenant_id, text, upper, MESSAGE_HITS).await?
+    {
+        return read_hits(conn, tenant_id, &found).await;
+    }
+    let common = estimate.is_some_and(|estimate| estimate.share >= COMMON_SHARE);
     let walk = if common { MAX_WALK } else { FIRST_WALK };
     let lower = upper.saturating_sub(walk).max(0);
     let mut ids = newest_in_order(conn, tenant_id, text, lower, upper, MESSAGE_HITS).await?;
@@ -314,6 +324,15 @@ pub async fn messages(
         ids.extend(found);
         upper = lower.unwrap_or(0);
     }
+    read_hits(conn, tenant_id, &ids).await
+}
+
+/// The messages `ids`, newest first.
+async fn read_hits(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    ids: &[i64],
+) -> anyhow::Result<Vec<MessageHit>> {
     sqlx::query_as!(
         MessageHit,
         r#"select m.id as "id: MessageId", m.conversation_id as "conversation_id: ConversationId",
@@ -322,7 +341,7 @@ pub async fn messages(
            where m.tenant_id = $1 and m.id = any($2)
            order by m.id desc"#,
         tenant_id as TenantId,
-        &ids
+        ids
     )
     .fetch_all(conn)
     .await
