@@ -54,10 +54,11 @@ const MAX_WALK: i64 = 20_000;
 /// [`MAX_WALK`] (a word in 0.5 % fills a page of 50 within 10,000 messages, where its index entries
 /// number 50,000 at 10 M messages).
 const COMMON_SHARE: f64 = 0.005;
-/// A word that is not common and matched too rarely for the walk to fill its page has its older
-/// matches collected all at once, through the word index, when they are at most this many: one
-/// statement whose cost is the word's matches (a reference that appears in a few messages, a
-/// name nobody wrote), not the table's size. Past that, the spans below.
+/// A text ANALYZE expects in at most this many messages, before any walk, and a word that is not
+/// common and matched too rarely for the walk to fill its page, after it, have their matches
+/// collected all at once, through the word index, when they are at most this many: one statement
+/// whose cost is the word's matches (a reference that appears in a few messages, a name nobody
+/// wrote), not the table's size. Past that, the walk or the spans below.
 const FEW: i64 = 1_000;
 /// The spans of ids, back from the newest message, whose matches a search then collects through
 /// the word index, in turn until a page is full; then all the rest. A rarer word costs only its
