@@ -79,14 +79,21 @@ pub async fn estimate(
         Column::Messages => &figures.messages,
         Column::Contacts => &figures.contacts,
     };
-    if measured.shares.is_empty() {
-        return Ok(None);
+    Ok(measured.estimate(text))
+}
+
+impl Measured {
+    /// [`estimate`] by these figures.
+    fn estimate(&self, text: &str) -> Option<Estimate> {
+        if self.shares.is_empty() {
+            return None;
+        }
+        let share = share_of(&self.shares, text);
+        Some(Estimate {
+            share,
+            rows: share * self.rows,
+        })
     }
-    let share = share_of(&measured.shares, text);
-    Ok(Some(Estimate {
-        share,
-        rows: share * measured.rows,
-    }))
 }
 
 fn share_of(shares: &Shares, text: &str) -> f64 {
@@ -181,5 +188,28 @@ mod tests {
             "no word to look for"
         );
         assert!(close(share_of(&shares, "nad"), 0.04));
+    }
+
+    #[test]
+    fn an_estimate_counts_the_rows_and_knows_nothing_before_analyze() {
+        let measured = Measured {
+            shares: [("refund".to_owned(), 0.08), ("order".to_owned(), 0.001)]
+                .into_iter()
+                .collect(),
+            rows: 1_000_000.0,
+        };
+        let refund = measured.estimate("refund").unwrap();
+        assert!((refund.share - 0.08).abs() < 1e-9 && (refund.rows - 80_000.0).abs() < 1e-6);
+        let both = measured.estimate("refund order").unwrap();
+        assert!((both.rows - 80.0).abs() < 1e-6, "{both:?}");
+        assert_eq!(
+            measured.estimate("zebra17"),
+            Some(Estimate {
+                share: 0.0,
+                rows: 0.0
+            }),
+            "a word not listed is rare"
+        );
+        assert_eq!(Measured::default().estimate("refund"), None);
     }
 }
