@@ -285,7 +285,10 @@ pub async fn messages(
     let missing = |ids: &[i64]| MESSAGE_HITS - i64::try_from(ids.len()).unwrap_or(MESSAGE_HITS);
     let mut upper = ceiling;
     let estimate = common_words::estimate(conn, Column::Messages, text).await?;
-    if estimate.is_some_and(|estimate| estimate.rows <= FEW as f64)
+    // When this finds more than FEW, the same look below the first walk would find nearly as
+    // many (the walk's few matches fewer): it is not made again, the spans collect them.
+    let expected_few = estimate.is_some_and(|estimate| estimate.rows <= FEW as f64);
+    if expected_few
         && let Some(found) = all_if_few(conn, tenant_id, text, upper, MESSAGE_HITS).await?
     {
         return read_hits(conn, tenant_id, &found).await;
@@ -305,6 +308,7 @@ pub async fn messages(
         upper = lower;
     }
     if !common
+        && !expected_few
         && missing(&ids) > 0
         && upper > 0
         && let Some(found) = all_if_few(conn, tenant_id, text, upper, missing(&ids)).await?
