@@ -460,8 +460,10 @@ async fn prewarm(db: &PgPool) -> anyhow::Result<()> {
         .execute(db)
         .await
         .context("load pg_prewarm")?;
-    let pages: i64 = sqlx::query_scalar(
-        "select coalesce(sum(pg_prewarm(c.oid, 'read')), 0)::bigint from pg_class c
+    let bytes: i64 = sqlx::query_scalar(
+        "select coalesce(sum(pg_prewarm(c.oid, 'read')), 0)::bigint
+                * current_setting('block_size')::bigint
+         from pg_class c
          where c.relkind in ('r', 'i', 't', 'm')
            and c.relnamespace in ('public'::regnamespace, 'pg_toast'::regnamespace)",
     )
@@ -470,7 +472,7 @@ async fn prewarm(db: &PgPool) -> anyhow::Result<()> {
     .context("read the database into memory")?;
     println!(
         "read the database into memory: {:.1} GB in {:.0?}",
-        pages as f64 * 8192.0 / 1e9,
+        bytes as f64 / 1e9,
         started.elapsed()
     );
     Ok(())
