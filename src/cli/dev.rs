@@ -64,18 +64,24 @@ impl DevCommand {
                     agents: agents.into(),
                     password,
                 };
-                let bar = ProgressBar::new(u64::try_from(conversations).unwrap_or(0));
+                // The conversations are written first, then their messages.
+                let bar = ProgressBar::new(
+                    u64::try_from(plan.conversations.saturating_add(plan.messages)).unwrap_or(0),
+                );
                 bar.set_style(
                     ProgressStyle::with_template(
-                        "{elapsed_precise} [{wide_bar}] {pos}/{len} conversations, {msg} ({eta} left)",
+                        "{elapsed_precise} [{wide_bar}] {msg} ({eta} left)",
                     )?
                     .progress_chars("=> "),
                 );
                 bar.enable_steady_tick(Duration::from_millis(500));
                 let started = Instant::now();
                 let seeded = seed::seed(db, &config.cipher(), &plan, |done, written| {
-                    bar.set_position(u64::try_from(done).unwrap_or(0));
-                    bar.set_message(format!("{written} messages"));
+                    bar.set_position(u64::try_from(done.saturating_add(written)).unwrap_or(0));
+                    bar.set_message(format!(
+                        "{done}/{} conversations, {written}/~{} messages",
+                        plan.conversations, plan.messages
+                    ));
                 })
                 .await?;
                 bar.finish_and_clear();

@@ -1,7 +1,7 @@
 //! `switchboard dev seed`: fills one tenant with realistic data for trying the inbox at scale and
 //! for its benchmark (docs/benchmarks.md): sandbox numbers, agents, labels, and conversations with
 //! their contacts and messages, inserted set by set ([`bulk`]) so that a million conversations and
-//! ten million messages take minutes. Conversations spread over statuses (a quarter open),
+//! ten million messages take minutes, the messages in the order of their time. Conversations spread over statuses (a quarter open),
 //! assignees (30 % unassigned), window states (open, closing soon, closed, never opened) and
 //! message kinds (text, locations, documents, voice; delivered, read and failed replies). Afterwards
 //! the tables are vacuumed and analysed, as autovacuum would, so that queries are planned for
@@ -47,7 +47,7 @@ pub struct Seeded {
     pub messages: i64,
 }
 
-/// Conversations per statement.
+/// Conversations per statement (and conversations' messages per statement, when writing those).
 const CHUNK: i64 = 10_000;
 
 const LABELS: [&str; 8] = [
@@ -61,7 +61,8 @@ const LABELS: [&str; 8] = [
     "Follow-up",
 ];
 
-/// Seeds `plan`; `progress` hears the conversations and messages written so far after each chunk.
+/// Seeds `plan`; `progress` hears the conversations and messages written so far after each
+/// statement (the conversations first, then their messages).
 pub async fn seed(
     db: &PgPool,
     cipher: &Cipher,
@@ -119,20 +120,37 @@ pub async fn seed(
         average_messages: ((plan.messages + plan.conversations / 2) / plan.conversations).max(1),
     };
     let mut conn = bulk_connection(db).await?;
-    let (mut conversations, mut messages) = (0, 0);
+    let mut ids: Option<bulk::Ids> = None;
     let mut first = 1;
     while first <= plan.conversations {
         let last = (first + CHUNK - 1).min(plan.conversations);
-        messages += bulk::chunk(&mut conn, &cast, first, last).await?;
-        conversations = last;
-        progress(conversations, messages);
+        let chunk = bulk::conversations(&mut conn, &cast, first, last).await?;
+        ids = Some(bulk::Ids {
+            first: ids.map_or(chunk.first, |ids| ids.first.min(chunk.first)),
+            last: ids.map_or(chunk.last, |ids| ids.last.max(chunk.last)),
+        });
+        progress(last, 0);
         first = last + 1;
+    }
+    let ids = ids.context("no conversation was seeded")?;
+    // Planned for what is there now, not for the empty table the run began with.
+    sqlx::raw_sql("analyze conversations")
+        .execute(&mut conn)
+        .await
+        .context("analyse the seeded conversations")?;
+    let stretches = bulk::stretches(&mut conn, tenant.id, ids, CHUNK).await?;
+    let (mut messages, mut from) = (0, None);
+    for to in stretches.ends {
+        messages +=
+            bulk::messages(&mut conn, &cast, ids, (from, to), stretches.longest_secs).await?;
+        progress(plan.conversations, messages);
+        from = to;
     }
     vacuum(&mut conn).await?;
     Ok(Seeded {
         tenant_slug: tenant.slug,
         agents: emails,
-        conversations,
+        conversations: plan.conversations,
         messages,
     })
 }

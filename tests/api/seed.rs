@@ -24,6 +24,8 @@ async fn seeded_conversations_agree_with_their_messages(pool: PgPool) {
     .await
     .unwrap();
     assert_eq!(seeded.conversations, 400);
+    // The conversations are written first, then their messages.
+    assert_eq!(reports.first(), Some(&(400, 0)));
     assert_eq!(reports.last(), Some(&(400, seeded.messages)));
     // About ten messages per conversation.
     assert!(
@@ -70,6 +72,41 @@ async fn seeded_conversations_agree_with_their_messages(pool: PgPool) {
     )
     .await;
     assert_eq!(disagreeing, 0);
+    // Messages were written as they would have arrived: their ids in the order of their time.
+    let out_of_order = count(
+        "select count(*) from (select created_at,
+                                      lag(created_at) over (order by id) as before
+                               from messages where tenant_id = $tenant) m
+         where created_at < before",
+    )
+    .await;
+    assert_eq!(out_of_order, 0);
+    // What the agents have read is their conversations' last message.
+    let reads = count(
+        "select count(*) from conversation_reads r
+         join conversations c on c.id = r.conversation_id and c.tenant_id = $tenant
+         where r.user_id = c.assignee_id
+           and r.last_read_message_id = (select max(id) from messages m
+                                         where m.conversation_id = c.id)",
+    )
+    .await;
+    let assigned_closed = count(
+        "select count(*) from conversations where tenant_id = $tenant
+         and assignee_id is not null and status <> 'open'",
+    )
+    .await;
+    assert!(
+        reads >= assigned_closed && reads > 0,
+        "{reads} < {assigned_closed}"
+    );
+    assert_eq!(
+        reads,
+        count(
+            "select count(*) from conversation_reads r join conversations c on c.id = r.conversation_id
+             where c.tenant_id = $tenant"
+        )
+        .await
+    );
     // A spread of statuses, assignees and windows.
     for status in ["open", "pending", "resolved"] {
         let n = count(&format!(
