@@ -119,7 +119,7 @@ impl SendService {
     /// tasks that read and store messages for many requests at once, so it is made on a Tokio
     /// runtime.
     pub fn new(db: PgPool, clock: Arc<dyn Clock>) -> Self {
-        let lookups = Lookups::start(db.clone());
+        let lookups = Lookups::start(&db);
         let queueing = Queueing::start(db.clone());
         Self {
             db,
