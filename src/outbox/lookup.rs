@@ -9,12 +9,13 @@
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::{PgConnection, PgPool, postgres::PgPoolOptions};
+use sqlx::{PgConnection, PgPool};
 
 use super::refused::SendRefused;
 use super::send::Queued;
 use crate::{
     batch::{Batcher, Shared},
+    db,
     domain::{
         conversations::SendContext,
         ids::{ContactId, ConversationId, MessageId, NumberId, TenantId},
@@ -74,7 +75,7 @@ impl Lookups {
     /// Starts the look-up task on a connection of its own to `db`'s database (on the current
     /// Tokio runtime).
     pub fn start(db: &PgPool) -> Self {
-        let db = planned_once(db);
+        let db = db::planned_once(db);
         let batcher = Batcher::start_fallible(BATCH, GATHER, move |inputs: Vec<Input>| {
             let db = db.clone();
             async move {
@@ -159,27 +160,12 @@ impl Input {
     }
 }
 
-/// A pool of one connection (the look-ups run a batch at a time) to `db`'s database on which
-/// statements keep the plan made for any parameters. PostgreSQL plans a statement whose
-/// parameters are arrays anew on every call: a plan for the rows at hand always looks cheaper than
-/// one for "some rows", and planning [`read`]'s statement took 1.0–1.6 ms a call, three to five
-/// times its run (`pg_stat_statements`, docs/benchmarks.md, "Integrators"). Its every table is
-/// read row by row whatever the plan, so the plan made once is the one made each time.
-fn planned_once(db: &PgPool) -> PgPool {
-    let options = (*db.connect_options())
-        .clone()
-        .options([("plan_cache_mode", "force_generic_plan")]);
-    PgPoolOptions::new()
-        .max_connections(1)
-        .connect_lazy_with(options)
-}
-
 /// For each input, in order: the target's number and conversation (if it has one) with the send
 /// context, and the message of its key. The columns of a conversation that is not the tenant's,
 /// or of a number the tenant has not, are all empty. Each table is read by index, row by row
 /// (`lateral`): a plan made for "some rows of `input`" would otherwise read whole tables. Each
 /// `lateral` finds at most one row and says so (`limit 1`), which keeps the planner from folding
-/// it into a join: planned so, for "some rows" ([`planned_once`]), it hash-joined whole tables.
+/// it into a join: planned so, for "some rows" ([`db::planned_once`]), it hash-joined whole tables.
 async fn read(conn: &mut PgConnection, inputs: &[Input]) -> anyhow::Result<Vec<Row>> {
     let tenants: Vec<i64> = inputs.iter().map(|i| i.tenant_id.get()).collect();
     let conversations: Vec<Option<i64>> = inputs

@@ -19,6 +19,7 @@ use tokio::{sync::mpsc, task::JoinHandle};
 use super::{claim::Job, send::SendRefused, worker::OutboxConfig};
 use crate::{
     batch::gather,
+    db,
     domain::{
         conversations,
         ids::{ConversationId, MessageId, NumberId, TenantId},
@@ -62,10 +63,12 @@ pub(super) struct Recorder {
 impl Recorder {
     pub fn start(db: PgPool, config: OutboxConfig, capacity: usize) -> Self {
         let (answers, mut received) = mpsc::channel(capacity);
+        // Batches are recorded one at a time, on a connection that keeps their generic plans.
+        let batches = db::planned_once(&db);
         let task = tokio::spawn(async move {
             let (mut batch, mut last) = (Vec::with_capacity(BATCH), None);
             while gather(&mut received, &mut batch, BATCH, GATHER, &mut last).await > 0 {
-                record_all(&db, &config, std::mem::take(&mut batch)).await;
+                record_all(&db, &batches, &config, std::mem::take(&mut batch)).await;
             }
         });
         Self { answers, task }
@@ -84,7 +87,8 @@ impl Recorder {
     }
 }
 
-async fn record_all(db: &PgPool, config: &OutboxConfig, answers: Vec<Answered>) {
+/// Records the sent messages on `batches` (see [`Recorder::start`]), the failures on `db`.
+async fn record_all(db: &PgPool, batches: &PgPool, config: &OutboxConfig, answers: Vec<Answered>) {
     let mut sent = Vec::new();
     let mut failed = Vec::new();
     for Answered { job, result, at } in answers {
@@ -102,7 +106,7 @@ async fn record_all(db: &PgPool, config: &OutboxConfig, answers: Vec<Answered>) 
     if !sent.is_empty() {
         // Counted as Meta answered, before the record (which retries on its own).
         metrics::sends("sent", None, u64::try_from(sent.len()).unwrap_or(u64::MAX));
-        record_sent_with_retries(db, &sent).await;
+        record_sent_with_retries(batches, &sent).await;
     }
     for (job, failure, at) in failed {
         if let Err(error) = record_failure(db, config, &job, &failure, at).await {
