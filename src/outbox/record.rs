@@ -7,14 +7,17 @@
 //! call fail with the refusal's words. A message whose answer cannot be recorded stays `sending`,
 //! and the sweep turns it `unknown` rather than risk a resend.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use anyhow::Context;
 use backon::Retryable;
 use chrono::{DateTime, Utc};
 use rand::Rng;
 use sqlx::PgPool;
-use tokio::{sync::mpsc, task::JoinHandle};
+use tokio::{
+    sync::{Notify, mpsc},
+    task::JoinHandle,
+};
 
 use super::{claim::Job, send::SendRefused, worker::OutboxConfig};
 use crate::{
@@ -57,21 +60,38 @@ pub(super) enum Failure {
 /// Hands answers to the recording task.
 pub(super) struct Recorder {
     answers: mpsc::Sender<Answered>,
+    recorded: Arc<Notify>,
     task: JoinHandle<()>,
 }
 
 impl Recorder {
     pub fn start(db: PgPool, config: OutboxConfig, capacity: usize) -> Self {
         let (answers, mut received) = mpsc::channel(capacity);
+        let recorded = Arc::new(Notify::new());
         // Batches are recorded one at a time, on a connection that keeps their generic plans.
         let batches = db::planned_once(&db);
-        let task = tokio::spawn(async move {
-            let (mut batch, mut last) = (Vec::with_capacity(BATCH), None);
-            while gather(&mut received, &mut batch, BATCH, GATHER, &mut last).await > 0 {
-                record_all(&db, &batches, &config, std::mem::take(&mut batch)).await;
+        let task = tokio::spawn({
+            let recorded = recorded.clone();
+            async move {
+                let (mut batch, mut last) = (Vec::with_capacity(BATCH), None);
+                while gather(&mut received, &mut batch, BATCH, GATHER, &mut last).await > 0 {
+                    record_all(&db, &batches, &config, std::mem::take(&mut batch)).await;
+                    recorded.notify_one();
+                }
             }
         });
-        Self { answers, task }
+        Self {
+            answers,
+            recorded,
+            task,
+        }
+    }
+
+    /// Notified once a batch of answers is recorded: their conversations' next messages may go
+    /// now. (A notification that finds no one waiting is kept for the next wait, so one that
+    /// comes during a claim, which may not have seen the batch, brings another claim.)
+    pub fn recorded(&self) -> Arc<Notify> {
+        self.recorded.clone()
     }
 
     pub fn sender(&self) -> mpsc::Sender<Answered> {

@@ -164,6 +164,7 @@ impl Outbox {
         // Claims run one at a time, on a connection that keeps the claim's generic plan.
         let claims = db::planned_once(&self.db);
         let recorder = Recorder::start(self.db.clone(), (*self.config).clone(), MAX_IN_FLIGHT);
+        let recorded = recorder.recorded();
         let starts = Starts::start(&self.db, instance);
         let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
         let mut sends = JoinSet::new();
@@ -208,7 +209,11 @@ impl Outbox {
                     tracing::warn!(error = ?e, "LISTEN connection lost; reconnecting");
                 },
                 () = tokio::time::sleep(self.config.poll) => {}
-                Some(_) = sends.join_next(), if !sends.is_empty() => {}
+                // Answers recorded: their conversations' next messages may go, and their
+                // permits are free. (Woken by a send's end instead, the claim ran before its
+                // answer was recorded and found its conversation's next message still waiting
+                // for it, which then waited for the poll.)
+                () = recorded.notified() => {}
                 () = shutdown.cancelled() => {}
             }
         }
