@@ -20,6 +20,8 @@
 //!   (`FOR UPDATE SKIP LOCKED`, then `leased_until`).
 //! - Once a minute, the windows about to close and closed are told (`webhook_window_events()`),
 //!   and delivered entries older than the retention period are deleted.
+//! - Woken when deliveries are queued (`LISTEN` on [`CHANNEL`], notified by a trigger on
+//!   `webhook_deliveries`); it also looks every [`IDLE`] for retries come due.
 
 pub mod guard;
 pub mod signing;
@@ -30,12 +32,13 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use reqwest::header::{CONTENT_TYPE, HeaderValue, USER_AGENT};
-use sqlx::PgPool;
+use sqlx::{PgPool, postgres::PgListener};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
     crypto::Cipher,
+    db,
     domain::{
         audit,
         ids::{TenantId, WebhookDeliveryId, WebhookEndpointId},
@@ -63,8 +66,11 @@ const ENDPOINT_BACKOFF: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
 const DISABLE_AFTER: chrono::TimeDelta = chrono::TimeDelta::hours(24);
 /// How much of a receiver's answer the log keeps.
 const SNIPPET: usize = 500;
-/// How often the deliverer looks for work when there was none.
-const IDLE: Duration = Duration::from_millis(200);
+/// How often the deliverer looks for work when nothing woke it: for retries come due.
+pub const IDLE: Duration = Duration::from_millis(200);
+/// The channel a statement that queues deliveries notifies (migration
+/// `webhook_deliveries_wake_the_deliverer`).
+pub const CHANNEL: &str = "webhook_deliveries";
 /// How often window events are looked for, and old entries deleted.
 const HOUSEKEEPING: Duration = Duration::from_secs(60);
 
@@ -77,6 +83,8 @@ pub struct Deliverer {
     guard: Guard,
     /// How long delivered entries stay in the log.
     retention: Duration,
+    /// How often [`Deliverer::run`] looks for work when nothing woke it.
+    idle: Duration,
 }
 
 /// A claimed delivery, with where and how it goes.
@@ -132,11 +140,26 @@ impl Deliverer {
             http,
             guard,
             retention,
+            idle: IDLE,
         })
+    }
+
+    /// Looks for work every `idle` when nothing wakes it (instead of [`IDLE`]).
+    #[must_use]
+    pub fn polling_every(mut self, idle: Duration) -> Self {
+        self.idle = idle;
+        self
     }
 
     /// Delivers until `shutdown`, finishing the batch in flight.
     pub async fn run(self, shutdown: CancellationToken) {
+        let mut listener = match self.listen().await {
+            Ok(listener) => Some(listener),
+            Err(error) => {
+                tracing::warn!(error = ?error, "cannot LISTEN for queued webhooks; polling only");
+                None
+            }
+        };
         let mut housekeeping = Instant::now();
         while !shutdown.is_cancelled() {
             if housekeeping.elapsed() >= HOUSEKEEPING {
@@ -155,10 +178,22 @@ impl Deliverer {
             if sent == 0 {
                 tokio::select! {
                     () = shutdown.cancelled() => {}
-                    () = tokio::time::sleep(IDLE) => {}
+                    () = tokio::time::sleep(self.idle) => {}
+                    notification = db::notified(&mut listener) => if let Err(error) = notification {
+                        tracing::warn!(error = ?error, "LISTEN connection lost; reconnecting");
+                        tokio::time::sleep(self.idle).await;
+                    },
                 }
             }
         }
+    }
+
+    async fn listen(&self) -> anyhow::Result<PgListener> {
+        let mut listener = PgListener::connect_with(&self.db)
+            .await
+            .context("connect listener")?;
+        listener.listen(CHANNEL).await.context("LISTEN")?;
+        Ok(listener)
     }
 
     /// Claims the deliveries due (at most a batch), sends them at once and records the outcomes

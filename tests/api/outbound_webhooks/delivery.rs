@@ -188,6 +188,45 @@ async fn an_event_queued_while_the_one_before_is_being_recorded_goes_once_that_i
     );
 }
 
+/// A queued event wakes the running deliverer: it goes out without waiting for a poll.
+#[sqlx::test]
+async fn a_queued_event_wakes_the_deliverer(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let receiver = Receiver::default();
+    let url = receiver.start().await;
+    endpoint(&app, &url, Format::Switchboard, &["message.received"]).await;
+    // A poll that never comes within the test: only being woken delivers the event.
+    let deliverer = deliverer(&app).polling_every(Duration::from_secs(3600));
+    tokio::spawn(deliverer.run(app.shutdown()));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let listening: bool = app
+            .scalar(
+                "select exists (select from pg_stat_activity where datname = current_database()
+                                  and query = 'LISTEN \"webhook_deliveries\"')",
+            )
+            .await;
+        if listening {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the deliverer never listened"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    customer_writes_as(&app, "15550000001", "wamid.w1", "Are you there?", 1).await;
+    while texts(&receiver).is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the event was not delivered within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(texts(&receiver), ["Are you there?"]);
+}
+
 #[sqlx::test]
 async fn a_receiver_that_is_down_loses_nothing_and_delays_no_other_endpoint(pool: PgPool) {
     let app = TestApp::new(pool).await;
