@@ -42,11 +42,11 @@ pub async fn connect(url: &str) -> anyhow::Result<PgPool> {
 /// A pool of one connection to `db`'s database on which statements keep the plan made for any
 /// parameters, for a task that runs its statements one at a time. PostgreSQL plans a statement
 /// anew while a plan for the parameters at hand looks cheaper than the generic one, which for
-/// arrays of rows and for a `limit` parameter is always: the sends' look-ups took 1.0–1.6 ms to
-/// plan a call, three to five times their run, and the delivery's claim was planned at every other
-/// call, ~7 ms each (`pg_stat_statements`, docs/benchmarks.md, "Integrators"). Only for
-/// statements whose every table is read by index whatever the plan, so that the plan made once is
-/// the one made each time.
+/// arrays of rows is always: the sends' look-ups took 1.0–1.6 ms to plan a call, three to five
+/// times their run (`pg_stat_statements`, docs/benchmarks.md, "Integrators"). Only for statements
+/// whose every table is read by index whatever the statistics say, since the plan is kept until
+/// they change: the delivery's claim, kept so from a start on an empty queue, read its backlog
+/// the slow way (enqueue → Graph call p99 from 88 to 308–353 ms in `benches/sends.rs`).
 pub fn planned_once(db: &PgPool) -> PgPool {
     let options = (*db.connect_options())
         .clone()

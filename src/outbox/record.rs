@@ -22,7 +22,6 @@ use tokio::{
 use super::{claim::Job, send::SendRefused, worker::OutboxConfig};
 use crate::{
     batch::gather,
-    db,
     domain::{
         conversations,
         ids::{ConversationId, MessageId, NumberId, TenantId},
@@ -68,14 +67,12 @@ impl Recorder {
     pub fn start(db: PgPool, config: OutboxConfig, capacity: usize) -> Self {
         let (answers, mut received) = mpsc::channel(capacity);
         let recorded = Arc::new(Notify::new());
-        // Batches are recorded one at a time, on a connection that keeps their generic plans.
-        let batches = db::planned_once(&db);
         let task = tokio::spawn({
             let recorded = recorded.clone();
             async move {
                 let (mut batch, mut last) = (Vec::with_capacity(BATCH), None);
                 while gather(&mut received, &mut batch, BATCH, GATHER, &mut last).await > 0 {
-                    record_all(&db, &batches, &config, std::mem::take(&mut batch)).await;
+                    record_all(&db, &config, std::mem::take(&mut batch)).await;
                     recorded.notify_one();
                 }
             }
@@ -107,8 +104,7 @@ impl Recorder {
     }
 }
 
-/// Records the sent messages on `batches` (see [`Recorder::start`]), the failures on `db`.
-async fn record_all(db: &PgPool, batches: &PgPool, config: &OutboxConfig, answers: Vec<Answered>) {
+async fn record_all(db: &PgPool, config: &OutboxConfig, answers: Vec<Answered>) {
     let mut sent = Vec::new();
     let mut failed = Vec::new();
     for Answered { job, result, at } in answers {
@@ -126,7 +122,7 @@ async fn record_all(db: &PgPool, batches: &PgPool, config: &OutboxConfig, answer
     if !sent.is_empty() {
         // Counted as Meta answered, before the record (which retries on its own).
         metrics::sends("sent", None, u64::try_from(sent.len()).unwrap_or(u64::MAX));
-        record_sent_with_retries(batches, &sent).await;
+        record_sent_with_retries(db, &sent).await;
     }
     for (job, failure, at) in failed {
         if let Err(error) = record_failure(db, config, &job, &failure, at).await {

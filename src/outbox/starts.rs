@@ -12,7 +12,7 @@ use anyhow::Context;
 use sqlx::PgPool;
 
 use super::claim;
-use crate::{batch::Batcher, db, domain::ids::MessageId};
+use crate::{batch::Batcher, domain::ids::MessageId};
 
 /// Starts recorded per statement, at most.
 const BATCH: usize = 256;
@@ -29,10 +29,8 @@ pub(super) struct Starts {
 
 impl Starts {
     /// Starts the recording task for the claims of delivery instance `instance`; it ends when
-    /// every handle is dropped. Batches are recorded one at a time, on a connection that keeps
-    /// their generic plan.
-    pub fn start(db: &PgPool, instance: i64) -> Self {
-        let db = db::planned_once(db);
+    /// every handle is dropped.
+    pub fn start(db: PgPool, instance: i64) -> Self {
         let recorder = Batcher::start(BATCH, GATHER, move |starts: Vec<(MessageId, i32)>| {
             let db = db.clone();
             async move { record(&db, instance, &starts).await }

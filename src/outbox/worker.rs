@@ -161,11 +161,9 @@ impl Outbox {
                 None
             }
         };
-        // Claims run one at a time, on a connection that keeps the claim's generic plan.
-        let claims = db::planned_once(&self.db);
         let recorder = Recorder::start(self.db.clone(), (*self.config).clone(), MAX_IN_FLIGHT);
         let recorded = recorder.recorded();
-        let starts = Starts::start(&self.db, instance);
+        let starts = Starts::start(self.db.clone(), instance);
         let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
         let mut sends = JoinSet::new();
         let mut last_beat: Option<Instant> = None;
@@ -177,7 +175,7 @@ impl Outbox {
             }
             tokio::time::sleep_until(next_claim.into()).await;
             let wanted = permits.available_permits().min(CLAIM_BATCH);
-            let jobs = match claim::claim(&claims, instance, wanted).await {
+            let jobs = match claim::claim(&self.db, instance, wanted).await {
                 Ok(jobs) => jobs,
                 Err(error) => {
                     tracing::error!(error = ?error, "claiming queued messages failed");
