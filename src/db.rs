@@ -64,6 +64,16 @@ pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
         .context("apply database migrations")
 }
 
+/// A listener on `db`'s database, `LISTEN`ing on `channel`: for a worker to be woken by the
+/// statements that notify it (see [`notified`]).
+pub async fn listen(db: &PgPool, channel: &str) -> anyhow::Result<PgListener> {
+    let mut listener = PgListener::connect_with(db)
+        .await
+        .context("connect listener")?;
+    listener.listen(channel).await.context("LISTEN")?;
+    Ok(listener)
+}
+
 /// The next notification on `listener`'s channels, for a worker that LISTENs to be woken (and
 /// polls anyway); without a listener (it could not connect), never.
 pub async fn notified(listener: &mut Option<PgListener>) -> anyhow::Result<()> {

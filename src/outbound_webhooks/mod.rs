@@ -32,7 +32,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use reqwest::header::{CONTENT_TYPE, HeaderValue, USER_AGENT};
-use sqlx::{PgPool, postgres::PgListener};
+use sqlx::PgPool;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -153,7 +153,7 @@ impl Deliverer {
 
     /// Delivers until `shutdown`, finishing the batch in flight.
     pub async fn run(self, shutdown: CancellationToken) {
-        let mut listener = match self.listen().await {
+        let mut listener = match db::listen(&self.db, CHANNEL).await {
             Ok(listener) => Some(listener),
             Err(error) => {
                 tracing::warn!(error = ?error, "cannot LISTEN for queued webhooks; polling only");
@@ -186,14 +186,6 @@ impl Deliverer {
                 }
             }
         }
-    }
-
-    async fn listen(&self) -> anyhow::Result<PgListener> {
-        let mut listener = PgListener::connect_with(&self.db)
-            .await
-            .context("connect listener")?;
-        listener.listen(CHANNEL).await.context("LISTEN")?;
-        Ok(listener)
     }
 
     /// Claims the deliveries due (at most a batch), sends them at once and records the outcomes

@@ -17,7 +17,7 @@ use std::{
 };
 
 use anyhow::Context;
-use sqlx::{PgPool, postgres::PgListener};
+use sqlx::PgPool;
 use tokio::{
     sync::{OwnedSemaphorePermit, Semaphore, mpsc},
     task::JoinSet,
@@ -154,7 +154,7 @@ impl Outbox {
                 () = shutdown.cancelled() => return,
             }
         };
-        let mut listener = match self.listen().await {
+        let mut listener = match db::listen(&self.db, CHANNEL).await {
             Ok(listener) => Some(listener),
             Err(error) => {
                 tracing::warn!(error = ?error, "cannot LISTEN for queued messages; polling only");
@@ -220,14 +220,6 @@ impl Outbox {
         if let Err(error) = claim::unregister_instance(&self.db, instance).await {
             tracing::warn!(error = ?error, "could not unregister the delivery instance");
         }
-    }
-
-    async fn listen(&self) -> anyhow::Result<PgListener> {
-        let mut listener = PgListener::connect_with(&self.db)
-            .await
-            .context("connect listener")?;
-        listener.listen(CHANNEL).await.context("LISTEN")?;
-        Ok(listener)
     }
 
     /// Says this instance is alive, and settles what gone instances left `sending`.

@@ -13,7 +13,7 @@ use std::{
 
 use anyhow::{Context, bail};
 use secrecy::ExposeSecret;
-use sqlx::{PgPool, postgres::PgListener};
+use sqlx::PgPool;
 use tokio::{
     sync::{OwnedSemaphorePermit, Semaphore},
     task::JoinSet,
@@ -67,7 +67,7 @@ impl Dispatcher {
     /// Posts webhooks as they come due until `shutdown`; then lets the posts in flight finish and
     /// records them. Webhooks not yet claimed stay scheduled for the next dispatcher.
     pub async fn run(self, shutdown: CancellationToken) {
-        let mut listener = match self.listen().await {
+        let mut listener = match db::listen(&self.db, CHANNEL).await {
             Ok(listener) => Some(listener),
             Err(error) => {
                 tracing::warn!(error = ?error, "cannot LISTEN for sandbox webhooks; polling only");
@@ -119,14 +119,6 @@ impl Dispatcher {
             }
         }
         while posts.join_next().await.is_some() {}
-    }
-
-    async fn listen(&self) -> anyhow::Result<PgListener> {
-        let mut listener = PgListener::connect_with(&self.db)
-            .await
-            .context("connect listener")?;
-        listener.listen(CHANNEL).await.context("LISTEN")?;
-        Ok(listener)
     }
 
     /// How long to sleep: until the next webhook is due, at most [`POLL`].
